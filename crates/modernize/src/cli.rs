@@ -1,0 +1,231 @@
+//! The `modernize` command line: one binary, a subcommand per job.
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::{Args, Parser, Subcommand};
+use modernize::db::local::{ClusterError, LocalCluster};
+use modernize::db::migrate::{self, MigrateError, Step};
+use modernize::db::validate::{self, ValidationReport};
+use modernize::db::{ConnectError, Database};
+use tracing_subscriber::EnvFilter;
+
+#[derive(Debug, Parser)]
+#[command(name = "modernize", version, about = "Consolidate, discover and plan a client's IT estate for the cloud")]
+pub struct Cli {
+    /// PostgreSQL server and database to work on (created if missing). Without it, modernize
+    /// runs a private PostgreSQL cluster under --data-dir.
+    #[arg(long, env = "DATABASE_URL", global = true, hide_env_values = true)]
+    database_url: Option<String>,
+
+    /// Where the private cluster lives [default: /var/lib/modernize for root,
+    /// ~/.local/share/modernize otherwise].
+    #[arg(long, env = "MODERNIZE_DATA_DIR", global = true)]
+    data_dir: Option<PathBuf>,
+
+    /// Log format on stderr; the level comes from MODERNIZE_LOG (e.g. `info`, `modernize=debug`).
+    #[arg(long, value_enum, default_value = "text", global = true)]
+    log_format: LogFormat,
+
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Clone, Copy, clap::ValueEnum)]
+enum LogFormat {
+    Text,
+    Json,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Schema migrations and validation.
+    #[command(subcommand)]
+    Db(DbCommand),
+    /// The private PostgreSQL cluster used when no --database-url is given.
+    #[command(subcommand)]
+    Local(LocalCommand),
+    /// The whole story on the local database: set up, migrate, validate, report.
+    Demo,
+}
+
+#[derive(Debug, Subcommand)]
+enum DbCommand {
+    /// Apply pending migrations.
+    Upgrade {
+        /// Stop at this version instead of the latest.
+        #[arg(long)]
+        to: Option<i64>,
+    },
+    /// Reverse migrations down to a version (0 removes the whole schema).
+    Downgrade {
+        #[arg(long)]
+        to: i64,
+    },
+    /// Show which migrations are applied.
+    Status(JsonFlag),
+    /// Check the database against the consolidated 43-table schema; exit 1 if any check fails.
+    Validate(JsonFlag),
+}
+
+#[derive(Debug, Subcommand)]
+enum LocalCommand {
+    /// Initialise (first time) and start the private cluster.
+    Start,
+    /// Stop the private cluster; its data stays in the data directory.
+    Stop,
+    /// Where the private cluster lives and whether it runs.
+    Status(JsonFlag),
+}
+
+#[derive(Debug, Args)]
+struct JsonFlag {
+    /// Print JSON instead of text.
+    #[arg(long)]
+    json: bool,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum CliError {
+    #[error(transparent)]
+    Connect(#[from] ConnectError),
+    #[error(transparent)]
+    Cluster(#[from] ClusterError),
+    #[error(transparent)]
+    Migrate(#[from] MigrateError),
+    #[error("database error: {0}")]
+    Database(#[from] sqlx::Error),
+    #[error("cannot write JSON: {0}")]
+    Json(#[from] serde_json::Error),
+}
+
+pub fn init_tracing(cli: &Cli) {
+    let filter = EnvFilter::try_from_env("MODERNIZE_LOG").unwrap_or_else(|_| EnvFilter::new("warn"));
+    let builder = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr);
+    match cli.log_format {
+        LogFormat::Text => builder.init(),
+        LogFormat::Json => builder.json().init(),
+    }
+}
+
+pub async fn run(cli: Cli) -> Result<ExitCode, CliError> {
+    let cluster = LocalCluster::new(cli.data_dir.clone().unwrap_or_else(LocalCluster::default_data_dir));
+    let url = cli.database_url.as_deref();
+    match cli.command {
+        Command::Db(command) => {
+            let database = Database::resolve(url, &cluster).await?;
+            run_db(command, &database).await
+        }
+        Command::Local(command) => run_local(command, &cluster).await,
+        Command::Demo => demo(url, &cluster).await,
+    }
+}
+
+async fn run_db(command: DbCommand, database: &Database) -> Result<ExitCode, CliError> {
+    let mut conn = database.connect().await?;
+    match command {
+        DbCommand::Upgrade { to } => {
+            let steps = migrate::upgrade(&mut conn, to).await?;
+            print_steps(&steps, "up to date");
+        }
+        DbCommand::Downgrade { to } => {
+            let steps = migrate::downgrade(&mut conn, to).await?;
+            print_steps(&steps, "nothing to reverse");
+        }
+        DbCommand::Status(flags) => {
+            let status = migrate::status(&mut conn).await?;
+            if flags.json {
+                println!("{}", serde_json::to_string_pretty(&status)?);
+            } else {
+                println!("database: {}", database.description());
+                println!("version:  {} (latest {})", status.current_version, status.latest_version);
+                for m in &status.migrations {
+                    let state = m.applied_at.map_or_else(|| "pending".to_owned(), |at| format!("applied {at}"));
+                    println!("  {:04} {:<24} {state}", m.version, m.name);
+                }
+                println!("{}", if status.is_current() { "schema is current" } else { "migrations pending" });
+            }
+        }
+        DbCommand::Validate(flags) => {
+            let report = validate::validate(&mut conn).await?;
+            if flags.json {
+                println!("{}", serde_json::to_string_pretty(&report)?);
+            } else {
+                print_report(&report);
+            }
+            return Ok(if report.passed { ExitCode::SUCCESS } else { ExitCode::FAILURE });
+        }
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+async fn run_local(command: LocalCommand, cluster: &LocalCluster) -> Result<ExitCode, CliError> {
+    match command {
+        LocalCommand::Start => {
+            cluster.ensure_running().await?;
+            println!("private PostgreSQL running; data in {}", cluster.data_dir().display());
+            println!("connect with: psql '{}'", cluster.database_url());
+        }
+        LocalCommand::Stop => {
+            let was_running = cluster.stop().await?;
+            println!("{}", if was_running { "stopped" } else { "was not running" });
+        }
+        LocalCommand::Status(flags) => {
+            let status = cluster.status().await?;
+            if flags.json {
+                println!("{}", serde_json::to_string_pretty(&status)?);
+            } else {
+                println!("data directory: {}", status.data_dir.display());
+                println!("initialised:    {}", status.initialised);
+                println!("running:        {}", status.running);
+                println!("server log:     {}", status.log_file.display());
+                println!("database URL:   {}", status.database_url);
+            }
+        }
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+async fn demo(url: Option<&str>, cluster: &LocalCluster) -> Result<ExitCode, CliError> {
+    let database = Database::resolve(url, cluster).await?;
+    println!("== database: {}", database.description());
+    let mut conn = database.connect().await?;
+    println!("== migrating");
+    let steps = migrate::upgrade(&mut conn, None).await?;
+    print_steps(&steps, "already up to date");
+    println!("== validating the consolidated schema");
+    let report = validate::validate(&mut conn).await?;
+    print_report(&report);
+    if url.is_none() {
+        println!("\nThe private cluster keeps running; stop it with `modernize local stop`.");
+    }
+    Ok(if report.passed { ExitCode::SUCCESS } else { ExitCode::FAILURE })
+}
+
+fn print_steps(steps: &[Step], when_empty: &str) {
+    if steps.is_empty() {
+        println!("{when_empty}");
+    }
+    for step in steps {
+        let verb = match step.direction {
+            migrate::Direction::Up => "applied",
+            migrate::Direction::Down => "reverted",
+        };
+        println!("{verb} {:04} {} ({} ms)", step.version, step.name, step.execution_ms);
+    }
+}
+
+fn print_report(report: &ValidationReport) {
+    println!("{:<34} {:>7} {:>7} {:>12}", "table", "columns", "indexes", "foreign keys");
+    for table in &report.tables {
+        println!("{:<34} {:>7} {:>7} {:>12}", table.table, table.columns, table.indexes, table.foreign_keys);
+    }
+    println!("total tables: {}\n", report.total_tables);
+    for check in &report.checks {
+        println!("[{}] {}", if check.passed { "pass" } else { "FAIL" }, check.description);
+        for failure in &check.failures {
+            println!("       - {failure}");
+        }
+    }
+    println!("\n{}", if report.passed { "schema valid" } else { "schema INVALID" });
+}

@@ -1,0 +1,440 @@
+//! Versioned, reversible, checksummed schema migrations, applied by the binary itself.
+//!
+//! Why not `sqlx::migrate::Migrator`: it keeps its history table in the domain schema's search
+//! path and sends a whole file as one query string, and PostgreSQL refuses `CREATE INDEX
+//! CONCURRENTLY` inside such a string. Here the history lives in the bookkeeping schema
+//! (`modernize.schema_migrations`) and a file starting with `-- modernize:no-transaction` is run
+//! statement by statement (statements end with `;` at the end of a line) so that indexes can be
+//! built on a live database without blocking writes. Every other file runs in one transaction.
+
+use std::time::Instant;
+
+use chrono::{DateTime, Utc};
+use serde::Serialize;
+use sha2::{Digest, Sha256};
+use sqlx::{Connection, PgConnection};
+
+use crate::schema::DOMAIN_SCHEMA;
+
+/// One migration: the SQL that applies it and the SQL that reverses it.
+#[derive(Debug)]
+pub struct Migration {
+    pub version: i64,
+    pub name: &'static str,
+    up: &'static str,
+    down: &'static str,
+}
+
+macro_rules! migration {
+    ($version:literal, $prefix:literal, $name:literal) => {
+        Migration {
+            version: $version,
+            name: $name,
+            up: include_str!(concat!("../../../../migrations/", $prefix, "_", $name, ".up.sql")),
+            down: include_str!(concat!("../../../../migrations/", $prefix, "_", $name, ".down.sql")),
+        }
+    };
+}
+
+/// Every migration, in order. A file in `migrations/` that is missing here fails a test.
+pub static MIGRATIONS: [Migration; 2] =
+    [migration!(1, "0001", "consolidated_schema"), migration!(2, "0002", "performance_indexes")];
+
+const NO_TRANSACTION_MARKER: &str = "-- modernize:no-transaction";
+
+/// Serialises concurrent `upgrade`/`downgrade` runs against one database.
+const MIGRATION_LOCK_KEY: i64 = 0x6d6f_6465_726e; // "modern"
+
+impl Migration {
+    /// SHA-256 over both directions: editing either once landed is detected.
+    pub fn checksum(&self) -> String {
+        let mut hasher = Sha256::new();
+        hasher.update(self.up.as_bytes());
+        hasher.update([0u8]);
+        hasher.update(self.down.as_bytes());
+        hex::encode(hasher.finalize())
+    }
+
+    pub fn file_stem(&self) -> String {
+        format!("{:04}_{}", self.version, self.name)
+    }
+
+    pub fn up_sql(&self) -> &'static str {
+        self.up
+    }
+
+    pub fn down_sql(&self) -> &'static str {
+        self.down
+    }
+
+    fn runs_in_transaction(sql: &str) -> bool {
+        !sql.trim_start().starts_with(NO_TRANSACTION_MARKER)
+    }
+}
+
+/// Splits a no-transaction migration into its statements: full-line `--` comments are dropped and
+/// a statement ends with `;` at the end of a line.
+pub fn split_statements(sql: &str) -> Vec<String> {
+    let mut statements = Vec::new();
+    let mut current = String::new();
+    for line in sql.lines().filter(|line| !line.trim_start().starts_with("--")) {
+        current.push_str(line);
+        current.push('\n');
+        if line.trim_end().ends_with(';') {
+            statements.push(std::mem::take(&mut current));
+        }
+    }
+    statements.push(current);
+    statements.into_iter().map(|s| s.trim().to_owned()).filter(|s| !s.is_empty()).collect()
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum MigrateError {
+    #[error(
+        "migration {version} was applied with checksum {applied} but this binary's file has {expected}: \
+         landed migrations must never be edited; add a new migration instead"
+    )]
+    ChecksumMismatch { version: i64, applied: String, expected: String },
+    #[error(
+        "the database has migration {version} ({name}), which this binary does not know: it was \
+         migrated by a newer version of modernize"
+    )]
+    UnknownVersion { version: i64, name: String },
+    #[error("unknown target version {0}; known versions are 0 to {1}")]
+    UnknownTarget(i64, i64),
+    #[error("migration {version} ({name}) failed {direction}: {source}")]
+    Failed {
+        version: i64,
+        name: &'static str,
+        direction: &'static str,
+        #[source]
+        source: sqlx::Error,
+    },
+    #[error(transparent)]
+    Database(#[from] sqlx::Error),
+}
+
+/// A row of `modernize.schema_migrations`.
+#[derive(Debug, Clone, Serialize, sqlx::FromRow)]
+pub struct AppliedMigration {
+    pub version: i64,
+    pub name: String,
+    pub checksum: String,
+    pub applied_at: DateTime<Utc>,
+    pub execution_ms: i64,
+}
+
+/// What `upgrade` or `downgrade` did to one migration.
+#[derive(Debug, Clone, Serialize)]
+pub struct Step {
+    pub version: i64,
+    pub name: &'static str,
+    pub direction: Direction,
+    pub execution_ms: i64,
+}
+
+#[derive(Debug, Clone, Copy, Serialize, PartialEq, Eq)]
+#[serde(rename_all = "snake_case")]
+pub enum Direction {
+    Up,
+    Down,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct MigrationStatus {
+    pub version: i64,
+    pub name: &'static str,
+    pub checksum: String,
+    pub applied_at: Option<DateTime<Utc>>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Status {
+    pub current_version: i64,
+    pub latest_version: i64,
+    pub migrations: Vec<MigrationStatus>,
+}
+
+impl Status {
+    pub fn is_current(&self) -> bool {
+        self.current_version == self.latest_version && self.migrations.iter().all(|m| m.applied_at.is_some())
+    }
+}
+
+pub fn latest_version() -> i64 {
+    MIGRATIONS.last().map_or(0, |m| m.version)
+}
+
+/// Applies every pending migration up to `target` (all of them when `None`).
+pub async fn upgrade(conn: &mut PgConnection, target: Option<i64>) -> Result<Vec<Step>, MigrateError> {
+    let target = check_target(target.unwrap_or_else(latest_version))?;
+    with_lock(conn, async |conn| {
+        let applied = verified_history(conn).await?;
+        let mut steps = Vec::new();
+        for migration in MIGRATIONS.iter().filter(|m| m.version <= target) {
+            if applied.iter().any(|a| a.version == migration.version) {
+                continue;
+            }
+            let started = Instant::now();
+            run(conn, migration, Direction::Up).await?;
+            let execution_ms = elapsed_ms(started);
+            steps.push(Step {
+                version: migration.version,
+                name: migration.name,
+                direction: Direction::Up,
+                execution_ms,
+            });
+        }
+        Ok(steps)
+    })
+    .await
+}
+
+/// Reverses applied migrations, newest first, until the database is at version `to`.
+pub async fn downgrade(conn: &mut PgConnection, to: i64) -> Result<Vec<Step>, MigrateError> {
+    let to = check_target(to)?;
+    with_lock(conn, async |conn| {
+        let applied = verified_history(conn).await?;
+        let mut steps = Vec::new();
+        for migration in MIGRATIONS.iter().rev().filter(|m| m.version > to) {
+            if !applied.iter().any(|a| a.version == migration.version) {
+                continue;
+            }
+            let started = Instant::now();
+            run(conn, migration, Direction::Down).await?;
+            steps.push(Step {
+                version: migration.version,
+                name: migration.name,
+                direction: Direction::Down,
+                execution_ms: elapsed_ms(started),
+            });
+        }
+        Ok(steps)
+    })
+    .await
+}
+
+/// Which migrations are applied, verifying the checksums of those that are.
+pub async fn status(conn: &mut PgConnection) -> Result<Status, MigrateError> {
+    let applied = verified_history(conn).await?;
+    let migrations: Vec<_> = MIGRATIONS
+        .iter()
+        .map(|m| MigrationStatus {
+            version: m.version,
+            name: m.name,
+            checksum: m.checksum(),
+            applied_at: applied.iter().find(|a| a.version == m.version).map(|a| a.applied_at),
+        })
+        .collect();
+    let current_version = applied.iter().map(|a| a.version).max().unwrap_or(0);
+    Ok(Status { current_version, latest_version: latest_version(), migrations })
+}
+
+/// Records migrations as applied without running them: for a database whose schema was brought
+/// to that state by other means (the legacy consolidation), after the caller has proven it.
+pub async fn record_applied(conn: &mut PgConnection, up_to: i64) -> Result<(), MigrateError> {
+    ensure_history_table(conn).await?;
+    for migration in MIGRATIONS.iter().filter(|m| m.version <= up_to) {
+        sqlx::query(
+            "INSERT INTO modernize.schema_migrations (version, name, checksum, execution_ms) \
+             VALUES ($1, $2, $3, 0) ON CONFLICT (version) DO NOTHING",
+        )
+        .bind(migration.version)
+        .bind(migration.name)
+        .bind(migration.checksum())
+        .execute(&mut *conn)
+        .await?;
+    }
+    Ok(())
+}
+
+fn check_target(target: i64) -> Result<i64, MigrateError> {
+    let known = target == 0 || MIGRATIONS.iter().any(|m| m.version == target);
+    if known { Ok(target) } else { Err(MigrateError::UnknownTarget(target, latest_version())) }
+}
+
+fn elapsed_ms(started: Instant) -> i64 {
+    i64::try_from(started.elapsed().as_millis()).unwrap_or(i64::MAX)
+}
+
+async fn with_lock<T>(
+    conn: &mut PgConnection,
+    work: impl AsyncFnOnce(&mut PgConnection) -> Result<T, MigrateError>,
+) -> Result<T, MigrateError> {
+    sqlx::query("SELECT pg_advisory_lock($1)").bind(MIGRATION_LOCK_KEY).execute(&mut *conn).await?;
+    let result = work(conn).await;
+    let unlocked = sqlx::query("SELECT pg_advisory_unlock($1)").bind(MIGRATION_LOCK_KEY).execute(&mut *conn).await;
+    let value = result?;
+    unlocked?;
+    Ok(value)
+}
+
+async fn ensure_history_table(conn: &mut PgConnection) -> Result<(), MigrateError> {
+    // Quietly: IF NOT EXISTS reports a NOTICE on every run otherwise.
+    sqlx::raw_sql(
+        "SET LOCAL client_min_messages = warning;
+         CREATE SCHEMA IF NOT EXISTS modernize;
+         COMMENT ON SCHEMA modernize IS 'Bookkeeping of the modernize tool: migration history, jobs, consolidation archive.';
+         CREATE TABLE IF NOT EXISTS modernize.schema_migrations (
+             version bigint PRIMARY KEY,
+             name text NOT NULL,
+             checksum text NOT NULL,
+             applied_at timestamptz NOT NULL DEFAULT now(),
+             execution_ms bigint NOT NULL
+         );
+         COMMENT ON TABLE modernize.schema_migrations IS 'Migrations applied to this database, with the checksum of their files.';",
+    )
+    .execute(&mut *conn)
+    .await?;
+    Ok(())
+}
+
+async fn verified_history(conn: &mut PgConnection) -> Result<Vec<AppliedMigration>, MigrateError> {
+    ensure_history_table(conn).await?;
+    let applied: Vec<AppliedMigration> = sqlx::query_as(
+        "SELECT version, name, checksum, applied_at, execution_ms \
+         FROM modernize.schema_migrations ORDER BY version",
+    )
+    .fetch_all(&mut *conn)
+    .await?;
+    for row in &applied {
+        let Some(known) = MIGRATIONS.iter().find(|m| m.version == row.version) else {
+            return Err(MigrateError::UnknownVersion { version: row.version, name: row.name.clone() });
+        };
+        let expected = known.checksum();
+        if row.checksum != expected {
+            return Err(MigrateError::ChecksumMismatch {
+                version: row.version,
+                applied: row.checksum.clone(),
+                expected,
+            });
+        }
+    }
+    Ok(applied)
+}
+
+async fn run(conn: &mut PgConnection, migration: &Migration, direction: Direction) -> Result<(), MigrateError> {
+    let (sql, label) = match direction {
+        Direction::Up => (migration.up, "applying"),
+        Direction::Down => (migration.down, "reverting"),
+    };
+    let failed =
+        |source| MigrateError::Failed { version: migration.version, name: migration.name, direction: label, source };
+    let started = Instant::now();
+    if Migration::runs_in_transaction(sql) {
+        let mut tx = conn.begin().await?;
+        sqlx::raw_sql(sql).execute(&mut *tx).await.map_err(failed)?;
+        record(&mut tx, migration, direction, elapsed_ms(started)).await?;
+        tx.commit().await?;
+    } else {
+        drop_invalid_indexes(conn).await?;
+        for statement in split_statements(sql) {
+            sqlx::raw_sql(sqlx::AssertSqlSafe(statement)).execute(&mut *conn).await.map_err(failed)?;
+        }
+        record(conn, migration, direction, elapsed_ms(started)).await?;
+    }
+    tracing::info!(version = migration.version, name = migration.name, ?direction, "migration done");
+    Ok(())
+}
+
+/// An interrupted `CREATE INDEX CONCURRENTLY` leaves an INVALID index that `IF NOT EXISTS` would
+/// then keep; dropping such leftovers first lets a re-run of the migration finish the work.
+async fn drop_invalid_indexes(conn: &mut PgConnection) -> Result<(), MigrateError> {
+    let invalid: Vec<String> = sqlx::query_scalar(
+        "SELECT format('%I.%I', n.nspname, c.relname) FROM pg_index i \
+         JOIN pg_class c ON c.oid = i.indexrelid JOIN pg_namespace n ON n.oid = c.relnamespace \
+         WHERE NOT i.indisvalid AND n.nspname = $1",
+    )
+    .bind(DOMAIN_SCHEMA)
+    .fetch_all(&mut *conn)
+    .await?;
+    for index in invalid {
+        tracing::warn!(%index, "dropping an invalid index left by an interrupted build");
+        sqlx::raw_sql(sqlx::AssertSqlSafe(format!("DROP INDEX CONCURRENTLY IF EXISTS {index}")))
+            .execute(&mut *conn)
+            .await?;
+    }
+    Ok(())
+}
+
+async fn record(
+    conn: &mut PgConnection,
+    migration: &Migration,
+    direction: Direction,
+    execution_ms: i64,
+) -> Result<(), MigrateError> {
+    match direction {
+        Direction::Up => {
+            sqlx::query(
+                "INSERT INTO modernize.schema_migrations (version, name, checksum, execution_ms) \
+                 VALUES ($1, $2, $3, $4)",
+            )
+            .bind(migration.version)
+            .bind(migration.name)
+            .bind(migration.checksum())
+            .bind(execution_ms)
+            .execute(&mut *conn)
+            .await?;
+        }
+        Direction::Down => {
+            sqlx::query("DELETE FROM modernize.schema_migrations WHERE version = $1")
+                .bind(migration.version)
+                .execute(&mut *conn)
+                .await?;
+        }
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_file_in_migrations_is_registered_in_order() {
+        let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/../../migrations");
+        let mut stems: Vec<String> = std::fs::read_dir(dir)
+            .expect("migrations directory")
+            .filter_map(|entry| entry.ok()?.file_name().into_string().ok())
+            .filter_map(|name| name.strip_suffix(".up.sql").map(str::to_owned))
+            .collect();
+        stems.sort();
+        let registered: Vec<String> = MIGRATIONS.iter().map(Migration::file_stem).collect();
+        assert_eq!(stems, registered);
+        assert!(MIGRATIONS.windows(2).all(|w| w[0].version < w[1].version));
+    }
+
+    #[test]
+    fn landed_migrations_are_never_edited() {
+        // Append the checksum of each new migration when it lands; never change a line here.
+        let landed = [
+            (1, "5928f624a93c7f659eec8ffc2457acba3e33c54e035e98bad4cdc038fbc95ac6"),
+            (2, "bf212c9a200c1ad34f307567bfc31c671c18d8556aa1e025c5ffb3e038e54a70"),
+        ];
+        for (version, checksum) in landed {
+            let migration = MIGRATIONS.iter().find(|m| m.version == version).expect("landed migration");
+            assert_eq!(migration.checksum(), checksum, "migration {version} was edited after landing");
+        }
+    }
+
+    #[test]
+    fn no_transaction_files_split_into_single_statements() {
+        for migration in &MIGRATIONS {
+            for sql in [migration.up, migration.down] {
+                if Migration::runs_in_transaction(sql) {
+                    continue;
+                }
+                for statement in split_statements(sql) {
+                    assert_eq!(statement.matches(';').count(), 1, "one statement: {statement}");
+                    assert!(statement.ends_with(';'));
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn splitting_keeps_statements_and_drops_comments() {
+        let sql = "-- header\nSET a = 1;\n\n-- why\nCREATE INDEX x\n    ON t (c);\n-- trailing\n";
+        assert_eq!(split_statements(sql), vec!["SET a = 1;", "CREATE INDEX x\n    ON t (c);"]);
+    }
+}

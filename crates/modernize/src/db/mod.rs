@@ -1,0 +1,159 @@
+//! Where the database is, how to reach it, and the schema tooling around it.
+
+pub mod catalog;
+pub mod local;
+pub mod migrate;
+pub mod validate;
+
+use std::str::FromStr;
+
+use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
+use sqlx::{ConnectOptions, Connection, PgConnection, PgPool};
+
+use local::{ClusterError, LocalCluster};
+
+#[derive(Debug, thiserror::Error)]
+pub enum ConnectError {
+    #[error("invalid database URL: {0}")]
+    InvalidUrl(String),
+    #[error(transparent)]
+    LocalCluster(#[from] ClusterError),
+    #[error("cannot create database {database:?}: {source}")]
+    CreateDatabase {
+        database: String,
+        #[source]
+        source: sqlx::Error,
+    },
+    #[error("cannot connect to {target}: {source}")]
+    Connect {
+        target: String,
+        #[source]
+        source: sqlx::Error,
+    },
+}
+
+/// The database the tool works on: a server given by URL, or the private local cluster.
+#[derive(Debug, Clone)]
+pub struct Database {
+    options: PgConnectOptions,
+    /// Where the database is, for humans (no password).
+    description: String,
+}
+
+impl Database {
+    /// `url` wins; without it the private cluster under `data_dir` is initialised and started.
+    pub async fn resolve(url: Option<&str>, cluster: &LocalCluster) -> Result<Self, ConnectError> {
+        let database = match url {
+            Some(url) => Self::from_url(url)?,
+            None => {
+                let options = cluster.ensure_running().await?;
+                Self::from_options(options)
+            }
+        };
+        database.create_if_missing().await?;
+        Ok(database)
+    }
+
+    pub fn from_url(url: &str) -> Result<Self, ConnectError> {
+        if !(url.starts_with("postgres://") || url.starts_with("postgresql://")) {
+            return Err(ConnectError::InvalidUrl("it must start with postgres:// or postgresql://".into()));
+        }
+        let options = PgConnectOptions::from_str(url).map_err(|e| ConnectError::InvalidUrl(e.to_string()))?;
+        Ok(Self::from_options(options))
+    }
+
+    pub fn from_options(options: PgConnectOptions) -> Self {
+        let options = options.application_name("modernize").log_statements(tracing::log::LevelFilter::Debug);
+        let description = describe(&options);
+        Self { options, description }
+    }
+
+    pub fn options(&self) -> &PgConnectOptions {
+        &self.options
+    }
+
+    pub fn name(&self) -> String {
+        database_name(&self.options)
+    }
+
+    pub fn description(&self) -> &str {
+        &self.description
+    }
+
+    pub async fn connect(&self) -> Result<PgConnection, ConnectError> {
+        PgConnection::connect_with(&self.options)
+            .await
+            .map_err(|source| ConnectError::Connect { target: self.description.clone(), source })
+    }
+
+    pub async fn pool(&self, max_connections: u32) -> Result<PgPool, ConnectError> {
+        PgPoolOptions::new()
+            .max_connections(max_connections)
+            .connect_with(self.options.clone())
+            .await
+            .map_err(|source| ConnectError::Connect { target: self.description.clone(), source })
+    }
+
+    /// Creates the database on its server when it does not exist yet.
+    pub async fn create_if_missing(&self) -> Result<(), ConnectError> {
+        let name = self.name();
+        let create_error = |source| ConnectError::CreateDatabase { database: name.clone(), source };
+        let maintenance = self.options.clone().database("postgres");
+        let mut conn = PgConnection::connect_with(&maintenance)
+            .await
+            .map_err(|source| ConnectError::Connect { target: describe(&maintenance), source })?;
+        let exists: bool = sqlx::query_scalar("SELECT EXISTS (SELECT 1 FROM pg_database WHERE datname = $1)")
+            .bind(&name)
+            .fetch_one(&mut conn)
+            .await
+            .map_err(create_error)?;
+        if !exists {
+            let statement = format!("CREATE DATABASE {}", quote_identifier(&name));
+            match sqlx::raw_sql(sqlx::AssertSqlSafe(statement)).execute(&mut conn).await {
+                Ok(_) => tracing::info!(database = %name, "created database"),
+                // Another process created it between our check and our CREATE: fine.
+                Err(sqlx::Error::Database(e)) if e.code().as_deref() == Some("42P04") => {}
+                Err(e) => return Err(create_error(e)),
+            }
+        }
+        conn.close().await.map_err(create_error)?;
+        Ok(())
+    }
+}
+
+fn database_name(options: &PgConnectOptions) -> String {
+    options.get_database().unwrap_or_else(|| options.get_username()).to_owned()
+}
+
+fn describe(options: &PgConnectOptions) -> String {
+    let database = database_name(options);
+    let user = options.get_username();
+    match options.get_socket() {
+        Some(socket) => format!("postgresql://{user}@/{database}?host={}", socket.display()),
+        None => format!("postgresql://{user}@{}:{}/{database}", options.get_host(), options.get_port()),
+    }
+}
+
+/// Quotes an SQL identifier (doubling embedded quotes), for the few statements that cannot
+/// take a bind parameter.
+pub fn quote_identifier(name: &str) -> String {
+    format!("\"{}\"", name.replace('"', "\"\""))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn identifiers_are_quoted() {
+        assert_eq!(quote_identifier("modernize"), "\"modernize\"");
+        assert_eq!(quote_identifier("a\"b"), "\"a\"\"b\"");
+    }
+
+    #[test]
+    fn descriptions_hide_passwords() {
+        let db = Database::from_url("postgres://alice:secret@db.example:5433/estate").expect("valid url");
+        assert_eq!(db.description(), "postgresql://alice@db.example:5433/estate");
+        assert_eq!(db.name(), "estate");
+    }
+}

@@ -1,0 +1,7 @@
+//! Modernize: the backend of an AI-assisted cloud-migration platform.
+//!
+//! The modules follow the domains of the platform; `db` holds the schema tooling (connection,
+//! the private local cluster, migrations, validation) every other domain stands on.
+
+pub mod db;
+pub mod schema;

@@ -1,0 +1,120 @@
+//! The binary as a user runs it: every subcommand answers --help, and the database commands work
+//! against a real server and against the private local cluster.
+
+mod common;
+
+use std::process::{Command, Output};
+
+use sqlx::PgPool;
+
+fn modernize(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_modernize")).args(args).output().expect("run modernize")
+}
+
+fn stdout(output: &Output) -> String {
+    String::from_utf8_lossy(&output.stdout).into_owned()
+}
+
+#[test]
+fn every_subcommand_has_help() {
+    let commands: [&[&str]; 11] = [
+        &[],
+        &["db"],
+        &["db", "upgrade"],
+        &["db", "downgrade"],
+        &["db", "status"],
+        &["db", "validate"],
+        &["local"],
+        &["local", "start"],
+        &["local", "stop"],
+        &["local", "status"],
+        &["demo"],
+    ];
+    for command in commands {
+        let mut args = command.to_vec();
+        args.push("--help");
+        let output = modernize(&args);
+        assert!(output.status.success(), "{args:?}: {}", String::from_utf8_lossy(&output.stderr));
+        assert!(stdout(&output).contains("Usage: modernize"), "{args:?}");
+    }
+}
+
+#[sqlx::test(migrations = false)]
+async fn validate_json_reports_43_tables_and_exits_0(pool: PgPool) {
+    let url = common::database_url(&pool);
+    let output = modernize(&["--database-url", &url, "db", "upgrade"]);
+    assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
+    assert!(stdout(&output).contains("applied 0002 performance_indexes"));
+
+    let output = modernize(&["--database-url", &url, "db", "validate", "--json"]);
+    assert_eq!(output.status.code(), Some(0));
+    let report: serde_json::Value = serde_json::from_slice(&output.stdout).expect("JSON report");
+    assert_eq!(report["total_tables"], 43);
+    assert_eq!(report["passed"], true);
+
+    let output = modernize(&["--database-url", &url, "db", "status", "--json"]);
+    let status: serde_json::Value = serde_json::from_slice(&output.stdout).expect("JSON status");
+    assert_eq!(status["current_version"], 2);
+}
+
+#[sqlx::test(migrations = false)]
+async fn validate_exits_1_with_the_reason_on_a_broken_database(pool: PgPool) {
+    let mut conn = common::migrated(&pool).await;
+    sqlx::raw_sql("ALTER TABLE migration.users ADD COLUMN is_mock boolean").execute(&mut *conn).await.expect("break");
+    let output = modernize(&["--database-url", &common::database_url(&pool), "db", "validate"]);
+    assert_eq!(output.status.code(), Some(1));
+    let text = stdout(&output);
+    assert!(text.contains("is_mock column still present: migration.users.is_mock"), "{text}");
+    assert!(text.contains("schema INVALID"));
+}
+
+#[sqlx::test(migrations = false)]
+async fn downgrade_then_upgrade_through_the_cli(pool: PgPool) {
+    let url = common::database_url(&pool);
+    for (args, expected) in [
+        (&["db", "upgrade"][..], "applied 0001"),
+        (&["db", "downgrade", "--to", "1"][..], "reverted 0002"),
+        (&["db", "status"][..], "migrations pending"),
+        (&["db", "upgrade"][..], "applied 0002"),
+        (&["db", "status"][..], "schema is current"),
+    ] {
+        let output = modernize(&[&["--database-url", &url][..], args].concat());
+        assert!(output.status.success(), "{args:?}: {}", String::from_utf8_lossy(&output.stderr));
+        assert!(stdout(&output).contains(expected), "{args:?}: {}", stdout(&output));
+    }
+}
+
+#[test]
+fn a_bad_database_url_is_a_clear_error() {
+    let output = modernize(&["--database-url", "mysql://nope", "db", "status"]);
+    assert_eq!(output.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(stderr.starts_with("error: invalid database URL"), "{stderr}");
+}
+
+/// The zero-setup path: no DATABASE_URL, a private cluster made under the data directory.
+#[test]
+fn the_private_cluster_starts_migrates_and_stops() {
+    let dir = tempfile::Builder::new().prefix("mz").tempdir_in("/tmp").expect("temp dir");
+    let data_dir = dir.path().join("data");
+    let data_dir = data_dir.to_str().expect("utf-8 path");
+    let run = |args: &[&str]| {
+        let output = Command::new(env!("CARGO_BIN_EXE_modernize"))
+            .args([&["--data-dir", data_dir][..], args].concat())
+            .env_remove("DATABASE_URL")
+            .output()
+            .expect("run modernize");
+        assert!(output.status.success(), "{args:?}: {}", String::from_utf8_lossy(&output.stderr));
+        stdout(&output)
+    };
+
+    assert!(run(&["demo"]).contains("schema valid"));
+    let status: serde_json::Value = serde_json::from_str(&run(&["local", "status", "--json"])).expect("JSON");
+    assert_eq!(status["running"], true);
+    assert!(run(&["db", "status"]).contains("schema is current"), "state survives between commands");
+    assert_eq!(run(&["local", "stop"]).trim(), "stopped");
+    assert_eq!(run(&["local", "stop"]).trim(), "was not running");
+    // Started again on demand, with its data.
+    assert!(run(&["db", "status"]).contains("schema is current"));
+    run(&["local", "stop"]);
+}

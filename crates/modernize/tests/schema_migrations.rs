@@ -1,0 +1,236 @@
+//! The migrations against real PostgreSQL: they build the 43-table schema, reverse exactly, refuse
+//! edited history and recover from an interrupted concurrent index build.
+
+mod common;
+
+use modernize::db::catalog::Catalog;
+use modernize::db::migrate::{self, Direction, MigrateError};
+use modernize::db::validate;
+use pretty_assertions::assert_eq;
+use sqlx::{PgConnection, PgPool};
+
+async fn catalog(conn: &mut PgConnection) -> Catalog {
+    Catalog::snapshot(conn, "migration").await.expect("catalog snapshot")
+}
+
+#[sqlx::test(migrations = false)]
+async fn a_fresh_database_upgrades_to_a_valid_43_table_schema(pool: PgPool) {
+    let mut conn = pool.acquire().await.expect("connection");
+    let steps = migrate::upgrade(&mut conn, None).await.expect("upgrade");
+    assert_eq!(
+        steps.iter().map(|s| (s.version, s.direction)).collect::<Vec<_>>(),
+        [(1, Direction::Up), (2, Direction::Up)]
+    );
+
+    let report = validate::validate(&mut conn).await.expect("validate");
+    assert_eq!(report.failures().collect::<Vec<_>>(), Vec::<&String>::new());
+    assert!(report.passed);
+    assert_eq!(report.total_tables, 43);
+
+    let status = migrate::status(&mut conn).await.expect("status");
+    assert!(status.is_current());
+    assert_eq!(status.current_version, 2);
+}
+
+#[sqlx::test(migrations = false)]
+async fn down_to_zero_then_up_leaves_an_identical_catalog(pool: PgPool) {
+    let mut conn = common::migrated(&pool).await;
+    let before = catalog(&mut conn).await;
+    assert!(before.lines.len() > 43 * 5, "the snapshot sees the schema");
+
+    let steps = migrate::downgrade(&mut conn, 0).await.expect("downgrade");
+    assert_eq!(steps.iter().map(|s| s.version).collect::<Vec<_>>(), [2, 1]);
+    let schemas: i64 = sqlx::query_scalar("SELECT count(*) FROM pg_namespace WHERE nspname = 'migration'")
+        .fetch_one(&mut *conn)
+        .await
+        .expect("query");
+    assert_eq!(schemas, 0, "downgrade to 0 removes the schema");
+    let types: i64 = sqlx::query_scalar("SELECT count(*) FROM pg_type WHERE typname = 'asset_type'")
+        .fetch_one(&mut *conn)
+        .await
+        .expect("query");
+    assert_eq!(types, 0, "and its enum types");
+    assert_eq!(migrate::status(&mut conn).await.expect("status").current_version, 0);
+
+    migrate::upgrade(&mut conn, None).await.expect("upgrade again");
+    let after = catalog(&mut conn).await;
+    assert_eq!(before.diff(&after), Vec::<String>::new());
+}
+
+#[sqlx::test(migrations = false)]
+async fn each_migration_reverses_exactly(pool: PgPool) {
+    let mut conn = pool.acquire().await.expect("connection");
+    migrate::upgrade(&mut conn, Some(1)).await.expect("upgrade to 1");
+    let at_one = catalog(&mut conn).await;
+    let status = migrate::status(&mut conn).await.expect("status");
+    assert_eq!(status.current_version, 1);
+    assert!(!status.is_current());
+
+    migrate::upgrade(&mut conn, None).await.expect("upgrade to 2");
+    let at_two = catalog(&mut conn).await;
+    assert!(at_two.lines.len() > at_one.lines.len(), "0002 adds indexes");
+
+    migrate::downgrade(&mut conn, 1).await.expect("downgrade to 1");
+    assert_eq!(at_one.diff(&catalog(&mut conn).await), Vec::<String>::new());
+    migrate::upgrade(&mut conn, None).await.expect("upgrade to 2 again");
+    assert_eq!(at_two.diff(&catalog(&mut conn).await), Vec::<String>::new());
+}
+
+#[sqlx::test(migrations = false)]
+async fn a_second_upgrade_is_a_no_op(pool: PgPool) {
+    let mut conn = common::migrated(&pool).await;
+    let steps = migrate::upgrade(&mut conn, None).await.expect("second upgrade");
+    assert!(steps.is_empty());
+}
+
+#[sqlx::test(migrations = false)]
+async fn an_edited_migration_is_refused(pool: PgPool) {
+    let mut conn = common::migrated(&pool).await;
+    sqlx::query("UPDATE modernize.schema_migrations SET checksum = 'edited' WHERE version = 1")
+        .execute(&mut *conn)
+        .await
+        .expect("tamper");
+    let error = migrate::upgrade(&mut conn, None).await.expect_err("checksum mismatch");
+    assert!(matches!(error, MigrateError::ChecksumMismatch { version: 1, .. }), "{error}");
+    assert!(error.to_string().contains("must never be edited"));
+    assert!(matches!(migrate::status(&mut conn).await, Err(MigrateError::ChecksumMismatch { .. })));
+}
+
+#[sqlx::test(migrations = false)]
+async fn a_database_from_a_newer_binary_is_refused(pool: PgPool) {
+    let mut conn = common::migrated(&pool).await;
+    sqlx::query(
+        "INSERT INTO modernize.schema_migrations (version, name, checksum, execution_ms) VALUES (99, 'future', 'x', 0)",
+    )
+    .execute(&mut *conn)
+    .await
+    .expect("insert");
+    let error = migrate::downgrade(&mut conn, 0).await.expect_err("unknown version");
+    assert!(matches!(error, MigrateError::UnknownVersion { version: 99, .. }), "{error}");
+}
+
+#[sqlx::test(migrations = false)]
+async fn an_unknown_target_version_is_refused(pool: PgPool) {
+    let mut conn = pool.acquire().await.expect("connection");
+    let error = migrate::upgrade(&mut conn, Some(7)).await.expect_err("unknown target");
+    assert!(matches!(error, MigrateError::UnknownTarget(7, 2)), "{error}");
+    let tables: i64 = sqlx::query_scalar("SELECT count(*) FROM pg_tables WHERE schemaname = 'migration'")
+        .fetch_one(&mut *conn)
+        .await
+        .expect("query");
+    assert_eq!(tables, 0, "nothing was applied");
+}
+
+#[sqlx::test(migrations = false)]
+async fn an_interrupted_concurrent_index_build_is_finished_by_a_rerun(pool: PgPool) {
+    let mut conn = common::migrated(&pool).await;
+    let healthy = catalog(&mut conn).await;
+    // What a killed CREATE INDEX CONCURRENTLY leaves: an INVALID index, and no history row.
+    sqlx::raw_sql(
+        "UPDATE pg_index SET indisvalid = false
+          WHERE indexrelid = 'migration.ix_assets_engagement_hostname'::regclass;
+         DELETE FROM modernize.schema_migrations WHERE version = 2;",
+    )
+    .execute(&mut *conn)
+    .await
+    .expect("simulate the interruption");
+
+    let steps = migrate::upgrade(&mut conn, None).await.expect("re-run");
+    assert_eq!(steps.iter().map(|s| s.version).collect::<Vec<_>>(), [2]);
+    assert_eq!(healthy.diff(&catalog(&mut conn).await), Vec::<String>::new(), "the index is valid again");
+}
+
+#[sqlx::test(migrations = false)]
+async fn a_row_cannot_reference_another_tenants_row(pool: PgPool) {
+    let mut conn = common::migrated(&pool).await;
+    sqlx::raw_sql(
+        "INSERT INTO migration.client_accounts (id, name, slug) VALUES
+             ('00000000-0000-0000-0000-00000000000a', 'Acme', 'acme'),
+             ('00000000-0000-0000-0000-00000000000b', 'Globex', 'globex');
+         INSERT INTO migration.engagements (id, client_account_id, name, slug) VALUES
+             ('00000000-0000-0000-0000-0000000000ea', '00000000-0000-0000-0000-00000000000a', 'Cloud move', 'cloud-move');
+         INSERT INTO migration.crewai_flow_state_extensions (client_account_id, engagement_id, flow_id, flow_type) VALUES
+             ('00000000-0000-0000-0000-00000000000a', '00000000-0000-0000-0000-0000000000ea',
+              '00000000-0000-0000-0000-0000000000fa', 'discovery');",
+    )
+    .execute(&mut *conn)
+    .await
+    .expect("tenant A's rows");
+
+    // Tenant B's asset naming tenant A's engagement.
+    let error = sqlx::query(
+        "INSERT INTO migration.assets (client_account_id, engagement_id, name)
+         VALUES ('00000000-0000-0000-0000-00000000000b', '00000000-0000-0000-0000-0000000000ea', 'web-01')",
+    )
+    .execute(&mut *conn)
+    .await
+    .expect_err("cross-tenant engagement");
+    assert_eq!(constraint_of(&error), Some("assets_client_account_id_engagement_id_fkey".into()));
+
+    // Tenant A's own import pointing at tenant A's master flow is fine...
+    sqlx::query(
+        "INSERT INTO migration.data_imports (client_account_id, engagement_id, master_flow_id, import_name, filename)
+         VALUES ('00000000-0000-0000-0000-00000000000a', '00000000-0000-0000-0000-0000000000ea',
+                 '00000000-0000-0000-0000-0000000000fa', 'CMDB', 'cmdb.csv')",
+    )
+    .execute(&mut *conn)
+    .await
+    .expect("same-tenant master flow");
+    // ...but no other tenant's row can claim that master flow.
+    sqlx::raw_sql(
+        "INSERT INTO migration.engagements (id, client_account_id, name, slug) VALUES
+             ('00000000-0000-0000-0000-0000000000eb', '00000000-0000-0000-0000-00000000000b', 'Other', 'other')",
+    )
+    .execute(&mut *conn)
+    .await
+    .expect("tenant B's engagement");
+    let error = sqlx::query(
+        "INSERT INTO migration.discovery_flows (client_account_id, engagement_id, master_flow_id)
+         VALUES ('00000000-0000-0000-0000-00000000000b', '00000000-0000-0000-0000-0000000000eb',
+                 '00000000-0000-0000-0000-0000000000fa')",
+    )
+    .execute(&mut *conn)
+    .await
+    .expect_err("cross-tenant master flow");
+    assert_eq!(constraint_of(&error), Some("discovery_flows_client_account_id_master_flow_id_fkey".into()));
+}
+
+#[sqlx::test(migrations = false)]
+async fn ranges_are_checked_by_the_database(pool: PgPool) {
+    let mut conn = common::migrated(&pool).await;
+    sqlx::raw_sql(
+        "INSERT INTO migration.client_accounts (id, name, slug) VALUES ('00000000-0000-0000-0000-00000000000a', 'Acme', 'acme');
+         INSERT INTO migration.engagements (id, client_account_id, name, slug) VALUES
+             ('00000000-0000-0000-0000-0000000000ea', '00000000-0000-0000-0000-00000000000a', 'Move', 'move');
+         INSERT INTO migration.data_imports (id, client_account_id, engagement_id, import_name, filename) VALUES
+             ('00000000-0000-0000-0000-0000000000da', '00000000-0000-0000-0000-00000000000a',
+              '00000000-0000-0000-0000-0000000000ea', 'CMDB', 'cmdb.csv');",
+    )
+    .execute(&mut *conn)
+    .await
+    .expect("rows");
+    let cases = [
+        (
+            "UPDATE migration.data_imports SET progress_percentage = 101",
+            "data_imports_progress_percentage_check",
+        ),
+        (
+            "INSERT INTO migration.import_field_mappings (client_account_id, data_import_id, source_field, confidence_score)
+             VALUES ('00000000-0000-0000-0000-00000000000a', '00000000-0000-0000-0000-0000000000da', 'Host', 1.5)",
+            "import_field_mappings_confidence_score_check",
+        ),
+        (
+            "INSERT INTO migration.assets (client_account_id, engagement_id, name, cpu_utilization_percent)
+             VALUES ('00000000-0000-0000-0000-00000000000a', '00000000-0000-0000-0000-0000000000ea', 'db-01', -3)",
+            "assets_cpu_utilization_percent_check",
+        ),
+    ];
+    for (statement, constraint) in cases {
+        let error = sqlx::raw_sql(statement).execute(&mut *conn).await.expect_err(statement);
+        assert_eq!(constraint_of(&error).as_deref(), Some(constraint), "{statement}");
+    }
+}
+
+fn constraint_of(error: &sqlx::Error) -> Option<String> {
+    error.as_database_error().and_then(|e| e.constraint()).map(str::to_owned)
+}

@@ -1,0 +1,62 @@
+# Shared by scripts/demo and scripts/test: make a fresh Debian 12 machine (with only the Rust
+# toolchain) able to build, test and run modernize. Each step is a no-op when already done.
+
+as_root() {
+    if [ "$(id -u)" -eq 0 ]; then "$@"; else sudo "$@"; fi
+}
+
+apt_install() {
+    echo "installing Debian packages: $*" >&2
+    as_root env DEBIAN_FRONTEND=noninteractive apt-get update -qq
+    as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "$@" >/dev/null
+}
+
+# A C linker for cargo.
+ensure_build_tools() {
+    command -v cc >/dev/null || apt_install gcc libc6-dev
+}
+
+pg_bin_dir() {
+    ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -n 1
+}
+
+# initdb, pg_ctl, pg_dump...: the private cluster of `modernize` runs on these.
+ensure_postgres_binaries() {
+    [ -n "$(pg_bin_dir)" ] && [ -x "$(pg_bin_dir)/initdb" ] || apt_install postgresql-15 postgresql-client-15
+}
+
+# A PostgreSQL server the tests can reach at $DATABASE_URL (each test makes its own database there).
+# Without one, start the Debian cluster on 127.0.0.1:5432 and give the postgres role the password
+# the default URL carries.
+ensure_test_server() {
+    ensure_postgres_binaries
+    export DATABASE_URL="${DATABASE_URL:-postgres://postgres:postgres@127.0.0.1:5432/postgres}"
+    local psql
+    psql="$(pg_bin_dir)/psql"
+    if "$psql" "$DATABASE_URL" -qAtc 'SELECT 1' >/dev/null 2>&1; then
+        return
+    fi
+    echo "no PostgreSQL reachable at the test URL: starting the local Debian cluster" >&2
+    local version
+    version=$(basename "$(dirname "$(pg_bin_dir)")")
+    if ! as_root pg_lsclusters --no-header | grep -q "^$version *main "; then
+        as_root pg_createcluster "$version" main >/dev/null
+    fi
+    as_root pg_ctlcluster --skip-systemctl-redirect "$version" main start 2>/dev/null || true
+    for _ in $(seq 30); do
+        as_root runuser -u postgres -- "$psql" -qAtc 'SELECT 1' >/dev/null 2>&1 && break
+        sleep 1
+    done
+    as_root runuser -u postgres -- "$psql" -qc "ALTER ROLE postgres PASSWORD 'postgres'" >/dev/null
+    "$psql" "$DATABASE_URL" -qAtc 'SELECT 1' >/dev/null
+}
+
+# squawk, the migration linter, in a virtualenv of its own (Debian's Python refuses global pip).
+ensure_squawk() {
+    local venv=target/tools
+    if [ ! -x "$venv/bin/squawk" ]; then
+        python3 -m venv "$venv" 2>/dev/null || { apt_install python3-venv && python3 -m venv "$venv"; }
+        "$venv/bin/pip" install --quiet 'squawk-cli>=2,<3'
+    fi
+    export PATH="$PWD/$venv/bin:$PATH"
+}
