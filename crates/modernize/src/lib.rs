@@ -4,4 +4,8 @@
 //! the private local cluster, migrations, validation) every other domain stands on.
 
 pub mod db;
+pub mod fixtures;
+pub mod models;
+pub mod repo;
 pub mod schema;
+pub mod tenancy;

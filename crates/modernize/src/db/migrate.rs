@@ -37,8 +37,11 @@ macro_rules! migration {
 }
 
 /// Every migration, in order. A file in `migrations/` that is missing here fails a test.
-pub static MIGRATIONS: [Migration; 2] =
-    [migration!(1, "0001", "consolidated_schema"), migration!(2, "0002", "performance_indexes")];
+pub static MIGRATIONS: [Migration; 3] = [
+    migration!(1, "0001", "consolidated_schema"),
+    migration!(2, "0002", "performance_indexes"),
+    migration!(3, "0003", "row_level_security"),
+];
 
 const NO_TRANSACTION_MARKER: &str = "-- modernize:no-transaction";
 
@@ -410,6 +413,7 @@ mod tests {
         let landed = [
             (1, "5928f624a93c7f659eec8ffc2457acba3e33c54e035e98bad4cdc038fbc95ac6"),
             (2, "bf212c9a200c1ad34f307567bfc31c671c18d8556aa1e025c5ffb3e038e54a70"),
+            (3, "884dbedddb0cd7d3465045100559af41a37efd290383900bef02d5b476bd0fb5"),
         ];
         for (version, checksum) in landed {
             let migration = MIGRATIONS.iter().find(|m| m.version == version).expect("landed migration");

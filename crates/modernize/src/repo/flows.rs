@@ -1,0 +1,147 @@
+//! Master flows (`crewai_flow_state_extensions`) and the discovery flows they own.
+
+use serde::Deserialize;
+use sqlx::PgConnection;
+use uuid::Uuid;
+
+use super::table::insert;
+use super::{RepoError, scoped};
+use crate::models::{DiscoveryFlow, DiscoveryPhase, MasterFlow, NewMasterFlow};
+use crate::repo::imports::Deprecation;
+use crate::tenancy::TenantCtx;
+
+/// What a caller gives to start a discovery; `is_mock` and `assessment_package` are deprecated
+/// fields of the old API, accepted and reported back, never stored.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DiscoveryInput {
+    pub flow_name: Option<String>,
+    pub data_import_id: Option<Uuid>,
+    #[serde(default)]
+    pub configuration: Option<serde_json::Value>,
+    #[serde(default)]
+    pub is_mock: Option<serde_json::Value>,
+    #[serde(default)]
+    pub assessment_package: Option<serde_json::Value>,
+}
+
+/// Seed task 4.1: the master flow is created first, then the discovery flow linked to it by
+/// `master_flow_id`, in one transaction.
+pub async fn start_discovery(
+    conn: &mut PgConnection,
+    ctx: &TenantCtx,
+    input: &DiscoveryInput,
+) -> Result<(MasterFlow, DiscoveryFlow, Vec<Deprecation>), RepoError> {
+    let mut deprecations = Vec::new();
+    for (field, value) in [("is_mock", &input.is_mock), ("assessment_package", &input.assessment_package)] {
+        if value.is_some() {
+            deprecations.push(Deprecation::ignored(field));
+        }
+    }
+    let engagement_id = ctx.require_engagement("discovery_flows")?;
+    let mut tx = scoped(conn, ctx).await?;
+    let master = insert::<MasterFlow>(
+        &mut tx,
+        ctx,
+        &NewMasterFlow {
+            id: None,
+            flow_id: None,
+            user_id: ctx.user_id(),
+            flow_type: "discovery".into(),
+            flow_name: input.flow_name.clone(),
+            flow_status: None,
+            flow_configuration: input.configuration.clone(),
+            flow_persistence_data: None,
+            agent_collaboration_log: None,
+            memory_usage_metrics: None,
+            phase_execution_times: None,
+            learning_patterns: None,
+            user_feedback_history: None,
+            error_message: None,
+            error_details: None,
+            parent_flow_id: None,
+            created_at: None,
+            updated_at: None,
+            started_at: None,
+            completed_at: None,
+        },
+    )
+    .await?;
+    let discovery: DiscoveryFlow = sqlx::query_as(
+        "INSERT INTO migration.discovery_flows
+             (client_account_id, engagement_id, master_flow_id, data_import_id, user_id, flow_name)
+         VALUES ($1, $2, $3, $4, $5, $6) RETURNING *",
+    )
+    .bind(ctx.client_account_id())
+    .bind(engagement_id)
+    .bind(master.flow_id)
+    .bind(input.data_import_id)
+    .bind(ctx.user_id())
+    .bind(&input.flow_name)
+    .fetch_one(&mut *tx)
+    .await?;
+    tx.commit().await?;
+    Ok((master, discovery, deprecations))
+}
+
+/// Seed task 3.2: marks `phase` completed in one statement — its boolean flag (kept for
+/// compatibility), `current_phase`, `phases_completed` (appended once: calling again changes
+/// nothing there), the JSON `flow_state` and `phases`, and the progress.
+pub async fn complete_phase(
+    conn: &mut PgConnection,
+    ctx: &TenantCtx,
+    discovery_flow_id: Uuid,
+    phase: DiscoveryPhase,
+) -> Result<DiscoveryFlow, RepoError> {
+    let mut tx = scoped(conn, ctx).await?;
+    let flow: Option<DiscoveryFlow> = sqlx::query_as(
+        "WITH next AS (
+             SELECT id, CASE WHEN $3 = ANY (phases_completed) THEN phases_completed
+                             ELSE array_append(phases_completed, $3) END AS done
+             FROM migration.discovery_flows WHERE client_account_id = $1 AND id = $2
+         )
+         UPDATE migration.discovery_flows f SET
+             data_import_completed = data_import_completed OR $3 = 'data_import',
+             field_mapping_completed = field_mapping_completed OR $3 = 'field_mapping',
+             data_cleansing_completed = data_cleansing_completed OR $3 = 'data_cleansing',
+             asset_inventory_completed = asset_inventory_completed OR $3 = 'asset_inventory',
+             dependency_analysis_completed = dependency_analysis_completed OR $3 = 'dependency_analysis',
+             tech_debt_assessment_completed = tech_debt_assessment_completed OR $3 = 'tech_debt_assessment',
+             current_phase = $3,
+             phases_completed = next.done,
+             progress_percentage = round(100.0 * cardinality(next.done) / 6, 2),
+             flow_state = f.flow_state || jsonb_build_object(
+                 'current_phase', $3, 'phases_completed', to_jsonb(next.done), 'last_updated_at', now()),
+             phases = jsonb_set(f.phases, ARRAY[$3::text],
+                 coalesce(f.phases -> ($3::text), '{}') || jsonb_build_object('status', 'completed', 'completed_at', now())),
+             updated_at = now()
+         FROM next WHERE f.client_account_id = $1 AND f.id = next.id
+         RETURNING f.*",
+    )
+    .bind(ctx.client_account_id())
+    .bind(discovery_flow_id)
+    .bind(phase)
+    .fetch_optional(&mut *tx)
+    .await?;
+    tx.commit().await?;
+    flow.ok_or_else(|| RepoError::not_found("discovery flow", discovery_flow_id))
+}
+
+/// The discovery flows a master flow owns.
+pub async fn discovery_flows_of(
+    conn: &mut PgConnection,
+    ctx: &TenantCtx,
+    master_flow_id: Uuid,
+) -> Result<Vec<DiscoveryFlow>, RepoError> {
+    let mut tx = scoped(conn, ctx).await?;
+    let flows = sqlx::query_as(
+        "SELECT * FROM migration.discovery_flows
+         WHERE client_account_id = $1 AND master_flow_id = $2 ORDER BY created_at",
+    )
+    .bind(ctx.client_account_id())
+    .bind(master_flow_id)
+    .fetch_all(&mut *tx)
+    .await?;
+    tx.commit().await?;
+    Ok(flows)
+}

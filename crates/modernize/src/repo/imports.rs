@@ -1,0 +1,186 @@
+//! Data imports, accepting the legacy field names of the old API (seed tasks 3.2, 4.2, 4.3).
+
+use serde::{Deserialize, Serialize};
+use sqlx::PgConnection;
+use uuid::Uuid;
+
+use super::RepoError;
+use super::table::insert;
+use crate::models::{DataImport, ImportType, NewDataImport};
+use crate::tenancy::TenantCtx;
+
+/// A field of the old API that is accepted, ignored and reported back.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Deprecation {
+    pub field: &'static str,
+    pub message: String,
+}
+
+impl Deprecation {
+    pub fn ignored(field: &'static str) -> Self {
+        Self { field, message: format!("{field} is deprecated and was ignored") }
+    }
+
+    fn renamed(old: &'static str, new: &'static str) -> Self {
+        Self { field: old, message: format!("{old} is deprecated: use {new}") }
+    }
+}
+
+/// A new import as callers send it: current names, or the legacy aliases `source_filename`,
+/// `file_size_bytes` and `file_type`; deprecated fields are accepted and never stored.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DataImportInput {
+    pub import_name: Option<String>,
+    pub import_type: Option<ImportType>,
+    pub description: Option<String>,
+    pub filename: Option<String>,
+    pub source_filename: Option<String>,
+    pub file_size: Option<i64>,
+    pub file_size_bytes: Option<i64>,
+    pub mime_type: Option<String>,
+    pub file_type: Option<String>,
+    pub source_system: Option<String>,
+    pub master_flow_id: Option<Uuid>,
+    pub is_mock: Option<serde_json::Value>,
+    pub file_hash: Option<serde_json::Value>,
+    pub import_config: Option<serde_json::Value>,
+}
+
+/// Picks the value given under the current name or its legacy alias; both with different
+/// values is an error naming both.
+fn aliased<T: PartialEq + std::fmt::Debug>(
+    current: (&'static str, Option<T>),
+    legacy: (&'static str, Option<T>),
+    deprecations: &mut Vec<Deprecation>,
+) -> Result<Option<T>, RepoError> {
+    if legacy.1.is_some() {
+        deprecations.push(Deprecation::renamed(legacy.0, current.0));
+    }
+    match (current.1, legacy.1) {
+        (Some(a), Some(b)) if a != b => Err(RepoError::Invalid {
+            field: current.0.into(),
+            message: format!("{} = {a:?} and its legacy alias {} = {b:?} disagree", current.0, legacy.0),
+        }),
+        (Some(a), _) => Ok(Some(a)),
+        (None, b) => Ok(b),
+    }
+}
+
+impl DataImportInput {
+    /// The row to insert, and what was deprecated in the input.
+    pub fn resolve(self) -> Result<(NewDataImport, Vec<Deprecation>), RepoError> {
+        let mut deprecations = Vec::new();
+        let filename =
+            aliased(("filename", self.filename), ("source_filename", self.source_filename), &mut deprecations)?
+                .filter(|f| !f.trim().is_empty())
+                .ok_or_else(|| RepoError::Invalid { field: "filename".into(), message: "is required".into() })?;
+        let file_size =
+            aliased(("file_size", self.file_size), ("file_size_bytes", self.file_size_bytes), &mut deprecations)?;
+        if let Some(size) = file_size.filter(|s| *s < 0) {
+            return Err(RepoError::Invalid { field: "file_size".into(), message: format!("{size} is negative") });
+        }
+        let mime_type = aliased(("mime_type", self.mime_type), ("file_type", self.file_type), &mut deprecations)?;
+        for (field, value) in
+            [("is_mock", &self.is_mock), ("file_hash", &self.file_hash), ("import_config", &self.import_config)]
+        {
+            if value.is_some() {
+                deprecations.push(Deprecation::ignored(field));
+            }
+        }
+        let import_name = self.import_name.unwrap_or_else(|| filename.clone());
+        let new = NewDataImport {
+            id: None,
+            master_flow_id: self.master_flow_id,
+            import_name,
+            import_type: self.import_type,
+            description: self.description,
+            filename,
+            file_size,
+            mime_type,
+            source_system: self.source_system,
+            status: None,
+            progress_percentage: None,
+            total_records: None,
+            processed_records: None,
+            failed_records: None,
+            error_message: None,
+            error_details: None,
+            imported_by: None,
+            created_at: None,
+            updated_at: None,
+            started_at: None,
+            completed_at: None,
+        };
+        Ok((new, deprecations))
+    }
+}
+
+pub async fn create_import(
+    conn: &mut PgConnection,
+    ctx: &TenantCtx,
+    input: DataImportInput,
+) -> Result<(DataImport, Vec<Deprecation>), RepoError> {
+    let (mut new, deprecations) = input.resolve()?;
+    new.imported_by = ctx.user_id();
+    let row = insert::<DataImport>(conn, ctx, &new).await?;
+    Ok((row, deprecations))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn input(json: serde_json::Value) -> DataImportInput {
+        serde_json::from_value(json).expect("valid input")
+    }
+
+    #[test]
+    fn legacy_names_are_aliases() {
+        let (new, deprecations) =
+            input(serde_json::json!({"source_filename": "cmdb.csv", "file_size_bytes": 1024, "file_type": "text/csv"}))
+                .resolve()
+                .expect("resolves");
+        assert_eq!(new.filename, "cmdb.csv");
+        assert_eq!(new.file_size, Some(1024));
+        assert_eq!(new.mime_type.as_deref(), Some("text/csv"));
+        assert_eq!(new.import_name, "cmdb.csv");
+        let fields: Vec<_> = deprecations.iter().map(|d| d.field).collect();
+        assert_eq!(fields, ["source_filename", "file_size_bytes", "file_type"]);
+    }
+
+    #[test]
+    fn both_names_must_agree() {
+        let same = input(serde_json::json!({"filename": "a.csv", "source_filename": "a.csv"})).resolve();
+        assert!(same.is_ok());
+        let error = input(serde_json::json!({"filename": "a.csv", "source_filename": "b.csv"}))
+            .resolve()
+            .expect_err("disagreement");
+        assert_eq!(
+            error.to_string(),
+            "invalid filename: filename = \"a.csv\" and its legacy alias source_filename = \"b.csv\" disagree"
+        );
+    }
+
+    #[test]
+    fn deprecated_fields_are_reported_not_kept() {
+        let (new, deprecations) = input(
+            serde_json::json!({"filename": "a.csv", "is_mock": true, "file_hash": "abc", "import_config": {"x": 1}}),
+        )
+        .resolve()
+        .expect("resolves");
+        let stored = serde_json::to_value(&new).expect("serialises");
+        for field in ["is_mock", "file_hash", "import_config"] {
+            assert!(stored.get(field).is_none(), "{field} is never stored");
+        }
+        assert_eq!(deprecations.len(), 3);
+    }
+
+    #[test]
+    fn missing_filename_and_unknown_fields_are_clear_errors() {
+        let error = input(serde_json::json!({"import_name": "x"})).resolve().expect_err("no filename");
+        assert_eq!(error.to_string(), "invalid filename: is required");
+        let unknown = serde_json::from_value::<DataImportInput>(serde_json::json!({"filenam": "a.csv"}));
+        assert!(unknown.expect_err("unknown field").to_string().contains("unknown field `filenam`"));
+    }
+}

@@ -1,0 +1,103 @@
+//! Field mappings of imports, and what a client account's reviews teach the mapping engine.
+
+use serde::Serialize;
+use sqlx::PgConnection;
+use uuid::Uuid;
+
+use super::{RepoError, scoped};
+use crate::models::{ImportFieldMapping, MappingStatus};
+use crate::tenancy::TenantCtx;
+
+/// A reviewer's decision on a suggested mapping.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Review {
+    Approve,
+    Reject,
+    /// Approve with another target field (None: keep the column unmapped).
+    Change(Option<String>),
+}
+
+pub async fn review_mapping(
+    conn: &mut PgConnection,
+    ctx: &TenantCtx,
+    mapping_id: Uuid,
+    review: &Review,
+) -> Result<ImportFieldMapping, RepoError> {
+    let (status, target, changed) = match review {
+        Review::Approve => (MappingStatus::Approved, None, false),
+        Review::Reject => (MappingStatus::Rejected, None, false),
+        Review::Change(target) => (MappingStatus::Approved, target.clone(), true),
+    };
+    let mut tx = scoped(conn, ctx).await?;
+    let row: Option<ImportFieldMapping> = sqlx::query_as(
+        "UPDATE migration.import_field_mappings SET
+             status = $3,
+             target_field = CASE WHEN $5 THEN $4 ELSE target_field END,
+             match_type = CASE WHEN $5 THEN 'user' ELSE match_type END,
+             confidence_score = CASE WHEN $5 THEN 1.0 ELSE confidence_score END,
+             approved_by = $6, approved_at = now(), updated_at = now()
+         WHERE client_account_id = $1 AND id = $2 RETURNING *",
+    )
+    .bind(ctx.client_account_id())
+    .bind(mapping_id)
+    .bind(status)
+    .bind(target)
+    .bind(changed)
+    .bind(ctx.user_id())
+    .fetch_optional(&mut *tx)
+    .await?;
+    tx.commit().await?;
+    row.ok_or_else(|| RepoError::not_found("field mapping", mapping_id))
+}
+
+/// One thing the client account's reviewers decided about a source column header.
+#[derive(Debug, Clone, PartialEq, Serialize, sqlx::FromRow)]
+pub struct LearnedMapping {
+    pub source_field: String,
+    pub target_field: Option<String>,
+    pub approved: bool,
+    pub decisions: i64,
+    pub last_decided_at: chrono::DateTime<chrono::Utc>,
+}
+
+/// The latest decision per (header, target) of this client account: approvals to prefer,
+/// rejections to avoid. Nothing from other client accounts is ever included.
+pub async fn learned_mappings(conn: &mut PgConnection, ctx: &TenantCtx) -> Result<Vec<LearnedMapping>, RepoError> {
+    let mut tx = scoped(conn, ctx).await?;
+    let rows = sqlx::query_as(
+        "SELECT DISTINCT ON (lower(source_field), target_field)
+                source_field, target_field, status = 'approved' AS approved,
+                count(*) OVER (PARTITION BY lower(source_field), target_field) AS decisions,
+                coalesce(approved_at, updated_at) AS last_decided_at
+         FROM migration.import_field_mappings
+         WHERE client_account_id = $1 AND status <> 'suggested'
+         ORDER BY lower(source_field), target_field, coalesce(approved_at, updated_at) DESC",
+    )
+    .bind(ctx.client_account_id())
+    .fetch_all(&mut *tx)
+    .await?;
+    tx.commit().await?;
+    Ok(rows)
+}
+
+/// Forgets what was learned about a header: its reviewed mappings count as suggestions again.
+/// Returns how many decisions were forgotten.
+pub async fn forget_learned_mapping(
+    conn: &mut PgConnection,
+    ctx: &TenantCtx,
+    source_field: &str,
+) -> Result<u64, RepoError> {
+    let mut tx = scoped(conn, ctx).await?;
+    let forgotten = sqlx::query(
+        "UPDATE migration.import_field_mappings
+         SET status = 'suggested', approved_by = NULL, approved_at = NULL, updated_at = now()
+         WHERE client_account_id = $1 AND lower(source_field) = lower($2) AND status <> 'suggested'",
+    )
+    .bind(ctx.client_account_id())
+    .bind(source_field)
+    .execute(&mut *tx)
+    .await?
+    .rows_affected();
+    tx.commit().await?;
+    Ok(forgotten)
+}

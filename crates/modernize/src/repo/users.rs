@@ -1,0 +1,159 @@
+//! Users are global: one account per person, whatever client accounts they work for. Passwords
+//! are stored as argon2id hashes (PHC strings), never in clear.
+
+use argon2::Argon2;
+use argon2::password_hash::rand_core::OsRng;
+use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
+use sqlx::{Connection, PgConnection};
+
+use super::global::list_global;
+use super::{Page, RepoError};
+use crate::models::User;
+
+/// A password in clear, kept out of logs and debug output.
+#[derive(Clone)]
+pub struct Password(String);
+
+impl Password {
+    pub const MIN_LENGTH: usize = 12;
+
+    pub fn parse(value: String) -> Result<Self, RepoError> {
+        if value.chars().count() < Self::MIN_LENGTH {
+            return Err(RepoError::Invalid {
+                field: "password".into(),
+                message: format!("must be at least {} characters", Self::MIN_LENGTH),
+            });
+        }
+        Ok(Self(value))
+    }
+}
+
+impl std::fmt::Debug for Password {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Password(***)")
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct NewUserInput {
+    pub email: String,
+    pub password: Option<Password>,
+    pub first_name: Option<String>,
+    pub last_name: Option<String>,
+    pub is_platform_admin: bool,
+}
+
+/// Normalises an e-mail address (trimmed, lower case) and checks its shape.
+pub fn parse_email(email: &str) -> Result<String, RepoError> {
+    let email = email.trim().to_lowercase();
+    let valid = email.split_once('@').is_some_and(|(local, domain)| {
+        !local.is_empty() && domain.contains('.') && !domain.starts_with('.') && !domain.ends_with('.')
+    }) && !email.contains(char::is_whitespace);
+    if valid {
+        Ok(email)
+    } else {
+        Err(RepoError::Invalid { field: "email".into(), message: format!("{email:?} is not an e-mail address") })
+    }
+}
+
+pub fn hash_secret(secret: &str) -> Result<String, RepoError> {
+    let salt = SaltString::generate(&mut OsRng);
+    Argon2::default()
+        .hash_password(secret.as_bytes(), &salt)
+        .map(|hash| hash.to_string())
+        .map_err(|e| RepoError::Invalid { field: "password".into(), message: e.to_string() })
+}
+
+fn secret_matches(secret: &str, stored: &str) -> bool {
+    PasswordHash::new(stored).is_ok_and(|hash| Argon2::default().verify_password(secret.as_bytes(), &hash).is_ok())
+}
+
+/// Creates the user and its profile together.
+pub async fn create_user(conn: &mut PgConnection, input: &NewUserInput) -> Result<User, RepoError> {
+    let email = parse_email(&input.email)?;
+    let password_hash = input.password.as_ref().map(|p| hash_secret(&p.0)).transpose()?;
+    let mut tx = conn.begin().await?;
+    let user: User = sqlx::query_as(
+        "INSERT INTO migration.users (email, password_hash, first_name, last_name, is_platform_admin, is_verified)
+         VALUES ($1, $2, $3, $4, $5, false) RETURNING *",
+    )
+    .bind(&email)
+    .bind(password_hash)
+    .bind(&input.first_name)
+    .bind(&input.last_name)
+    .bind(input.is_platform_admin)
+    .fetch_one(&mut *tx)
+    .await?;
+    let display_name = match (&input.first_name, &input.last_name) {
+        (Some(first), Some(last)) => Some(format!("{first} {last}")),
+        (first, last) => first.clone().or_else(|| last.clone()),
+    };
+    sqlx::query("INSERT INTO migration.user_profiles (user_id, display_name) VALUES ($1, $2)")
+        .bind(user.id)
+        .bind(display_name)
+        .execute(&mut *tx)
+        .await?;
+    tx.commit().await?;
+    Ok(user)
+}
+
+pub async fn find_user_by_email(conn: &mut PgConnection, email: &str) -> Result<User, RepoError> {
+    let email = parse_email(email)?;
+    sqlx::query_as("SELECT * FROM migration.users WHERE email = $1")
+        .bind(&email)
+        .fetch_optional(conn)
+        .await?
+        .ok_or_else(|| RepoError::not_found("user", email))
+}
+
+/// The active user with this e-mail and password; NotFound for an unknown address, a wrong
+/// password or an inactive user alike, so the answer does not reveal which.
+pub async fn authenticate(conn: &mut PgConnection, email: &str, password: &Password) -> Result<User, RepoError> {
+    let user = find_user_by_email(conn, email).await;
+    match user {
+        Ok(user) if user.is_active && user.password_hash.as_deref().is_some_and(|h| secret_matches(&password.0, h)) => {
+            sqlx::query("UPDATE migration.users SET last_login_at = now() WHERE id = $1")
+                .bind(user.id)
+                .execute(conn)
+                .await?;
+            Ok(user)
+        }
+        Ok(_) | Err(RepoError::NotFound { .. }) | Err(RepoError::Invalid { .. }) => {
+            Err(RepoError::not_found("user", "with these credentials"))
+        }
+        Err(e) => Err(e),
+    }
+}
+
+pub async fn list_users(conn: &mut PgConnection, page: Page) -> Result<Vec<User>, RepoError> {
+    list_global::<User>(conn, page).await
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn hashes_are_argon2id_and_verify() {
+        let hash = hash_secret("correct horse battery staple").expect("hash");
+        assert!(hash.starts_with("$argon2id$"), "{hash}");
+        assert!(secret_matches("correct horse battery staple", &hash));
+        assert!(!secret_matches("correct horse battery stapler", &hash));
+        assert!(!secret_matches("anything", "not a hash"));
+    }
+
+    #[test]
+    fn emails_are_normalised_or_refused() {
+        assert_eq!(parse_email("  Alice@Example.COM ").expect("valid"), "alice@example.com");
+        for bad in ["", "alice", "@example.com", "alice@localhost", "a b@example.com", "alice@.com"] {
+            assert!(parse_email(bad).is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn short_passwords_are_refused_and_never_printed() {
+        assert!(Password::parse("short".into()).is_err());
+        let password = Password::parse("a long enough secret".into()).expect("valid");
+        assert_eq!(format!("{password:?}"), "Password(***)");
+    }
+}

@@ -1,0 +1,228 @@
+//! Row-level security as the second wall, memberships and roles, discovery phase updates and the
+//! legacy field names, against real PostgreSQL.
+
+mod common;
+
+use modernize::fixtures::{ACME, DEMO_PASSWORD, GLOBEX, demo_tenant};
+use modernize::models::{DataImport, DiscoveryFlow, DiscoveryPhase, MemberRole, PhaseStatus};
+use modernize::repo::imports::{DataImportInput, create_import};
+use modernize::repo::users::{Password, authenticate};
+use modernize::repo::{RepoError, flows, table};
+use modernize::schema::{Ownership, TABLES};
+use modernize::tenancy::TenantCtx;
+use sqlx::{AssertSqlSafe, Connection, PgConnection, PgPool};
+use uuid::Uuid;
+
+/// Counts the rows of `table` visible to the application role, with `tenant` as the setting.
+async fn visible(conn: &mut PgConnection, table: &str, tenant: Option<Uuid>) -> (i64, i64) {
+    let mut tx = conn.begin().await.expect("tx");
+    sqlx::query("SET LOCAL ROLE modernize_app").execute(&mut *tx).await.expect("set role");
+    if let Some(tenant) = tenant {
+        sqlx::query("SELECT set_config('modernize.client_account_id', $1, true)")
+            .bind(tenant.to_string())
+            .execute(&mut *tx)
+            .await
+            .expect("setting");
+    }
+    // Deliberately no WHERE: the policy alone decides.
+    let counts = sqlx::query_as(AssertSqlSafe(format!(
+        "SELECT count(*), count(*) FILTER (WHERE client_account_id = migration.current_client_account_id())
+         FROM migration.{table}"
+    )))
+    .fetch_one(&mut *tx)
+    .await
+    .expect("count");
+    tx.rollback().await.expect("rollback");
+    counts
+}
+
+#[sqlx::test(migrations = false)]
+async fn row_level_security_hides_other_tenants_rows(pool: PgPool) {
+    let mut conn = common::migrated(&pool).await;
+    let a = demo_tenant(&mut conn, ACME).await.expect("A");
+    let b = demo_tenant(&mut conn, GLOBEX).await.expect("B");
+    for spec in TABLES.iter().filter(|t| t.ownership == Ownership::Tenant) {
+        let total: i64 = sqlx::query_scalar(AssertSqlSafe(format!("SELECT count(*) FROM migration.{}", spec.name)))
+            .fetch_one(&mut *conn)
+            .await
+            .expect("owner count");
+        assert!(total >= 2, "{}: the owner sees both tenants' rows", spec.name);
+        assert_eq!(visible(&mut conn, spec.name, None).await.0, 0, "{}: no setting, no rows", spec.name);
+        let (seen_by_b, b_rows) = visible(&mut conn, spec.name, Some(b.client_account_id)).await;
+        assert!(seen_by_b > 0 && seen_by_b == b_rows, "{}: B sees only B's rows", spec.name);
+        let (seen_by_a, _) = visible(&mut conn, spec.name, Some(a.client_account_id)).await;
+        assert_eq!(seen_by_a + seen_by_b, total, "{}: A and B each see their own", spec.name);
+    }
+}
+
+#[sqlx::test(migrations = false)]
+async fn row_level_security_refuses_writing_another_tenants_row(pool: PgPool) {
+    let mut conn = common::migrated(&pool).await;
+    let a = demo_tenant(&mut conn, ACME).await.expect("A");
+    let b = demo_tenant(&mut conn, GLOBEX).await.expect("B");
+    let mut tx = conn.begin().await.expect("tx");
+    sqlx::raw_sql(AssertSqlSafe(format!(
+        "SET LOCAL ROLE modernize_app; SELECT set_config('modernize.client_account_id', '{}', true)",
+        a.client_account_id
+    )))
+    .execute(&mut *tx)
+    .await
+    .expect("act as A");
+    let error = sqlx::query("INSERT INTO migration.tags (client_account_id, name) VALUES ($1, 'sneaky')")
+        .bind(b.client_account_id)
+        .execute(&mut *tx)
+        .await
+        .expect_err("WITH CHECK refuses B's tenant key");
+    assert!(error.to_string().contains("row-level security"), "{error}");
+    tx.rollback().await.expect("rollback");
+
+    // And an UPDATE without WHERE, as A, changes none of B's rows.
+    let mut tx = conn.begin().await.expect("tx");
+    sqlx::raw_sql(AssertSqlSafe(format!(
+        "SET LOCAL ROLE modernize_app; SELECT set_config('modernize.client_account_id', '{}', true)",
+        a.client_account_id
+    )))
+    .execute(&mut *tx)
+    .await
+    .expect("act as A");
+    let updated = sqlx::query("UPDATE migration.assets SET description = 'touched'")
+        .execute(&mut *tx)
+        .await
+        .expect("update")
+        .rows_affected();
+    tx.commit().await.expect("commit");
+    assert_eq!(updated, 3, "A's three assets only");
+    let touched_b: i64 = sqlx::query_scalar(
+        "SELECT count(*) FROM migration.assets WHERE client_account_id = $1 AND description = 'touched'",
+    )
+    .bind(b.client_account_id)
+    .fetch_one(&mut *conn)
+    .await
+    .expect("count");
+    assert_eq!(touched_b, 0);
+}
+
+#[sqlx::test(migrations = false)]
+async fn members_get_their_role_and_strangers_get_not_found(pool: PgPool) {
+    let mut conn = common::migrated(&pool).await;
+    let a = demo_tenant(&mut conn, ACME).await.expect("A");
+    let b = demo_tenant(&mut conn, GLOBEX).await.expect("B");
+
+    let ctx = TenantCtx::for_member(&mut conn, a.viewer_user_id, a.client_account_id, None).await.expect("viewer");
+    assert_eq!(ctx.role(), MemberRole::Viewer);
+    let analyst = TenantCtx::for_member(&mut conn, a.analyst_user_id, a.client_account_id, Some(a.engagement_id))
+        .await
+        .expect("analyst with an engagement grant");
+    assert_eq!(analyst.role(), MemberRole::Analyst);
+    let admin = TenantCtx::for_member(&mut conn, a.admin_user_id, a.client_account_id, Some(a.engagement_id))
+        .await
+        .expect("account admin reaches every engagement");
+    assert_eq!(admin.role(), MemberRole::Admin);
+
+    // Not a member, another tenant's engagement, no engagement grant, unknown account: all 404.
+    let cases = [
+        (b.admin_user_id, a.client_account_id, None),
+        (a.admin_user_id, a.client_account_id, Some(b.engagement_id)),
+        (a.viewer_user_id, a.client_account_id, Some(a.engagement_id)),
+        (a.admin_user_id, Uuid::new_v4(), None),
+    ];
+    for (user, account, engagement) in cases {
+        let result = TenantCtx::for_member(&mut conn, user, account, engagement).await;
+        assert!(matches!(result, Err(RepoError::NotFound { .. })), "{user} {account} {engagement:?}: {result:?}");
+    }
+    let result = TenantCtx::for_operator(&mut conn, a.client_account_id, Some(b.engagement_id)).await;
+    assert!(matches!(result, Err(RepoError::NotFound { .. })), "{result:?}");
+}
+
+#[sqlx::test(migrations = false)]
+async fn users_authenticate_with_their_argon2_password(pool: PgPool) {
+    let mut conn = common::migrated(&pool).await;
+    demo_tenant(&mut conn, ACME).await.expect("A");
+    let password = Password::parse(DEMO_PASSWORD.into()).expect("password");
+    let user = authenticate(&mut conn, &ACME.email("analyst"), &password).await.expect("login");
+    assert!(user.password_hash.as_deref().is_some_and(|h| h.starts_with("$argon2id$")));
+    assert!(user.last_login_at.is_none(), "the returned row predates this login");
+    let wrong = Password::parse("not the demo password".into()).expect("password");
+    for (email, password) in [(ACME.email("analyst"), &wrong), ("nobody@acme-retail.example".into(), &password)] {
+        let result = authenticate(&mut conn, &email, password).await;
+        assert!(matches!(result, Err(RepoError::NotFound { .. })), "{email}: {result:?}");
+    }
+}
+
+#[sqlx::test(migrations = false)]
+async fn completing_a_phase_updates_flags_and_json_state_once(pool: PgPool) {
+    let mut conn = common::migrated(&pool).await;
+    let a = demo_tenant(&mut conn, ACME).await.expect("A");
+    let ctx = TenantCtx::for_operator(&mut conn, a.client_account_id, Some(a.engagement_id)).await.expect("ctx");
+    let (master, flow, _) = flows::start_discovery(&mut conn, &ctx, &Default::default()).await.expect("start");
+    assert_eq!(flow.master_flow_id, Some(master.flow_id), "linked to its master flow");
+
+    flows::complete_phase(&mut conn, &ctx, flow.id, DiscoveryPhase::DataImport).await.expect("data import");
+    let once = flows::complete_phase(&mut conn, &ctx, flow.id, DiscoveryPhase::FieldMapping).await.expect("mapping");
+    let twice = flows::complete_phase(&mut conn, &ctx, flow.id, DiscoveryPhase::FieldMapping).await.expect("again");
+
+    for f in [&once, &twice] {
+        assert!(f.data_import_completed && f.field_mapping_completed && !f.data_cleansing_completed);
+        assert_eq!(f.current_phase, Some(DiscoveryPhase::FieldMapping));
+        assert_eq!(f.phases_completed, [DiscoveryPhase::DataImport, DiscoveryPhase::FieldMapping], "appended once");
+        assert_eq!(f.flow_state.phases_completed, f.phases_completed, "JSON state agrees with the columns");
+        assert_eq!(f.flow_state.current_phase, Some(DiscoveryPhase::FieldMapping));
+        assert_eq!(f.phases.get(&DiscoveryPhase::FieldMapping).map(|p| p.status), Some(PhaseStatus::Completed));
+        assert!((f.progress_percentage - 33.33).abs() < 0.01, "{}", f.progress_percentage);
+    }
+    let stored = table::get::<DiscoveryFlow>(&mut conn, &ctx, flow.id).await.expect("stored");
+    assert_eq!(stored.phases_completed, twice.phases_completed);
+}
+
+#[sqlx::test(migrations = false)]
+async fn legacy_field_names_are_stored_under_the_new_names(pool: PgPool) {
+    let mut conn = common::migrated(&pool).await;
+    let a = demo_tenant(&mut conn, ACME).await.expect("A");
+    let ctx = TenantCtx::for_operator(&mut conn, a.client_account_id, Some(a.engagement_id)).await.expect("ctx");
+    let input: DataImportInput = serde_json::from_value(serde_json::json!({
+        "source_filename": "rvtools.xlsx", "file_size_bytes": 2048, "file_type": "application/vnd.ms-excel",
+        "is_mock": false, "master_flow_id": a.master_flow_id
+    }))
+    .expect("legacy input");
+    let (import, deprecations) = create_import(&mut conn, &ctx, input).await.expect("create");
+    assert_eq!((import.filename.as_str(), import.file_size), ("rvtools.xlsx", Some(2048)));
+    assert_eq!(import.mime_type.as_deref(), Some("application/vnd.ms-excel"));
+    assert_eq!(import.master_flow_id, Some(a.master_flow_id));
+    let fields: Vec<_> = deprecations.iter().map(|d| d.field).collect();
+    assert_eq!(fields, ["source_filename", "file_size_bytes", "file_type", "is_mock"]);
+
+    let before = table::count::<DataImport>(&mut conn, &ctx).await.expect("count");
+    let conflicting: DataImportInput =
+        serde_json::from_value(serde_json::json!({"filename": "a.csv", "source_filename": "b.csv"})).expect("input");
+    let error = create_import(&mut conn, &ctx, conflicting).await.expect_err("conflict");
+    assert!(error.to_string().contains("disagree"), "{error}");
+    assert_eq!(table::count::<DataImport>(&mut conn, &ctx).await.expect("count"), before, "nothing written");
+}
+
+#[sqlx::test(migrations = false)]
+async fn engagement_scoped_tables_need_an_engagement(pool: PgPool) {
+    let mut conn = common::migrated(&pool).await;
+    let a = demo_tenant(&mut conn, ACME).await.expect("A");
+    let account_only = TenantCtx::for_operator(&mut conn, a.client_account_id, None).await.expect("ctx");
+    let input = DataImportInput { filename: Some("x.csv".into()), ..Default::default() };
+    let error = create_import(&mut conn, &account_only, input).await.expect_err("no engagement");
+    assert!(matches!(error, RepoError::EngagementRequired { table: "data_imports" }), "{error}");
+    // Without an engagement, reads span the account's engagements.
+    let imports = table::count::<DataImport>(&mut conn, &account_only).await.expect("count");
+    assert_eq!(imports, 1);
+}
+
+#[sqlx::test(migrations = false)]
+async fn demo_tenants_are_built_once(pool: PgPool) {
+    let mut conn = common::migrated(&pool).await;
+    let first = demo_tenant(&mut conn, ACME).await.expect("first");
+    let second = demo_tenant(&mut conn, ACME).await.expect("second");
+    assert_eq!(first.client_account_id, second.client_account_id);
+    assert_eq!((first.master_flow_id, first.discovery_flow_id), (second.master_flow_id, second.discovery_flow_id));
+    assert_eq!(first.engagement_id, ACME.id("engagement/cloud-2027"), "stable ids");
+    let accounts: i64 = sqlx::query_scalar("SELECT count(*) FROM migration.client_accounts")
+        .fetch_one(&mut *conn)
+        .await
+        .expect("count");
+    assert_eq!(accounts, 1);
+}
