@@ -8,6 +8,10 @@ use modernize::db::local::{ClusterError, LocalCluster};
 use modernize::db::migrate::{self, MigrateError, Step};
 use modernize::db::validate::{self, ValidationReport};
 use modernize::db::{ConnectError, Database};
+use modernize::fixtures;
+use modernize::models::Asset;
+use modernize::repo::{flows, table};
+use modernize::tenancy::TenantCtx;
 use tracing_subscriber::EnvFilter;
 
 #[derive(Debug, Parser)]
@@ -45,6 +49,15 @@ enum Command {
     /// The private PostgreSQL cluster used when no --database-url is given.
     #[command(subcommand)]
     Local(LocalCommand),
+    /// Client accounts (tenants).
+    #[command(subcommand)]
+    Accounts(crate::tenancy_cmd::AccountsCommand),
+    /// Engagements of a client account.
+    #[command(subcommand)]
+    Engagements(crate::tenancy_cmd::EngagementsCommand),
+    /// Users, their memberships and roles.
+    #[command(subcommand)]
+    Users(crate::tenancy_cmd::UsersCommand),
     /// The whole story on the local database: set up, migrate, validate, report.
     Demo,
 }
@@ -97,6 +110,8 @@ pub enum CliError {
     Database(#[from] sqlx::Error),
     #[error("cannot write JSON: {0}")]
     Json(#[from] serde_json::Error),
+    #[error(transparent)]
+    Repo(#[from] modernize::repo::RepoError),
 }
 
 pub fn init_tracing(cli: &Cli) {
@@ -117,6 +132,18 @@ pub async fn run(cli: Cli) -> Result<ExitCode, CliError> {
             run_db(command, &database).await
         }
         Command::Local(command) => run_local(command, &cluster).await,
+        Command::Accounts(command) => {
+            crate::tenancy_cmd::run_accounts(command, &Database::resolve(url, &cluster).await?).await?;
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Engagements(command) => {
+            crate::tenancy_cmd::run_engagements(command, &Database::resolve(url, &cluster).await?).await?;
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Users(command) => {
+            crate::tenancy_cmd::run_users(command, &Database::resolve(url, &cluster).await?).await?;
+            Ok(ExitCode::SUCCESS)
+        }
         Command::Demo => demo(url, &cluster).await,
     }
 }
@@ -196,6 +223,23 @@ async fn demo(url: Option<&str>, cluster: &LocalCluster) -> Result<ExitCode, Cli
     println!("== validating the consolidated schema");
     let report = validate::validate(&mut conn).await?;
     print_report(&report);
+    println!("\n== demo tenants (built once, stable ids; they replace is_mock data)");
+    for tenant in [fixtures::ACME, fixtures::GLOBEX] {
+        let ids = fixtures::demo_tenant(&mut conn, tenant).await?;
+        let ctx = TenantCtx::for_operator(&mut conn, ids.client_account_id, Some(ids.engagement_id)).await?;
+        let assets = table::count::<Asset>(&mut conn, &ctx).await?;
+        let flows = flows::discovery_flows_of(&mut conn, &ctx, ids.master_flow_id).await?;
+        println!(
+            "{:<22} client account {}  engagement {}  master flow {}  {} discovery flow(s), {} assets",
+            tenant.slug,
+            ids.client_account_id,
+            ids.engagement_id,
+            ids.master_flow_id,
+            flows.len(),
+            assets
+        );
+    }
+    println!("demo users: admin|analyst|viewer@<slug>.example, password {:?}", fixtures::DEMO_PASSWORD);
     if url.is_none() {
         println!("\nThe private cluster keeps running; stop it with `modernize local stop`.");
     }

@@ -3,6 +3,7 @@ use std::process::ExitCode;
 use clap::Parser;
 
 mod cli;
+mod tenancy_cmd;
 
 #[tokio::main]
 async fn main() -> ExitCode {

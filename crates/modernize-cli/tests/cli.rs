@@ -24,7 +24,7 @@ fn stdout(output: &Output) -> String {
 
 #[test]
 fn every_subcommand_has_help() {
-    let commands: [&[&str]; 11] = [
+    let commands: [&[&str]; 20] = [
         &[],
         &["db"],
         &["db", "upgrade"],
@@ -36,6 +36,15 @@ fn every_subcommand_has_help() {
         &["local", "stop"],
         &["local", "status"],
         &["demo"],
+        &["accounts"],
+        &["accounts", "create"],
+        &["accounts", "list"],
+        &["engagements"],
+        &["engagements", "create"],
+        &["engagements", "list"],
+        &["users"],
+        &["users", "create"],
+        &["users", "list"],
     ];
     for command in commands {
         let mut args = command.to_vec();
@@ -125,4 +134,49 @@ fn the_private_cluster_starts_migrates_and_stops() {
     // Started again on demand, with its data.
     assert!(run(&["db", "status"]).contains("schema is current"));
     run(&["local", "stop"]);
+}
+
+#[sqlx::test(migrations = false)]
+async fn tenancy_objects_are_created_and_listed_with_json(pool: PgPool) {
+    let url = database_url(&pool);
+    let run = |args: &[&str]| modernize(&[&["--database-url", &url][..], args].concat());
+    assert!(run(&["db", "upgrade"]).status.success());
+
+    let output = run(&["accounts", "create", "--name", "Initech", "--slug", "initech", "--json"]);
+    assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
+    let account: serde_json::Value = serde_json::from_slice(&output.stdout).expect("account JSON");
+    let account_id = account["id"].as_str().expect("id").to_owned();
+
+    let output =
+        run(&["engagements", "create", "--client-account", "initech", "--name", "DC exit", "--slug", "dc-exit"]);
+    assert!(stdout(&output).starts_with("created engagement "), "{}", stdout(&output));
+    let output = run(&["engagements", "list", "--client-account", &account_id, "--json"]);
+    let engagements: serde_json::Value = serde_json::from_slice(&output.stdout).expect("engagements JSON");
+    assert_eq!(engagements[0]["slug"], "dc-exit");
+
+    let output = run(&[
+        "users",
+        "create",
+        "--email",
+        "Peter@Initech.example",
+        "--password",
+        "TPS reports, again",
+        "--member",
+        "initech:analyst",
+        "--json",
+    ]);
+    assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
+    let user: serde_json::Value = serde_json::from_slice(&output.stdout).expect("user JSON");
+    assert_eq!(user["email"], "peter@initech.example");
+    assert_eq!(user["memberships"][0]["role"], "analyst");
+    assert!(user.get("password_hash").is_none(), "the hash is never printed");
+
+    // A membership in an unknown account: an error, and no user either.
+    let output = run(&["users", "create", "--email", "milton@initech.example", "--member", "nope:viewer"]);
+    assert_eq!(output.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&output.stderr).contains("client account nope not found"));
+    let output = run(&["users", "list", "--json"]);
+    let users: serde_json::Value = serde_json::from_slice(&output.stdout).expect("users JSON");
+    let emails: Vec<&str> = users.as_array().expect("array").iter().filter_map(|u| u["email"].as_str()).collect();
+    assert_eq!(emails, ["peter@initech.example"]);
 }

@@ -265,6 +265,7 @@ async fn every_repository_function_is_isolated(pool: PgPool) {
         "users::find_user_by_email",
         "users::authenticate",
         "users::list_users",
+        "users::memberships_of_users",
     ];
     let accounted: BTreeSet<String> = exercised.iter().cloned().chain(global.map(str::to_owned)).collect();
     assert_eq!(repository_functions(), accounted, "every repository function is in the harness");

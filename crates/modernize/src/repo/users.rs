@@ -8,7 +8,10 @@ use sqlx::{Connection, PgConnection};
 
 use super::global::list_global;
 use super::{Page, RepoError};
-use crate::models::User;
+use serde::Serialize;
+use uuid::Uuid;
+
+use crate::models::{MemberRole, User};
 
 /// A password in clear, kept out of logs and debug output.
 #[derive(Clone)]
@@ -127,6 +130,31 @@ pub async fn authenticate(conn: &mut PgConnection, email: &str, password: &Passw
 
 pub async fn list_users(conn: &mut PgConnection, page: Page) -> Result<Vec<User>, RepoError> {
     list_global::<User>(conn, page).await
+}
+
+/// A user's membership in one client account, as operators see it.
+#[derive(Debug, Clone, PartialEq, Serialize, sqlx::FromRow)]
+pub struct Membership {
+    pub user_id: Uuid,
+    pub client_account_id: Uuid,
+    pub client_account_slug: String,
+    pub role: MemberRole,
+    pub is_active: bool,
+}
+
+/// Every membership of the given users across client accounts: an operator's view (the CLI),
+/// run with the caller's own role, never on behalf of a tenant.
+pub async fn memberships_of_users(conn: &mut PgConnection, user_ids: &[Uuid]) -> Result<Vec<Membership>, RepoError> {
+    let rows = sqlx::query_as(
+        "SELECT m.user_id, m.client_account_id, a.slug AS client_account_slug, m.role, m.is_active
+         FROM migration.user_account_associations m
+         JOIN migration.client_accounts a ON a.id = m.client_account_id
+         WHERE m.user_id = ANY ($1) ORDER BY a.slug",
+    )
+    .bind(user_ids)
+    .fetch_all(conn)
+    .await?;
+    Ok(rows)
 }
 
 #[cfg(test)]
