@@ -70,7 +70,7 @@ async fn validate_json_reports_43_tables_and_exits_0(pool: PgPool) {
 
     let output = modernize(&["--database-url", &url, "db", "status", "--json"]);
     let status: serde_json::Value = serde_json::from_slice(&output.stdout).expect("JSON status");
-    assert_eq!(status["current_version"], 3);
+    assert_eq!(status["current_version"], 4);
 }
 
 #[sqlx::test(migrations = false)]

@@ -4,7 +4,9 @@
 //! the private local cluster, migrations, validation) every other domain stands on.
 
 pub mod db;
+pub mod discovery;
 pub mod fixtures;
+pub mod jobs;
 pub mod models;
 pub mod repo;
 pub mod schema;

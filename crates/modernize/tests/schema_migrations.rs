@@ -19,7 +19,7 @@ async fn a_fresh_database_upgrades_to_a_valid_43_table_schema(pool: PgPool) {
     let steps = migrate::upgrade(&mut conn, None).await.expect("upgrade");
     assert_eq!(
         steps.iter().map(|s| (s.version, s.direction)).collect::<Vec<_>>(),
-        [(1, Direction::Up), (2, Direction::Up), (3, Direction::Up)]
+        [(1, Direction::Up), (2, Direction::Up), (3, Direction::Up), (4, Direction::Up)]
     );
 
     let report = validate::validate(&mut conn).await.expect("validate");
@@ -29,7 +29,7 @@ async fn a_fresh_database_upgrades_to_a_valid_43_table_schema(pool: PgPool) {
 
     let status = migrate::status(&mut conn).await.expect("status");
     assert!(status.is_current());
-    assert_eq!(status.current_version, 3);
+    assert_eq!(status.current_version, 4);
 }
 
 #[sqlx::test(migrations = false)]
@@ -39,7 +39,7 @@ async fn down_to_zero_then_up_leaves_an_identical_catalog(pool: PgPool) {
     assert!(before.lines.len() > 43 * 5, "the snapshot sees the schema");
 
     let steps = migrate::downgrade(&mut conn, 0).await.expect("downgrade");
-    assert_eq!(steps.iter().map(|s| s.version).collect::<Vec<_>>(), [3, 2, 1]);
+    assert_eq!(steps.iter().map(|s| s.version).collect::<Vec<_>>(), [4, 3, 2, 1]);
     let schemas: i64 = sqlx::query_scalar("SELECT count(*) FROM pg_namespace WHERE nspname = 'migration'")
         .fetch_one(&mut *conn)
         .await
@@ -118,7 +118,7 @@ async fn a_database_from_a_newer_binary_is_refused(pool: PgPool) {
 async fn an_unknown_target_version_is_refused(pool: PgPool) {
     let mut conn = pool.acquire().await.expect("connection");
     let error = migrate::upgrade(&mut conn, Some(7)).await.expect_err("unknown target");
-    assert!(matches!(error, MigrateError::UnknownTarget(7, 3)), "{error}");
+    assert!(matches!(error, MigrateError::UnknownTarget(7, 4)), "{error}");
     let tables: i64 = sqlx::query_scalar("SELECT count(*) FROM pg_tables WHERE schemaname = 'migration'")
         .fetch_one(&mut *conn)
         .await

@@ -37,10 +37,11 @@ macro_rules! migration {
 }
 
 /// Every migration, in order. A file in `migrations/` that is missing here fails a test.
-pub static MIGRATIONS: [Migration; 3] = [
+pub static MIGRATIONS: [Migration; 4] = [
     migration!(1, "0001", "consolidated_schema"),
     migration!(2, "0002", "performance_indexes"),
     migration!(3, "0003", "row_level_security"),
+    migration!(4, "0004", "job_queue"),
 ];
 
 const NO_TRANSACTION_MARKER: &str = "-- modernize:no-transaction";
@@ -414,6 +415,7 @@ mod tests {
             (1, "5928f624a93c7f659eec8ffc2457acba3e33c54e035e98bad4cdc038fbc95ac6"),
             (2, "bf212c9a200c1ad34f307567bfc31c671c18d8556aa1e025c5ffb3e038e54a70"),
             (3, "884dbedddb0cd7d3465045100559af41a37efd290383900bef02d5b476bd0fb5"),
+            (4, "d1274fb3300a28e06dc0e894da533c5374ba882f857bfc732339a8158026c0ee"),
         ];
         for (version, checksum) in landed {
             let migration = MIGRATIONS.iter().find(|m| m.version == version).expect("landed migration");

@@ -1,0 +1,355 @@
+//! Turning a raw record into asset fields: the approved mappings say which column feeds which
+//! field; values are normalised (units to GB, OS name and version, environment words, IP and MAC
+//! addresses); columns that map to nothing are kept in `custom_attributes`.
+
+use std::collections::BTreeMap;
+use std::net::IpAddr;
+
+use serde::{Deserialize, Serialize};
+use serde_json::{Map, Value, json};
+
+/// How a mapped value is transformed on its way into the asset (`import_field_mappings.
+/// transformation_rules`).
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct TransformationRules {
+    /// Multiply a numeric value, e.g. MiB → GB.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub scale: Option<f64>,
+    /// Several columns feed one field: their numbers are summed (Disk 1..N → storage_gb).
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub sum: bool,
+    /// Multiply by the value of another column (ServiceNow cpu_core_count × cpu_count).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub multiply_by_column: Option<String>,
+}
+
+/// One approved mapping, as the cleansing reads it.
+#[derive(Debug, Clone)]
+pub struct FieldMapping {
+    pub source_field: String,
+    pub target_field: String,
+    pub rules: TransformationRules,
+}
+
+/// The result of cleansing one record.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Cleansed {
+    /// Asset columns → JSON values ready for jsonb_populate_record.
+    pub asset: Map<String, Value>,
+    /// How the record identifies its asset within the engagement, if it can.
+    pub dedup_key: Option<String>,
+    pub issues: Vec<Value>,
+}
+
+const NUMERIC_FIELDS: [&str; 7] = [
+    "cpu_cores",
+    "memory_gb",
+    "storage_gb",
+    "cpu_utilization_percent",
+    "memory_utilization_percent",
+    "migration_wave",
+    "migration_priority",
+];
+const INTEGER_FIELDS: [&str; 3] = ["cpu_cores", "migration_wave", "migration_priority"];
+/// The fields whose presence makes an asset record complete enough to plan its move.
+const KEY_FIELDS: [&str; 10] = [
+    "hostname",
+    "ip_address",
+    "operating_system",
+    "cpu_cores",
+    "memory_gb",
+    "storage_gb",
+    "environment",
+    "business_owner",
+    "application_name",
+    "business_criticality",
+];
+
+/// Parses "16", "16 GB", "1,024.5", "35%" into a number.
+pub fn parse_number(text: &str) -> Option<f64> {
+    let cleaned: String = text.trim().chars().filter(|c| c.is_ascii_digit() || matches!(c, '.' | '-')).collect();
+    let number = cleaned.parse::<f64>().ok()?;
+    number.is_finite().then_some(number)
+}
+
+pub fn normalise_environment(text: &str) -> String {
+    let word = text.trim().to_lowercase();
+    let canonical = match word.as_str() {
+        "prod" | "prd" | "production" | "live" | "p" => "production",
+        "dev" | "development" | "d" | "sandbox" => "development",
+        "test" | "tst" | "qa" | "uat" | "testing" | "t" => "test",
+        "stage" | "stg" | "staging" | "preprod" | "pre-prod" | "pre-production" => "staging",
+        "dr" | "disaster recovery" => "dr",
+        _ => return word,
+    };
+    canonical.to_owned()
+}
+
+fn normalise_asset_type(text: &str) -> Option<&'static str> {
+    let word = text.trim().to_lowercase();
+    Some(match word.as_str() {
+        w if w.contains("virtual") || w == "vm" || w == "guest" => "virtual_machine",
+        w if w.contains("load") && w.contains("balanc") => "load_balancer",
+        w if w.contains("server") || w == "host" || w == "physical" || w == "bare metal" => "server",
+        w if w.contains("database") || w == "db" || w == "dbms" => "database",
+        w if w.contains("app") || w.contains("service") => "application",
+        w if w.contains("switch") || w.contains("router") || w.contains("firewall") || w.contains("network") => {
+            "network"
+        }
+        w if w.contains("storage") || w.contains("san") || w.contains("nas") => "storage",
+        w if w.contains("container") || w.contains("pod") => "container",
+        w if w.contains("security group") => "security_group",
+        _ => return None,
+    })
+}
+
+fn normalise_criticality(text: &str) -> Option<&'static str> {
+    let word = text.trim().to_lowercase();
+    Some(match word.as_str() {
+        "critical" | "mission critical" | "tier 0" | "tier 1" | "1" | "1 - critical" | "very high" => "critical",
+        "high" | "tier 2" | "2" | "2 - high" | "important" => "high",
+        "medium" | "moderate" | "tier 3" | "3" | "3 - moderate" | "normal" => "medium",
+        "low" | "tier 4" | "4" | "4 - low" | "5" | "5 - planning" | "minor" => "low",
+        _ => return None,
+    })
+}
+
+/// "Microsoft Windows Server 2012 R2 Standard" → ("Microsoft Windows Server", "2012 R2 Standard"):
+/// the version starts at the first word holding a digit.
+pub fn split_os(text: &str) -> (String, Option<String>) {
+    let words: Vec<&str> = text.split_whitespace().collect();
+    match words.iter().position(|w| w.chars().any(|c| c.is_ascii_digit())) {
+        Some(0) | None => (text.trim().to_owned(), None),
+        Some(i) => (words[..i].join(" "), Some(words[i..].join(" "))),
+    }
+}
+
+fn normalise_mac(text: &str) -> Option<String> {
+    let hex: String = text.chars().filter(char::is_ascii_hexdigit).collect::<String>().to_lowercase();
+    let separators_only = text.chars().all(|c| c.is_ascii_hexdigit() || matches!(c, ':' | '-' | '.'));
+    (hex.len() == 12 && separators_only).then(|| {
+        hex.as_bytes().chunks(2).map(|pair| String::from_utf8_lossy(pair).into_owned()).collect::<Vec<_>>().join(":")
+    })
+}
+
+fn issue(field: &str, message: String) -> Value {
+    json!({"kind": "cleansing", "severity": "warning", "column": field, "message": message})
+}
+
+/// Cleanses one record under `mappings` (only approved ones, target set).
+pub fn cleanse(raw: &Map<String, Value>, mappings: &[FieldMapping]) -> Cleansed {
+    let mut asset = Map::new();
+    let mut issues = Vec::new();
+    let mapped: BTreeMap<&str, Vec<&FieldMapping>> = mappings.iter().fold(BTreeMap::new(), |mut acc, m| {
+        acc.entry(m.target_field.as_str()).or_default().push(m);
+        acc
+    });
+    let text = |column: &str| raw.get(column).and_then(Value::as_str).map(str::trim).filter(|s| !s.is_empty());
+
+    for (target, sources) in &mapped {
+        if NUMERIC_FIELDS.contains(target) {
+            let mut total: Option<f64> = None;
+            for m in sources {
+                let Some(value) = text(&m.source_field) else { continue };
+                let Some(mut number) = parse_number(value) else {
+                    issues.push(issue(&m.source_field, format!("{value:?} is not a number for {target}")));
+                    continue;
+                };
+                if let Some(factor) = m.rules.scale {
+                    number *= factor;
+                }
+                if let Some(other) = &m.rules.multiply_by_column {
+                    number *= text(other).and_then(parse_number).unwrap_or(1.0);
+                }
+                total = Some(total.unwrap_or(0.0) + number);
+                if !m.rules.sum {
+                    break;
+                }
+            }
+            let Some(mut number) = total else { continue };
+            if target.ends_with("_percent") && !(0.0..=100.0).contains(&number) {
+                issues.push(issue(target, format!("{number} is not a percentage")));
+                continue;
+            }
+            if number < 0.0 {
+                issues.push(issue(target, format!("{number} is negative")));
+                continue;
+            }
+            if INTEGER_FIELDS.contains(target) {
+                number = number.round();
+                asset.insert((*target).to_owned(), json!(number as i64));
+            } else {
+                asset.insert((*target).to_owned(), json!((number * 1000.0).round() / 1000.0));
+            }
+            continue;
+        }
+        // Text fields: the first mapped column holding a value wins.
+        let Some((source, value)) = sources.iter().find_map(|m| text(&m.source_field).map(|v| (&m.source_field, v)))
+        else {
+            continue;
+        };
+        let value = match *target {
+            "environment" => normalise_environment(value),
+            "asset_type" => match normalise_asset_type(value) {
+                Some(t) => t.to_owned(),
+                None => {
+                    issues.push(issue(source, format!("{value:?} is not a known asset type; using other")));
+                    "other".to_owned()
+                }
+            },
+            "criticality" | "business_criticality" => match normalise_criticality(value) {
+                Some(c) => c.to_owned(),
+                None => {
+                    issues.push(issue(source, format!("{value:?} is not a criticality level")));
+                    continue;
+                }
+            },
+            "ip_address" => {
+                let first = value.split([',', ';', ' ']).find(|s| !s.is_empty()).unwrap_or(value);
+                match first.parse::<IpAddr>() {
+                    Ok(ip) => ip.to_string(),
+                    Err(_) => {
+                        issues.push(issue(source, format!("{value:?} is not an IP address")));
+                        continue;
+                    }
+                }
+            }
+            "mac_address" => match normalise_mac(value) {
+                Some(mac) => mac,
+                None => {
+                    issues.push(issue(source, format!("{value:?} is not a MAC address")));
+                    continue;
+                }
+            },
+            "technology_stack" => {
+                let items: Vec<Value> = value
+                    .split([',', ';', '/', '|'])
+                    .map(str::trim)
+                    .filter(|s| !s.is_empty())
+                    .map(Value::from)
+                    .collect();
+                asset.insert("technology_stack".into(), Value::Array(items));
+                continue;
+            }
+            _ => value.to_owned(),
+        };
+        asset.insert((*target).to_owned(), Value::String(value));
+    }
+
+    if let Some(os) = asset.get("operating_system").and_then(Value::as_str).map(str::to_owned)
+        && !asset.contains_key("os_version")
+        && let (name, Some(version)) = split_os(&os)
+    {
+        asset.insert("operating_system".into(), Value::String(name));
+        asset.insert("os_version".into(), Value::String(version));
+    }
+    if let Some(fqdn) = asset.get("fqdn").and_then(Value::as_str).map(str::to_owned)
+        && !asset.contains_key("hostname")
+    {
+        let host = fqdn.split('.').next().unwrap_or(&fqdn).to_owned();
+        asset.insert("hostname".into(), Value::String(host));
+    }
+    let name = ["hostname", "asset_name", "name", "application_name", "serial_number"]
+        .iter()
+        .find_map(|f| asset.get(*f).and_then(Value::as_str).map(str::to_owned));
+    if let Some(name) = &name {
+        asset.entry("name").or_insert_with(|| Value::String(name.clone()));
+    }
+    let key_of = |field: &str, prefix: &str| {
+        asset.get(field).and_then(Value::as_str).map(|v| format!("{prefix}:{}", v.to_lowercase()))
+    };
+    let dedup_key =
+        key_of("hostname", "host").or_else(|| key_of("serial_number", "serial")).or_else(|| key_of("name", "name"));
+
+    // Columns that feed no field are kept, never lost.
+    let mapped_sources: Vec<&str> = mappings.iter().map(|m| m.source_field.as_str()).collect();
+    let custom: Map<String, Value> = raw
+        .iter()
+        .filter(|(k, v)| !mapped_sources.contains(&k.as_str()) && !v.is_null())
+        .map(|(k, v)| (k.clone(), v.clone()))
+        .collect();
+    asset.insert("custom_attributes".into(), Value::Object(custom));
+
+    let present = KEY_FIELDS.iter().filter(|f| asset.contains_key(**f)).count();
+    let completeness = (present as f64 * 100.0 / KEY_FIELDS.len() as f64 * 10.0).round() / 10.0;
+    asset.insert("completeness_score".into(), json!(completeness));
+    let quality = (100.0 - 15.0 * issues.len() as f64).max(0.0);
+    asset.insert("quality_score".into(), json!(quality));
+    Cleansed { asset, dedup_key, issues }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn mapping(source: &str, target: &str, rules: TransformationRules) -> FieldMapping {
+        FieldMapping { source_field: source.into(), target_field: target.into(), rules }
+    }
+
+    #[test]
+    fn values_are_normalised_and_unmapped_columns_kept() {
+        let raw: Map<String, Value> = serde_json::from_value(json!({
+            "VM": "WEB-01", "OS": "Microsoft Windows Server 2012 R2 Standard", "Memory": "16384",
+            "Disk 1": "100", "Disk 2": "50.5", "Env": "PRD", "IP": "10.0.0.5, fe80::1", "MAC": "00-50-56-AB-CD-EF",
+            "Owner cost center": "CC-1", "Tier": "Tier 1", "CPU": "2", "Cores per CPU": "4"
+        }))
+        .expect("raw");
+        let mib_to_gb = TransformationRules { scale: Some(1.0 / 1024.0), ..Default::default() };
+        let sum = TransformationRules { sum: true, ..Default::default() };
+        let mappings = [
+            mapping("VM", "hostname", Default::default()),
+            mapping("OS", "operating_system", Default::default()),
+            mapping("Memory", "memory_gb", mib_to_gb),
+            mapping("Disk 1", "storage_gb", sum.clone()),
+            mapping("Disk 2", "storage_gb", sum),
+            mapping("Env", "environment", Default::default()),
+            mapping("IP", "ip_address", Default::default()),
+            mapping("MAC", "mac_address", Default::default()),
+            mapping("Tier", "business_criticality", Default::default()),
+            mapping(
+                "Cores per CPU",
+                "cpu_cores",
+                TransformationRules { multiply_by_column: Some("CPU".into()), ..Default::default() },
+            ),
+        ];
+        let c = cleanse(&raw, &mappings);
+        assert_eq!(c.asset["hostname"], "WEB-01");
+        assert_eq!(c.asset["name"], "WEB-01");
+        assert_eq!(c.dedup_key.as_deref(), Some("host:web-01"));
+        assert_eq!(c.asset["operating_system"], "Microsoft Windows Server");
+        assert_eq!(c.asset["os_version"], "2012 R2 Standard");
+        assert_eq!(c.asset["memory_gb"], 16.0);
+        assert_eq!(c.asset["storage_gb"], 150.5);
+        assert_eq!(c.asset["environment"], "production");
+        assert_eq!(c.asset["ip_address"], "10.0.0.5");
+        assert_eq!(c.asset["mac_address"], "00:50:56:ab:cd:ef");
+        assert_eq!(c.asset["business_criticality"], "critical");
+        assert_eq!(c.asset["cpu_cores"], 8);
+        assert_eq!(c.asset["custom_attributes"], json!({"Owner cost center": "CC-1", "CPU": "2"}));
+        assert!(c.issues.is_empty(), "{:?}", c.issues);
+    }
+
+    #[test]
+    fn bad_values_are_issues_not_failures() {
+        let raw: Map<String, Value> =
+            serde_json::from_value(json!({"Name": "db-01", "IP": "10.0.0.999", "CPU %": "250", "RAM": "lots"}))
+                .expect("raw");
+        let mappings = [
+            mapping("Name", "hostname", Default::default()),
+            mapping("IP", "ip_address", Default::default()),
+            mapping("CPU %", "cpu_utilization_percent", Default::default()),
+            mapping("RAM", "memory_gb", Default::default()),
+        ];
+        let c = cleanse(&raw, &mappings);
+        assert_eq!(c.issues.len(), 3);
+        assert!(!c.asset.contains_key("ip_address") && !c.asset.contains_key("memory_gb"));
+        assert_eq!(c.asset["quality_score"], 55.0);
+    }
+
+    #[test]
+    fn os_strings_split_into_name_and_version() {
+        assert_eq!(split_os("Ubuntu 22.04"), ("Ubuntu".into(), Some("22.04".into())));
+        assert_eq!(split_os("Red Hat Enterprise Linux 8"), ("Red Hat Enterprise Linux".into(), Some("8".into())));
+        assert_eq!(split_os("FreeBSD"), ("FreeBSD".into(), None));
+    }
+}
