@@ -4,9 +4,40 @@
 pub mod cleansing;
 pub mod ingest;
 pub mod lifecycle;
+pub mod pipeline;
+pub mod sixr;
+
+use serde::Serialize;
+use serde_json::{Map, Value};
 
 use crate::models::FlowStatus;
 use crate::repo::RepoError;
+use crate::repo::mappings::LearnedMapping;
+
+/// One column's suggested target, as the field-mapping engine gives it.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct MappingSuggestion {
+    pub source_field: String,
+    /// None: the column stays unmapped and is kept in custom_attributes.
+    pub target_field: Option<String>,
+    pub confidence: f64,
+    pub match_type: String,
+    pub explanation: String,
+    pub alternatives: Value,
+    /// Serialised [`cleansing::TransformationRules`].
+    pub transformation_rules: Value,
+}
+
+/// The field-mapping engine as the pipeline uses it (implemented by the `modernize-mapping`
+/// crate, wired in by the binary).
+pub trait Suggester: Send + Sync {
+    fn suggest(
+        &self,
+        headers: &[String],
+        samples: &[Map<String, Value>],
+        learned: &[LearnedMapping],
+    ) -> Vec<MappingSuggestion>;
+}
 
 #[derive(Debug, thiserror::Error)]
 pub enum DiscoveryError {
@@ -29,5 +60,88 @@ pub enum DiscoveryError {
 impl From<sqlx::Error> for DiscoveryError {
     fn from(error: sqlx::Error) -> Self {
         Self::Repo(error.into())
+    }
+}
+
+/// The simplest honest suggester: a column whose normalised header is exactly an asset field
+/// name maps to it with full confidence; learned approvals of the client account win, learned
+/// rejections veto. The binary uses the full engine (`modernize-mapping`) instead.
+pub struct ExactNameSuggester;
+
+/// Asset fields a column can be mapped to.
+pub const TARGET_FIELDS: [&str; 34] = [
+    "name",
+    "asset_name",
+    "hostname",
+    "fqdn",
+    "asset_type",
+    "description",
+    "ip_address",
+    "mac_address",
+    "environment",
+    "location",
+    "datacenter",
+    "rack_location",
+    "operating_system",
+    "os_version",
+    "cpu_cores",
+    "memory_gb",
+    "storage_gb",
+    "serial_number",
+    "manufacturer",
+    "model",
+    "virtualization_platform",
+    "database_type",
+    "business_owner",
+    "technical_owner",
+    "department",
+    "business_unit",
+    "application_name",
+    "technology_stack",
+    "criticality",
+    "business_criticality",
+    "migration_wave",
+    "cpu_utilization_percent",
+    "memory_utilization_percent",
+    "migration_priority",
+];
+
+impl Suggester for ExactNameSuggester {
+    fn suggest(
+        &self,
+        headers: &[String],
+        _samples: &[Map<String, Value>],
+        learned: &[LearnedMapping],
+    ) -> Vec<MappingSuggestion> {
+        headers
+            .iter()
+            .map(|header| {
+                let normalised = header.trim().to_lowercase().replace([' ', '-', '.'], "_");
+                let approved = learned.iter().find(|l| l.approved && l.source_field.eq_ignore_ascii_case(header));
+                let rejected = |target: &str| {
+                    learned.iter().any(|l| {
+                        !l.approved
+                            && l.source_field.eq_ignore_ascii_case(header)
+                            && l.target_field.as_deref() == Some(target)
+                    })
+                };
+                let (target, match_type, explanation) = match approved {
+                    Some(l) => (l.target_field.clone(), "learned", "approved before in this client account".to_owned()),
+                    None => match TARGET_FIELDS.iter().find(|t| **t == normalised && !rejected(t)) {
+                        Some(t) => (Some((*t).to_owned()), "exact", format!("header is the field name {t}")),
+                        None => (None, "unmapped", "no field of that name; kept in custom_attributes".to_owned()),
+                    },
+                };
+                MappingSuggestion {
+                    source_field: header.clone(),
+                    confidence: if target.is_some() { 1.0 } else { 0.0 },
+                    target_field: target,
+                    match_type: match_type.to_owned(),
+                    explanation,
+                    alternatives: Value::Array(Vec::new()),
+                    transformation_rules: Value::Object(Map::new()),
+                }
+            })
+            .collect()
     }
 }

@@ -1,0 +1,847 @@
+//! The discovery flow as durable jobs: each phase is one job (`discovery.phase`), and each job
+//! ends by recording its phase and enqueueing the next in one transaction. A job may run again
+//! after a crash: every phase is idempotent (the import resumes after its last committed chunk,
+//! mappings and assets are upserted).
+
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use serde::{Deserialize, Serialize};
+use serde_json::{Map, Value, json};
+use sqlx::{Connection, PgConnection, PgPool};
+use tracing::Instrument;
+use uuid::Uuid;
+
+use super::cleansing::{FieldMapping, TransformationRules, cleanse};
+use super::ingest::{Encoding, InventoryFile};
+use super::lifecycle::transition;
+use super::sixr;
+use super::{DiscoveryError, MappingSuggestion, Suggester};
+use crate::jobs::{self, Job};
+use crate::models::{DiscoveryPhase, FlowStatus};
+use crate::repo::flows::{DiscoveryInput, complete_phase, start_discovery};
+use crate::repo::imports::{DataImportInput, create_import};
+use crate::repo::mappings::learned_mappings;
+use crate::repo::scoped;
+use crate::tenancy::TenantCtx;
+
+pub const PHASE_JOB: &str = "discovery.phase";
+/// Rows per committed chunk of the import: a crash loses at most one chunk of work.
+const DEFAULT_CHUNK_ROWS: usize = 5_000;
+
+/// Options of a discovery run, kept in the master flow's configuration.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+pub struct ImportOptions {
+    pub sheet: Option<String>,
+    #[serde(default)]
+    pub encoding: Encoding,
+    /// Approve suggestions at or above this confidence and leave the rest unmapped; without it
+    /// the flow waits for a reviewer after the field-mapping phase.
+    pub accept_above: Option<f64>,
+}
+
+/// What a discovery job needs to find its flow.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct PhaseJob {
+    pub client_account_id: Uuid,
+    pub engagement_id: Uuid,
+    pub master_flow_id: Uuid,
+    pub discovery_flow_id: Uuid,
+    pub data_import_id: Uuid,
+    pub phase: DiscoveryPhase,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Started {
+    pub master_flow_id: Uuid,
+    pub discovery_flow_id: Uuid,
+    pub data_import_id: Uuid,
+    pub deprecations: Vec<crate::repo::imports::Deprecation>,
+}
+
+/// Starts a discovery of `file`: checks its structure first (a malformed file is refused before
+/// anything is written), keeps a copy under `uploads_dir`, then in one transaction creates the
+/// master flow, the discovery flow and the import, starts the flow and enqueues its first phase.
+pub async fn start(
+    conn: &mut PgConnection,
+    ctx: &TenantCtx,
+    uploads_dir: &Path,
+    file: &Path,
+    options: &ImportOptions,
+) -> Result<Started, DiscoveryError> {
+    let engagement_id = ctx.require_engagement("discovery_flows")?;
+    let shape = InventoryFile::open(file, options.sheet.as_deref(), options.encoding)?.shape;
+    if let Some(threshold) = options.accept_above.filter(|t| !(0.0..=1.0).contains(t)) {
+        return Err(DiscoveryError::Invalid(format!("--accept-above {threshold} is not a confidence in 0..1")));
+    }
+    let filename = file.file_name().and_then(|n| n.to_str()).unwrap_or("upload").to_owned();
+    let upload_dir = uploads_dir.join(Uuid::new_v4().to_string());
+    let upload = upload_dir.join(&filename);
+    let store = |source| DiscoveryError::Upload { path: upload.clone(), source };
+    std::fs::create_dir_all(&upload_dir).map_err(store)?;
+    let size = std::fs::copy(file, &upload).map_err(store)?;
+    let started = register(conn, ctx, engagement_id, &upload, &filename, size, shape.format, options).await;
+    if started.is_err() {
+        // Nothing refers to the copy: do not leave it behind.
+        let _ = std::fs::remove_dir_all(&upload_dir);
+    }
+    started
+}
+
+#[allow(clippy::too_many_arguments)]
+async fn register(
+    conn: &mut PgConnection,
+    ctx: &TenantCtx,
+    engagement_id: Uuid,
+    upload: &Path,
+    filename: &str,
+    size: u64,
+    format: &str,
+    options: &ImportOptions,
+) -> Result<Started, DiscoveryError> {
+    let mut tx = conn.begin().await?;
+    let configuration = json!({"upload_path": upload, "options": options});
+    let input = DiscoveryInput {
+        flow_name: Some(format!("Discovery of {filename}")),
+        configuration: Some(configuration),
+        ..Default::default()
+    };
+    let (master, discovery, _) = start_discovery(&mut tx, ctx, &input).await?;
+    let mime =
+        if format == "csv" { "text/csv" } else { "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet" };
+    let (import, deprecations) = create_import(
+        &mut tx,
+        ctx,
+        DataImportInput {
+            filename: Some(filename.to_owned()),
+            file_size: i64::try_from(size).ok(),
+            mime_type: Some(mime.into()),
+            master_flow_id: Some(master.flow_id),
+            ..Default::default()
+        },
+    )
+    .await?;
+    sqlx::query("UPDATE migration.discovery_flows SET data_import_id = $3 WHERE client_account_id = $1 AND id = $2")
+        .bind(ctx.client_account_id())
+        .bind(discovery.id)
+        .bind(import.id)
+        .execute(&mut *tx)
+        .await?;
+    transition(&mut tx, ctx, discovery.id, FlowStatus::Running, "discovery started").await?;
+    let job = PhaseJob {
+        client_account_id: ctx.client_account_id(),
+        engagement_id,
+        master_flow_id: master.flow_id,
+        discovery_flow_id: discovery.id,
+        data_import_id: import.id,
+        phase: DiscoveryPhase::DataImport,
+    };
+    enqueue_phase(&mut tx, &job).await?;
+    tx.commit().await?;
+    Ok(Started {
+        master_flow_id: master.flow_id,
+        discovery_flow_id: discovery.id,
+        data_import_id: import.id,
+        deprecations,
+    })
+}
+
+/// Enqueues a phase once per flow and attempt number (retries of a failed phase get a new key).
+pub async fn enqueue_phase(conn: &mut PgConnection, job: &PhaseJob) -> Result<(), DiscoveryError> {
+    let attempts: i64 = sqlx::query_scalar(
+        "SELECT count(*) FROM modernize.jobs WHERE kind = $1 AND payload ->> 'discovery_flow_id' = $2::text
+           AND payload ->> 'phase' = $3",
+    )
+    .bind(PHASE_JOB)
+    .bind(job.discovery_flow_id)
+    .bind(job.phase.as_str())
+    .fetch_one(&mut *conn)
+    .await?;
+    let key = format!("discovery:{}:{}:{}", job.discovery_flow_id, job.phase, attempts);
+    let payload = serde_json::to_value(job).map_err(|e| DiscoveryError::Invalid(e.to_string()))?;
+    jobs::enqueue(conn, PHASE_JOB, Some(job.client_account_id), &payload, Some(&key)).await?;
+    Ok(())
+}
+
+fn next_phase(phase: DiscoveryPhase) -> Option<DiscoveryPhase> {
+    let all = DiscoveryPhase::ALL;
+    all.iter().position(|p| *p == phase).and_then(|i| all.get(i + 1)).copied()
+}
+
+/// Tuning of a worker.
+#[derive(Debug, Clone)]
+pub struct WorkerOptions {
+    pub name: String,
+    pub lease: Duration,
+    pub chunk_rows: usize,
+    pub poll: Duration,
+}
+
+impl Default for WorkerOptions {
+    fn default() -> Self {
+        Self {
+            name: format!("worker-{}", std::process::id()),
+            lease: Duration::from_secs(60),
+            chunk_rows: DEFAULT_CHUNK_ROWS,
+            poll: Duration::from_millis(500),
+        }
+    }
+}
+
+/// Runs jobs until none is due (when `until_idle`) or forever. Returns how many ran.
+pub async fn run_worker(
+    pool: &PgPool,
+    suggester: &dyn Suggester,
+    options: &WorkerOptions,
+    until_idle: bool,
+) -> Result<u64, DiscoveryError> {
+    let mut ran = 0;
+    loop {
+        let mut conn = pool.acquire().await?;
+        let Some(job) = jobs::claim(&mut conn, &options.name, options.lease).await? else {
+            if until_idle {
+                return Ok(ran);
+            }
+            drop(conn);
+            tokio::time::sleep(options.poll).await;
+            continue;
+        };
+        ran += 1;
+        let result = run_job(&mut conn, &job, suggester, options).await;
+        match result {
+            Ok(()) => jobs::complete(&mut conn, job.id).await?,
+            Err(error) => {
+                tracing::warn!(job = job.id, %error, "job failed");
+                let retried = jobs::fail(&mut conn, &job, &error.to_string()).await?;
+                if !retried {
+                    record_failure(&mut conn, &job, &error).await?;
+                }
+            }
+        }
+    }
+}
+
+async fn run_job(
+    conn: &mut PgConnection,
+    job: &Job,
+    suggester: &dyn Suggester,
+    options: &WorkerOptions,
+) -> Result<(), DiscoveryError> {
+    if job.kind != PHASE_JOB {
+        return Err(DiscoveryError::Invalid(format!("unknown job kind {}", job.kind)));
+    }
+    let phase: PhaseJob =
+        serde_json::from_value(job.payload.clone()).map_err(|e| DiscoveryError::Invalid(e.to_string()))?;
+    let ctx = TenantCtx::for_operator(conn, phase.client_account_id, Some(phase.engagement_id)).await?;
+    let status: FlowStatus =
+        sqlx::query_scalar("SELECT status FROM migration.discovery_flows WHERE client_account_id = $1 AND id = $2")
+            .bind(phase.client_account_id)
+            .bind(phase.discovery_flow_id)
+            .fetch_one(&mut *conn)
+            .await?;
+    if status != FlowStatus::Running {
+        // Cancelled or paused meanwhile: resuming enqueues the phase again.
+        return Ok(());
+    }
+    let span = tracing::info_span!("phase", client_account_id = %phase.client_account_id, phase = %phase.phase);
+    let advance = async {
+        match phase.phase {
+            DiscoveryPhase::DataImport => import_records(conn, &ctx, &phase, job, options).await,
+            DiscoveryPhase::FieldMapping => suggest_mappings(conn, &ctx, &phase, suggester).await,
+            DiscoveryPhase::DataCleansing => cleanse_records(conn, &ctx, &phase, options).await,
+            DiscoveryPhase::AssetInventory => build_inventory(conn, &ctx, &phase).await,
+            DiscoveryPhase::DependencyAnalysis => find_dependencies(conn, &ctx, &phase).await,
+            DiscoveryPhase::TechDebtAssessment => sixr::recommend(conn, &ctx, &phase).await,
+        }
+    }
+    .instrument(span)
+    .await?;
+    match advance {
+        Advance::Next(metrics) => finish_phase(conn, &ctx, &phase, metrics).await,
+        Advance::WaitForReview => {
+            transition(conn, &ctx, phase.discovery_flow_id, FlowStatus::Paused, "field mappings await review").await?;
+            Ok(())
+        }
+    }
+}
+
+/// What a phase says when it is done.
+pub(crate) enum Advance {
+    Next(Map<String, Value>),
+    WaitForReview,
+}
+
+/// Records the phase and its figures, and enqueues the next phase (or completes the flow), in
+/// one transaction.
+async fn finish_phase(
+    conn: &mut PgConnection,
+    ctx: &TenantCtx,
+    job: &PhaseJob,
+    metrics: Map<String, Value>,
+) -> Result<(), DiscoveryError> {
+    let mut tx = conn.begin().await?;
+    complete_phase(&mut tx, ctx, job.discovery_flow_id, job.phase).await?;
+    sqlx::query(
+        "UPDATE migration.discovery_flows SET phases = jsonb_set(phases, ARRAY[$3::text],
+                phases -> ($3::text) || jsonb_build_object('metrics', $4::jsonb))
+         WHERE client_account_id = $1 AND id = $2",
+    )
+    .bind(ctx.client_account_id())
+    .bind(job.discovery_flow_id)
+    .bind(job.phase.as_str())
+    .bind(Value::Object(metrics))
+    .execute(&mut *tx)
+    .await?;
+    match next_phase(job.phase) {
+        Some(next) => enqueue_phase(&mut tx, &PhaseJob { phase: next, ..job.clone() }).await?,
+        None => {
+            transition(&mut tx, ctx, job.discovery_flow_id, FlowStatus::Completed, "all phases completed").await?;
+        }
+    }
+    tx.commit().await?;
+    Ok(())
+}
+
+/// A phase failed for good: the flow is failed with the phase and the error recorded.
+async fn record_failure(conn: &mut PgConnection, job: &Job, error: &DiscoveryError) -> Result<(), DiscoveryError> {
+    let Ok(phase) = serde_json::from_value::<PhaseJob>(job.payload.clone()) else { return Ok(()) };
+    let ctx = TenantCtx::for_operator(conn, phase.client_account_id, Some(phase.engagement_id)).await?;
+    let mut tx = conn.begin().await?;
+    sqlx::query(
+        "UPDATE migration.discovery_flows SET error_message = $3, error_phase = $4,
+                error_details = jsonb_build_object('job_id', $5::bigint, 'attempts', $6::int)
+         WHERE client_account_id = $1 AND id = $2",
+    )
+    .bind(phase.client_account_id)
+    .bind(phase.discovery_flow_id)
+    .bind(error.to_string())
+    .bind(phase.phase)
+    .bind(job.id)
+    .bind(job.attempts)
+    .execute(&mut *tx)
+    .await?;
+    transition(&mut tx, &ctx, phase.discovery_flow_id, FlowStatus::Failed, &error.to_string()).await?;
+    tx.commit().await?;
+    Ok(())
+}
+
+/// Streams the file into raw_import_records with COPY, a chunk per transaction together with the
+/// import's progress. A re-run resumes after the last committed row: each row lands exactly once.
+async fn import_records(
+    conn: &mut PgConnection,
+    ctx: &TenantCtx,
+    job: &PhaseJob,
+    claimed: &Job,
+    options: &WorkerOptions,
+) -> Result<Advance, DiscoveryError> {
+    let (upload, import_options) = flow_upload(conn, ctx, job).await?;
+    let mut file = InventoryFile::open(&upload, import_options.sheet.as_deref(), import_options.encoding)?;
+    let file_size = std::fs::metadata(&upload).map(|m| m.len()).unwrap_or(0);
+    let done: i64 = sqlx::query_scalar(
+        "SELECT coalesce(max(row_number), 0)::bigint FROM migration.raw_import_records
+         WHERE client_account_id = $1 AND data_import_id = $2",
+    )
+    .bind(ctx.client_account_id())
+    .bind(job.data_import_id)
+    .fetch_one(&mut *conn)
+    .await?;
+    sqlx::query(
+        "UPDATE migration.data_imports SET status = 'processing', started_at = coalesce(started_at, now())
+         WHERE client_account_id = $1 AND id = $2",
+    )
+    .bind(ctx.client_account_id())
+    .bind(job.data_import_id)
+    .execute(&mut *conn)
+    .await?;
+    let mut chunk = Vec::with_capacity(options.chunk_rows);
+    let mut read = 0i64;
+    loop {
+        let next = file.next_record().transpose()?;
+        let at_end = next.is_none();
+        if let Some(record) = next {
+            read = record.row_number;
+            if record.row_number > done {
+                chunk.push(record);
+            }
+        }
+        if chunk.len() >= options.chunk_rows || (at_end && !chunk.is_empty()) {
+            let progress = if at_end { 99.0 } else { (read as f64 * 100.0 / estimate_rows(file_size, read)).min(99.0) };
+            write_chunk(conn, ctx, job, &chunk, progress).await?;
+            jobs::extend_lease(conn, claimed.id, options.lease).await?;
+            chunk.clear();
+        }
+        if at_end {
+            break;
+        }
+    }
+    // Fresh statistics after a bulk load, or the next phases' joins are planned for an empty table.
+    sqlx::query("ANALYZE migration.raw_import_records").execute(&mut *conn).await?;
+    let (total, failed): (i64, i64) = sqlx::query_as(
+        "UPDATE migration.data_imports SET status = 'completed', progress_percentage = 100, completed_at = now(),
+                total_records = processed_records, updated_at = now()
+         WHERE client_account_id = $1 AND id = $2 RETURNING total_records::bigint, failed_records::bigint",
+    )
+    .bind(ctx.client_account_id())
+    .bind(job.data_import_id)
+    .fetch_one(&mut *conn)
+    .await?;
+    let mut metrics = Map::new();
+    metrics.insert("records".into(), json!(total));
+    metrics.insert("invalid_records".into(), json!(failed));
+    metrics.insert("format".into(), json!(file.shape.format));
+    metrics.insert("encoding".into(), json!(file.shape.encoding));
+    Ok(Advance::Next(metrics))
+}
+
+/// Files do not say how many rows they hold; estimate from the bytes read so far.
+fn estimate_rows(file_size: u64, read: i64) -> f64 {
+    (file_size as f64 / 120.0).max(read as f64 + 1.0)
+}
+
+async fn write_chunk(
+    conn: &mut PgConnection,
+    ctx: &TenantCtx,
+    job: &PhaseJob,
+    chunk: &[super::ingest::Record],
+    progress: f64,
+) -> Result<(), DiscoveryError> {
+    let mut csv = csv::Writer::from_writer(Vec::with_capacity(chunk.len() * 256));
+    let (tenant, engagement, import, master) = (
+        ctx.client_account_id().to_string(),
+        job.engagement_id.to_string(),
+        job.data_import_id.to_string(),
+        job.master_flow_id.to_string(),
+    );
+    let mut invalid = 0;
+    for record in chunk {
+        invalid += i32::from(!record.is_valid);
+        let data = Value::Object(record.data.clone()).to_string();
+        let issues = Value::Array(record.issues.clone()).to_string();
+        csv.write_record([
+            tenant.as_str(),
+            engagement.as_str(),
+            import.as_str(),
+            master.as_str(),
+            &record.row_number.to_string(),
+            &data,
+            if record.is_valid { "t" } else { "f" },
+            &issues,
+        ])
+        .map_err(|e| DiscoveryError::Invalid(e.to_string()))?;
+    }
+    let bytes = csv.into_inner().map_err(|e| DiscoveryError::Invalid(e.to_string()))?;
+    let mut tx = conn.begin().await?;
+    // COPY is the bulk path and runs as the table owner (PostgreSQL does not COPY into a table
+    // under row-level security); every tenant key written here comes from the TenantCtx.
+    let mut copy = tx
+        .copy_in_raw(
+            "COPY migration.raw_import_records (client_account_id, engagement_id, data_import_id, master_flow_id,
+                 row_number, raw_data, is_valid, validation_errors) FROM STDIN WITH (FORMAT csv)",
+        )
+        .await?;
+    copy.send(bytes).await?;
+    copy.finish().await?;
+    sqlx::query(
+        "UPDATE migration.data_imports SET processed_records = processed_records + $3,
+                failed_records = failed_records + $4, progress_percentage = $5, updated_at = now()
+         WHERE client_account_id = $1 AND id = $2",
+    )
+    .bind(ctx.client_account_id())
+    .bind(job.data_import_id)
+    .bind(i32::try_from(chunk.len()).unwrap_or(i32::MAX))
+    .bind(invalid)
+    .bind(progress)
+    .execute(&mut *tx)
+    .await?;
+    tx.commit().await?;
+    Ok(())
+}
+
+async fn flow_upload(
+    conn: &mut PgConnection,
+    ctx: &TenantCtx,
+    job: &PhaseJob,
+) -> Result<(PathBuf, ImportOptions), DiscoveryError> {
+    let configuration: Value = sqlx::query_scalar(
+        "SELECT flow_configuration FROM migration.crewai_flow_state_extensions WHERE client_account_id = $1 AND flow_id = $2",
+    )
+    .bind(ctx.client_account_id())
+    .bind(job.master_flow_id)
+    .fetch_one(&mut *conn)
+    .await?;
+    let path = configuration["upload_path"]
+        .as_str()
+        .map(PathBuf::from)
+        .ok_or_else(|| DiscoveryError::Invalid("the master flow has no upload path".into()))?;
+    let options = serde_json::from_value(configuration["options"].clone()).unwrap_or_default();
+    Ok((path, options))
+}
+
+/// Suggestions from the mapping engine, stored as `suggested`; with `accept_above`, decided at once.
+async fn suggest_mappings(
+    conn: &mut PgConnection,
+    ctx: &TenantCtx,
+    job: &PhaseJob,
+    suggester: &dyn Suggester,
+) -> Result<Advance, DiscoveryError> {
+    let (upload, options) = flow_upload(conn, ctx, job).await?;
+    let headers = InventoryFile::open(&upload, options.sheet.as_deref(), options.encoding)?.shape.headers;
+    let samples: Vec<Map<String, Value>> = sqlx::query_scalar(
+        "SELECT raw_data FROM migration.raw_import_records
+         WHERE client_account_id = $1 AND data_import_id = $2 AND is_valid ORDER BY row_number LIMIT 200",
+    )
+    .bind(ctx.client_account_id())
+    .bind(job.data_import_id)
+    .fetch_all(&mut *conn)
+    .await?
+    .into_iter()
+    .filter_map(|v: Value| v.as_object().cloned())
+    .collect();
+    let learned = learned_mappings(conn, ctx).await?;
+    let suggestions: Vec<MappingSuggestion> = suggester.suggest(&headers, &samples, &learned);
+    let mut tx = scoped(conn, ctx).await?;
+    for s in &suggestions {
+        let status = match options.accept_above {
+            Some(threshold) if s.target_field.is_some() && s.confidence >= threshold => "approved",
+            Some(_) => "rejected",
+            None => "suggested",
+        };
+        let sample_values: Vec<&Value> =
+            samples.iter().filter_map(|row| row.get(&s.source_field)).filter(|v| !v.is_null()).take(5).collect();
+        sqlx::query(
+            "INSERT INTO migration.import_field_mappings
+                 (client_account_id, engagement_id, data_import_id, master_flow_id, source_field, target_field,
+                  match_type, confidence_score, status, suggested_by, transformation_rules, sample_values,
+                  validation_errors, approved_at)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9::migration.mapping_status, 'modernize-mapping', $10, $11,
+                     $12, CASE WHEN $9 <> 'suggested' THEN now() END)
+             ON CONFLICT (client_account_id, data_import_id, source_field) DO NOTHING",
+        )
+        .bind(ctx.client_account_id())
+        .bind(job.engagement_id)
+        .bind(job.data_import_id)
+        .bind(job.master_flow_id)
+        .bind(&s.source_field)
+        .bind(&s.target_field)
+        .bind(&s.match_type)
+        .bind(s.confidence.clamp(0.0, 1.0))
+        .bind(status)
+        .bind(&s.transformation_rules)
+        .bind(json!(sample_values))
+        .bind(json!([{"explanation": s.explanation, "alternatives": s.alternatives}]))
+        .execute(&mut *tx)
+        .await?;
+    }
+    tx.commit().await?;
+    if options.accept_above.is_none() {
+        return Ok(Advance::WaitForReview);
+    }
+    let mapped = suggestions.iter().filter(|s| s.target_field.is_some()).count();
+    let mut metrics = Map::new();
+    metrics.insert("columns".into(), json!(suggestions.len()));
+    metrics.insert("suggested_targets".into(), json!(mapped));
+    Ok(Advance::Next(metrics))
+}
+
+async fn approved_mappings(
+    conn: &mut PgConnection,
+    ctx: &TenantCtx,
+    job: &PhaseJob,
+) -> Result<Vec<FieldMapping>, DiscoveryError> {
+    let rows: Vec<(String, String, Value)> = sqlx::query_as(
+        "SELECT source_field, target_field, transformation_rules FROM migration.import_field_mappings
+         WHERE client_account_id = $1 AND data_import_id = $2 AND status = 'approved' AND target_field IS NOT NULL",
+    )
+    .bind(ctx.client_account_id())
+    .bind(job.data_import_id)
+    .fetch_all(&mut *conn)
+    .await?;
+    Ok(rows
+        .into_iter()
+        .map(|(source_field, target_field, rules)| FieldMapping {
+            source_field,
+            target_field,
+            rules: serde_json::from_value::<TransformationRules>(rules).unwrap_or_default(),
+        })
+        .collect())
+}
+
+/// Writes `cleansed_data` for every valid record still without it, a chunk per transaction.
+async fn cleanse_records(
+    conn: &mut PgConnection,
+    ctx: &TenantCtx,
+    job: &PhaseJob,
+    options: &WorkerOptions,
+) -> Result<Advance, DiscoveryError> {
+    let mappings = approved_mappings(conn, ctx, job).await?;
+    let (mut cleansed, mut unidentified) = (0usize, 0usize);
+    loop {
+        let rows: Vec<(Uuid, Value)> = sqlx::query_as(
+            "SELECT id, raw_data FROM migration.raw_import_records
+             WHERE client_account_id = $1 AND data_import_id = $2 AND is_valid AND cleansed_data IS NULL
+             ORDER BY row_number LIMIT $3",
+        )
+        .bind(ctx.client_account_id())
+        .bind(job.data_import_id)
+        .bind(i64::try_from(options.chunk_rows).unwrap_or(i64::MAX))
+        .fetch_all(&mut *conn)
+        .await?;
+        if rows.is_empty() {
+            break;
+        }
+        let (mut ids, mut documents) = (Vec::with_capacity(rows.len()), Vec::with_capacity(rows.len()));
+        for (id, raw) in rows {
+            let raw = raw.as_object().cloned().unwrap_or_default();
+            let result = cleanse(&raw, &mappings);
+            unidentified += usize::from(result.dedup_key.is_none());
+            ids.push(id);
+            documents.push(json!({"asset": result.asset, "dedup_key": result.dedup_key, "issues": result.issues}));
+        }
+        cleansed += ids.len();
+        sqlx::query(
+            "UPDATE migration.raw_import_records r SET cleansed_data = c.doc
+             FROM unnest($2::uuid[], $3::jsonb[]) AS c(id, doc)
+             WHERE r.client_account_id = $1 AND r.id = c.id",
+        )
+        .bind(ctx.client_account_id())
+        .bind(&ids)
+        .bind(&documents)
+        .execute(&mut *conn)
+        .await?;
+    }
+    let mut metrics = Map::new();
+    metrics.insert("records_cleansed".into(), json!(cleansed));
+    metrics.insert("records_without_identity".into(), json!(unidentified));
+    metrics.insert("mapped_columns".into(), json!(mappings.len()));
+    Ok(Advance::Next(metrics))
+}
+
+/// The asset columns an import can set.
+const ASSET_COLUMNS: &str = "name, asset_name, hostname, fqdn, asset_type, description, ip_address, mac_address,
+    environment, location, datacenter, rack_location, operating_system, os_version, cpu_cores, memory_gb,
+    storage_gb, serial_number, manufacturer, model, virtualization_platform, database_type, business_owner,
+    technical_owner, department, business_unit, application_name, technology_stack, criticality,
+    business_criticality, migration_priority, migration_wave, cpu_utilization_percent,
+    memory_utilization_percent, completeness_score, quality_score, custom_attributes";
+
+/// Creates or updates one asset per identity within the engagement (hostname, else serial
+/// number, else name; the last record of the file wins), linked to the master and discovery flow.
+async fn build_inventory(conn: &mut PgConnection, ctx: &TenantCtx, job: &PhaseJob) -> Result<Advance, DiscoveryError> {
+    // A new asset takes the column defaults where the file says nothing; an existing one keeps
+    // what it had where this file says nothing.
+    let columns: Vec<&str> = ASSET_COLUMNS.split(',').map(str::trim).collect();
+    let inserted: String = columns
+        .iter()
+        .map(|c| match *c {
+            "asset_type" => "coalesce(p.asset_type, 'server')".to_owned(),
+            "technology_stack" => "coalesce(p.technology_stack, '[]')".to_owned(),
+            "custom_attributes" => "coalesce(p.custom_attributes, '{}')".to_owned(),
+            other => format!("p.{other}"),
+        })
+        .collect::<Vec<_>>()
+        .join(", ");
+    let merged: String = columns
+        .iter()
+        .map(|c| match *c {
+            "custom_attributes" => "a.custom_attributes || coalesce(p.custom_attributes, '{}')".to_owned(),
+            other => format!("coalesce(p.{other}, a.{other})"),
+        })
+        .collect::<Vec<_>>()
+        .join(", ");
+    let identity = "CASE WHEN a.hostname IS NOT NULL THEN 'host:' || lower(a.hostname)
+                         WHEN a.serial_number IS NOT NULL THEN 'serial:' || lower(a.serial_number)
+                         ELSE 'name:' || lower(a.name) END";
+    let source = "SELECT DISTINCT ON (r.cleansed_data ->> 'dedup_key') r.id AS record_id,
+                         r.cleansed_data ->> 'dedup_key' AS dedup_key, r.cleansed_data -> 'asset' AS asset
+                  FROM migration.raw_import_records r
+                  WHERE r.client_account_id = $1 AND r.data_import_id = $2 AND r.is_valid
+                    AND r.cleansed_data ->> 'dedup_key' IS NOT NULL
+                  ORDER BY r.cleansed_data ->> 'dedup_key', r.row_number DESC";
+    let keyed = format!(
+        "SELECT a.id, {identity} AS dedup_key FROM migration.assets a
+         WHERE a.client_account_id = $1 AND a.engagement_id = $5"
+    );
+    let mut tx = conn.begin().await?;
+    let updated = sqlx::query(sqlx::AssertSqlSafe(format!(
+        "WITH src AS ({source}), keyed AS MATERIALIZED ({keyed})
+         UPDATE migration.assets a SET ({ASSET_COLUMNS}, master_flow_id, discovery_flow_id, data_import_id,
+                raw_import_record_id, updated_at)
+             = (SELECT {merged}, $3, $4, $2, src.record_id, now()
+                FROM jsonb_populate_record(NULL::migration.assets, src.asset) p)
+         FROM src JOIN keyed ON keyed.dedup_key = src.dedup_key
+         WHERE a.client_account_id = $1 AND a.id = keyed.id"
+    )))
+    .bind(ctx.client_account_id())
+    .bind(job.data_import_id)
+    .bind(job.master_flow_id)
+    .bind(job.discovery_flow_id)
+    .bind(job.engagement_id)
+    .execute(&mut *tx)
+    .await?
+    .rows_affected();
+    let created = sqlx::query(sqlx::AssertSqlSafe(format!(
+        "WITH src AS ({source}), keyed AS MATERIALIZED ({keyed})
+         INSERT INTO migration.assets (client_account_id, engagement_id, master_flow_id, discovery_flow_id,
+                data_import_id, raw_import_record_id, discovery_method, discovery_source, discovery_timestamp,
+                {ASSET_COLUMNS})
+         SELECT $1, $5, $3, $4, $2, src.record_id, 'import', 'discovery flow', now(), {inserted}
+         FROM src, jsonb_populate_record(NULL::migration.assets, src.asset) p
+         WHERE NOT EXISTS (SELECT 1 FROM keyed WHERE keyed.dedup_key = src.dedup_key)"
+    )))
+    .bind(ctx.client_account_id())
+    .bind(job.data_import_id)
+    .bind(job.master_flow_id)
+    .bind(job.discovery_flow_id)
+    .bind(job.engagement_id)
+    .execute(&mut *tx)
+    .await?
+    .rows_affected();
+    sqlx::query("ANALYZE migration.assets").execute(&mut *tx).await?;
+    // Joined on the identity through a hash join: the asset identity is computed once per asset.
+    sqlx::query(sqlx::AssertSqlSafe(format!(
+        "WITH keyed AS MATERIALIZED ({keyed})
+         UPDATE migration.raw_import_records r SET asset_id = keyed.id, is_processed = true, processed_at = now()
+         FROM keyed
+         WHERE r.client_account_id = $1 AND r.data_import_id = $2 AND keyed.dedup_key = r.cleansed_data ->> 'dedup_key'"
+    )))
+    .bind(ctx.client_account_id())
+    .bind(job.data_import_id)
+    .bind(job.master_flow_id)
+    .bind(job.discovery_flow_id)
+    .bind(job.engagement_id)
+    .execute(&mut *tx)
+    .await?;
+    tx.commit().await?;
+    let mut metrics = Map::new();
+    metrics.insert("assets_created".into(), json!(created));
+    metrics.insert("assets_updated".into(), json!(updated));
+    Ok(Advance::Next(metrics))
+}
+
+/// Application ↔ server relations in the file: each distinct application named on a server
+/// becomes an application asset that runs on that server.
+async fn find_dependencies(
+    conn: &mut PgConnection,
+    ctx: &TenantCtx,
+    job: &PhaseJob,
+) -> Result<Advance, DiscoveryError> {
+    let mut tx = conn.begin().await?;
+    let applications = sqlx::query(
+        "INSERT INTO migration.assets (client_account_id, engagement_id, master_flow_id, discovery_flow_id,
+                data_import_id, name, asset_type, application_name, discovery_method)
+         SELECT DISTINCT ON (lower(s.application_name)) $1, $2, $3, $4, $5, s.application_name, 'application',
+                s.application_name, 'derived'
+         FROM migration.assets s
+         WHERE s.client_account_id = $1 AND s.engagement_id = $2 AND s.data_import_id = $5
+           AND s.application_name IS NOT NULL AND s.asset_type <> 'application'
+           AND NOT EXISTS (SELECT 1 FROM migration.assets a WHERE a.client_account_id = $1 AND a.engagement_id = $2
+                           AND a.asset_type = 'application' AND lower(a.name) = lower(s.application_name))
+         ORDER BY lower(s.application_name)",
+    )
+    .bind(ctx.client_account_id())
+    .bind(job.engagement_id)
+    .bind(job.master_flow_id)
+    .bind(job.discovery_flow_id)
+    .bind(job.data_import_id)
+    .execute(&mut *tx)
+    .await?
+    .rows_affected();
+    let dependencies = sqlx::query(
+        "INSERT INTO migration.asset_dependencies (client_account_id, engagement_id, asset_id, depends_on_asset_id,
+                dependency_type, description, confidence_score, discovered_by)
+         SELECT $1, $2, app.id, s.id, 'runs_on', 'application named on the server in the import', 0.9, 'import'
+         FROM migration.assets s
+         JOIN migration.assets app ON app.client_account_id = $1 AND app.engagement_id = $2
+              AND app.asset_type = 'application' AND lower(app.name) = lower(s.application_name)
+         WHERE s.client_account_id = $1 AND s.engagement_id = $2 AND s.data_import_id = $3
+           AND s.asset_type <> 'application'
+         ON CONFLICT (client_account_id, asset_id, depends_on_asset_id, dependency_type) DO NOTHING",
+    )
+    .bind(ctx.client_account_id())
+    .bind(job.engagement_id)
+    .bind(job.data_import_id)
+    .execute(&mut *tx)
+    .await?
+    .rows_affected();
+    tx.commit().await?;
+    let mut metrics = Map::new();
+    metrics.insert("applications_created".into(), json!(applications));
+    metrics.insert("dependencies_created".into(), json!(dependencies));
+    Ok(Advance::Next(metrics))
+}
+
+/// Resumes a flow paused for review (deciding remaining suggestions when `accept_above` is
+/// given), or retries a failed one from its failed phase.
+pub async fn resume(
+    conn: &mut PgConnection,
+    ctx: &TenantCtx,
+    discovery_flow_id: Uuid,
+    accept_above: Option<f64>,
+) -> Result<(), DiscoveryError> {
+    let flow = crate::repo::table::get::<crate::models::DiscoveryFlow>(conn, ctx, discovery_flow_id).await?;
+    let (Some(master_flow_id), Some(data_import_id)) = (flow.master_flow_id, flow.data_import_id) else {
+        return Err(DiscoveryError::Invalid("the flow has no import to resume".into()));
+    };
+    let phase = match flow.status {
+        FlowStatus::Paused => {
+            let mut tx = scoped(conn, ctx).await?;
+            if let Some(threshold) = accept_above {
+                sqlx::query(
+                    "UPDATE migration.import_field_mappings SET approved_at = now(), updated_at = now(),
+                            status = CASE WHEN target_field IS NOT NULL AND confidence_score >= $3
+                                          THEN 'approved' ELSE 'rejected' END::migration.mapping_status
+                     WHERE client_account_id = $1 AND data_import_id = $2 AND status = 'suggested'",
+                )
+                .bind(ctx.client_account_id())
+                .bind(data_import_id)
+                .bind(threshold)
+                .execute(&mut *tx)
+                .await?;
+            }
+            let pending: i64 = sqlx::query_scalar(
+                "SELECT count(*) FROM migration.import_field_mappings
+                 WHERE client_account_id = $1 AND data_import_id = $2 AND status = 'suggested'",
+            )
+            .bind(ctx.client_account_id())
+            .bind(data_import_id)
+            .fetch_one(&mut *tx)
+            .await?;
+            tx.commit().await?;
+            if pending > 0 {
+                return Err(DiscoveryError::Invalid(format!(
+                    "{pending} field mappings still await review (approve or reject them, or pass --accept-above)"
+                )));
+            }
+            DiscoveryPhase::FieldMapping
+        }
+        FlowStatus::Failed => flow.error_phase.unwrap_or(DiscoveryPhase::DataImport),
+        other => return Err(DiscoveryError::IllegalTransition { from: other, to: FlowStatus::Running }),
+    };
+    let mut tx = conn.begin().await?;
+    transition(&mut tx, ctx, discovery_flow_id, FlowStatus::Running, "resumed").await?;
+    let job = PhaseJob {
+        client_account_id: ctx.client_account_id(),
+        engagement_id: flow.engagement_id,
+        master_flow_id,
+        discovery_flow_id,
+        data_import_id,
+        phase,
+    };
+    if flow.status == FlowStatus::Paused {
+        // The mapping phase itself is done: record it and go on with the next.
+        tx.commit().await?;
+        return finish_phase(conn, ctx, &job, Map::new()).await;
+    }
+    enqueue_phase(&mut tx, &job).await?;
+    tx.commit().await?;
+    Ok(())
+}
+
+/// Cancels the flow and its pending jobs.
+pub async fn cancel(conn: &mut PgConnection, ctx: &TenantCtx, discovery_flow_id: Uuid) -> Result<(), DiscoveryError> {
+    let mut tx = conn.begin().await?;
+    transition(&mut tx, ctx, discovery_flow_id, FlowStatus::Cancelled, "cancelled by a user").await?;
+    jobs::cancel_for_flow(&mut tx, discovery_flow_id).await?;
+    tx.commit().await?;
+    Ok(())
+}

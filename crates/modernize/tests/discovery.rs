@@ -1,0 +1,281 @@
+//! The discovery workflow end to end against real PostgreSQL (seed tasks 5.1, 5.2): a realistic
+//! inventory file becomes assets linked to their master flow, with dependencies and 6R; bad input
+//! is refused or recorded; a worker killed mid-import is resumed with every row imported once.
+
+mod common;
+
+use std::io::Write;
+use std::path::PathBuf;
+use std::time::Duration;
+
+use modernize::discovery::pipeline::{self, ImportOptions, WorkerOptions};
+use modernize::discovery::{DiscoveryError, ExactNameSuggester};
+use modernize::fixtures::{ACME, DemoIds, GLOBEX, demo_tenant};
+use modernize::models::{DataImport, DiscoveryFlow, DiscoveryPhase, FlowStatus, MasterFlow};
+use modernize::repo::{RepoError, assets, table};
+use modernize::tenancy::TenantCtx;
+use sqlx::postgres::PgPoolOptions;
+use sqlx::{PgConnection, PgPool};
+
+struct Setup {
+    ctx: TenantCtx,
+    ids: DemoIds,
+    uploads: tempfile::TempDir,
+}
+
+async fn setup(conn: &mut PgConnection) -> Setup {
+    let ids = demo_tenant(conn, ACME).await.expect("tenant");
+    let ctx = TenantCtx::for_operator(conn, ids.client_account_id, Some(ids.engagement_id)).await.expect("ctx");
+    Setup { ctx, ids, uploads: tempfile::tempdir().expect("uploads dir") }
+}
+
+fn inventory(dir: &tempfile::TempDir, name: &str, body: &str) -> PathBuf {
+    let path = dir.path().join(name);
+    std::fs::File::create(&path).and_then(|mut f| f.write_all(body.as_bytes())).expect("write file");
+    path
+}
+
+/// A realistic CMDB extract: duplicates, a bad IP, a formula cell, a ragged row, apps on servers.
+fn cmdb_csv() -> String {
+    let mut csv = String::from(
+        "hostname,ip_address,operating_system,memory_gb,cpu_cores,environment,application_name,cpu_utilization_percent,Cost Center\n",
+    );
+    for i in 1..=40 {
+        let os = if i % 4 == 0 { "Windows Server 2012 R2" } else { "Ubuntu 22.04" };
+        let env = if i % 5 == 0 { "DEV" } else { "prod" };
+        let app = if i % 2 == 0 { "Webshop" } else { "Payroll" };
+        csv.push_str(&format!("srv-{i:02},10.0.0.{i},{os},16,4,{env},{app},{}.5,CC-{i}\n", 10 + i));
+    }
+    csv.push_str("SRV-01,10.0.0.1,Ubuntu 24.04,32,8,prod,Webshop,20,CC-1\n"); // same host again: an update
+    csv.push_str("srv-99,10.0.0.999,Ubuntu 22.04,8,2,test,,1,CC-99\n"); // bad IP: an issue, not a failure
+    csv.push_str("=cmd|' /C calc'!A0,10.0.1.1,Ubuntu 22.04,8,2,prod,,,CC-X\n"); // kept as text, flagged
+    csv.push_str("srv-ragged,10.0.1.2\n"); // ragged: an invalid row
+    csv
+}
+
+fn accept(threshold: f64) -> ImportOptions {
+    ImportOptions { accept_above: Some(threshold), ..Default::default() }
+}
+
+async fn run_until_idle(pool: &PgPool) {
+    pipeline::run_worker(pool, &ExactNameSuggester, &WorkerOptions::default(), true).await.expect("worker");
+}
+
+#[sqlx::test(migrations = false)]
+async fn a_cmdb_file_becomes_an_assessed_inventory_linked_to_its_master_flow(pool: PgPool) {
+    let mut conn = common::migrated(&pool).await;
+    let s = setup(&mut conn).await;
+    let file = inventory(&s.uploads, "cmdb.csv", &cmdb_csv());
+    let started = pipeline::start(&mut conn, &s.ctx, s.uploads.path(), &file, &accept(0.9)).await.expect("start");
+    run_until_idle(&pool).await;
+
+    let flow = table::get::<DiscoveryFlow>(&mut conn, &s.ctx, started.discovery_flow_id).await.expect("flow");
+    assert_eq!(flow.status, FlowStatus::Completed, "{:?}", flow.error_message);
+    assert_eq!(flow.phases_completed, DiscoveryPhase::ALL.to_vec());
+    assert_eq!(flow.master_flow_id, Some(started.master_flow_id));
+    let masters = table::list::<MasterFlow>(&mut conn, &s.ctx, Default::default()).await.expect("masters");
+    let master = masters.iter().find(|m| m.flow_id == started.master_flow_id).expect("master flow");
+    assert_eq!(master.flow_status, FlowStatus::Completed);
+    let transitions = master.flow_persistence_data["transitions"].as_array().expect("audit trail");
+    assert_eq!(transitions.len(), 2, "initialized → running → completed: {transitions:?}");
+
+    let import = table::get::<DataImport>(&mut conn, &s.ctx, started.data_import_id).await.expect("import");
+    assert_eq!((import.total_records, import.failed_records, import.progress_percentage), (44, 1, 100.0));
+
+    let inventory = assets::assets_of_master_flow(&mut conn, &s.ctx, started.master_flow_id).await.expect("assets");
+    let servers: Vec<_> =
+        inventory.iter().filter(|a| a.asset_type != modernize::models::AssetType::Application).collect();
+    let applications = inventory.len() - servers.len();
+    assert_eq!(servers.len(), 42, "40 hosts + srv-99 + the formula-named one; SRV-01 updated, not duplicated");
+    assert_eq!(applications, 2, "Webshop and Payroll");
+    assert!(inventory.iter().all(|a| a.master_flow_id == Some(started.master_flow_id)));
+    assert!(inventory.iter().all(|a| a.discovery_flow_id == Some(started.discovery_flow_id)));
+    let srv01 = servers
+        .iter()
+        .find(|a| a.hostname.as_deref().is_some_and(|h| h.eq_ignore_ascii_case("srv-01")))
+        .expect("srv-01");
+    assert_eq!((srv01.memory_gb, srv01.os_version.as_deref()), (Some(32.0), Some("24.04")), "the later row wins");
+    assert_eq!(srv01.environment.as_deref(), Some("production"));
+    assert_eq!(srv01.custom_attributes["Cost Center"], "CC-1", "unmapped columns are kept");
+    let srv99 = servers.iter().find(|a| a.hostname.as_deref() == Some("srv-99")).expect("srv-99");
+    assert_eq!(srv99.ip_address, None, "an invalid IP is dropped, with an issue");
+    assert!(srv99.quality_score.is_some_and(|q| q < 100.0));
+    let eol = servers.iter().find(|a| a.hostname.as_deref() == Some("srv-04")).expect("srv-04");
+    assert_eq!(eol.six_r_strategy, Some(modernize::models::SixrStrategy::Replatform));
+    assert!(servers.iter().all(|a| a.six_r_strategy.is_some()), "every asset has a 6R strategy");
+
+    let dependencies: i64 = sqlx::query_scalar("SELECT count(*) FROM migration.asset_dependencies WHERE client_account_id = $1 AND dependency_type = 'runs_on'")
+        .bind(s.ids.client_account_id)
+        .fetch_one(&mut *conn)
+        .await
+        .expect("count");
+    assert_eq!(dependencies, 40, "each server's application runs on it");
+    let recommendations: i64 = sqlx::query_scalar(
+        "SELECT count(*) FROM migration.sixr_recommendations r JOIN migration.sixr_analyses a
+           ON a.client_account_id = r.client_account_id AND a.id = r.analysis_id WHERE a.master_flow_id = $1",
+    )
+    .bind(started.master_flow_id)
+    .fetch_one(&mut *conn)
+    .await
+    .expect("count");
+    assert_eq!(recommendations, inventory.len() as i64);
+    let flagged: i64 = sqlx::query_scalar(
+        "SELECT count(*) FROM migration.raw_import_records WHERE data_import_id = $1
+           AND validation_errors @> '[{\"kind\": \"formula_injection\"}]'",
+    )
+    .bind(started.data_import_id)
+    .fetch_one(&mut *conn)
+    .await
+    .expect("count");
+    assert_eq!(flagged, 1);
+
+    // Another tenant sees none of it.
+    let b = demo_tenant(&mut conn, GLOBEX).await.expect("B");
+    let b_ctx = TenantCtx::for_operator(&mut conn, b.client_account_id, Some(b.engagement_id)).await.expect("ctx");
+    let result = table::get::<DiscoveryFlow>(&mut conn, &b_ctx, started.discovery_flow_id).await;
+    assert!(matches!(result, Err(RepoError::NotFound { .. })));
+    assert!(assets::assets_of_master_flow(&mut conn, &b_ctx, started.master_flow_id).await.expect("assets").is_empty());
+}
+
+#[sqlx::test(migrations = false)]
+async fn without_a_threshold_the_flow_waits_for_review(pool: PgPool) {
+    let mut conn = common::migrated(&pool).await;
+    let s = setup(&mut conn).await;
+    let file = inventory(&s.uploads, "cmdb.csv", &cmdb_csv());
+    let started =
+        pipeline::start(&mut conn, &s.ctx, s.uploads.path(), &file, &ImportOptions::default()).await.expect("start");
+    run_until_idle(&pool).await;
+    let flow = table::get::<DiscoveryFlow>(&mut conn, &s.ctx, started.discovery_flow_id).await.expect("flow");
+    assert_eq!(flow.status, FlowStatus::Paused);
+    assert_eq!(flow.phases_completed, [DiscoveryPhase::DataImport]);
+    let suggested: i64 = sqlx::query_scalar(
+        "SELECT count(*) FROM migration.import_field_mappings WHERE data_import_id = $1 AND status = 'suggested'",
+    )
+    .bind(started.data_import_id)
+    .fetch_one(&mut *conn)
+    .await
+    .expect("count");
+    assert_eq!(suggested, 9, "one suggestion per column");
+
+    let error = pipeline::resume(&mut conn, &s.ctx, started.discovery_flow_id, None).await.expect_err("still pending");
+    assert!(error.to_string().contains("9 field mappings still await review"), "{error}");
+    pipeline::resume(&mut conn, &s.ctx, started.discovery_flow_id, Some(0.9)).await.expect("resume");
+    run_until_idle(&pool).await;
+    let flow = table::get::<DiscoveryFlow>(&mut conn, &s.ctx, started.discovery_flow_id).await.expect("flow");
+    assert_eq!(flow.status, FlowStatus::Completed);
+}
+
+#[sqlx::test(migrations = false)]
+async fn a_worker_killed_mid_import_is_resumed_with_every_row_once(pool: PgPool) {
+    let mut conn = common::migrated(&pool).await;
+    let s = setup(&mut conn).await;
+    let mut body = String::from("hostname,ip_address,memory_gb\n");
+    for i in 0..30_000 {
+        body.push_str(&format!("host-{i:05},10.{}.{}.{},8\n", i / 65536, (i / 256) % 256, i % 256));
+    }
+    let file = inventory(&s.uploads, "big.csv", &body);
+    let started = pipeline::start(&mut conn, &s.ctx, s.uploads.path(), &file, &accept(0.9)).await.expect("start");
+
+    let options = WorkerOptions { chunk_rows: 500, lease: Duration::from_secs(1), ..Default::default() };
+    // The doomed worker has connections of its own, which the "kill" terminates server-side, as
+    // the death of its process would.
+    let worker_pool = PgPoolOptions::new()
+        .connect_with((*pool.connect_options()).clone().application_name("doomed-worker"))
+        .await
+        .expect("worker pool");
+    let worker_options = options.clone();
+    let worker =
+        tokio::spawn(
+            async move { pipeline::run_worker(&worker_pool, &ExactNameSuggester, &worker_options, true).await },
+        );
+    // Kill it once some chunks, but not all, are committed.
+    let mut imported = 0i64;
+    for _ in 0..600 {
+        imported = sqlx::query_scalar("SELECT processed_records::bigint FROM migration.data_imports WHERE id = $1")
+            .bind(started.data_import_id)
+            .fetch_one(&mut *conn)
+            .await
+            .expect("progress");
+        if imported >= 2_000 {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    worker.abort();
+    let _ = worker.await;
+    sqlx::query("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = 'doomed-worker'")
+        .execute(&mut *conn)
+        .await
+        .expect("kill its connections");
+    assert!(imported > 0 && imported < 30_000, "killed mid-import at {imported} rows");
+
+    tokio::time::sleep(Duration::from_millis(1_200)).await; // the dead worker's lease runs out
+    pipeline::run_worker(&pool, &ExactNameSuggester, &options, true).await.expect("second worker");
+
+    let (rows, distinct): (i64, i64) = sqlx::query_as(
+        "SELECT count(*), count(DISTINCT row_number) FROM migration.raw_import_records WHERE data_import_id = $1",
+    )
+    .bind(started.data_import_id)
+    .fetch_one(&mut *conn)
+    .await
+    .expect("counts");
+    assert_eq!((rows, distinct), (30_000, 30_000), "every row exactly once");
+    let flow = table::get::<DiscoveryFlow>(&mut conn, &s.ctx, started.discovery_flow_id).await.expect("flow");
+    assert_eq!(flow.status, FlowStatus::Completed, "{:?}", flow.error_message);
+    let count = assets::assets_of_master_flow(&mut conn, &s.ctx, started.master_flow_id).await.expect("assets").len();
+    assert_eq!(count, 30_000);
+}
+
+#[sqlx::test(migrations = false)]
+async fn malformed_files_are_refused_before_anything_is_written(pool: PgPool) {
+    let mut conn = common::migrated(&pool).await;
+    let s = setup(&mut conn).await;
+    let cases = [
+        ("empty.csv", "", "is empty"),
+        ("dupes.csv", "hostname,OS,os\na,b,c\n", "duplicate column headers"),
+        ("blank.csv", "hostname,,os\n", "header 2 is empty"),
+        ("notes.pdf", "%PDF", "unsupported file type"),
+    ];
+    let before = table::count::<DataImport>(&mut conn, &s.ctx).await.expect("count");
+    for (name, body, expected) in cases {
+        let file = inventory(&s.uploads, name, body);
+        let uploads = s.uploads.path().join("uploads");
+        let error = pipeline::start(&mut conn, &s.ctx, &uploads, &file, &accept(0.9)).await.expect_err(name);
+        assert!(matches!(error, DiscoveryError::Ingest(_)), "{name}: {error}");
+        assert!(error.to_string().contains(expected), "{name}: {error}");
+        assert!(!uploads.exists(), "{name}: no copy kept");
+    }
+    assert_eq!(table::count::<DataImport>(&mut conn, &s.ctx).await.expect("count"), before, "nothing written");
+    let bad_threshold = pipeline::start(
+        &mut conn,
+        &s.ctx,
+        s.uploads.path(),
+        &inventory(&s.uploads, "ok.csv", "hostname\na\n"),
+        &accept(1.5),
+    )
+    .await;
+    assert!(matches!(bad_threshold, Err(DiscoveryError::Invalid(_))));
+}
+
+#[sqlx::test(migrations = false)]
+async fn a_cancelled_flow_runs_no_more_phases(pool: PgPool) {
+    let mut conn = common::migrated(&pool).await;
+    let s = setup(&mut conn).await;
+    let file = inventory(&s.uploads, "cmdb.csv", &cmdb_csv());
+    let started = pipeline::start(&mut conn, &s.ctx, s.uploads.path(), &file, &accept(0.9)).await.expect("start");
+    pipeline::cancel(&mut conn, &s.ctx, started.discovery_flow_id).await.expect("cancel");
+    run_until_idle(&pool).await;
+    let flow = table::get::<DiscoveryFlow>(&mut conn, &s.ctx, started.discovery_flow_id).await.expect("flow");
+    assert_eq!(flow.status, FlowStatus::Cancelled);
+    assert!(flow.phases_completed.is_empty());
+    let rows: i64 = sqlx::query_scalar("SELECT count(*) FROM migration.raw_import_records WHERE data_import_id = $1")
+        .bind(started.data_import_id)
+        .fetch_one(&mut *conn)
+        .await
+        .expect("count");
+    assert_eq!(rows, 0);
+    let again = pipeline::cancel(&mut conn, &s.ctx, started.discovery_flow_id).await;
+    assert!(again.is_ok(), "cancelling a cancelled flow is a no-op");
+    let resume = pipeline::resume(&mut conn, &s.ctx, started.discovery_flow_id, Some(0.5)).await;
+    assert!(matches!(resume, Err(DiscoveryError::IllegalTransition { .. })), "{resume:?}");
+}
