@@ -58,6 +58,13 @@ enum Command {
     /// Users, their memberships and roles.
     #[command(subcommand)]
     Users(crate::tenancy_cmd::UsersCommand),
+    /// The legacy (pre-consolidation) database.
+    #[command(subcommand)]
+    Legacy(crate::consolidate_cmd::LegacyCommand),
+    /// Consolidate a legacy database into the 43-table schema, proving zero data loss.
+    Consolidate(crate::consolidate_cmd::ConsolidateArgs),
+    /// Bring back the pre-consolidation database from a backup directory, verified.
+    Restore(crate::consolidate_cmd::RestoreArgs),
     /// The whole story on the local database: set up, migrate, validate, report.
     Demo,
 }
@@ -112,6 +119,8 @@ pub enum CliError {
     Json(#[from] serde_json::Error),
     #[error(transparent)]
     Repo(#[from] modernize::repo::RepoError),
+    #[error(transparent)]
+    Consolidation(#[from] crate::consolidate_cmd::CommandError),
 }
 
 pub fn init_tracing(cli: &Cli) {
@@ -132,6 +141,9 @@ pub async fn run(cli: Cli) -> Result<ExitCode, CliError> {
             run_db(command, &database).await
         }
         Command::Local(command) => run_local(command, &cluster).await,
+        Command::Legacy(command) => Ok(crate::consolidate_cmd::run_legacy(command, url, &cluster).await?),
+        Command::Consolidate(args) => Ok(crate::consolidate_cmd::run_consolidate(args, url, &cluster).await?),
+        Command::Restore(args) => Ok(crate::consolidate_cmd::run_restore(args, url, &cluster).await?),
         Command::Accounts(command) => {
             crate::tenancy_cmd::run_accounts(command, &Database::resolve(url, &cluster).await?).await?;
             Ok(ExitCode::SUCCESS)
@@ -240,6 +252,7 @@ async fn demo(url: Option<&str>, cluster: &LocalCluster) -> Result<ExitCode, Cli
         );
     }
     println!("demo users: admin|analyst|viewer@<slug>.example, password {:?}", fixtures::DEMO_PASSWORD);
+    crate::consolidate_cmd::demo(&database, url).await?;
     if url.is_none() {
         println!("\nThe private cluster keeps running; stop it with `modernize local stop`.");
     }

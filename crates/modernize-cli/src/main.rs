@@ -3,6 +3,7 @@ use std::process::ExitCode;
 use clap::Parser;
 
 mod cli;
+mod consolidate_cmd;
 mod tenancy_cmd;
 
 #[tokio::main]

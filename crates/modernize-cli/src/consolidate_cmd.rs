@@ -1,0 +1,176 @@
+//! `modernize legacy seed`, `modernize consolidate`, `modernize restore` and the consolidation part
+//! of `modernize demo` (crate modernize-consolidation does the work).
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::time::Duration;
+
+use clap::{Args, Subcommand};
+use modernize::db::local::LocalCluster;
+use modernize::db::{ConnectError, Database};
+use modernize_consolidation::backup::{self, BackupPlan};
+use modernize_consolidation::legacy::{self, SeedError, SeedOptions};
+use modernize_consolidation::{BackupError, ConsolidationError, Options, PgTools, Progress};
+use sqlx::{ConnectOptions, Connection, PgConnection};
+use tracing::log::LevelFilter;
+
+#[derive(Debug, Subcommand)]
+pub enum LegacyCommand {
+    /// Build a legacy (pre-consolidation) database with deterministic multi-tenant data and every
+    /// hard case the consolidation must handle.
+    Seed(SeedArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct SeedArgs {
+    /// Real client accounts (a mock one is added).
+    #[arg(long, default_value_t = 3)]
+    tenants: u32,
+    /// Rows across the four v3 tables.
+    #[arg(long, default_value_t = 10_000)]
+    rows: u64,
+    /// Same seed, same database.
+    #[arg(long, default_value_t = 1)]
+    seed: u64,
+    /// Drop the schemas migration, migration_legacy and modernize first.
+    #[arg(long)]
+    replace: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct ConsolidateArgs {
+    /// Print the plan and exact counts (migrate runs in a rolled-back transaction); change nothing.
+    #[arg(long)]
+    dry_run: bool,
+    /// Print the report as JSON.
+    #[arg(long)]
+    json: bool,
+    /// Where the verified backup goes [default: ./modernize-backup-<database>-<unix time>].
+    #[arg(long)]
+    backup_dir: Option<PathBuf>,
+}
+
+#[derive(Debug, Args)]
+pub struct RestoreArgs {
+    /// A backup directory written by `modernize consolidate`.
+    backup: PathBuf,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum CommandError {
+    #[error(transparent)]
+    Connect(#[from] ConnectError),
+    #[error(transparent)]
+    Seed(#[from] SeedError),
+    #[error(transparent)]
+    Consolidation(#[from] ConsolidationError),
+    #[error(transparent)]
+    Backup(#[from] BackupError),
+    #[error("cannot write JSON: {0}")]
+    Json(#[from] serde_json::Error),
+}
+
+/// A connection whose long statements are expected: sqlx's slow-statement warning would print
+/// every bulk statement in full.
+async fn connect(database: &Database) -> Result<PgConnection, CommandError> {
+    let options = database.options().clone().log_slow_statements(LevelFilter::Off, Duration::ZERO);
+    PgConnection::connect_with(&options)
+        .await
+        .map_err(|source| ConnectError::Connect { target: database.description().to_owned(), source }.into())
+}
+
+/// pg_dump and pg_restore need the password, which the connection options do not give back.
+fn tools(database: &Database, url: Option<&str>) -> PgTools {
+    PgTools::new(database.options().clone(), url.and_then(backup::url_password))
+}
+
+pub async fn run_legacy(
+    command: LegacyCommand,
+    url: Option<&str>,
+    cluster: &LocalCluster,
+) -> Result<ExitCode, CommandError> {
+    let LegacyCommand::Seed(args) = command;
+    let database = Database::resolve(url, cluster).await?;
+    let mut conn = connect(&database).await?;
+    let options = SeedOptions { tenants: args.tenants, v3_rows: args.rows, seed: args.seed, replace: args.replace };
+    let started = std::time::Instant::now();
+    let summary = legacy::seed(&mut conn, options).await?;
+    println!("seeded legacy database {} in {} ms", database.description(), started.elapsed().as_millis());
+    for (table, rows) in summary.tables.iter().filter(|(_, rows)| *rows > 0) {
+        println!("  {table:<32} {rows:>10}");
+    }
+    println!("  {:<32} {:>10}", "total", summary.total_rows);
+    Ok(ExitCode::SUCCESS)
+}
+
+pub async fn run_consolidate(
+    args: ConsolidateArgs,
+    url: Option<&str>,
+    cluster: &LocalCluster,
+) -> Result<ExitCode, CommandError> {
+    let database = Database::resolve(url, cluster).await?;
+    let dir = args.backup_dir.unwrap_or_else(|| {
+        let stamp = unix_time();
+        PathBuf::from(format!("modernize-backup-{}-{stamp}", database.name()))
+    });
+    let options = Options {
+        dry_run: args.dry_run,
+        backup: (!args.dry_run).then(|| BackupPlan { tools: tools(&database, url), dir }),
+    };
+    let mut conn = connect(&database).await?;
+    let progress = if args.json { Progress::hidden() } else { Progress::stderr() };
+    let outcome = modernize_consolidation::consolidate(&mut conn, &options, &progress).await;
+    match outcome {
+        Ok(report) if args.json => println!("{}", serde_json::to_string_pretty(&report)?),
+        Ok(report) => print!("{report}"),
+        Err(ConsolidationError::VerificationFailed(n)) => {
+            eprintln!("verification failed: {n} rows unaccounted for; nothing was dropped");
+            eprintln!("the report is in modernize.consolidation_runs; `modernize restore <backup>` rolls back");
+            return Ok(ExitCode::FAILURE);
+        }
+        Err(e) => return Err(e.into()),
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+pub async fn run_restore(
+    args: RestoreArgs,
+    url: Option<&str>,
+    cluster: &LocalCluster,
+) -> Result<ExitCode, CommandError> {
+    let database = Database::resolve(url, cluster).await?;
+    let manifest = backup::restore(&tools(&database, url), &args.backup).await?;
+    println!(
+        "restored {} from {} (backup of {} taken {}); {} tables verified against the manifest",
+        database.description(),
+        args.backup.display(),
+        manifest.database,
+        manifest.created_at,
+        manifest.tables.len()
+    );
+    Ok(ExitCode::SUCCESS)
+}
+
+/// Demo: seed a small legacy database next to the main one, consolidate it (with a verified
+/// backup), print the report.
+pub async fn demo(main: &Database, url: Option<&str>) -> Result<(), CommandError> {
+    let database = Database::from_options(main.options().clone().database("modernize_legacy_demo"));
+    database.create_if_missing().await?;
+    println!("\n== consolidating a legacy database: {}", database.description());
+    let mut conn = connect(&database).await?;
+    let seeded = legacy::seed(&mut conn, SeedOptions { tenants: 3, v3_rows: 5_000, seed: 1, replace: true }).await?;
+    println!("seeded {} legacy rows (v3, old-shape, deprecated, is_mock and every hard case)", seeded.total_rows);
+    let dir = std::env::temp_dir().join(format!("modernize-legacy-demo-backup-{}", std::process::id()));
+    let options =
+        Options { dry_run: false, backup: Some(BackupPlan { tools: tools(&database, url), dir: dir.clone() }) };
+    let report = modernize_consolidation::consolidate(&mut conn, &options, &Progress::stderr()).await;
+    // The backup proved itself; the demo does not need to keep it.
+    let _ = tokio::fs::remove_dir_all(&dir).await;
+    print!("{}", report?);
+    Ok(())
+}
+
+fn unix_time() -> String {
+    let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_secs()).unwrap_or(0);
+    now.to_string()
+}

@@ -1,0 +1,407 @@
+//! The `backup` phase (seed task 1.2) and `restore` (the seed's rollback procedure).
+//!
+//! A backup directory holds `full.dump` (`pg_dump -Fc` of the whole database), one dump per table
+//! task 1.2 names (`tables/<table>.dump`), and `manifest.json`: the sha256 of every file and a
+//! fingerprint (row count and order-independent content hash) of every table at backup time. A
+//! backup is only trusted once restored into a scratch database whose fingerprints equal the
+//! manifest's; `restore` checks the same after bringing the database back.
+
+use std::path::{Path, PathBuf};
+use std::process::Stdio;
+
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
+use sqlx::postgres::PgConnectOptions;
+use sqlx::{ConnectOptions, Connection, PgConnection};
+
+use crate::Progress;
+
+/// The tables seed task 1.2 dumps one by one (those that exist).
+const TABLE_DUMPS: [&str; 7] = [
+    "data_imports",
+    "discovery_flows",
+    "assets",
+    "import_field_mappings",
+    "v3_data_imports",
+    "v3_discovery_flows",
+    "v3_field_mappings",
+];
+
+const MANIFEST: &str = "manifest.json";
+const FULL_DUMP: &str = "full.dump";
+
+#[derive(Debug, thiserror::Error)]
+pub enum BackupError {
+    #[error("backup directory {0} already holds files; choose a new one")]
+    DirectoryNotEmpty(PathBuf),
+    #[error("{path}: {source}")]
+    Io {
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error("cannot run {tool}: {source} (install PostgreSQL's client tools or set MODERNIZE_PG_BIN)")]
+    Spawn {
+        tool: String,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error("{tool} failed ({status}): {stderr}")]
+    Tool { tool: String, status: String, stderr: String },
+    #[error("manifest {path}: {source}")]
+    Manifest {
+        path: PathBuf,
+        #[source]
+        source: serde_json::Error,
+    },
+    #[error("backup file {file} is corrupt: its sha256 is {actual}, the manifest says {expected}")]
+    Checksum { file: String, expected: String, actual: String },
+    #[error("the restored database differs from the backed-up one: {}", .0.join("; "))]
+    Mismatch(Vec<String>),
+    #[error("database error: {0}")]
+    Database(#[from] sqlx::Error),
+}
+
+/// How to run pg_dump, pg_restore against the server, and reach its databases.
+#[derive(Debug, Clone)]
+pub struct PgTools {
+    options: PgConnectOptions,
+    password: Option<String>,
+}
+
+impl PgTools {
+    /// `password` is not readable back from `PgConnectOptions`: pass it along (see `url_password`).
+    pub fn new(options: PgConnectOptions, password: Option<String>) -> Self {
+        Self { options, password }
+    }
+
+    pub fn database(&self) -> String {
+        self.options.get_database().unwrap_or_else(|| self.options.get_username()).to_owned()
+    }
+
+    fn command(&self, tool: &str, database: &str) -> tokio::process::Command {
+        let mut command = tokio::process::Command::new(find_tool(tool));
+        let host = match self.options.get_socket() {
+            Some(socket) => socket.display().to_string(),
+            None => self.options.get_host().to_owned(),
+        };
+        command
+            .env("PGHOST", host)
+            .env("PGPORT", self.options.get_port().to_string())
+            .env("PGUSER", self.options.get_username())
+            .env("PGDATABASE", database)
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped());
+        if let Some(password) = &self.password {
+            command.env("PGPASSWORD", password);
+        }
+        command
+    }
+
+    async fn run(&self, tool: &str, database: &str, args: &[&str]) -> Result<(), BackupError> {
+        let output = self
+            .command(tool, database)
+            .args(args)
+            .output()
+            .await
+            .map_err(|source| BackupError::Spawn { tool: tool.to_owned(), source })?;
+        if output.status.success() {
+            return Ok(());
+        }
+        Err(BackupError::Tool {
+            tool: tool.to_owned(),
+            status: output.status.to_string(),
+            stderr: String::from_utf8_lossy(&output.stderr).trim().to_owned(),
+        })
+    }
+
+    /// Dropping a database or hashing a big table is slow by nature: no slow-statement warnings.
+    async fn connect(&self, database: &str) -> Result<PgConnection, sqlx::Error> {
+        let options = self.options.clone().database(database);
+        options.log_slow_statements(tracing::log::LevelFilter::Off, std::time::Duration::ZERO).connect().await
+    }
+}
+
+/// The password of a `postgres://user:password@host/...` URL, percent-decoded.
+pub fn url_password(url: &str) -> Option<String> {
+    let rest = url.split_once("://")?.1;
+    let userinfo = rest.split_once('@')?.0;
+    let encoded = userinfo.split_once(':')?.1;
+    let bytes = encoded.as_bytes();
+    let mut decoded = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        let hex = bytes.get(i + 1..i + 3).and_then(|h| std::str::from_utf8(h).ok());
+        match (bytes[i], hex.and_then(|h| u8::from_str_radix(h, 16).ok())) {
+            (b'%', Some(byte)) => {
+                decoded.push(byte);
+                i += 3;
+            }
+            (byte, _) => {
+                decoded.push(byte);
+                i += 1;
+            }
+        }
+    }
+    String::from_utf8(decoded).ok()
+}
+
+/// `MODERNIZE_PG_BIN`, else the newest `/usr/lib/postgresql/<major>/bin` having the tool, else PATH.
+fn find_tool(tool: &str) -> PathBuf {
+    if let Some(dir) = std::env::var_os("MODERNIZE_PG_BIN") {
+        return Path::new(&dir).join(tool);
+    }
+    let mut versioned: Vec<(u32, PathBuf)> = std::fs::read_dir("/usr/lib/postgresql")
+        .into_iter()
+        .flatten()
+        .filter_map(|entry| {
+            let entry = entry.ok()?;
+            let major = entry.file_name().to_str()?.parse::<u32>().ok()?;
+            Some((major, entry.path().join("bin").join(tool)))
+        })
+        .filter(|(_, path)| path.is_file())
+        .collect();
+    versioned.sort();
+    versioned.pop().map_or_else(|| PathBuf::from(tool), |(_, path)| path)
+}
+
+/// Where and how to back up before migrating.
+#[derive(Debug, Clone)]
+pub struct BackupPlan {
+    pub tools: PgTools,
+    pub dir: PathBuf,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct ManifestFile {
+    pub path: String,
+    pub sha256: String,
+    pub bytes: u64,
+}
+
+/// Row count and content hash of one table.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, sqlx::FromRow)]
+pub struct Fingerprint {
+    pub table: String,
+    pub rows: i64,
+    pub hash: String,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Manifest {
+    pub database: String,
+    pub created_at: DateTime<Utc>,
+    pub files: Vec<ManifestFile>,
+    pub tables: Vec<Fingerprint>,
+}
+
+/// What the backup phase did.
+#[derive(Debug, Clone, Serialize)]
+pub struct BackupSummary {
+    pub dir: PathBuf,
+    pub files: Vec<ManifestFile>,
+    pub tables_verified: usize,
+    pub rows_verified: i64,
+}
+
+/// Dumps, writes the manifest, and proves the dump restores to the same content.
+pub async fn create_and_verify(plan: &BackupPlan, progress: &Progress) -> Result<BackupSummary, BackupError> {
+    let bar = progress.bar("backup", 3);
+    bar.set_message("pg_dump");
+    let manifest = create(plan).await?;
+    bar.inc(1);
+    bar.set_message("restoring into a scratch database");
+    verify(&plan.tools, &plan.dir).await?;
+    bar.inc(2);
+    bar.finish_and_clear();
+    Ok(BackupSummary {
+        dir: plan.dir.clone(),
+        tables_verified: manifest.tables.len(),
+        rows_verified: manifest.tables.iter().map(|t| t.rows).sum(),
+        files: manifest.files,
+    })
+}
+
+pub async fn create(plan: &BackupPlan) -> Result<Manifest, BackupError> {
+    let dir = &plan.dir;
+    let io = |path: &Path| {
+        let path = path.to_owned();
+        move |source| BackupError::Io { path, source }
+    };
+    tokio::fs::create_dir_all(dir.join("tables")).await.map_err(io(dir))?;
+    if std::fs::read_dir(dir).map_err(io(dir))?.any(|e| e.is_ok_and(|e| e.file_name() != "tables")) {
+        return Err(BackupError::DirectoryNotEmpty(dir.clone()));
+    }
+    let database = plan.tools.database();
+    let full = dir.join(FULL_DUMP);
+    plan.tools.run("pg_dump", &database, &["--format=custom", "--file", &path_str(&full)]).await?;
+    let mut conn = plan.tools.connect(&database).await?;
+    let existing: Vec<String> = sqlx::query_scalar(
+        "SELECT c.relname::text FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+         WHERE n.nspname = 'migration' AND c.relkind = 'r' AND c.relname = ANY ($1)",
+    )
+    .bind(&TABLE_DUMPS[..])
+    .fetch_all(&mut conn)
+    .await?;
+    let mut paths = vec![full];
+    for table in TABLE_DUMPS.iter().filter(|t| existing.iter().any(|e| e == *t)) {
+        let path = dir.join("tables").join(format!("{table}.dump"));
+        let qualified = format!("migration.{table}");
+        plan.tools
+            .run("pg_dump", &database, &["--format=custom", "--table", &qualified, "--file", &path_str(&path)])
+            .await?;
+        paths.push(path);
+    }
+    let tables = fingerprints(&mut conn).await?;
+    conn.close().await?;
+    let mut files = Vec::with_capacity(paths.len());
+    for path in paths {
+        let (sha256, bytes) = sha256_file(&path).await?;
+        let relative = path.strip_prefix(dir).unwrap_or(&path).display().to_string();
+        files.push(ManifestFile { path: relative, sha256, bytes });
+    }
+    let manifest = Manifest { database, created_at: Utc::now(), files, tables };
+    let json = serde_json::to_vec_pretty(&manifest)
+        .map_err(|source| BackupError::Manifest { path: dir.join(MANIFEST), source })?;
+    tokio::fs::write(dir.join(MANIFEST), json).await.map_err(io(&dir.join(MANIFEST)))?;
+    Ok(manifest)
+}
+
+/// Checks the files against the manifest, restores the full dump into a scratch database and
+/// compares every table's fingerprint with the manifest's.
+pub async fn verify(tools: &PgTools, dir: &Path) -> Result<Manifest, BackupError> {
+    let manifest = read_manifest(dir).await?;
+    // PostgreSQL cuts names at 63 bytes: a cut suffix would name the source database itself.
+    let source = tools.database();
+    let scratch = format!("{}_restore_check", source.get(..source.len().min(40)).unwrap_or("modernize"));
+    let mut admin = tools.connect("postgres").await?;
+    recreate_database(&mut admin, &scratch).await?;
+    let restored = restore_into(tools, dir, &scratch).await;
+    let compared = match restored {
+        Ok(()) => {
+            let mut conn = tools.connect(&scratch).await?;
+            let found = fingerprints(&mut conn).await;
+            conn.close().await?;
+            found.map_err(BackupError::from).and_then(|found| compare(&manifest.tables, &found))
+        }
+        Err(e) => Err(e),
+    };
+    let dropped = drop_database(&mut admin, &scratch).await;
+    compared?;
+    dropped?;
+    Ok(manifest)
+}
+
+/// Brings the database back to the backed-up state (the seed's rollback), then proves it.
+pub async fn restore(tools: &PgTools, dir: &Path) -> Result<Manifest, BackupError> {
+    let manifest = read_manifest(dir).await?;
+    let database = tools.database();
+    let mut conn = tools.connect(&database).await?;
+    sqlx::raw_sql(
+        "SET client_min_messages = warning;
+         DROP SCHEMA IF EXISTS migration CASCADE;
+         DROP SCHEMA IF EXISTS migration_legacy CASCADE;
+         DROP SCHEMA IF EXISTS modernize CASCADE;",
+    )
+    .execute(&mut conn)
+    .await?;
+    restore_into(tools, dir, &database).await?;
+    let found = fingerprints(&mut conn).await?;
+    conn.close().await?;
+    compare(&manifest.tables, &found)?;
+    Ok(manifest)
+}
+
+async fn read_manifest(dir: &Path) -> Result<Manifest, BackupError> {
+    let path = dir.join(MANIFEST);
+    let bytes = tokio::fs::read(&path).await.map_err(|source| BackupError::Io { path: path.clone(), source })?;
+    let manifest: Manifest = serde_json::from_slice(&bytes).map_err(|source| BackupError::Manifest { path, source })?;
+    for file in &manifest.files {
+        let (actual, _) = sha256_file(&dir.join(&file.path)).await?;
+        if actual != file.sha256 {
+            return Err(BackupError::Checksum { file: file.path.clone(), expected: file.sha256.clone(), actual });
+        }
+    }
+    Ok(manifest)
+}
+
+async fn restore_into(tools: &PgTools, dir: &Path, database: &str) -> Result<(), BackupError> {
+    let full = path_str(&dir.join(FULL_DUMP));
+    let args = ["--no-owner", "--exit-on-error", "--single-transaction", "--dbname", database, &full];
+    tools.run("pg_restore", database, &args).await
+}
+
+/// Row count and an order-independent hash (sum of 64-bit prefixes of each row's md5) of every
+/// table outside the system schemas.
+async fn fingerprints(conn: &mut PgConnection) -> Result<Vec<Fingerprint>, sqlx::Error> {
+    let tables: Vec<String> = sqlx::query_scalar(
+        "SELECT format('%I.%I', n.nspname, c.relname) FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+         WHERE c.relkind = 'r' AND n.nspname NOT IN ('pg_catalog', 'information_schema') AND n.nspname NOT LIKE 'pg\\_%'
+         ORDER BY 1",
+    )
+    .fetch_all(&mut *conn)
+    .await?;
+    let mut found = Vec::with_capacity(tables.len());
+    for table in tables {
+        let (rows, hash): (i64, String) = sqlx::query_as(sqlx::AssertSqlSafe(format!(
+            "SELECT count(*), coalesce(sum(('x' || substr(md5(t::text), 1, 16))::bit(64)::bigint::numeric), 0)::text
+             FROM {table} t"
+        )))
+        .fetch_one(&mut *conn)
+        .await?;
+        found.push(Fingerprint { table, rows, hash });
+    }
+    Ok(found)
+}
+
+fn compare(expected: &[Fingerprint], found: &[Fingerprint]) -> Result<(), BackupError> {
+    let mut problems = Vec::new();
+    for e in expected {
+        match found.iter().find(|f| f.table == e.table) {
+            None => problems.push(format!("{} is missing", e.table)),
+            Some(f) if f.rows != e.rows => problems.push(format!("{}: {} rows instead of {}", e.table, f.rows, e.rows)),
+            Some(f) if f.hash != e.hash => problems.push(format!("{}: content differs ({} rows)", e.table, f.rows)),
+            Some(_) => {}
+        }
+    }
+    for f in found.iter().filter(|f| !expected.iter().any(|e| e.table == f.table)) {
+        problems.push(format!("{} is not in the backup", f.table));
+    }
+    if problems.is_empty() { Ok(()) } else { Err(BackupError::Mismatch(problems)) }
+}
+
+async fn recreate_database(admin: &mut PgConnection, name: &str) -> Result<(), sqlx::Error> {
+    drop_database(admin, name).await?;
+    let quoted = modernize::db::quote_identifier(name);
+    sqlx::raw_sql(sqlx::AssertSqlSafe(format!("CREATE DATABASE {quoted}"))).execute(admin).await?;
+    Ok(())
+}
+
+async fn drop_database(admin: &mut PgConnection, name: &str) -> Result<(), sqlx::Error> {
+    let quoted = modernize::db::quote_identifier(name);
+    sqlx::raw_sql(sqlx::AssertSqlSafe(format!("DROP DATABASE IF EXISTS {quoted} WITH (FORCE)"))).execute(admin).await?;
+    Ok(())
+}
+
+async fn sha256_file(path: &Path) -> Result<(String, u64), BackupError> {
+    let bytes = tokio::fs::read(path).await.map_err(|source| BackupError::Io { path: path.to_owned(), source })?;
+    Ok((hex::encode(Sha256::digest(&bytes)), bytes.len() as u64))
+}
+
+fn path_str(path: &Path) -> String {
+    path.display().to_string()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn passwords_come_out_of_urls_decoded() {
+        assert_eq!(url_password("postgres://alice:s%40cret@db:5432/x").as_deref(), Some("s@cret"));
+        assert_eq!(url_password("postgres://alice@db/x"), None);
+        assert_eq!(url_password("postgresql://@/x?host=/run"), None);
+    }
+}

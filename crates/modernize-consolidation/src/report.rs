@@ -1,0 +1,198 @@
+//! The `report` phase: what happened, per table and per phase, in text or JSON; also stored in
+//! `modernize.consolidation_runs`.
+
+use std::fmt::{self, Write as _};
+use std::time::Instant;
+
+use serde::Serialize;
+use sqlx::PgConnection;
+
+use crate::State;
+use crate::analyze::Analysis;
+use crate::backup::BackupSummary;
+use crate::migrate::MigrationSummary;
+use crate::verify::Verification;
+
+#[derive(Debug, Clone, Serialize)]
+pub struct PhaseTiming {
+    pub phase: &'static str,
+    pub ms: i64,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Report {
+    /// The state the run found the database in.
+    pub initial_state: State,
+    pub dry_run: bool,
+    pub analysis: Option<Analysis>,
+    pub backup: Option<BackupSummary>,
+    pub migration: Option<MigrationSummary>,
+    pub verification: Option<Verification>,
+    /// Tables and sequences the drop phase removed.
+    pub dropped: Vec<String>,
+    /// Migrations applied after the consolidation (indexes, row-level security).
+    pub upgraded: Vec<i64>,
+    pub size_before_bytes: i64,
+    pub size_after_bytes: i64,
+    pub phases: Vec<PhaseTiming>,
+    pub total_ms: i64,
+}
+
+pub(crate) fn elapsed_ms(started: Instant) -> i64 {
+    i64::try_from(started.elapsed().as_millis()).unwrap_or(i64::MAX)
+}
+
+impl Report {
+    pub(crate) fn new(initial_state: State, dry_run: bool) -> Self {
+        Self {
+            initial_state,
+            dry_run,
+            analysis: None,
+            backup: None,
+            migration: None,
+            verification: None,
+            dropped: Vec::new(),
+            upgraded: Vec::new(),
+            size_before_bytes: 0,
+            size_after_bytes: 0,
+            phases: Vec::new(),
+            total_ms: 0,
+        }
+    }
+
+    pub(crate) fn timing(&mut self, phase: &'static str, started: Instant) {
+        self.phases.push(PhaseTiming { phase, ms: elapsed_ms(started) });
+    }
+
+    pub(crate) async fn save(&self, conn: &mut PgConnection) -> Result<(), sqlx::Error> {
+        let json = serde_json::to_value(self).unwrap_or_default();
+        sqlx::query("INSERT INTO modernize.consolidation_runs (report) VALUES ($1)").bind(json).execute(conn).await?;
+        Ok(())
+    }
+
+    /// Milliseconds of one phase, if it ran.
+    pub fn phase_ms(&self, phase: &str) -> Option<i64> {
+        self.phases.iter().find(|p| p.phase == phase).map(|p| p.ms)
+    }
+}
+
+fn mib(bytes: i64) -> String {
+    format!("{:.1} MiB", bytes as f64 / (1024.0 * 1024.0))
+}
+
+impl fmt::Display for Report {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let mut out = String::new();
+        let _ =
+            writeln!(out, "== consolidation ({:?}{})", self.initial_state, if self.dry_run { ", dry run" } else { "" });
+        if let Some(analysis) = &self.analysis {
+            let _ = writeln!(
+                out,
+                "analyze: {} legacy tables, {}, {} v3 rows",
+                analysis.tables.len(),
+                mib(analysis.total_size_bytes),
+                analysis.v3_rows
+            );
+            let _ = writeln!(out, "  {:<32} {:>8} {:>7} {:>11} {:>10}", "table", "kind", "columns", "size", "rows");
+            for t in analysis.tables.iter().filter(|t| t.rows > 0 || t.kind != "original") {
+                let _ = writeln!(
+                    out,
+                    "  {:<32} {:>8} {:>7} {:>11} {:>10}",
+                    t.table,
+                    t.kind,
+                    t.columns,
+                    mib(t.size_bytes),
+                    t.rows
+                );
+            }
+        }
+        if let Some(backup) = &self.backup {
+            let _ = writeln!(
+                out,
+                "backup: {} files in {}, restore verified ({} tables, {} rows)",
+                backup.files.len(),
+                backup.dir.display(),
+                backup.tables_verified,
+                backup.rows_verified
+            );
+        }
+        if let Some(migration) = &self.migration {
+            let _ = writeln!(out, "migrate:");
+            let _ = writeln!(
+                out,
+                "  {:<28} {:<30} {:>9} {:>9} {:>8} {:>9} {:>8}",
+                "legacy table", "into", "rows", "moved", "present", "conflicts", "dropped"
+            );
+            for b in migration.buckets.iter().filter(|b| b.source_rows > 0) {
+                let into = b.target.as_deref().unwrap_or("archive (deprecated)");
+                let _ = writeln!(
+                    out,
+                    "  {:<28} {:<30} {:>9} {:>9} {:>8} {:>9} {:>8}",
+                    b.source,
+                    into,
+                    b.source_rows,
+                    b.inserted,
+                    b.already_present,
+                    b.conflicts,
+                    b.dropped_values_archived
+                );
+            }
+            for m in &migration.mock {
+                let _ = writeln!(
+                    out,
+                    "  is_mock: {} rows of {} flagged, {} depending on them: moved to the archive",
+                    m.flagged, m.table, m.dependents
+                );
+            }
+            let _ = writeln!(
+                out,
+                "  archive: {} rows in modernize.consolidation_archive (conflicts, is_mock, dropped values, deprecated)",
+                migration.archived_rows
+            );
+        }
+        if let Some(v) = &self.verification {
+            let _ = writeln!(out, "verify: {}", if v.passed { "every legacy row accounted for" } else { "FAILED" });
+            for b in &v.buckets {
+                let bad = b.unaccounted + b.dropped_values_missing > 0;
+                if b.source_rows == 0 && !bad {
+                    continue;
+                }
+                let _ = writeln!(
+                    out,
+                    "  [{}] {:<28} {:>9} rows = {} in target + {} mock + {} conflict + {} deprecated archived{}",
+                    if bad { "FAIL" } else { "ok" },
+                    b.source,
+                    b.source_rows,
+                    b.in_target,
+                    b.archived_mock,
+                    b.archived_conflict,
+                    b.archived_deprecated,
+                    if bad {
+                        format!(", {} unaccounted", b.unaccounted + b.dropped_values_missing)
+                    } else {
+                        String::new()
+                    }
+                );
+                for d in &b.differences {
+                    let _ = writeln!(out, "         {} {}", d.problem, d.key);
+                }
+            }
+            for t in v.targets.iter().filter(|t| t.without_source > 0) {
+                let _ = writeln!(out, "  [FAIL] {}: {} rows without a legacy source", t.table, t.without_source);
+            }
+        }
+        if !self.dropped.is_empty() {
+            let _ = writeln!(out, "drop: {} legacy tables and sequences removed", self.dropped.len());
+        }
+        if !self.upgraded.is_empty() {
+            let _ = writeln!(out, "upgrade: applied migrations {:?}", self.upgraded);
+        }
+        if self.initial_state == crate::State::Consolidated {
+            let _ = writeln!(out, "already consolidated: nothing to do");
+        }
+        let _ = writeln!(out, "size: {} before, {} after", mib(self.size_before_bytes), mib(self.size_after_bytes));
+        let phases: Vec<String> = self.phases.iter().map(|p| format!("{} {} ms", p.phase, p.ms)).collect();
+        let _ = writeln!(out, "phases: {} (total {} ms)", phases.join(", "), self.total_ms);
+        f.write_str(&out)
+    }
+}

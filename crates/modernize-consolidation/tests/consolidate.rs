@@ -1,0 +1,240 @@
+//! Consolidation against real PostgreSQL: each test gets a fresh database from `#[sqlx::test]`,
+//! seeds a legacy database with `legacy::seed` and consolidates it with the real migration runner.
+
+use std::time::Duration;
+
+use modernize::db::{catalog::Catalog, migrate, quote_identifier, validate};
+use modernize_consolidation::legacy::{self, SeedOptions};
+use modernize_consolidation::{ConsolidationError, Options, Progress, State, consolidate, detect_state, verify};
+use sqlx::{ConnectOptions, Connection, PgConnection, PgPool};
+
+const SEED: u64 = 7;
+
+async fn seeded(pool: &PgPool, rows: u64) -> PgConnection {
+    let mut conn = pool.connect_options().connect().await.expect("connection");
+    legacy::seed(&mut conn, SeedOptions { tenants: 3, v3_rows: rows, seed: SEED, replace: false }).await.expect("seed");
+    conn
+}
+
+async fn run(conn: &mut PgConnection) -> Result<modernize_consolidation::Report, ConsolidationError> {
+    consolidate(conn, &Options::default(), &Progress::hidden()).await
+}
+
+async fn scalar<T>(conn: &mut PgConnection, sql: &'static str) -> T
+where
+    T: for<'r> sqlx::Decode<'r, sqlx::Postgres> + sqlx::Type<sqlx::Postgres> + Send + Unpin,
+{
+    sqlx::query_scalar(sql).fetch_one(conn).await.unwrap_or_else(|e| panic!("{sql}: {e}"))
+}
+
+/// The catalog of schema `migration` in a database migrated from scratch.
+async fn fresh_catalog(pool: &PgPool) -> Catalog {
+    // Test database names use all 63 bytes PostgreSQL allows: a suffix would be cut off.
+    let test_database = pool.connect_options().get_database().expect("database name").to_owned();
+    let name = format!("fresh_{}", &test_database[test_database.len().saturating_sub(20)..]);
+    let mut admin = pool.acquire().await.expect("connection");
+    let quoted = quote_identifier(&name);
+    sqlx::raw_sql(sqlx::AssertSqlSafe(format!("DROP DATABASE IF EXISTS {quoted}")))
+        .execute(&mut *admin)
+        .await
+        .expect("drop");
+    sqlx::raw_sql(sqlx::AssertSqlSafe(format!("CREATE DATABASE {quoted}"))).execute(&mut *admin).await.expect("create");
+    let mut fresh = pool.connect_options().as_ref().clone().database(&name).connect().await.expect("fresh connection");
+    migrate::upgrade(&mut fresh, None).await.expect("migrations apply");
+    let catalog = Catalog::snapshot(&mut fresh, "migration").await.expect("snapshot");
+    fresh.close().await.expect("close");
+    sqlx::raw_sql(sqlx::AssertSqlSafe(format!("DROP DATABASE {quoted}"))).execute(&mut *admin).await.expect("drop");
+    catalog
+}
+
+#[sqlx::test(migrations = false)]
+async fn a_legacy_database_consolidates_into_a_freshly_migrated_catalog(pool: PgPool) {
+    let mut conn = seeded(&pool, 2_000).await;
+    assert_eq!(detect_state(&mut conn).await.expect("state"), State::Legacy);
+    let report = run(&mut conn).await.expect("consolidate");
+    assert!(report.verification.as_ref().is_some_and(|v| v.passed), "{report}");
+    assert_eq!(detect_state(&mut conn).await.expect("state"), State::Consolidated);
+    assert!(migrate::status(&mut conn).await.expect("status").is_current());
+    let validation = validate::validate(&mut conn).await.expect("validate");
+    assert!(validation.passed, "{validation:?}");
+    let consolidated = Catalog::snapshot(&mut conn, "migration").await.expect("snapshot");
+    let diff = consolidated.diff(&fresh_catalog(&pool).await);
+    assert!(diff.is_empty(), "catalog differs from a fresh database:\n{}", diff.join("\n"));
+    let legacy_left: i64 =
+        scalar(&mut conn, "SELECT count(*) FROM pg_namespace WHERE nspname = 'migration_legacy'").await;
+    assert_eq!(legacy_left, 0);
+}
+
+#[sqlx::test(migrations = false)]
+async fn a_second_run_on_a_consolidated_database_changes_nothing(pool: PgPool) {
+    let mut conn = seeded(&pool, 500).await;
+    run(&mut conn).await.expect("first run");
+    let before = Catalog::snapshot(&mut conn, "migration").await.expect("snapshot");
+    let rows: i64 = scalar(&mut conn, "SELECT count(*) FROM migration.raw_import_records").await;
+    let archive: i64 = scalar(&mut conn, "SELECT count(*) FROM modernize.consolidation_archive").await;
+    let report = run(&mut conn).await.expect("second run");
+    assert_eq!(report.initial_state, State::Consolidated);
+    assert!(report.migration.is_none() && report.verification.is_none() && report.upgraded.is_empty());
+    assert_eq!(Catalog::snapshot(&mut conn, "migration").await.expect("snapshot"), before);
+    assert_eq!(scalar::<i64>(&mut conn, "SELECT count(*) FROM migration.raw_import_records").await, rows);
+    assert_eq!(scalar::<i64>(&mut conn, "SELECT count(*) FROM modernize.consolidation_archive").await, archive);
+}
+
+#[sqlx::test(migrations = false)]
+async fn every_hard_case_lands_where_the_policy_says(pool: PgPool) {
+    let mut conn = seeded(&pool, 500).await;
+    let report = run(&mut conn).await.expect("consolidate");
+    assert!(report.verification.as_ref().is_some_and(|v| v.passed), "{report}");
+    let checks: [(&str, &str); 14] = [
+        // A v3 row identical to the consolidated one: one row, no conflict.
+        ("identical v3 duplicate kept once",
+         "SELECT count(*) = 1 FROM migration.data_imports WHERE id = md5('7:imp:1')::uuid"),
+        ("identical v3 duplicate is no conflict",
+         "SELECT NOT EXISTS (SELECT 1 FROM modernize.consolidation_archive
+                             WHERE reason = 'conflict' AND row_key = jsonb_build_object('id', md5('7:imp:1')::uuid))"),
+        // Same id, other content: the consolidated row stays, the v3 row is archived verbatim.
+        ("conflicting v3 row archived verbatim",
+         "SELECT row_data ->> 'source_filename' = 'renamed_in_v3.csv' FROM modernize.consolidation_archive
+          WHERE reason = 'conflict' AND source_table = 'v3_data_imports'
+            AND row_key = jsonb_build_object('id', md5('7:imp:2')::uuid)"),
+        ("conflicting v3 row does not overwrite",
+         "SELECT filename <> 'renamed_in_v3.csv' FROM migration.data_imports WHERE id = md5('7:imp:2')::uuid"),
+        ("a v3 mapping taking another mapping's unique key is archived",
+         "SELECT count(*) = 1 FROM modernize.consolidation_archive
+          WHERE reason = 'conflict' AND row_key = jsonb_build_object('id', md5('7:v3map:taken')::uuid)"),
+        ("NULL in every nullable column survives",
+         "SELECT num_nulls(master_flow_id, description, file_size, mime_type, source_system, error_message,
+                           error_details, imported_by, started_at, completed_at) = 10
+          FROM migration.data_imports WHERE id = md5('7:imp:nulls')::uuid"),
+        ("non-ASCII text survives",
+         "SELECT import_name = 'Inventaire serveurs – 東京 🚀' AND filename = 'données_été_2024.xlsx'
+          FROM migration.data_imports WHERE id = md5('7:imp:unicode')::uuid"),
+        ("large JSONB survives",
+         "SELECT (SELECT count(*) FROM jsonb_object_keys(raw_data)) = 20000 FROM migration.raw_import_records
+          WHERE id = md5('7:v3raw:nulls')::uuid"),
+        ("approved and rejected at once goes back to review",
+         "SELECT bool_and(m.status = 'suggested') AND count(*) > 0 FROM migration.import_field_mappings m
+          JOIN modernize.consolidation_archive a ON a.reason = 'dropped_values' AND a.source_table = 'v3_field_mappings'
+           AND a.row_key = jsonb_build_object('id', m.id)
+           AND a.row_data = '{\"is_approved\": true, \"is_rejected\": true}'"),
+        ("the mock tenant is archived, not deleted",
+         "SELECT NOT EXISTS (SELECT 1 FROM migration.client_accounts WHERE slug = 'demo-mock')
+             AND EXISTS (SELECT 1 FROM modernize.consolidation_archive
+                         WHERE reason = 'is_mock' AND row_data ->> 'slug' = 'demo-mock')"),
+        ("records of a real tenant's mock import follow it into the archive",
+         "SELECT count(*) = 3 FROM modernize.consolidation_archive
+          WHERE reason = 'mock_dependent' AND target_table = 'raw_import_records'
+            AND row_data ->> 'data_import_id' = md5('7:imp:mock1')::uuid::text"),
+        ("never-promoted discovery assets are archived",
+         "SELECT count(*) > 0 FROM modernize.consolidation_archive
+          WHERE reason = 'deprecated' AND source_table = 'discovery_assets' AND row_data -> 'promoted_asset_id' = 'null'"),
+        ("memory in MB becomes GB",
+         "SELECT memory_gb = (1000 * 1 + 1 % 7) / 1024.0 FROM migration.assets WHERE id = md5('7:asset:1:1')::uuid"),
+        ("dropped columns are archived",
+         "SELECT row_data ? 'file_hash' AND row_data ? 'import_config' FROM modernize.consolidation_archive
+          WHERE reason = 'dropped_values' AND source_table = 'data_imports'
+            AND row_key = jsonb_build_object('id', md5('7:imp:1')::uuid)"),
+    ];
+    for (case, sql) in checks {
+        let holds: Option<bool> =
+            sqlx::query_scalar(sql).fetch_optional(&mut conn).await.unwrap_or_else(|e| panic!("{case}: {e}"));
+        assert_eq!(holds, Some(true), "{case}");
+    }
+}
+
+#[sqlx::test(migrations = false)]
+async fn a_dry_run_reports_counts_and_changes_nothing(pool: PgPool) {
+    let mut conn = seeded(&pool, 500).await;
+    let before = Catalog::snapshot(&mut conn, "migration").await.expect("snapshot");
+    let options = Options { dry_run: true, ..Options::default() };
+    let report = consolidate(&mut conn, &options, &Progress::hidden()).await.expect("dry run");
+    let moved: i64 = report.migration.as_ref().expect("counts").buckets.iter().map(|b| b.inserted).sum();
+    assert!(moved > 400, "{report}");
+    assert_eq!(detect_state(&mut conn).await.expect("state"), State::Legacy);
+    assert_eq!(Catalog::snapshot(&mut conn, "migration").await.expect("snapshot"), before);
+    let bookkeeping: bool =
+        scalar(&mut conn, "SELECT EXISTS (SELECT 1 FROM pg_namespace WHERE nspname = 'modernize')").await;
+    assert!(!bookkeeping);
+}
+
+#[sqlx::test(migrations = false)]
+async fn a_database_with_only_some_v3_tables_consolidates(pool: PgPool) {
+    let mut conn = seeded(&pool, 500).await;
+    sqlx::raw_sql(
+        "DROP TABLE migration.v3_raw_import_records, migration.v3_discovery_flows, migration.workflow_states",
+    )
+    .execute(&mut conn)
+    .await
+    .expect("drop some legacy tables");
+    let report = run(&mut conn).await.expect("consolidate");
+    let verification = report.verification.as_ref().expect("verified");
+    assert!(verification.passed, "{report}");
+    assert!(!verification.buckets.iter().any(|b| b.source.starts_with("v3_raw") || b.source == "v3_discovery_flows"));
+    assert!(validate::validate(&mut conn).await.expect("validate").passed);
+}
+
+#[sqlx::test(migrations = false)]
+async fn a_lost_row_fails_verification_and_keeps_the_legacy_schema(pool: PgPool) {
+    let mut conn = seeded(&pool, 500).await;
+    modernize_consolidation::migrate::migrate(&mut conn, &Progress::hidden()).await.expect("migrate");
+    assert_eq!(detect_state(&mut conn).await.expect("state"), State::Migrated);
+    // Lose one moved v3 row and alter another: verify must name both keys.
+    sqlx::raw_sql(
+        "DELETE FROM migration.raw_import_records WHERE id = md5('7:v3raw:5')::uuid;
+         UPDATE migration.raw_import_records SET raw_data = raw_data || '{\"os\": \"tampered\"}'
+         WHERE id = md5('7:v3raw:6')::uuid;",
+    )
+    .execute(&mut conn)
+    .await
+    .expect("tamper");
+    let verification = verify::verify(&mut conn, &Progress::hidden()).await.expect("verify runs");
+    assert!(!verification.passed);
+    let bucket = verification.buckets.iter().find(|b| b.source == "v3_raw_import_records").expect("bucket");
+    assert_eq!(bucket.unaccounted, 2);
+    let problems: Vec<String> = bucket.differences.iter().map(|d| format!("{} {}", d.problem, d.key["id"])).collect();
+    let lost: String = scalar(&mut conn, "SELECT md5('7:v3raw:5')::uuid::text").await;
+    let altered: String = scalar(&mut conn, "SELECT md5('7:v3raw:6')::uuid::text").await;
+    assert!(problems.contains(&format!("absent \"{lost}\"")), "{problems:?}");
+    assert!(problems.contains(&format!("differs \"{altered}\"")), "{problems:?}");
+    // The orchestrator refuses to drop anything.
+    let error = run(&mut conn).await.expect_err("verification fails");
+    assert!(matches!(error, ConsolidationError::VerificationFailed(2)), "{error}");
+    assert_eq!(detect_state(&mut conn).await.expect("state"), State::Migrated);
+}
+
+#[sqlx::test(migrations = false)]
+async fn a_migrate_killed_midway_leaves_the_legacy_database_and_a_rerun_completes(pool: PgPool) {
+    let mut conn = seeded(&pool, 30_000).await;
+    let pid: i32 = scalar(&mut conn, "SELECT pg_backend_pid()").await;
+    let migrating = tokio::spawn(async move { run(&mut conn).await });
+    // Kill the migrating backend while it moves rows (as a crash or kill -9 of the client would).
+    let mut watcher = pool.acquire().await.expect("connection");
+    let mut killed = false;
+    for _ in 0..400 {
+        let moving: bool = sqlx::query_scalar(
+            "SELECT EXISTS (SELECT 1 FROM pg_stat_activity WHERE pid = $1 AND query LIKE 'INSERT INTO migration.%')",
+        )
+        .bind(pid)
+        .fetch_one(&mut *watcher)
+        .await
+        .expect("activity");
+        if moving {
+            killed = sqlx::query_scalar("SELECT pg_terminate_backend($1)")
+                .bind(pid)
+                .fetch_one(&mut *watcher)
+                .await
+                .expect("terminate");
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(5)).await;
+    }
+    assert!(killed, "caught the migration moving rows");
+    assert!(migrating.await.expect("task").is_err(), "the killed run fails");
+    let mut conn = pool.connect_options().connect().await.expect("connection");
+    assert_eq!(detect_state(&mut conn).await.expect("state"), State::Legacy);
+    let v3: i64 = scalar(&mut conn, "SELECT count(*) FROM migration.v3_raw_import_records").await;
+    assert!(v3 > 25_000);
+    let report = run(&mut conn).await.expect("re-run");
+    assert!(report.verification.as_ref().is_some_and(|v| v.passed), "{report}");
+    assert!(validate::validate(&mut conn).await.expect("validate").passed);
+}
