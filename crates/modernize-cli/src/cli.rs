@@ -65,6 +65,14 @@ enum Command {
     Consolidate(crate::consolidate_cmd::ConsolidateArgs),
     /// Bring back the pre-consolidation database from a backup directory, verified.
     Restore(crate::consolidate_cmd::RestoreArgs),
+    /// Import an inventory file through a discovery flow: mapping, cleansing, inventory,
+    /// dependencies and 6R, then print a summary.
+    Import(crate::discovery_cmd::ImportArgs),
+    /// Run queued discovery jobs.
+    Worker(crate::discovery_cmd::WorkerArgs),
+    /// Discovery flows: list, show, review mappings, pause, resume, retry, cancel.
+    #[command(subcommand)]
+    Flows(crate::discovery_cmd::FlowsCommand),
     /// The whole story on the local database: set up, migrate, validate, report.
     Demo,
 }
@@ -121,6 +129,8 @@ pub enum CliError {
     Repo(#[from] modernize::repo::RepoError),
     #[error(transparent)]
     Consolidation(#[from] crate::consolidate_cmd::CommandError),
+    #[error(transparent)]
+    Discovery(#[from] modernize::discovery::DiscoveryError),
 }
 
 pub fn init_tracing(cli: &Cli) {
@@ -155,6 +165,13 @@ pub async fn run(cli: Cli) -> Result<ExitCode, CliError> {
         Command::Users(command) => {
             crate::tenancy_cmd::run_users(command, &Database::resolve(url, &cluster).await?).await?;
             Ok(ExitCode::SUCCESS)
+        }
+        Command::Import(args) => {
+            crate::discovery_cmd::run_import(args, &Database::resolve(url, &cluster).await?, cluster.data_dir()).await
+        }
+        Command::Worker(args) => crate::discovery_cmd::run_worker(args, &Database::resolve(url, &cluster).await?).await,
+        Command::Flows(command) => {
+            crate::discovery_cmd::run_flows(command, &Database::resolve(url, &cluster).await?).await
         }
         Command::Demo => demo(url, &cluster).await,
     }

@@ -86,7 +86,7 @@ pub struct CreateUser {
     json: bool,
 }
 
-async fn account(conn: &mut PgConnection, id_or_slug: &str) -> Result<ClientAccount, RepoError> {
+pub(crate) async fn account(conn: &mut PgConnection, id_or_slug: &str) -> Result<ClientAccount, RepoError> {
     match id_or_slug.parse::<Uuid>() {
         Ok(id) => modernize::repo::global::get_global::<ClientAccount>(conn, id).await,
         Err(_) => tenancy::find_client_account_by_slug(conn, id_or_slug).await,

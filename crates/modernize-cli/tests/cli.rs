@@ -24,7 +24,7 @@ fn stdout(output: &Output) -> String {
 
 #[test]
 fn every_subcommand_has_help() {
-    let commands: [&[&str]; 20] = [
+    let commands: [&[&str]; 34] = [
         &[],
         &["db"],
         &["db", "upgrade"],
@@ -45,6 +45,20 @@ fn every_subcommand_has_help() {
         &["users"],
         &["users", "create"],
         &["users", "list"],
+        &["legacy"],
+        &["legacy", "seed"],
+        &["consolidate"],
+        &["restore"],
+        &["import"],
+        &["worker"],
+        &["flows"],
+        &["flows", "list"],
+        &["flows", "show"],
+        &["flows", "review"],
+        &["flows", "pause"],
+        &["flows", "resume"],
+        &["flows", "retry"],
+        &["flows", "cancel"],
     ];
     for command in commands {
         let mut args = command.to_vec();
@@ -179,4 +193,88 @@ async fn tenancy_objects_are_created_and_listed_with_json(pool: PgPool) {
     let users: serde_json::Value = serde_json::from_slice(&output.stdout).expect("users JSON");
     let emails: Vec<&str> = users.as_array().expect("array").iter().filter_map(|u| u["email"].as_str()).collect();
     assert_eq!(emails, ["peter@initech.example"]);
+}
+
+/// The sample inventory of the demo, as a user would pass it.
+fn sample_inventory() -> String {
+    format!("{}/../../examples/inventory.csv", env!("CARGO_MANIFEST_DIR"))
+}
+
+#[sqlx::test(migrations = false)]
+async fn import_runs_a_whole_discovery_flow_and_review_goes_on_after_a_pause(pool: PgPool) {
+    let url = database_url(&pool);
+    let data_dir = tempfile::tempdir().expect("data dir");
+    let data_dir = data_dir.path().to_str().expect("utf-8 path").to_owned();
+    let run = |args: &[&str]| modernize(&[&["--database-url", &url, "--data-dir", &data_dir][..], args].concat());
+    assert!(run(&["db", "upgrade"]).status.success());
+    assert!(run(&["accounts", "create", "--name", "Initech", "--slug", "initech"]).status.success());
+    for slug in ["wave-1", "wave-2"] {
+        let output = run(&["engagements", "create", "--client-account", "initech", "--name", slug, "--slug", slug]);
+        assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
+    }
+    let tenant = ["--client-account", "initech"];
+
+    // With a threshold, the flow runs to the end and reports what it did.
+    let file = sample_inventory();
+    let output =
+        run(&[&["import", &file, "--engagement", "wave-1", "--accept-above", "0.9", "--json"][..], &tenant].concat());
+    assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
+    let summary: serde_json::Value = serde_json::from_slice(&output.stdout).expect("summary JSON");
+    assert_eq!(summary["status"], "completed");
+    assert_eq!(summary["import"]["total_records"], 54);
+    let warnings = summary["import"]["warning_rows"].to_string();
+    assert!(warnings.contains("formula_injection"), "the formula-like cell is flagged: {warnings}");
+    assert!(warnings.contains("10.300.1.7"), "the bad IP address is reported: {warnings}");
+    assert!(summary["inventory"]["assets"].as_i64().expect("assets") > 0);
+    for phase in summary["phases"].as_array().expect("phases") {
+        assert_eq!(phase["status"], "completed", "{phase}");
+        assert!(phase["duration_ms"].is_u64(), "every phase is timed: {phase}");
+    }
+
+    // Without one, it pauses for review; reviewed and resumed, it completes.
+    let output = run(&[&["import", &file, "--engagement", "wave-2", "--json"][..], &tenant].concat());
+    let summary: serde_json::Value = serde_json::from_slice(&output.stdout).expect("summary JSON");
+    assert_eq!(summary["status"], "paused");
+    let flow = summary["discovery_flow_id"].as_str().expect("flow id").to_owned();
+    let review = [
+        &[
+            "flows",
+            "review",
+            &flow,
+            "--map",
+            "RAM (MB)=memory_gb",
+            "--map",
+            "Class=asset_type",
+            "--map",
+            "Application=application_name",
+            "--json",
+        ][..],
+        &tenant,
+    ]
+    .concat();
+    let output = run(&review);
+    assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
+    let output = run(&[&["flows", "resume", &flow, "--accept-above", "0.9", "--json"][..], &tenant].concat());
+    assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
+    let summary: serde_json::Value = serde_json::from_slice(&output.stdout).expect("summary JSON");
+    assert_eq!(summary["status"], "completed");
+    assert!(summary["inventory"]["by_type"]["application"].as_i64().unwrap_or(0) > 0, "Class fed asset_type");
+    assert!(summary["inventory"]["dependencies"].as_i64().unwrap_or(0) > 0);
+
+    // RAM (MB) arrived in GB, and the host listed twice is one asset with the later value
+    // (65536 MB upgraded to 131072 MB).
+    let memory: Vec<Option<f64>> = sqlx::query_scalar(
+        "SELECT memory_gb FROM migration.assets WHERE discovery_flow_id = $1::uuid AND name = 'lon-intran-web02'",
+    )
+    .bind(&flow)
+    .fetch_all(&pool)
+    .await
+    .expect("memory");
+    assert_eq!(memory, vec![Some(128.0)]);
+
+    // A completed flow cannot be resumed, and an unknown flow is not found.
+    let output = run(&[&["flows", "resume", &flow][..], &tenant].concat());
+    assert_eq!(output.status.code(), Some(2));
+    let output = run(&[&["flows", "show", "00000000-0000-0000-0000-000000000000"][..], &tenant].concat());
+    assert!(String::from_utf8_lossy(&output.stderr).contains("not found"));
 }

@@ -6,6 +6,7 @@ pub mod ingest;
 pub mod lifecycle;
 pub mod pipeline;
 pub mod sixr;
+pub mod summary;
 
 use serde::Serialize;
 use serde_json::{Map, Value};

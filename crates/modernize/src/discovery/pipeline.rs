@@ -243,6 +243,8 @@ async fn run_job(
         // Cancelled or paused meanwhile: resuming enqueues the phase again.
         return Ok(());
     }
+    mark_phase_started(conn, &ctx, &phase).await?;
+    let started = std::time::Instant::now();
     let span = tracing::info_span!("phase", client_account_id = %phase.client_account_id, phase = %phase.phase);
     let advance = async {
         match phase.phase {
@@ -257,12 +259,32 @@ async fn run_job(
     .instrument(span)
     .await?;
     match advance {
-        Advance::Next(metrics) => finish_phase(conn, &ctx, &phase, metrics).await,
+        Advance::Next(mut metrics) => {
+            let elapsed = u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX);
+            metrics.insert("duration_ms".into(), json!(elapsed));
+            finish_phase(conn, &ctx, &phase, metrics).await
+        }
         Advance::WaitForReview => {
             transition(conn, &ctx, phase.discovery_flow_id, FlowStatus::Paused, "field mappings await review").await?;
             Ok(())
         }
     }
+}
+
+/// The phase shows as running from its first attempt on (a resumed phase keeps its start).
+async fn mark_phase_started(conn: &mut PgConnection, ctx: &TenantCtx, job: &PhaseJob) -> Result<(), DiscoveryError> {
+    sqlx::query(
+        "UPDATE migration.discovery_flows SET phases = jsonb_set(phases, ARRAY[$3::text],
+                coalesce(phases -> ($3::text), '{}') || jsonb_build_object('status', 'running',
+                    'started_at', coalesce(phases -> ($3::text) -> 'started_at', to_jsonb(now()))))
+         WHERE client_account_id = $1 AND id = $2",
+    )
+    .bind(ctx.client_account_id())
+    .bind(job.discovery_flow_id)
+    .bind(job.phase.as_str())
+    .execute(&mut *conn)
+    .await?;
+    Ok(())
 }
 
 /// What a phase says when it is done.
@@ -271,8 +293,9 @@ pub(crate) enum Advance {
     WaitForReview,
 }
 
-/// Records the phase and its figures, and enqueues the next phase (or completes the flow), in
-/// one transaction.
+/// Records the phase and its figures (also in the master flow's `phase_execution_times`), and
+/// enqueues the next phase (or completes the flow), in one transaction. A flow paused or cancelled
+/// while the phase ran keeps the phase's work but goes no further.
 async fn finish_phase(
     conn: &mut PgConnection,
     ctx: &TenantCtx,
@@ -280,7 +303,27 @@ async fn finish_phase(
     metrics: Map<String, Value>,
 ) -> Result<(), DiscoveryError> {
     let mut tx = conn.begin().await?;
+    let status: FlowStatus = sqlx::query_scalar(
+        "SELECT status FROM migration.discovery_flows WHERE client_account_id = $1 AND id = $2 FOR UPDATE",
+    )
+    .bind(ctx.client_account_id())
+    .bind(job.discovery_flow_id)
+    .fetch_one(&mut *tx)
+    .await?;
     complete_phase(&mut tx, ctx, job.discovery_flow_id, job.phase).await?;
+    if let Some(ms) = metrics.get("duration_ms") {
+        sqlx::query(
+            "UPDATE migration.crewai_flow_state_extensions
+             SET phase_execution_times = phase_execution_times || jsonb_build_object($3::text, $4::jsonb)
+             WHERE client_account_id = $1 AND flow_id = $2",
+        )
+        .bind(ctx.client_account_id())
+        .bind(job.master_flow_id)
+        .bind(job.phase.as_str())
+        .bind(json!({ "duration_ms": ms }))
+        .execute(&mut *tx)
+        .await?;
+    }
     sqlx::query(
         "UPDATE migration.discovery_flows SET phases = jsonb_set(phases, ARRAY[$3::text],
                 phases -> ($3::text) || jsonb_build_object('metrics', $4::jsonb))
@@ -293,6 +336,7 @@ async fn finish_phase(
     .execute(&mut *tx)
     .await?;
     match next_phase(job.phase) {
+        _ if status != FlowStatus::Running => {}
         Some(next) => enqueue_phase(&mut tx, &PhaseJob { phase: next, ..job.clone() }).await?,
         None => {
             transition(&mut tx, ctx, job.discovery_flow_id, FlowStatus::Completed, "all phases completed").await?;
@@ -770,8 +814,9 @@ async fn find_dependencies(
     Ok(Advance::Next(metrics))
 }
 
-/// Resumes a flow paused for review (deciding remaining suggestions when `accept_above` is
-/// given), or retries a failed one from its failed phase.
+/// Resumes a paused flow at its first unfinished phase, or retries a failed one from its failed
+/// phase. A flow paused for the review of its field mappings goes on once none awaits review
+/// (`accept_above` decides the remaining suggestions: approved at or above it, rejected below).
 pub async fn resume(
     conn: &mut PgConnection,
     ctx: &TenantCtx,
@@ -782,41 +827,25 @@ pub async fn resume(
     let (Some(master_flow_id), Some(data_import_id)) = (flow.master_flow_id, flow.data_import_id) else {
         return Err(DiscoveryError::Invalid("the flow has no import to resume".into()));
     };
-    let phase = match flow.status {
-        FlowStatus::Paused => {
-            let mut tx = scoped(conn, ctx).await?;
-            if let Some(threshold) = accept_above {
-                sqlx::query(
-                    "UPDATE migration.import_field_mappings SET approved_at = now(), updated_at = now(),
-                            status = CASE WHEN target_field IS NOT NULL AND confidence_score >= $3
-                                          THEN 'approved' ELSE 'rejected' END::migration.mapping_status
-                     WHERE client_account_id = $1 AND data_import_id = $2 AND status = 'suggested'",
-                )
-                .bind(ctx.client_account_id())
-                .bind(data_import_id)
-                .bind(threshold)
-                .execute(&mut *tx)
-                .await?;
-            }
-            let pending: i64 = sqlx::query_scalar(
-                "SELECT count(*) FROM migration.import_field_mappings
-                 WHERE client_account_id = $1 AND data_import_id = $2 AND status = 'suggested'",
-            )
-            .bind(ctx.client_account_id())
-            .bind(data_import_id)
-            .fetch_one(&mut *tx)
-            .await?;
-            tx.commit().await?;
-            if pending > 0 {
-                return Err(DiscoveryError::Invalid(format!(
-                    "{pending} field mappings still await review (approve or reject them, or pass --accept-above)"
-                )));
-            }
-            DiscoveryPhase::FieldMapping
-        }
-        FlowStatus::Failed => flow.error_phase.unwrap_or(DiscoveryPhase::DataImport),
-        other => return Err(DiscoveryError::IllegalTransition { from: other, to: FlowStatus::Running }),
+    let unfinished = DiscoveryPhase::ALL.into_iter().find(|p| !flow.phases_completed.contains(p));
+    let phase = match (flow.status, unfinished) {
+        (FlowStatus::Failed, _) => flow.error_phase.or(unfinished).unwrap_or(DiscoveryPhase::DataImport),
+        (FlowStatus::Paused, Some(phase)) => phase,
+        (from, _) => return Err(DiscoveryError::IllegalTransition { from, to: FlowStatus::Running }),
     };
+    let awaiting_review = phase == DiscoveryPhase::FieldMapping && flow.status == FlowStatus::Paused && {
+        let suggested: i64 = sqlx::query_scalar(
+            "SELECT count(*) FROM migration.import_field_mappings WHERE client_account_id = $1 AND data_import_id = $2",
+        )
+        .bind(ctx.client_account_id())
+        .bind(data_import_id)
+        .fetch_one(&mut *scoped(conn, ctx).await?)
+        .await?;
+        suggested > 0
+    };
+    if awaiting_review {
+        decide_pending_mappings(conn, ctx, data_import_id, accept_above).await?;
+    }
     let mut tx = conn.begin().await?;
     transition(&mut tx, ctx, discovery_flow_id, FlowStatus::Running, "resumed").await?;
     let job = PhaseJob {
@@ -827,13 +856,56 @@ pub async fn resume(
         data_import_id,
         phase,
     };
-    if flow.status == FlowStatus::Paused {
-        // The mapping phase itself is done: record it and go on with the next.
+    if awaiting_review {
+        // The reviewers finished the mapping phase: record it and go on with the next.
         tx.commit().await?;
         return finish_phase(conn, ctx, &job, Map::new()).await;
     }
     enqueue_phase(&mut tx, &job).await?;
     tx.commit().await?;
+    Ok(())
+}
+
+async fn decide_pending_mappings(
+    conn: &mut PgConnection,
+    ctx: &TenantCtx,
+    data_import_id: Uuid,
+    accept_above: Option<f64>,
+) -> Result<(), DiscoveryError> {
+    let mut tx = scoped(conn, ctx).await?;
+    if let Some(threshold) = accept_above {
+        sqlx::query(
+            "UPDATE migration.import_field_mappings SET approved_at = now(), updated_at = now(),
+                    status = CASE WHEN target_field IS NOT NULL AND confidence_score >= $3
+                                  THEN 'approved' ELSE 'rejected' END::migration.mapping_status
+             WHERE client_account_id = $1 AND data_import_id = $2 AND status = 'suggested'",
+        )
+        .bind(ctx.client_account_id())
+        .bind(data_import_id)
+        .bind(threshold)
+        .execute(&mut *tx)
+        .await?;
+    }
+    let pending: i64 = sqlx::query_scalar(
+        "SELECT count(*) FROM migration.import_field_mappings
+         WHERE client_account_id = $1 AND data_import_id = $2 AND status = 'suggested'",
+    )
+    .bind(ctx.client_account_id())
+    .bind(data_import_id)
+    .fetch_one(&mut *tx)
+    .await?;
+    tx.commit().await?;
+    if pending > 0 {
+        return Err(DiscoveryError::Invalid(format!(
+            "{pending} field mappings still await review (approve or reject them, or pass --accept-above)"
+        )));
+    }
+    Ok(())
+}
+
+/// Pauses a running flow: the phase under way finishes its work, the next one waits for `resume`.
+pub async fn pause(conn: &mut PgConnection, ctx: &TenantCtx, discovery_flow_id: Uuid) -> Result<(), DiscoveryError> {
+    transition(conn, ctx, discovery_flow_id, FlowStatus::Paused, "paused by a user").await?;
     Ok(())
 }
 

@@ -5,6 +5,7 @@ use sqlx::PgConnection;
 use uuid::Uuid;
 
 use super::{RepoError, scoped};
+use crate::discovery::cleansing::{TransformationRules, unit_scale};
 use crate::models::{ImportFieldMapping, MappingStatus};
 use crate::tenancy::TenantCtx;
 
@@ -29,12 +30,28 @@ pub async fn review_mapping(
         Review::Change(target) => (MappingStatus::Approved, target.clone(), true),
     };
     let mut tx = scoped(conn, ctx).await?;
+    let source_field: Option<String> = sqlx::query_scalar(
+        "SELECT source_field FROM migration.import_field_mappings WHERE client_account_id = $1 AND id = $2",
+    )
+    .bind(ctx.client_account_id())
+    .bind(mapping_id)
+    .fetch_optional(&mut *tx)
+    .await?;
+    let Some(source_field) = source_field else {
+        return Err(RepoError::not_found("field mapping", mapping_id));
+    };
+    // A changed target takes the unit conversion its header names ("RAM (MB)" → memory_gb).
+    let rules = TransformationRules {
+        scale: target.as_deref().and_then(|t| unit_scale(&source_field, t)),
+        ..Default::default()
+    };
     let row: Option<ImportFieldMapping> = sqlx::query_as(
         "UPDATE migration.import_field_mappings SET
              status = $3,
              target_field = CASE WHEN $5 THEN $4 ELSE target_field END,
              match_type = CASE WHEN $5 THEN 'user' ELSE match_type END,
              confidence_score = CASE WHEN $5 THEN 1.0 ELSE confidence_score END,
+             transformation_rules = CASE WHEN $5 THEN $7 ELSE transformation_rules END,
              approved_by = $6, approved_at = now(), updated_at = now()
          WHERE client_account_id = $1 AND id = $2 RETURNING *",
     )
@@ -44,6 +61,7 @@ pub async fn review_mapping(
     .bind(target)
     .bind(changed)
     .bind(ctx.user_id())
+    .bind(sqlx::types::Json(rules))
     .fetch_optional(&mut *tx)
     .await?;
     tx.commit().await?;

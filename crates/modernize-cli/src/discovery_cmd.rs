@@ -1,0 +1,411 @@
+//! `modernize import`, `modernize worker` and `modernize flows`: discovery flows from the command
+//! line. `import` starts a flow and, unless detached, runs its jobs in-process until none is due.
+
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+use clap::{Args, Subcommand, ValueEnum};
+use modernize::db::Database;
+use modernize::discovery::ingest::Encoding;
+use modernize::discovery::pipeline::{self, ImportOptions, WorkerOptions};
+use modernize::discovery::summary::{self, FlowSummary, RowIssues};
+use modernize::discovery::{DiscoveryError, Suggester};
+use modernize::models::{Engagement, FlowStatus};
+use modernize::repo::mappings::{Review, review_mapping};
+use modernize::repo::{Page, RepoError, tenancy};
+use modernize::tenancy::TenantCtx;
+use sqlx::PgConnection;
+use uuid::Uuid;
+
+use crate::cli::CliError;
+use crate::tenancy_cmd::account;
+
+/// Connections a worker holds: one for the job, one spare for the queue's bookkeeping.
+const WORKER_CONNECTIONS: u32 = 2;
+
+#[derive(Debug, Args)]
+pub struct ImportArgs {
+    /// The inventory export: CSV (any delimiter, UTF-8 or Latin-1) or XLSX.
+    file: PathBuf,
+    #[command(flatten)]
+    tenant: EngagementArgs,
+    /// The sheet of an XLSX workbook [default: the first].
+    #[arg(long)]
+    sheet: Option<String>,
+    /// Text encoding of a CSV file.
+    #[arg(long, value_enum, default_value_t = EncodingArg::Auto)]
+    encoding: EncodingArg,
+    /// Approve suggested mappings at or above this confidence (0–1) and go on without review;
+    /// without it the flow pauses after the field-mapping phase for a reviewer.
+    #[arg(long, value_name = "CONFIDENCE")]
+    accept_above: Option<f64>,
+    /// Only start the flow; `modernize worker` runs it.
+    #[arg(long)]
+    detach: bool,
+    /// Print the summary as JSON.
+    #[arg(long)]
+    json: bool,
+}
+
+#[derive(Debug, Args)]
+struct EngagementArgs {
+    /// Client account id or slug.
+    #[arg(long)]
+    client_account: String,
+    /// Engagement id or slug, within the client account.
+    #[arg(long)]
+    engagement: String,
+}
+
+#[derive(Debug, Clone, Copy, ValueEnum)]
+enum EncodingArg {
+    /// UTF-8 when the file is valid UTF-8, else Latin-1 (Windows-1252).
+    Auto,
+    Utf8,
+    Latin1,
+}
+
+impl From<EncodingArg> for Encoding {
+    fn from(value: EncodingArg) -> Self {
+        match value {
+            EncodingArg::Auto => Encoding::Auto,
+            EncodingArg::Utf8 => Encoding::Utf8,
+            EncodingArg::Latin1 => Encoding::Latin1,
+        }
+    }
+}
+
+#[derive(Debug, Args)]
+pub struct WorkerArgs {
+    /// Run the jobs that are due, then exit (default: run until interrupted).
+    #[arg(long)]
+    once: bool,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum FlowsCommand {
+    /// List the discovery flows of a client account (or of one engagement).
+    List {
+        /// Client account id or slug.
+        #[arg(long)]
+        client_account: String,
+        /// Engagement id or slug.
+        #[arg(long)]
+        engagement: Option<String>,
+        #[arg(long)]
+        json: bool,
+    },
+    /// A flow's state, import counts and bad rows, mappings, phase timings and inventory.
+    Show(FlowArgs),
+    /// Approve, reject or change suggested field mappings of a flow paused for review.
+    Review(ReviewArgs),
+    /// Pause a running flow after the phase under way.
+    Pause(FlowArgs),
+    /// Resume a paused flow (after review) and run it.
+    Resume(ResumeArgs),
+    /// Run a failed flow again from its failed phase.
+    Retry(ResumeArgs),
+    /// Cancel a flow and its pending jobs.
+    Cancel(FlowArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct FlowArgs {
+    /// Discovery flow id.
+    flow: Uuid,
+    /// Client account id or slug.
+    #[arg(long)]
+    client_account: String,
+    #[arg(long)]
+    json: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct ResumeArgs {
+    #[command(flatten)]
+    flow: FlowArgs,
+    /// Decide the mappings still awaiting review: approve those at or above this confidence,
+    /// reject the rest.
+    #[arg(long, value_name = "CONFIDENCE")]
+    accept_above: Option<f64>,
+    /// Only resume; `modernize worker` runs it.
+    #[arg(long)]
+    detach: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct ReviewArgs {
+    #[command(flatten)]
+    flow: FlowArgs,
+    /// Approve the suggestion for this source column; repeatable.
+    #[arg(long, value_name = "COLUMN")]
+    approve: Vec<String>,
+    /// Reject the suggestion for this source column (it stays in custom_attributes); repeatable.
+    #[arg(long, value_name = "COLUMN")]
+    reject: Vec<String>,
+    /// Map a source column to another asset field; repeatable.
+    #[arg(long = "map", value_name = "COLUMN=FIELD")]
+    changes: Vec<String>,
+}
+
+/// The engine the pipeline suggests mappings with.
+fn suggester() -> impl Suggester {
+    modernize::discovery::ExactNameSuggester
+}
+
+fn uploads_dir(data_dir: &Path) -> PathBuf {
+    data_dir.join("uploads")
+}
+
+async fn engagement(conn: &mut PgConnection, ctx: &TenantCtx, id_or_slug: &str) -> Result<Engagement, RepoError> {
+    let engagements = tenancy::list_engagements(conn, ctx, Page::ALL).await?;
+    let wanted = id_or_slug.parse::<Uuid>().ok();
+    engagements
+        .into_iter()
+        .find(|e| Some(e.id) == wanted || e.slug == id_or_slug)
+        .ok_or_else(|| RepoError::not_found("engagement", id_or_slug))
+}
+
+async fn account_ctx(conn: &mut PgConnection, client_account: &str) -> Result<TenantCtx, CliError> {
+    let account = account(conn, client_account).await?;
+    Ok(TenantCtx::for_operator(conn, account.id, None).await?)
+}
+
+pub async fn run_import(args: ImportArgs, database: &Database, data_dir: &Path) -> Result<ExitCode, CliError> {
+    let mut conn = database.connect().await?;
+    let account_ctx = account_ctx(&mut conn, &args.tenant.client_account).await?;
+    let engagement = engagement(&mut conn, &account_ctx, &args.tenant.engagement).await?;
+    let ctx = TenantCtx::for_operator(&mut conn, engagement.client_account_id, Some(engagement.id)).await?;
+    let options = ImportOptions { sheet: args.sheet, encoding: args.encoding.into(), accept_above: args.accept_above };
+    let started = pipeline::start(&mut conn, &ctx, &uploads_dir(data_dir), &args.file, &options).await?;
+    for deprecation in &started.deprecations {
+        eprintln!("warning: {}", deprecation.message);
+    }
+    if args.detach {
+        println!("started discovery flow {} (master flow {})", started.discovery_flow_id, started.master_flow_id);
+        println!("run it with `modernize worker`; follow it with `modernize flows show {}`", started.discovery_flow_id);
+        return Ok(ExitCode::SUCCESS);
+    }
+    run_until_idle(database).await?;
+    report(&mut conn, &ctx, started.discovery_flow_id, args.json).await
+}
+
+pub async fn run_worker(args: WorkerArgs, database: &Database) -> Result<ExitCode, CliError> {
+    let pool = database.pool(WORKER_CONNECTIONS).await?;
+    let options = WorkerOptions::default();
+    let engine = suggester();
+    if args.once {
+        let ran = pipeline::run_worker(&pool, &engine, &options, true).await?;
+        println!("ran {ran} job(s); none is due");
+        return Ok(ExitCode::SUCCESS);
+    }
+    eprintln!("{} running; Ctrl-C stops it (a job cut short is taken up again by the next worker)", options.name);
+    tokio::select! {
+        result = pipeline::run_worker(&pool, &engine, &options, false) => { result?; }
+        _ = tokio::signal::ctrl_c() => eprintln!("stopped"),
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+async fn run_until_idle(database: &Database) -> Result<u64, CliError> {
+    let pool = database.pool(WORKER_CONNECTIONS).await?;
+    let ran = pipeline::run_worker(&pool, &suggester(), &WorkerOptions::default(), true).await?;
+    pool.close().await;
+    Ok(ran)
+}
+
+pub async fn run_flows(command: FlowsCommand, database: &Database) -> Result<ExitCode, CliError> {
+    let mut conn = database.connect().await?;
+    match command {
+        FlowsCommand::List { client_account, engagement: wanted, json } => {
+            let mut ctx = account_ctx(&mut conn, &client_account).await?;
+            if let Some(wanted) = wanted {
+                let found = engagement(&mut conn, &ctx, &wanted).await?;
+                ctx = TenantCtx::for_operator(&mut conn, found.client_account_id, Some(found.id)).await?;
+            }
+            let flows = summary::list_flows(&mut conn, &ctx).await?;
+            if json {
+                println!("{}", serde_json::to_string_pretty(&flows)?);
+            } else {
+                println!(
+                    "{:<36}  {:<10} {:>5}  {:<20}  {:<25}  name",
+                    "discovery flow", "status", "%", "phase", "created"
+                );
+                for f in &flows {
+                    let phase = f.current_phase.map_or("-", |p| p.as_str());
+                    println!(
+                        "{:<36}  {:<10} {:>5.0}  {:<20}  {:<25}  {}",
+                        f.id,
+                        f.status.to_string(),
+                        f.progress_percentage,
+                        phase,
+                        f.created_at.format("%Y-%m-%d %H:%M:%S UTC").to_string(),
+                        f.flow_name.as_deref().unwrap_or("")
+                    );
+                }
+            }
+            Ok(ExitCode::SUCCESS)
+        }
+        FlowsCommand::Show(flow) => {
+            let ctx = account_ctx(&mut conn, &flow.client_account).await?;
+            report(&mut conn, &ctx, flow.flow, flow.json).await
+        }
+        FlowsCommand::Review(review) => {
+            let ctx = account_ctx(&mut conn, &review.flow.client_account).await?;
+            apply_reviews(&mut conn, &ctx, &review).await?;
+            report(&mut conn, &ctx, review.flow.flow, review.flow.json).await
+        }
+        FlowsCommand::Pause(flow) => {
+            let ctx = account_ctx(&mut conn, &flow.client_account).await?;
+            pipeline::pause(&mut conn, &ctx, flow.flow).await?;
+            println!("paused; `modernize flows resume {}` goes on", flow.flow);
+            Ok(ExitCode::SUCCESS)
+        }
+        FlowsCommand::Resume(args) | FlowsCommand::Retry(args) => {
+            let ctx = account_ctx(&mut conn, &args.flow.client_account).await?;
+            pipeline::resume(&mut conn, &ctx, args.flow.flow, args.accept_above).await?;
+            if args.detach {
+                println!("resumed; `modernize worker` runs it");
+                return Ok(ExitCode::SUCCESS);
+            }
+            run_until_idle(database).await?;
+            report(&mut conn, &ctx, args.flow.flow, args.flow.json).await
+        }
+        FlowsCommand::Cancel(flow) => {
+            let ctx = account_ctx(&mut conn, &flow.client_account).await?;
+            pipeline::cancel(&mut conn, &ctx, flow.flow).await?;
+            println!("cancelled");
+            Ok(ExitCode::SUCCESS)
+        }
+    }
+}
+
+async fn apply_reviews(conn: &mut PgConnection, ctx: &TenantCtx, args: &ReviewArgs) -> Result<(), CliError> {
+    let flow = summary::summarise(conn, ctx, args.flow.flow).await?;
+    let mut decisions: Vec<(&str, Review)> = Vec::new();
+    decisions.extend(args.approve.iter().map(|c| (c.as_str(), Review::Approve)));
+    decisions.extend(args.reject.iter().map(|c| (c.as_str(), Review::Reject)));
+    for change in &args.changes {
+        let (column, field) = change
+            .split_once('=')
+            .ok_or_else(|| DiscoveryError::Invalid(format!("--map {change:?}: expected COLUMN=FIELD")))?;
+        let field = field.trim();
+        if !field.is_empty() && !modernize::discovery::TARGET_FIELDS.contains(&field) {
+            return Err(DiscoveryError::Invalid(format!(
+                "--map {change:?}: {field:?} is not an asset field (one of: {})",
+                modernize::discovery::TARGET_FIELDS.join(", ")
+            ))
+            .into());
+        }
+        decisions.push((column, Review::Change((!field.is_empty()).then(|| field.to_owned()))));
+    }
+    for (column, decision) in decisions {
+        let mapping = flow
+            .mappings
+            .iter()
+            .find(|m| m.source_field == column)
+            .ok_or_else(|| DiscoveryError::Invalid(format!("the flow's file has no column {column:?}")))?;
+        review_mapping(conn, ctx, mapping.id, &decision).await?;
+    }
+    Ok(())
+}
+
+/// Prints the flow's summary; the exit code says whether it failed.
+async fn report(conn: &mut PgConnection, ctx: &TenantCtx, flow_id: Uuid, json: bool) -> Result<ExitCode, CliError> {
+    let summary = summary::summarise(conn, ctx, flow_id).await?;
+    if json {
+        println!("{}", serde_json::to_string_pretty(&summary)?);
+    } else {
+        print_summary(&summary);
+    }
+    Ok(if summary.status == FlowStatus::Failed { ExitCode::FAILURE } else { ExitCode::SUCCESS })
+}
+
+fn print_rows(rows: &[RowIssues], total: i64) {
+    for row in rows {
+        let messages: Vec<String> = row
+            .issues
+            .as_array()
+            .into_iter()
+            .flatten()
+            .map(|issue| {
+                let column = issue.get("column").and_then(|c| c.as_str()).unwrap_or("row");
+                let message = issue.get("message").and_then(|m| m.as_str()).unwrap_or("invalid");
+                format!("{column}: {message}")
+            })
+            .collect();
+        println!("    row {}: {}", row.row_number, messages.join("; "));
+    }
+    let hidden = total - rows.len() as i64;
+    if hidden > 0 {
+        println!("    … and {hidden} more (`flows show --json` lists the first {})", rows.len());
+    }
+}
+
+fn print_summary(s: &FlowSummary) {
+    let master = s.master_flow_id.map_or_else(|| "-".to_owned(), |id| id.to_string());
+    println!("discovery flow {} (master flow {master})", s.discovery_flow_id);
+    println!("  status: {}, {:.0}% done", s.status, s.progress_percentage);
+    if let Some(message) = &s.error_message {
+        let phase = s.error_phase.map_or("-", |p| p.as_str());
+        println!("  error in {phase}: {message}");
+    }
+    if let Some(import) = &s.import {
+        println!(
+            "  import {}: {} rows, {} valid, {} invalid ({})",
+            import.filename, import.total_records, import.valid_records, import.invalid_records, import.status
+        );
+        print_rows(&import.invalid_rows, i64::from(import.invalid_records));
+        if import.rows_with_warnings > 0 {
+            println!("  {} valid rows with warnings:", import.rows_with_warnings);
+            print_rows(&import.warning_rows, import.rows_with_warnings);
+        }
+    }
+    if !s.mappings.is_empty() {
+        println!("  field mappings:");
+        for m in &s.mappings {
+            let confidence = m.confidence.map_or_else(|| "-".to_owned(), |c| format!("{c:.2}"));
+            println!(
+                "    {:<32} → {:<26} {:>5}  {:<10} {}",
+                m.source_field,
+                m.target_field.as_deref().unwrap_or("(custom_attributes)"),
+                confidence,
+                m.match_type,
+                m.status
+            );
+        }
+    }
+    println!("  phases:");
+    for p in &s.phases {
+        let duration = p.duration_ms.map_or_else(String::new, |ms| format!("{:.2} s", ms as f64 / 1000.0));
+        let figures: Vec<String> =
+            p.metrics.iter().filter(|(k, _)| *k != "duration_ms").map(|(k, v)| format!("{k}={v}")).collect();
+        println!(
+            "    {:<22} {:<10} {:>9}  {}",
+            p.phase.as_str(),
+            format!("{:?}", p.status).to_lowercase(),
+            duration,
+            figures.join(" ")
+        );
+    }
+    let inv = &s.inventory;
+    let join = |m: &std::collections::BTreeMap<String, i64>| {
+        m.iter().map(|(k, v)| format!("{k} {v}")).collect::<Vec<_>>().join(", ")
+    };
+    println!("  inventory: {} assets ({}); {} dependencies", inv.assets, join(&inv.by_type), inv.dependencies);
+    if inv.assets > 0 {
+        println!("  6R: {}", join(&inv.by_six_r_strategy));
+        let pct = |v: Option<f64>| v.map_or_else(|| "-".to_owned(), |v| format!("{v:.0}"));
+        println!(
+            "  average completeness {}, quality {} (of 100)",
+            pct(inv.average_completeness),
+            pct(inv.average_quality)
+        );
+    }
+    if s.status == FlowStatus::Paused {
+        println!(
+            "  next: review with `modernize flows review {id} --client-account …`, then `modernize flows resume {id} …`",
+            id = s.discovery_flow_id
+        );
+    }
+}

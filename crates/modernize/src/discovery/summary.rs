@@ -1,0 +1,255 @@
+//! What a discovery flow did, in one read: its state, the import's counts and bad rows, the
+//! mappings, each phase's figures and timing, and the inventory it produced.
+
+use std::collections::BTreeMap;
+
+use serde::Serialize;
+use serde_json::{Map, Value};
+use sqlx::{AssertSqlSafe, PgConnection};
+use uuid::Uuid;
+
+use super::DiscoveryError;
+use crate::models::state::{PhaseStates, PhaseStatus};
+use crate::models::{DataImport, DiscoveryFlow, DiscoveryPhase, FlowStatus, ImportFieldMapping};
+use crate::repo::{Page, scoped, table};
+use crate::tenancy::TenantCtx;
+
+/// Rows listed (bad ones, and ones with warnings) in a summary; the rest are counted.
+const ROWS_SHOWN: i64 = 20;
+
+#[derive(Debug, Clone, Serialize)]
+pub struct FlowSummary {
+    pub discovery_flow_id: Uuid,
+    pub master_flow_id: Option<Uuid>,
+    pub flow_name: Option<String>,
+    pub status: FlowStatus,
+    pub progress_percentage: f64,
+    pub phases_completed: Vec<DiscoveryPhase>,
+    pub error_phase: Option<DiscoveryPhase>,
+    pub error_message: Option<String>,
+    pub import: Option<ImportSummary>,
+    pub mappings: Vec<MappingLine>,
+    pub phases: Vec<PhaseLine>,
+    pub inventory: InventorySummary,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct ImportSummary {
+    pub data_import_id: Uuid,
+    pub filename: String,
+    pub status: String,
+    pub total_records: i32,
+    pub valid_records: i32,
+    pub invalid_records: i32,
+    /// The first bad rows, each with its reasons.
+    pub invalid_rows: Vec<RowIssues>,
+    /// Valid rows with warnings (a formula-like cell, a value cleansing could not use).
+    pub rows_with_warnings: i64,
+    pub warning_rows: Vec<RowIssues>,
+}
+
+#[derive(Debug, Clone, Serialize, sqlx::FromRow)]
+pub struct RowIssues {
+    pub row_number: i32,
+    pub issues: Value,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct MappingLine {
+    pub id: Uuid,
+    pub source_field: String,
+    pub target_field: Option<String>,
+    pub confidence: Option<f64>,
+    pub match_type: String,
+    pub status: String,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct PhaseLine {
+    pub phase: DiscoveryPhase,
+    pub status: PhaseStatus,
+    pub duration_ms: Option<u64>,
+    pub metrics: Map<String, Value>,
+}
+
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct InventorySummary {
+    pub assets: i64,
+    pub by_type: BTreeMap<String, i64>,
+    pub by_six_r_strategy: BTreeMap<String, i64>,
+    pub dependencies: i64,
+    pub average_completeness: Option<f64>,
+    pub average_quality: Option<f64>,
+}
+
+/// The discovery flows of the context (its engagement, if it has one), newest first.
+pub async fn list_flows(conn: &mut PgConnection, ctx: &TenantCtx) -> Result<Vec<DiscoveryFlow>, DiscoveryError> {
+    let mut flows = table::list::<DiscoveryFlow>(conn, ctx, Page::ALL).await?;
+    flows.sort_by_key(|f| std::cmp::Reverse(f.created_at));
+    Ok(flows)
+}
+
+pub async fn summarise(
+    conn: &mut PgConnection,
+    ctx: &TenantCtx,
+    discovery_flow_id: Uuid,
+) -> Result<FlowSummary, DiscoveryError> {
+    let flow = table::get::<DiscoveryFlow>(conn, ctx, discovery_flow_id).await?;
+    let import = match flow.data_import_id {
+        Some(id) => {
+            let import = table::get::<DataImport>(conn, ctx, id).await?;
+            Some(import_summary(conn, ctx, &import).await?)
+        }
+        None => None,
+    };
+    let mappings = match flow.data_import_id {
+        Some(id) => mappings_of(conn, ctx, id).await?,
+        None => Vec::new(),
+    };
+    let inventory = inventory_of(conn, ctx, discovery_flow_id).await?;
+    Ok(FlowSummary {
+        discovery_flow_id: flow.id,
+        master_flow_id: flow.master_flow_id,
+        flow_name: flow.flow_name.clone(),
+        status: flow.status,
+        progress_percentage: flow.progress_percentage,
+        phases: phase_lines(&flow.phases.0),
+        phases_completed: flow.phases_completed,
+        error_phase: flow.error_phase,
+        error_message: flow.error_message,
+        import,
+        mappings,
+        inventory,
+    })
+}
+
+fn phase_lines(phases: &PhaseStates) -> Vec<PhaseLine> {
+    DiscoveryPhase::ALL
+        .into_iter()
+        .map(|phase| {
+            let state = phases.get(&phase);
+            let metrics = state.map(|s| s.metrics.clone()).unwrap_or_default();
+            PhaseLine {
+                phase,
+                status: state.map_or(PhaseStatus::Pending, |s| s.status),
+                duration_ms: metrics.get("duration_ms").and_then(Value::as_u64),
+                metrics,
+            }
+        })
+        .collect()
+}
+
+async fn import_summary(
+    conn: &mut PgConnection,
+    ctx: &TenantCtx,
+    import: &DataImport,
+) -> Result<ImportSummary, DiscoveryError> {
+    let mut tx = scoped(conn, ctx).await?;
+    let invalid_rows = sqlx::query_as(
+        "SELECT row_number, validation_errors AS issues FROM migration.raw_import_records
+         WHERE client_account_id = $1 AND data_import_id = $2 AND NOT is_valid ORDER BY row_number LIMIT $3",
+    )
+    .bind(ctx.client_account_id())
+    .bind(import.id)
+    .bind(ROWS_SHOWN)
+    .fetch_all(&mut *tx)
+    .await?;
+    const WARNINGS: &str =
+        "FROM (SELECT row_number, validation_errors || coalesce(cleansed_data -> 'issues', '[]') AS issues
+                FROM migration.raw_import_records
+                WHERE client_account_id = $1 AND data_import_id = $2 AND is_valid) r
+          WHERE issues <> '[]'";
+    let rows_with_warnings: i64 = sqlx::query_scalar(AssertSqlSafe(format!("SELECT count(*) {WARNINGS}")))
+        .bind(ctx.client_account_id())
+        .bind(import.id)
+        .fetch_one(&mut *tx)
+        .await?;
+    let warning_rows =
+        sqlx::query_as(AssertSqlSafe(format!("SELECT row_number, issues {WARNINGS} ORDER BY row_number LIMIT $3")))
+            .bind(ctx.client_account_id())
+            .bind(import.id)
+            .bind(ROWS_SHOWN)
+            .fetch_all(&mut *tx)
+            .await?;
+    tx.commit().await?;
+    Ok(ImportSummary {
+        data_import_id: import.id,
+        filename: import.filename.clone(),
+        status: import.status.to_string(),
+        total_records: import.total_records,
+        valid_records: import.processed_records - import.failed_records,
+        invalid_records: import.failed_records,
+        invalid_rows,
+        rows_with_warnings,
+        warning_rows,
+    })
+}
+
+async fn mappings_of(
+    conn: &mut PgConnection,
+    ctx: &TenantCtx,
+    data_import_id: Uuid,
+) -> Result<Vec<MappingLine>, DiscoveryError> {
+    let mut tx = scoped(conn, ctx).await?;
+    let rows: Vec<ImportFieldMapping> = sqlx::query_as(
+        "SELECT * FROM migration.import_field_mappings
+         WHERE client_account_id = $1 AND data_import_id = $2 ORDER BY created_at, source_field",
+    )
+    .bind(ctx.client_account_id())
+    .bind(data_import_id)
+    .fetch_all(&mut *tx)
+    .await?;
+    tx.commit().await?;
+    Ok(rows
+        .into_iter()
+        .map(|m| MappingLine {
+            id: m.id,
+            source_field: m.source_field,
+            target_field: m.target_field,
+            confidence: m.confidence_score,
+            match_type: m.match_type,
+            status: m.status.to_string(),
+        })
+        .collect())
+}
+
+async fn inventory_of(
+    conn: &mut PgConnection,
+    ctx: &TenantCtx,
+    discovery_flow_id: Uuid,
+) -> Result<InventorySummary, DiscoveryError> {
+    let mut tx = scoped(conn, ctx).await?;
+    let counts: Vec<(String, String, i64)> = sqlx::query_as(
+        "SELECT asset_type::text, coalesce(six_r_strategy::text, 'none'), count(*) FROM migration.assets
+         WHERE client_account_id = $1 AND discovery_flow_id = $2 GROUP BY 1, 2",
+    )
+    .bind(ctx.client_account_id())
+    .bind(discovery_flow_id)
+    .fetch_all(&mut *tx)
+    .await?;
+    let (average_completeness, average_quality): (Option<f64>, Option<f64>) = sqlx::query_as(
+        "SELECT avg(completeness_score), avg(quality_score) FROM migration.assets
+         WHERE client_account_id = $1 AND discovery_flow_id = $2",
+    )
+    .bind(ctx.client_account_id())
+    .bind(discovery_flow_id)
+    .fetch_one(&mut *tx)
+    .await?;
+    let dependencies: i64 = sqlx::query_scalar(
+        "SELECT count(*) FROM migration.asset_dependencies d
+         JOIN migration.assets a ON a.client_account_id = d.client_account_id AND a.id = d.asset_id
+         WHERE d.client_account_id = $1 AND a.discovery_flow_id = $2",
+    )
+    .bind(ctx.client_account_id())
+    .bind(discovery_flow_id)
+    .fetch_one(&mut *tx)
+    .await?;
+    tx.commit().await?;
+    let mut summary = InventorySummary { dependencies, average_completeness, average_quality, ..Default::default() };
+    for (asset_type, strategy, count) in counts {
+        summary.assets += count;
+        *summary.by_type.entry(asset_type).or_default() += count;
+        *summary.by_six_r_strategy.entry(strategy).or_default() += count;
+    }
+    Ok(summary)
+}
