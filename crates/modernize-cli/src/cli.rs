@@ -253,8 +253,10 @@ async fn demo(url: Option<&str>, cluster: &LocalCluster) -> Result<ExitCode, Cli
     let report = validate::validate(&mut conn).await?;
     print_report(&report);
     println!("\n== demo tenants (built once, stable ids; they replace is_mock data)");
+    let mut importer = None;
     for tenant in [fixtures::ACME, fixtures::GLOBEX] {
         let ids = fixtures::demo_tenant(&mut conn, tenant).await?;
+        importer.get_or_insert((ids.client_account_id, ids.engagement_id));
         let ctx = TenantCtx::for_operator(&mut conn, ids.client_account_id, Some(ids.engagement_id)).await?;
         let assets = table::count::<Asset>(&mut conn, &ctx).await?;
         let flows = flows::discovery_flows_of(&mut conn, &ctx, ids.master_flow_id).await?;
@@ -270,6 +272,10 @@ async fn demo(url: Option<&str>, cluster: &LocalCluster) -> Result<ExitCode, Cli
     }
     println!("demo users: admin|analyst|viewer@<slug>.example, password {:?}", fixtures::DEMO_PASSWORD);
     crate::consolidate_cmd::demo(&database, url).await?;
+    if let Some((client_account_id, engagement_id)) = importer {
+        let tenant = TenantCtx::for_operator(&mut conn, client_account_id, Some(engagement_id)).await?;
+        crate::discovery_cmd::demo(&database, &mut conn, &tenant, cluster.data_dir()).await?;
+    }
     if url.is_none() {
         println!("\nThe private cluster keeps running; stop it with `modernize local stop`.");
     }
