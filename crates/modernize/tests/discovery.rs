@@ -279,3 +279,27 @@ async fn a_cancelled_flow_runs_no_more_phases(pool: PgPool) {
     let resume = pipeline::resume(&mut conn, &s.ctx, started.discovery_flow_id, Some(0.5)).await;
     assert!(matches!(resume, Err(DiscoveryError::IllegalTransition { .. })), "{resume:?}");
 }
+
+#[sqlx::test(migrations = false)]
+async fn every_cell_arrives_byte_for_byte(pool: PgPool) {
+    let mut conn = common::migrated(&pool).await;
+    let s = setup(&mut conn).await;
+    // Characters COPY's text format would interpret, JSON escapes, non-ASCII, an empty cell.
+    let body = "hostname,notes,path\nsrv-1,\"tab\there, newline\nthere\",C:\\Program Files\\\\N\nsrv-2,\"quote \"\"q\"\" and \\N\",Zürich ☁\nsrv-3,,\r\n";
+    let file = inventory(&s.uploads, "tricky.csv", body);
+    let started = pipeline::start(&mut conn, &s.ctx, s.uploads.path(), &file, &accept(0.9)).await.expect("start");
+    run_until_idle(&pool).await;
+    let rows: Vec<serde_json::Value> = sqlx::query_scalar(
+        "SELECT raw_data FROM migration.raw_import_records WHERE data_import_id = $1 ORDER BY row_number",
+    )
+    .bind(started.data_import_id)
+    .fetch_all(&pool)
+    .await
+    .expect("rows");
+    assert_eq!(rows.len(), 3);
+    assert_eq!(rows[0]["notes"], "tab\there, newline\nthere");
+    assert_eq!(rows[0]["path"], "C:\\Program Files\\\\N");
+    assert_eq!(rows[1]["notes"], "quote \"q\" and \\N");
+    assert_eq!(rows[1]["path"], "Zürich ☁");
+    assert_eq!(rows[2]["notes"], serde_json::Value::Null, "an empty cell is stored as null");
+}

@@ -379,7 +379,7 @@ async fn import_records(
     options: &WorkerOptions,
 ) -> Result<Advance, DiscoveryError> {
     let (upload, import_options) = flow_upload(conn, ctx, job).await?;
-    let mut file = InventoryFile::open(&upload, import_options.sheet.as_deref(), import_options.encoding)?;
+    let file = InventoryFile::open(&upload, import_options.sheet.as_deref(), import_options.encoding)?;
     let file_size = std::fs::metadata(&upload).map(|m| m.len()).unwrap_or(0);
     let done: i64 = sqlx::query_scalar(
         "SELECT coalesce(max(row_number), 0)::bigint FROM migration.raw_import_records
@@ -397,27 +397,23 @@ async fn import_records(
     .bind(job.data_import_id)
     .execute(&mut *conn)
     .await?;
-    let mut chunk = Vec::with_capacity(options.chunk_rows);
-    let mut read = 0i64;
-    loop {
-        let next = file.next_record().transpose()?;
-        let at_end = next.is_none();
-        if let Some(record) = next {
-            read = record.row_number;
-            if record.row_number > done {
-                chunk.push(record);
-            }
-        }
-        if chunk.len() >= options.chunk_rows || (at_end && !chunk.is_empty()) {
-            let progress = if at_end { 99.0 } else { (read as f64 * 100.0 / estimate_rows(file_size, read)).min(99.0) };
-            write_chunk(conn, ctx, job, &chunk, progress).await?;
-            jobs::extend_lease(conn, claimed.id, options.lease).await?;
-            chunk.clear();
-        }
-        if at_end {
-            break;
-        }
+    let (format, encoding) = (file.shape.format, file.shape.encoding);
+    // A thread reads and encodes the next chunks while this task COPYs the current one.
+    let keys = [ctx.client_account_id(), job.engagement_id, job.data_import_id, job.master_flow_id];
+    let (sender, mut chunks) = tokio::sync::mpsc::channel(2);
+    let chunk_rows = options.chunk_rows;
+    let reader = tokio::task::spawn_blocking(move || encode_chunks(file, done, chunk_rows, keys, &sender));
+    while let Some(chunk) = chunks.recv().await {
+        let chunk = chunk?;
+        let progress = if chunk.at_end {
+            99.0
+        } else {
+            (chunk.last_row as f64 * 100.0 / estimate_rows(file_size, chunk.last_row)).min(99.0)
+        };
+        write_chunk(conn, ctx, job, &chunk, progress).await?;
+        jobs::extend_lease(conn, claimed.id, options.lease).await?;
     }
+    reader.await.map_err(|e| DiscoveryError::Invalid(format!("the file reader stopped: {e}")))?;
     // Fresh statistics after a bulk load, or the next phases' joins are planned for an empty table.
     sqlx::query("ANALYZE migration.raw_import_records").execute(&mut *conn).await?;
     let (total, failed): (i64, i64) = sqlx::query_as(
@@ -432,8 +428,8 @@ async fn import_records(
     let mut metrics = Map::new();
     metrics.insert("records".into(), json!(total));
     metrics.insert("invalid_records".into(), json!(failed));
-    metrics.insert("format".into(), json!(file.shape.format));
-    metrics.insert("encoding".into(), json!(file.shape.encoding));
+    metrics.insert("format".into(), json!(format));
+    metrics.insert("encoding".into(), json!(encoding));
     Ok(Advance::Next(metrics))
 }
 
@@ -442,48 +438,97 @@ fn estimate_rows(file_size: u64, read: i64) -> f64 {
     (file_size as f64 / 120.0).max(read as f64 + 1.0)
 }
 
+/// Rows of the file encoded for COPY (text format), with what the import's counters need.
+struct EncodedChunk {
+    bytes: Vec<u8>,
+    rows: i32,
+    invalid: i32,
+    last_row: i64,
+    at_end: bool,
+}
+
+/// Reads the file after row `done` and sends it in chunks of `chunk_rows` encoded rows; stops
+/// early when the receiver is gone (the import failed on the database side).
+fn encode_chunks(
+    mut file: InventoryFile,
+    done: i64,
+    chunk_rows: usize,
+    keys: [Uuid; 4],
+    sender: &tokio::sync::mpsc::Sender<Result<EncodedChunk, super::ingest::IngestError>>,
+) {
+    let prefix = keys.map(|k| k.to_string()).join("\t");
+    let new_chunk = || EncodedChunk {
+        bytes: Vec::with_capacity(chunk_rows * 512),
+        rows: 0,
+        invalid: 0,
+        last_row: 0,
+        at_end: false,
+    };
+    let mut chunk = new_chunk();
+    loop {
+        let record = match file.next_record() {
+            Some(Ok(record)) => Some(record),
+            Some(Err(error)) => {
+                let _ = sender.blocking_send(Err(error));
+                return;
+            }
+            None => None,
+        };
+        let at_end = record.is_none();
+        if let Some(record) = record.filter(|r| r.row_number > done) {
+            chunk.rows += 1;
+            chunk.invalid += i32::from(!record.is_valid);
+            chunk.last_row = record.row_number;
+            let out = &mut chunk.bytes;
+            out.extend_from_slice(prefix.as_bytes());
+            out.extend_from_slice(format!("\t{}\t", record.row_number).as_bytes());
+            push_copy_text(out, &Value::Object(record.data).to_string());
+            out.extend_from_slice(if record.is_valid { b"\tt\t" } else { b"\tf\t" });
+            push_copy_text(out, &Value::Array(record.issues).to_string());
+            out.push(b'\n');
+        }
+        if (chunk.rows as usize >= chunk_rows || at_end) && chunk.rows > 0 {
+            chunk.at_end = at_end;
+            if sender.blocking_send(Ok(std::mem::replace(&mut chunk, new_chunk()))).is_err() {
+                return;
+            }
+        }
+        if at_end {
+            return;
+        }
+    }
+}
+
+/// Escapes a value for COPY's text format: backslash and the three separators it interprets.
+fn push_copy_text(out: &mut Vec<u8>, value: &str) {
+    for byte in value.bytes() {
+        match byte {
+            b'\\' => out.extend_from_slice(b"\\\\"),
+            b'\n' => out.extend_from_slice(b"\\n"),
+            b'\r' => out.extend_from_slice(b"\\r"),
+            b'\t' => out.extend_from_slice(b"\\t"),
+            _ => out.push(byte),
+        }
+    }
+}
+
 async fn write_chunk(
     conn: &mut PgConnection,
     ctx: &TenantCtx,
     job: &PhaseJob,
-    chunk: &[super::ingest::Record],
+    chunk: &EncodedChunk,
     progress: f64,
 ) -> Result<(), DiscoveryError> {
-    let mut csv = csv::Writer::from_writer(Vec::with_capacity(chunk.len() * 256));
-    let (tenant, engagement, import, master) = (
-        ctx.client_account_id().to_string(),
-        job.engagement_id.to_string(),
-        job.data_import_id.to_string(),
-        job.master_flow_id.to_string(),
-    );
-    let mut invalid = 0;
-    for record in chunk {
-        invalid += i32::from(!record.is_valid);
-        let data = Value::Object(record.data.clone()).to_string();
-        let issues = Value::Array(record.issues.clone()).to_string();
-        csv.write_record([
-            tenant.as_str(),
-            engagement.as_str(),
-            import.as_str(),
-            master.as_str(),
-            &record.row_number.to_string(),
-            &data,
-            if record.is_valid { "t" } else { "f" },
-            &issues,
-        ])
-        .map_err(|e| DiscoveryError::Invalid(e.to_string()))?;
-    }
-    let bytes = csv.into_inner().map_err(|e| DiscoveryError::Invalid(e.to_string()))?;
     let mut tx = conn.begin().await?;
     // COPY is the bulk path and runs as the table owner (PostgreSQL does not COPY into a table
     // under row-level security); every tenant key written here comes from the TenantCtx.
     let mut copy = tx
         .copy_in_raw(
             "COPY migration.raw_import_records (client_account_id, engagement_id, data_import_id, master_flow_id,
-                 row_number, raw_data, is_valid, validation_errors) FROM STDIN WITH (FORMAT csv)",
+                 row_number, raw_data, is_valid, validation_errors) FROM STDIN",
         )
         .await?;
-    copy.send(bytes).await?;
+    copy.send(chunk.bytes.as_slice()).await?;
     copy.finish().await?;
     sqlx::query(
         "UPDATE migration.data_imports SET processed_records = processed_records + $3,
@@ -492,8 +537,8 @@ async fn write_chunk(
     )
     .bind(ctx.client_account_id())
     .bind(job.data_import_id)
-    .bind(i32::try_from(chunk.len()).unwrap_or(i32::MAX))
-    .bind(invalid)
+    .bind(chunk.rows)
+    .bind(chunk.invalid)
     .bind(progress)
     .execute(&mut *tx)
     .await?;

@@ -1,0 +1,180 @@
+//! The discovery benchmark of docs/benchmarks.md: ingest of a large CSV (rows/s, against `psql
+//! \copy` of the same file into a plain table in the same run), then a whole flow on a smaller
+//! file, time per phase.
+//!
+//! ```sh
+//! cargo build --release -p modernize --example discovery_benchmark
+//! DATABASE_URL=postgres://postgres@127.0.0.1:5432/discovery_bench \
+//!     ./target/release/examples/discovery_benchmark [INGEST_ROWS] [FLOW_ROWS]
+//! ```
+//! The database named in DATABASE_URL is dropped and re-created.
+
+use std::path::Path;
+use std::time::Instant;
+
+use modernize::db::{Database, migrate};
+use modernize::discovery::ExactNameSuggester;
+use modernize::discovery::pipeline::{self, ImportOptions, WorkerOptions};
+use modernize::discovery::summary;
+use modernize::fixtures;
+use modernize::tenancy::TenantCtx;
+
+/// 25 columns named like asset fields (the suggester maps them) and 15 a CMDB adds.
+const MAPPED: [&str; 25] = [
+    "hostname",
+    "fqdn",
+    "asset_type",
+    "description",
+    "ip_address",
+    "mac_address",
+    "environment",
+    "location",
+    "datacenter",
+    "rack_location",
+    "operating_system",
+    "os_version",
+    "cpu_cores",
+    "memory_gb",
+    "storage_gb",
+    "serial_number",
+    "manufacturer",
+    "model",
+    "virtualization_platform",
+    "business_owner",
+    "technical_owner",
+    "department",
+    "application_name",
+    "business_criticality",
+    "cpu_utilization_percent",
+];
+const CUSTOM: usize = 15;
+
+type Error = Box<dyn std::error::Error>;
+
+fn write_csv(path: &Path, rows: usize) -> Result<(), Error> {
+    let mut out = csv::Writer::from_writer(std::io::BufWriter::new(std::fs::File::create(path)?));
+    let mut header: Vec<String> = MAPPED.iter().map(|h| (*h).to_owned()).collect();
+    header.extend((1..=CUSTOM).map(|i| format!("u_custom_{i}")));
+    out.write_record(&header)?;
+    let environments = ["production", "development", "test", "staging"];
+    let oses = ["Windows Server 2012 R2", "Red Hat Enterprise Linux 7.9", "Ubuntu 22.04", "Windows Server 2019"];
+    for i in 0..rows {
+        let host = format!("srv-{i:07}");
+        let mut record = vec![
+            host.clone(),
+            format!("{host}.corp.example.com"),
+            "server".to_owned(),
+            format!("Server {i} of the estate"),
+            format!("10.{}.{}.{}", (i >> 16) & 255, (i >> 8) & 255, i & 255),
+            format!("02:00:{:02x}:{:02x}:{:02x}:{:02x}", (i >> 24) & 255, (i >> 16) & 255, (i >> 8) & 255, i & 255),
+            environments[i % 4].to_owned(),
+            "Frankfurt".to_owned(),
+            format!("DC{}", i % 3 + 1),
+            format!("R{:02}-U{:02}", i % 40, i % 42),
+            oses[i % 4].to_owned(),
+            String::new(),
+            (2 << (i % 4)).to_string(),
+            (4 << (i % 5)).to_string(),
+            (100 + i % 900).to_string(),
+            format!("SN{i:09}"),
+            "Dell Inc.".to_owned(),
+            "PowerEdge R740".to_owned(),
+            if i % 3 == 0 { "physical" } else { "vmware" }.to_owned(),
+            "Anna Schmidt".to_owned(),
+            "Linux Ops".to_owned(),
+            "Finance".to_owned(),
+            format!("App {}", i % 500),
+            ["low", "medium", "high", "critical"][i % 4].to_owned(),
+            format!("{:.1}", (i % 1000) as f64 / 10.0),
+        ];
+        record.extend((1..=CUSTOM).map(|c| format!("value {c}/{i}")));
+        out.write_record(&record)?;
+    }
+    out.flush()?;
+    Ok(())
+}
+
+/// `psql \copy` of the file into a plain table of text columns: the floor for ingest.
+fn psql_copy(url: &str, path: &Path) -> Result<f64, Error> {
+    let mut columns: Vec<String> = MAPPED.iter().map(|c| format!("{c} text")).collect();
+    columns.extend((1..=CUSTOM).map(|i| format!("u_custom_{i} text")));
+    let setup = format!("DROP TABLE IF EXISTS bench_plain; CREATE TABLE bench_plain ({})", columns.join(", "));
+    let status =
+        std::process::Command::new("psql").args(["-q", "-v", "ON_ERROR_STOP=1", url, "-c", &setup]).status()?;
+    if !status.success() {
+        return Err("psql could not create the baseline table".into());
+    }
+    let copy = format!("\\copy bench_plain FROM '{}' WITH (FORMAT csv, HEADER true)", path.display());
+    let started = Instant::now();
+    let status = std::process::Command::new("psql").args(["-q", "-v", "ON_ERROR_STOP=1", url, "-c", &copy]).status()?;
+    let seconds = started.elapsed().as_secs_f64();
+    if !status.success() {
+        return Err("psql \\copy failed".into());
+    }
+    Ok(seconds)
+}
+
+async fn run_flow(
+    database: &Database,
+    ctx: &TenantCtx,
+    dir: &Path,
+    file: &Path,
+    accept_above: Option<f64>,
+) -> Result<summary::FlowSummary, Error> {
+    let mut conn = database.connect().await?;
+    let options = ImportOptions { accept_above, ..Default::default() };
+    let started = pipeline::start(&mut conn, ctx, &dir.join("uploads"), file, &options).await?;
+    let pool = database.pool(2).await?;
+    pipeline::run_worker(&pool, &ExactNameSuggester, &WorkerOptions::default(), true).await?;
+    Ok(summary::summarise(&mut conn, ctx, started.discovery_flow_id).await?)
+}
+
+fn phase_seconds(summary: &summary::FlowSummary, phase: &str) -> f64 {
+    summary.phases.iter().find(|p| p.phase.as_str() == phase).and_then(|p| p.duration_ms).unwrap_or(0) as f64 / 1000.0
+}
+
+#[tokio::main]
+async fn main() -> Result<(), Error> {
+    let mut args = std::env::args().skip(1);
+    let ingest_rows: usize = args.next().map_or(Ok(1_000_000), |a| a.parse())?;
+    let flow_rows: usize = args.next().map_or(Ok(100_000), |a| a.parse())?;
+    let url = std::env::var("DATABASE_URL").map_err(|_| "set DATABASE_URL")?;
+    let database = Database::from_url(&url)?;
+    let admin = Database::from_options(database.options().clone().database("postgres"));
+    let mut conn = admin.connect().await?;
+    let name = database.name();
+    sqlx::raw_sql(sqlx::AssertSqlSafe(format!("DROP DATABASE IF EXISTS \"{name}\" WITH (FORCE)")))
+        .execute(&mut conn)
+        .await?;
+    database.create_if_missing().await?;
+    let mut conn = database.connect().await?;
+    migrate::upgrade(&mut conn, None).await?;
+    let ids = fixtures::demo_tenant(&mut conn, fixtures::ACME).await?;
+    let ctx = TenantCtx::for_operator(&mut conn, ids.client_account_id, Some(ids.engagement_id)).await?;
+    let dir = tempfile::tempdir()?;
+
+    let big = dir.path().join("inventory-big.csv");
+    write_csv(&big, ingest_rows)?;
+    let size_mb = std::fs::metadata(&big)?.len() as f64 / 1e6;
+    println!("ingest: {ingest_rows} rows × 40 columns, {size_mb:.0} MB");
+    let copy_seconds = psql_copy(&url, &big)?;
+    // Without a threshold the flow pauses after suggesting mappings: only the import is timed.
+    let paused = run_flow(&database, &ctx, dir.path(), &big, None).await?;
+    let import_seconds = phase_seconds(&paused, "data_import");
+    let rows = ingest_rows as f64;
+    println!("  psql \\copy into a plain table: {copy_seconds:.1} s, {:.0} rows/s", rows / copy_seconds);
+    println!("  modernize data_import:          {import_seconds:.1} s, {:.0} rows/s", rows / import_seconds);
+    println!("  ratio (modernize rows/s ÷ psql rows/s): {:.2}", copy_seconds / import_seconds);
+
+    let small = dir.path().join("inventory-flow.csv");
+    write_csv(&small, flow_rows)?;
+    let started = Instant::now();
+    let done = run_flow(&database, &ctx, dir.path(), &small, Some(0.9)).await?;
+    let total = started.elapsed().as_secs_f64();
+    println!("full flow: {flow_rows} rows, status {}, {:.1} s end to end", done.status, total);
+    for phase in &done.phases {
+        println!("  {:<22} {:>7.2} s", phase.phase.as_str(), phase.duration_ms.unwrap_or(0) as f64 / 1000.0);
+    }
+    println!("  assets {}, dependencies {}", done.inventory.assets, done.inventory.dependencies);
+    Ok(())
+}
