@@ -29,7 +29,7 @@ pub enum IngestError {
     DuplicateHeaders { path: PathBuf, duplicates: Vec<String> },
     #[error("{path}: header {column} is empty")]
     EmptyHeader { path: PathBuf, column: usize },
-    #[error("{path} is not valid UTF-8 (first bad byte at offset {offset}); import it with encoding latin-1")]
+    #[error("{path} is not valid UTF-8 (first bad byte at offset {offset}); import it with --encoding latin1")]
     InvalidUtf8 { path: PathBuf, offset: usize },
     #[error("{path}: no sheet named {sheet:?}; the workbook has: {}", .available.join(", "))]
     UnknownSheet { path: PathBuf, sheet: String, available: Vec<String> },

@@ -664,22 +664,26 @@ async fn cleanse_records(
 ) -> Result<Advance, DiscoveryError> {
     let mappings = approved_mappings(conn, ctx, job).await?;
     let (mut cleansed, mut unidentified) = (0usize, 0usize);
+    // Keyset pagination over row_number: each chunk starts where the last ended, so the phase
+    // reads every record once (a re-run skips those already cleansed).
+    let mut after = 0i32;
     loop {
-        let rows: Vec<(Uuid, Value)> = sqlx::query_as(
-            "SELECT id, raw_data FROM migration.raw_import_records
-             WHERE client_account_id = $1 AND data_import_id = $2 AND is_valid AND cleansed_data IS NULL
+        let rows: Vec<(Uuid, i32, Value)> = sqlx::query_as(
+            "SELECT id, row_number, raw_data FROM migration.raw_import_records
+             WHERE client_account_id = $1 AND data_import_id = $2 AND row_number > $4
+               AND is_valid AND cleansed_data IS NULL
              ORDER BY row_number LIMIT $3",
         )
         .bind(ctx.client_account_id())
         .bind(job.data_import_id)
         .bind(i64::try_from(options.chunk_rows).unwrap_or(i64::MAX))
+        .bind(after)
         .fetch_all(&mut *conn)
         .await?;
-        if rows.is_empty() {
-            break;
-        }
+        let Some(&(_, last, _)) = rows.last() else { break };
+        after = last;
         let (mut ids, mut documents) = (Vec::with_capacity(rows.len()), Vec::with_capacity(rows.len()));
-        for (id, raw) in rows {
+        for (id, _, raw) in rows {
             let raw = raw.as_object().cloned().unwrap_or_default();
             let result = cleanse(&raw, &mappings);
             unidentified += usize::from(result.dedup_key.is_none());
