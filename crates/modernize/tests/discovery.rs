@@ -303,3 +303,99 @@ async fn every_cell_arrives_byte_for_byte(pool: PgPool) {
     assert_eq!(rows[1]["path"], "Zürich ☁");
     assert_eq!(rows[2]["notes"], serde_json::Value::Null, "an empty cell is stored as null");
 }
+
+/// An RVTools-like workbook: the VMs on sheet vInfo, the hypervisors on vHost.
+fn rvtools_workbook(dir: &tempfile::TempDir) -> PathBuf {
+    let path = dir.path().join("rvtools.xlsx");
+    let mut workbook = rust_xlsxwriter::Workbook::new();
+    let sheets: [(&str, &[&str], usize); 2] = [
+        (
+            "vInfo",
+            &["VM", "Powerstate", "CPUs", "Memory", "Primary IP Address", "OS according to the VMware Tools"],
+            25,
+        ),
+        ("vHost", &["Host", "Datacenter", "Cluster", "# CPU", "# Memory"], 3),
+    ];
+    for (name, headers, rows) in sheets {
+        let sheet = workbook.add_worksheet();
+        sheet.set_name(name).expect("sheet name");
+        for (column, header) in (0u16..).zip(headers) {
+            sheet.write(0, column, *header).expect("header");
+        }
+        for row in 1..=u32::try_from(rows).expect("rows") {
+            sheet.write(row, 0, format!("{name}-{row:03}")).expect("name cell");
+            sheet.write(row, 2, f64::from(row % 8 + 1)).expect("number cell");
+        }
+    }
+    workbook.save(&path).expect("save workbook");
+    path
+}
+
+#[sqlx::test(migrations = false)]
+async fn an_xlsx_workbook_is_imported_from_the_chosen_sheet(pool: PgPool) {
+    let mut conn = common::migrated(&pool).await;
+    let s = setup(&mut conn).await;
+    let workbook = rvtools_workbook(&s.uploads);
+    let options = ImportOptions { sheet: Some("vHost".into()), accept_above: Some(0.9), ..Default::default() };
+    let started = pipeline::start(&mut conn, &s.ctx, s.uploads.path(), &workbook, &options).await.expect("start");
+    run_until_idle(&pool).await;
+    let import = table::get::<DataImport>(&mut conn, &s.ctx, started.data_import_id).await.expect("import");
+    assert_eq!(import.total_records, 3, "the vHost sheet, not the first one");
+    assert_eq!(import.mime_type.as_deref(), Some("application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"));
+    let first: serde_json::Value = sqlx::query_scalar(
+        "SELECT raw_data FROM migration.raw_import_records WHERE data_import_id = $1 AND row_number = 1",
+    )
+    .bind(started.data_import_id)
+    .fetch_one(&mut *conn)
+    .await
+    .expect("first row");
+    assert_eq!(first["Host"], "vHost-001");
+    assert_eq!(first["Cluster"], "2", "numbers arrive as their text");
+    assert_eq!(first["# CPU"], serde_json::Value::Null, "an empty cell is null");
+
+    let missing = ImportOptions { sheet: Some("vDisk".into()), ..Default::default() };
+    let error = pipeline::start(&mut conn, &s.ctx, s.uploads.path(), &workbook, &missing).await.expect_err("no sheet");
+    assert!(error.to_string().contains("no sheet named \"vDisk\"; the workbook has: vInfo, vHost"), "{error}");
+}
+
+#[sqlx::test(migrations = false)]
+async fn oversized_cells_and_forced_utf8_on_latin1_are_reported_not_half_written(pool: PgPool) {
+    let mut conn = common::migrated(&pool).await;
+    let s = setup(&mut conn).await;
+    // A 10 MB cell: that row is invalid with its reason, the others are imported.
+    let mut body = String::from("hostname,notes\nsrv-1,fine\nsrv-2,");
+    body.push_str(&"x".repeat(10 * 1024 * 1024));
+    body.push_str("\nsrv-3,fine\n");
+    let file = inventory(&s.uploads, "huge.csv", &body);
+    let started = pipeline::start(&mut conn, &s.ctx, s.uploads.path(), &file, &accept(0.9)).await.expect("start");
+    run_until_idle(&pool).await;
+    let import = table::get::<DataImport>(&mut conn, &s.ctx, started.data_import_id).await.expect("import");
+    assert_eq!((import.total_records, import.failed_records), (3, 1));
+    let reasons: serde_json::Value = sqlx::query_scalar(
+        "SELECT validation_errors FROM migration.raw_import_records WHERE data_import_id = $1 AND NOT is_valid",
+    )
+    .bind(started.data_import_id)
+    .fetch_one(&mut *conn)
+    .await
+    .expect("invalid row");
+    assert!(reasons.to_string().contains("notes"), "the reason names the column: {reasons}");
+
+    // Latin-1 bytes with UTF-8 forced: refused before anything is written; detected, they import.
+    let path = s.uploads.path().join("latin1.csv");
+    std::fs::write(&path, b"hostname,location\nsrv-1,Z\xfcrich\n").expect("write");
+    let before = table::count::<DataImport>(&mut conn, &s.ctx).await.expect("count");
+    let forced = ImportOptions { encoding: modernize::discovery::ingest::Encoding::Utf8, ..Default::default() };
+    let error = pipeline::start(&mut conn, &s.ctx, s.uploads.path(), &path, &forced).await.expect_err("not UTF-8");
+    assert!(error.to_string().contains("not valid UTF-8"), "{error}");
+    assert_eq!(table::count::<DataImport>(&mut conn, &s.ctx).await.expect("count"), before);
+    let started = pipeline::start(&mut conn, &s.ctx, s.uploads.path(), &path, &accept(0.9)).await.expect("auto");
+    run_until_idle(&pool).await;
+    let location: Option<String> = sqlx::query_scalar(
+        "SELECT raw_data ->> 'location' FROM migration.raw_import_records WHERE data_import_id = $1",
+    )
+    .bind(started.data_import_id)
+    .fetch_one(&mut *conn)
+    .await
+    .expect("row");
+    assert_eq!(location.as_deref(), Some("Zürich"));
+}
