@@ -399,3 +399,91 @@ async fn oversized_cells_and_forced_utf8_on_latin1_are_reported_not_half_written
     .expect("row");
     assert_eq!(location.as_deref(), Some("Zürich"));
 }
+
+/// The master flow by its `flow_id`, the key the discovery flow refers to.
+async fn master_flow(conn: &mut PgConnection, ctx: &TenantCtx, flow_id: uuid::Uuid) -> MasterFlow {
+    let masters = table::list::<MasterFlow>(conn, ctx, Default::default()).await.expect("masters");
+    masters.into_iter().find(|m| m.flow_id == flow_id).expect("master flow")
+}
+
+async fn upload_path(conn: &mut PgConnection, master_flow_id: uuid::Uuid) -> PathBuf {
+    let path: String = sqlx::query_scalar(
+        "SELECT flow_configuration ->> 'upload_path' FROM migration.crewai_flow_state_extensions WHERE flow_id = $1",
+    )
+    .bind(master_flow_id)
+    .fetch_one(conn)
+    .await
+    .expect("upload path");
+    PathBuf::from(path)
+}
+
+#[sqlx::test(migrations = false)]
+async fn a_failed_phase_fails_the_flow_with_its_reason_and_retry_completes_it(pool: PgPool) {
+    let mut conn = common::migrated(&pool).await;
+    let s = setup(&mut conn).await;
+    let file = inventory(&s.uploads, "cmdb.csv", &cmdb_csv());
+    let started = pipeline::start(&mut conn, &s.ctx, s.uploads.path(), &file, &accept(0.9)).await.expect("start");
+    // The stored upload disappears (a lost volume); one attempt only, so the test need not wait
+    // for the backoff.
+    let upload = upload_path(&mut conn, started.master_flow_id).await;
+    let kept = s.uploads.path().join("kept.csv");
+    std::fs::rename(&upload, &kept).expect("move the upload away");
+    sqlx::query("UPDATE modernize.jobs SET max_attempts = 1").execute(&mut *conn).await.expect("one attempt");
+    run_until_idle(&pool).await;
+
+    let flow = table::get::<DiscoveryFlow>(&mut conn, &s.ctx, started.discovery_flow_id).await.expect("flow");
+    assert_eq!(flow.status, FlowStatus::Failed);
+    assert_eq!(flow.error_phase, Some(DiscoveryPhase::DataImport));
+    assert!(flow.error_message.as_deref().unwrap_or("").contains("cannot read"), "{:?}", flow.error_message);
+    let master = master_flow(&mut conn, &s.ctx, started.master_flow_id).await;
+    assert_eq!(master.flow_status, FlowStatus::Failed);
+
+    // The file is back: retry runs the failed phase and the rest.
+    std::fs::rename(&kept, &upload).expect("restore the upload");
+    pipeline::resume(&mut conn, &s.ctx, started.discovery_flow_id, None).await.expect("retry");
+    run_until_idle(&pool).await;
+    let flow = table::get::<DiscoveryFlow>(&mut conn, &s.ctx, started.discovery_flow_id).await.expect("flow");
+    assert_eq!(flow.status, FlowStatus::Completed);
+    assert_eq!(flow.error_phase, None, "a running flow carries no stale error");
+    let master = master_flow(&mut conn, &s.ctx, started.master_flow_id).await;
+    let transitions: Vec<(String, String)> = master.flow_persistence_data["transitions"]
+        .as_array()
+        .expect("audit trail")
+        .iter()
+        .map(|t| (t["from"].as_str().unwrap_or("").to_owned(), t["to"].as_str().unwrap_or("").to_owned()))
+        .collect();
+    let expected = [("initialized", "running"), ("running", "failed"), ("failed", "running"), ("running", "completed")];
+    let expected: Vec<(String, String)> = expected.iter().map(|(a, b)| ((*a).to_owned(), (*b).to_owned())).collect();
+    assert_eq!(transitions, expected);
+}
+
+#[sqlx::test(migrations = false)]
+async fn a_paused_flow_waits_and_resumes_where_it_stopped(pool: PgPool) {
+    let mut conn = common::migrated(&pool).await;
+    let s = setup(&mut conn).await;
+    let file = inventory(&s.uploads, "cmdb.csv", &cmdb_csv());
+    let started = pipeline::start(&mut conn, &s.ctx, s.uploads.path(), &file, &accept(0.9)).await.expect("start");
+    pipeline::pause(&mut conn, &s.ctx, started.discovery_flow_id).await.expect("pause");
+    run_until_idle(&pool).await;
+    let flow = table::get::<DiscoveryFlow>(&mut conn, &s.ctx, started.discovery_flow_id).await.expect("flow");
+    assert_eq!(flow.status, FlowStatus::Paused);
+    assert!(flow.phases_completed.is_empty(), "nothing ran while paused");
+
+    pipeline::resume(&mut conn, &s.ctx, started.discovery_flow_id, None).await.expect("resume");
+    run_until_idle(&pool).await;
+    let flow = table::get::<DiscoveryFlow>(&mut conn, &s.ctx, started.discovery_flow_id).await.expect("flow");
+    assert_eq!(flow.status, FlowStatus::Completed);
+    assert_eq!(flow.phases_completed, DiscoveryPhase::ALL.to_vec());
+    let (rows, distinct): (i64, i64) = sqlx::query_as(
+        "SELECT count(*), count(DISTINCT row_number) FROM migration.raw_import_records WHERE data_import_id = $1",
+    )
+    .bind(started.data_import_id)
+    .fetch_one(&mut *conn)
+    .await
+    .expect("rows");
+    assert_eq!((rows, distinct), (44, 44), "every row once");
+    let master = master_flow(&mut conn, &s.ctx, started.master_flow_id).await;
+    for phase in DiscoveryPhase::ALL {
+        assert!(master.phase_execution_times[phase.as_str()]["duration_ms"].is_u64(), "{phase} is timed");
+    }
+}
