@@ -1,0 +1,288 @@
+//! Header normalisation: the many spellings of one column ("RAM.TotalSizeInMB", "Memory (In MB)*",
+//! "ram_mb", "u_ram") become comparable tokens, with the unit, the required marker and the
+//! "Disk N" family index taken out and kept aside.
+
+use serde::Serialize;
+
+/// A unit stated in a header.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Unit {
+    Bytes,
+    Kilobytes,
+    Megabytes,
+    Gigabytes,
+    Terabytes,
+    Percent,
+    Megahertz,
+    Gigahertz,
+}
+
+impl Unit {
+    fn from_token(token: &str) -> Option<Self> {
+        Some(match token {
+            "bytes" | "byte" => Self::Bytes,
+            "kb" | "kib" | "kbytes" | "kilobytes" => Self::Kilobytes,
+            "mb" | "mib" | "mbytes" | "megabytes" => Self::Megabytes,
+            "gb" | "gib" | "gbytes" | "gigabytes" => Self::Gigabytes,
+            "tb" | "tib" | "tbytes" | "terabytes" => Self::Terabytes,
+            "%" | "pct" | "percent" | "percentage" => Self::Percent,
+            "mhz" => Self::Megahertz,
+            "ghz" => Self::Gigahertz,
+            _ => return None,
+        })
+    }
+
+    /// Factor that turns a quantity in this unit into GB (binary, as inventories count).
+    pub fn to_gb(self) -> Option<f64> {
+        match self {
+            Self::Bytes => Some(1.0 / 1024.0 / 1024.0 / 1024.0),
+            Self::Kilobytes => Some(1.0 / 1024.0 / 1024.0),
+            Self::Megabytes => Some(1.0 / 1024.0),
+            Self::Gigabytes => Some(1.0),
+            Self::Terabytes => Some(1024.0),
+            Self::Percent | Self::Megahertz | Self::Gigahertz => None,
+        }
+    }
+
+    pub fn is_size(self) -> bool {
+        self.to_gb().is_some()
+    }
+
+    pub fn label(self) -> &'static str {
+        match self {
+            Self::Bytes => "bytes",
+            Self::Kilobytes => "KB",
+            Self::Megabytes => "MB",
+            Self::Gigabytes => "GB",
+            Self::Terabytes => "TB",
+            Self::Percent => "%",
+            Self::Megahertz => "MHz",
+            Self::Gigahertz => "GHz",
+        }
+    }
+}
+
+/// "Disk 3 size (In GB)" belongs to the family `disk`, member 3.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Family {
+    pub stem: String,
+    pub index: u32,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct NormalisedHeader {
+    pub original: String,
+    /// Lower-case content words: no unit, no marker, no family number, no filler word.
+    pub tokens: Vec<String>,
+    /// The tokens glued together: "host name", "HostName" and "hostname" all give "hostname".
+    pub compact: String,
+    pub unit: Option<Unit>,
+    /// Marked required with `*` (Azure Migrate, AWS templates).
+    pub required: bool,
+    /// A ServiceNow custom field (`u_…`).
+    pub custom_prefix: bool,
+    pub family: Option<Family>,
+    /// A rate ("per second", throughput, IOPS): never a size.
+    pub rate: bool,
+}
+
+impl NormalisedHeader {
+    pub fn key(&self) -> String {
+        self.tokens.join(" ")
+    }
+
+    pub fn has(&self, token: &str) -> bool {
+        self.tokens.iter().any(|t| t == token)
+    }
+}
+
+/// Words with a digit that are names, not "word + index".
+const KEEP_WHOLE: [&str; 13] =
+    ["ip4", "ip6", "ipv4", "ipv6", "x64", "x86", "md5", "sha1", "sha256", "s3", "ec2", "32bit", "64bit"];
+const FILLER: [&str; 7] = ["the", "of", "to", "a", "an", "according", "is"];
+/// Case-sensitive spellings that camelCase splitting would break apart.
+const ATOMS: [(&str, &str); 16] = [
+    ("VMware", " vmware "),
+    ("VMotion", " vmotion "),
+    ("vMotion", " vmotion "),
+    ("vCenter", " vcenter "),
+    ("vSphere", " vsphere "),
+    ("vSAN", " vsan "),
+    ("vApp", " vapp "),
+    ("vCPUs", " vcpus "),
+    ("vCPU", " vcpu "),
+    ("IPv4", " ipv4 "),
+    ("IPv6", " ipv6 "),
+    ("GiB", " gib "),
+    ("MiB", " mib "),
+    ("KiB", " kib "),
+    ("TiB", " tib "),
+    ("MHz", " mhz "),
+];
+
+pub fn normalise(header: &str) -> NormalisedHeader {
+    let original = header.to_owned();
+    let mut text = header.trim().trim_start_matches('\u{feff}').to_owned();
+    let required = text.starts_with('*') || text.ends_with('*');
+    text = text.trim_matches(|c| matches!(c, '*' | '^' | ' ')).to_owned();
+    for marker in ["(optional)", "(required)", "(mandatory)"] {
+        // ASCII lower-casing keeps byte offsets, so `at` is valid in `text` too.
+        if let Some(at) = text.to_ascii_lowercase().find(marker) {
+            text.replace_range(at..at + marker.len(), " ");
+        }
+    }
+    let custom_prefix = text.len() > 2 && text.get(..2).is_some_and(|p| p.eq_ignore_ascii_case("u_"));
+    if custom_prefix {
+        text = text[2..].to_owned();
+    }
+    for (atom, replacement) in ATOMS {
+        text = text.replace(atom, replacement);
+    }
+
+    let words = split_words(&text);
+    let mut tokens: Vec<String> = Vec::with_capacity(words.len());
+    let mut unit = None;
+    let mut family = None;
+    for (i, word) in words.iter().enumerate() {
+        if let Some(u) = Unit::from_token(word) {
+            unit = unit.or(Some(u));
+            // "Size In MB": the "in" belongs to the unit.
+            if tokens.last().is_some_and(|t| t == "in") {
+                tokens.pop();
+            }
+            continue;
+        }
+        if word.chars().all(|c| c.is_ascii_digit()) {
+            if family.is_none()
+                && i > 0
+                && let (Some(stem), Ok(index)) = (tokens.last(), word.parse::<u32>())
+            {
+                family = Some(Family { stem: stem.clone(), index });
+            }
+            continue;
+        }
+        if FILLER.contains(&word.as_str()) {
+            continue;
+        }
+        tokens.push(word.clone());
+    }
+    let rate = tokens.iter().enumerate().any(|(i, t)| {
+        matches!(t.as_str(), "iops" | "ops" | "throughput" | "bandwidth" | "ps")
+            || (t == "per" && tokens.get(i + 1).is_some_and(|n| matches!(n.as_str(), "second" | "sec" | "s")))
+            || t.ends_with("persecond")
+    });
+    let compact = tokens.concat();
+    NormalisedHeader { original, tokens, compact, unit, required, custom_prefix, family, rate }
+}
+
+/// Splits on separators, camelCase and letter–digit boundaries; lower-cases the words.
+fn split_words(text: &str) -> Vec<String> {
+    let mut spaced = String::with_capacity(text.len() + 8);
+    let chars: Vec<char> = text.chars().collect();
+    for (i, &c) in chars.iter().enumerate() {
+        match c {
+            '%' => spaced.push_str(" % "),
+            // "Network #1" is member 1; "# CPU" is a count.
+            '#' if chars.get(i + 1).is_some_and(char::is_ascii_digit) => spaced.push(' '),
+            '#' => spaced.push_str(" num "),
+            c if c.is_alphanumeric() => spaced.push(c),
+            _ => spaced.push(' '),
+        }
+    }
+    let mut words = Vec::new();
+    for chunk in spaced.split_whitespace() {
+        for word in split_camel(chunk) {
+            let lower = word.to_lowercase();
+            if KEEP_WHOLE.contains(&lower.as_str()) {
+                words.push(lower);
+            } else {
+                words.extend(split_digits(&lower));
+            }
+        }
+    }
+    words
+}
+
+fn split_camel(chunk: &str) -> Vec<String> {
+    let chars: Vec<char> = chunk.chars().collect();
+    let mut words = Vec::new();
+    let mut current = String::new();
+    for (i, &c) in chars.iter().enumerate() {
+        let prev = i.checked_sub(1).map(|p| chars[p]);
+        let next = chars.get(i + 1).copied();
+        let after_next = chars.get(i + 2).copied();
+        let boundary = match prev {
+            Some(p) if c.is_uppercase() && (p.is_lowercase() || p.is_ascii_digit()) => true,
+            // "IPAddress" → IP | Address, but "CPUs" stays whole.
+            Some(p) if c.is_uppercase() && p.is_uppercase() => {
+                let plural = next == Some('s') && !after_next.is_some_and(char::is_lowercase);
+                next.is_some_and(char::is_lowercase) && !plural
+            }
+            _ => false,
+        };
+        if boundary && !current.is_empty() {
+            words.push(std::mem::take(&mut current));
+        }
+        current.push(c);
+    }
+    if !current.is_empty() {
+        words.push(current);
+    }
+    words
+}
+
+fn split_digits(word: &str) -> Vec<String> {
+    let mut parts: Vec<String> = Vec::new();
+    for c in word.chars() {
+        let digit = c.is_ascii_digit();
+        match parts.last_mut() {
+            Some(last) if last.chars().last().is_some_and(|l| l.is_ascii_digit() == digit) => last.push(c),
+            _ => parts.push(c.to_string()),
+        }
+    }
+    parts
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn tokens(header: &str) -> Vec<String> {
+        normalise(header).tokens
+    }
+
+    #[test]
+    fn real_headers_normalise() {
+        let aws = normalise("RAM.TotalSizeInMB");
+        assert_eq!(aws.tokens, ["ram", "total", "size"]);
+        assert_eq!(aws.unit, Some(Unit::Megabytes));
+
+        let azure = normalise("*Memory (In MB)");
+        assert_eq!((azure.compact.as_str(), azure.unit, azure.required), ("memory", Some(Unit::Megabytes), true));
+
+        let disk = normalise("Disk 3 size (In GB)");
+        assert_eq!(disk.tokens, ["disk", "size"]);
+        assert_eq!(disk.family, Some(Family { stem: "disk".into(), index: 3 }));
+        assert_eq!(disk.unit, Some(Unit::Gigabytes));
+
+        assert_eq!(tokens("PrimaryIPAddress(optional)"), ["primary", "ip", "address"]);
+        assert_eq!(tokens("OS according to the configuration file"), ["os", "configuration", "file"]);
+        assert_eq!(tokens("CPU.NumberOfLogicalCores"), ["cpu", "number", "logical", "cores"]);
+        assert_eq!(tokens("vCPUs"), ["vcpus"]);
+        assert_eq!(tokens("VMware.VMName"), ["vmware", "vm", "name"]);
+        assert_eq!(tokens("# CPU"), ["num", "cpu"]);
+        assert_eq!(tokens("primary_ip4"), ["primary", "ip4"]);
+        assert_eq!(normalise("MemoryGiB").unit, Some(Unit::Gigabytes));
+        assert_eq!(normalise("CPU.UsagePct.Avg").unit, Some(Unit::Percent));
+        assert_eq!(normalise("HostName").compact, normalise("host_name").compact);
+
+        let custom = normalise("u_business_owner");
+        assert!(custom.custom_prefix);
+        assert_eq!(custom.tokens, ["business", "owner"]);
+
+        assert!(normalise("Disk 1 read throughput (MB per second)").rate);
+        assert!(normalise("DiskReadsPerSecondInKB.Avg").rate);
+        assert!(!normalise("In Use MiB").rate);
+    }
+}
