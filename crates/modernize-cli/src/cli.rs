@@ -68,6 +68,9 @@ enum Command {
     /// Import an inventory file through a discovery flow: mapping, cleansing, inventory,
     /// dependencies and 6R, then print a summary.
     Import(crate::discovery_cmd::ImportArgs),
+    /// The field-mapping engine: suggest mappings for a file, list or forget learned ones.
+    #[command(subcommand)]
+    Map(crate::mapping_cmd::MapCommand),
     /// Run queued discovery jobs.
     Worker(crate::discovery_cmd::WorkerArgs),
     /// Discovery flows: list, show, review mappings, pause, resume, retry, cancel.
@@ -168,6 +171,10 @@ pub async fn run(cli: Cli) -> Result<ExitCode, CliError> {
         }
         Command::Import(args) => {
             crate::discovery_cmd::run_import(args, &Database::resolve(url, &cluster).await?, cluster.data_dir()).await
+        }
+        Command::Map(command) => {
+            crate::mapping_cmd::run_map(command, url, &cluster).await?;
+            Ok(ExitCode::SUCCESS)
         }
         Command::Worker(args) => crate::discovery_cmd::run_worker(args, &Database::resolve(url, &cluster).await?).await,
         Command::Flows(command) => {

@@ -5,6 +5,7 @@ use clap::Parser;
 mod cli;
 mod consolidate_cmd;
 mod discovery_cmd;
+mod mapping_cmd;
 mod tenancy_cmd;
 
 #[tokio::main]

@@ -24,7 +24,7 @@ fn stdout(output: &Output) -> String {
 
 #[test]
 fn every_subcommand_has_help() {
-    let commands: [&[&str]; 34] = [
+    let commands: [&[&str]; 38] = [
         &[],
         &["db"],
         &["db", "upgrade"],
@@ -59,6 +59,10 @@ fn every_subcommand_has_help() {
         &["flows", "resume"],
         &["flows", "retry"],
         &["flows", "cancel"],
+        &["map"],
+        &["map", "suggest"],
+        &["map", "learned"],
+        &["map", "forget"],
     ];
     for command in commands {
         let mut args = command.to_vec();
@@ -277,4 +281,103 @@ async fn import_runs_a_whole_discovery_flow_and_review_goes_on_after_a_pause(poo
     assert_eq!(output.status.code(), Some(2));
     let output = run(&[&["flows", "show", "00000000-0000-0000-0000-000000000000"][..], &tenant].concat());
     assert!(String::from_utf8_lossy(&output.stderr).contains("not found"));
+}
+
+#[test]
+fn map_suggest_explains_an_azure_migrate_import_offline() {
+    let dir = tempfile::tempdir().expect("dir");
+    let file = dir.path().join("azure-migrate.csv");
+    // The first columns of Azure Migrate's CSV import template, with two servers.
+    std::fs::write(
+        &file,
+        "*Server name,IP addresses,*Cores,*Memory (In MB),*OS name,OS version,Disk 1 size (In GB),Disk 2 size (In GB)\n\
+         web-01,10.1.0.4,4,16384,Windows Server 2019 Datacenter,10.0.17763,128,256\n\
+         db-01,10.1.0.5,8,65536,Red Hat Enterprise Linux,8.6,256,1024\n",
+    )
+    .expect("write");
+    let output = modernize(&["map", "suggest", file.to_str().expect("path"), "--json"]);
+    assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
+    let suggestions: serde_json::Value = serde_json::from_slice(&output.stdout).expect("JSON array");
+    let by_column = |column: &str| {
+        suggestions
+            .as_array()
+            .expect("array")
+            .iter()
+            .find(|s| s["source_field"] == column)
+            .cloned()
+            .unwrap_or_else(|| panic!("no suggestion for {column}"))
+    };
+    for (column, field) in [
+        ("*Server name", "hostname"),
+        ("IP addresses", "ip_address"),
+        ("*Cores", "cpu_cores"),
+        ("*Memory (In MB)", "memory_gb"),
+        ("*OS name", "operating_system"),
+        ("OS version", "os_version"),
+        ("Disk 1 size (In GB)", "storage_gb"),
+        ("Disk 2 size (In GB)", "storage_gb"),
+    ] {
+        let s = by_column(column);
+        assert_eq!(s["target_field"], field, "{s}");
+        let confidence = s["confidence"].as_f64().expect("confidence");
+        assert!((0.0..=1.0).contains(&confidence), "{s}");
+        assert!(!s["explanation"].as_str().unwrap_or("").is_empty(), "{s}");
+        assert!(s["match_type"].is_string(), "{s}");
+    }
+    assert_eq!(by_column("*Memory (In MB)")["transformation_rules"]["scale"], 1.0 / 1024.0);
+    assert_eq!(by_column("Disk 2 size (In GB)")["transformation_rules"]["sum"], true);
+
+    let missing = modernize(&["map", "suggest", "/nonexistent/file.csv"]);
+    assert_eq!(missing.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&missing.stderr).contains("cannot read /nonexistent/file.csv"));
+}
+
+#[sqlx::test(migrations = false)]
+async fn reviewed_mappings_are_learned_listed_and_forgotten_per_client_account(pool: PgPool) {
+    let url = database_url(&pool);
+    let data_dir = tempfile::tempdir().expect("data dir");
+    let data_dir = data_dir.path().to_str().expect("utf-8 path").to_owned();
+    let run = |args: &[&str]| modernize(&[&["--database-url", &url, "--data-dir", &data_dir][..], args].concat());
+    assert!(run(&["db", "upgrade"]).status.success());
+    for slug in ["initech", "globex"] {
+        assert!(run(&["accounts", "create", "--name", slug, "--slug", slug]).status.success());
+        assert!(
+            run(&["engagements", "create", "--client-account", slug, "--name", "dc", "--slug", "dc"]).status.success()
+        );
+    }
+    let file = sample_inventory();
+    let output = run(&["import", &file, "--client-account", "initech", "--engagement", "dc", "--json"]);
+    let summary: serde_json::Value = serde_json::from_slice(&output.stdout).expect("summary JSON");
+    let flow = summary["discovery_flow_id"].as_str().expect("flow id").to_owned();
+    // The reviewer says the cost center is the business unit, not the department.
+    let output = run(&["flows", "review", &flow, "--client-account", "initech", "--map", "Cost Center=business_unit"]);
+    assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
+
+    let suggest = |account: &str| {
+        let output = run(&["map", "suggest", &file, "--client-account", account, "--json"]);
+        assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
+        let suggestions: serde_json::Value = serde_json::from_slice(&output.stdout).expect("JSON");
+        suggestions
+            .as_array()
+            .expect("array")
+            .iter()
+            .find(|s| s["source_field"] == "Cost Center")
+            .cloned()
+            .expect("column")
+    };
+    let learned = suggest("initech");
+    assert_eq!(
+        (learned["target_field"].as_str(), learned["match_type"].as_str()),
+        (Some("business_unit"), Some("learned"))
+    );
+    assert_ne!(suggest("globex")["target_field"], "business_unit", "another client account learns nothing from it");
+
+    let output = run(&["map", "learned", "--client-account", "initech", "--json"]);
+    let listed: serde_json::Value = serde_json::from_slice(&output.stdout).expect("learned JSON");
+    assert!(
+        listed.as_array().expect("array").iter().any(|l| l["source_field"] == "Cost Center" && l["approved"] == true)
+    );
+    let output = run(&["map", "forget", "Cost Center", "--client-account", "initech"]);
+    assert!(stdout(&output).starts_with("forgot 1 decision"), "{}", stdout(&output));
+    assert_ne!(suggest("initech")["match_type"], "learned");
 }
