@@ -427,6 +427,11 @@ fn print_summary(s: &FlowSummary) {
     println!("  inventory: {} assets ({}); {} dependencies", inv.assets, join(&inv.by_type), inv.dependencies);
     if inv.assets > 0 {
         println!("  6R: {}", join(&inv.by_six_r_strategy));
+        for example in &inv.six_r_examples {
+            let reasons: Vec<&str> =
+                example.rationale.as_array().into_iter().flatten().filter_map(|r| r.as_str()).collect();
+            println!("    e.g. {} → {}: {}", example.asset, example.strategy, reasons.join("; "));
+        }
         let pct = |v: Option<f64>| v.map_or_else(|| "-".to_owned(), |v| format!("{v:.0}"));
         println!(
             "  average completeness {}, quality {} (of 100)",

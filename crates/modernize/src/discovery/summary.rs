@@ -80,6 +80,16 @@ pub struct InventorySummary {
     pub dependencies: i64,
     pub average_completeness: Option<f64>,
     pub average_quality: Option<f64>,
+    /// One asset per recommended strategy, with the rule's rationale.
+    pub six_r_examples: Vec<SixrExample>,
+}
+
+#[derive(Debug, Clone, Serialize, sqlx::FromRow)]
+pub struct SixrExample {
+    pub asset: String,
+    pub strategy: String,
+    pub confidence: Option<f64>,
+    pub rationale: Value,
 }
 
 /// The discovery flows of the context (its engagement, if it has one), newest first.
@@ -244,8 +254,21 @@ async fn inventory_of(
     .bind(discovery_flow_id)
     .fetch_one(&mut *tx)
     .await?;
+    let six_r_examples = sqlx::query_as(
+        "SELECT DISTINCT ON (r.recommended_strategy) a.name AS asset, r.recommended_strategy::text AS strategy,
+                r.confidence_score AS confidence, r.rationale
+         FROM migration.sixr_recommendations r
+         JOIN migration.assets a ON a.client_account_id = r.client_account_id AND a.id = r.asset_id
+         WHERE r.client_account_id = $1 AND a.discovery_flow_id = $2
+         ORDER BY r.recommended_strategy, a.name",
+    )
+    .bind(ctx.client_account_id())
+    .bind(discovery_flow_id)
+    .fetch_all(&mut *tx)
+    .await?;
     tx.commit().await?;
-    let mut summary = InventorySummary { dependencies, average_completeness, average_quality, ..Default::default() };
+    let mut summary =
+        InventorySummary { dependencies, average_completeness, average_quality, six_r_examples, ..Default::default() };
     for (asset_type, strategy, count) in counts {
         summary.assets += count;
         *summary.by_type.entry(asset_type).or_default() += count;
