@@ -80,6 +80,10 @@ pub struct WorkerArgs {
     /// Run the jobs that are due, then exit (default: run until interrupted).
     #[arg(long)]
     once: bool,
+    /// How long a claimed job stays this worker's without news from it; after a crash, another
+    /// worker takes the job up once this has passed.
+    #[arg(long, value_name = "SECONDS", default_value_t = 60, value_parser = clap::value_parser!(u64).range(1..=3600))]
+    lease: u64,
 }
 
 #[derive(Debug, Subcommand)]
@@ -224,7 +228,7 @@ pub async fn demo(
 
 pub async fn run_worker(args: WorkerArgs, database: &Database) -> Result<ExitCode, CliError> {
     let pool = database.pool(WORKER_CONNECTIONS).await?;
-    let options = WorkerOptions::default();
+    let options = WorkerOptions { lease: std::time::Duration::from_secs(args.lease), ..WorkerOptions::default() };
     let engine = suggester();
     if args.once {
         let ran = pipeline::run_worker(&pool, &engine, &options, true).await?;

@@ -381,3 +381,70 @@ async fn reviewed_mappings_are_learned_listed_and_forgotten_per_client_account(p
     assert!(stdout(&output).starts_with("forgot 1 decision"), "{}", stdout(&output));
     assert_ne!(suggest("initech")["match_type"], "learned");
 }
+
+#[sqlx::test(migrations = false)]
+async fn a_worker_process_killed_mid_import_is_taken_over_and_every_row_lands_once(pool: PgPool) {
+    const ROWS: i64 = 30_000;
+    let url = database_url(&pool);
+    let data_dir = tempfile::tempdir().expect("data dir");
+    let data_dir_path = data_dir.path().to_str().expect("utf-8 path").to_owned();
+    let base = ["--database-url", url.as_str(), "--data-dir", data_dir_path.as_str()];
+    let run = |args: &[&str]| modernize(&[&base[..], args].concat());
+    assert!(run(&["db", "upgrade"]).status.success());
+    assert!(run(&["accounts", "create", "--name", "Initech", "--slug", "initech"]).status.success());
+    assert!(
+        run(&["engagements", "create", "--client-account", "initech", "--name", "dc", "--slug", "dc"]).status.success()
+    );
+    let file = data_dir.path().join("big.csv");
+    let mut body = String::from("hostname,ip_address,operating_system,memory_gb,environment\n");
+    for i in 0..ROWS {
+        body.push_str(&format!("srv-{i:06},10.{}.{}.{},Ubuntu 22.04,16,prod\n", i >> 16, (i >> 8) & 255, i & 255));
+    }
+    std::fs::write(&file, body).expect("write");
+    let tenant = ["--client-account", "initech", "--engagement", "dc"];
+    let output =
+        run(&[&["import", file.to_str().expect("path"), "--detach", "--accept-above", "0.9"][..], &tenant].concat());
+    assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
+
+    // A worker process, killed with SIGKILL once the import has committed some rows.
+    let mut worker = Command::new(env!("CARGO_BIN_EXE_modernize"))
+        .args([&base[..], &["worker", "--lease", "2"]].concat())
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .expect("start worker");
+    let processed = loop {
+        let processed: i32 = sqlx::query_scalar("SELECT processed_records FROM migration.data_imports")
+            .fetch_one(&pool)
+            .await
+            .expect("progress");
+        if processed > 0 {
+            break processed;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(10)).await;
+    };
+    worker.kill().expect("kill -9");
+    worker.wait().expect("reap");
+    let at_kill: i64 =
+        sqlx::query_scalar("SELECT count(*) FROM migration.raw_import_records").fetch_one(&pool).await.expect("count");
+    assert!(at_kill < ROWS, "killed mid-import ({processed} processed, {at_kill} rows)");
+
+    // Once the lease has run out, another worker takes the flow over and completes it.
+    tokio::time::sleep(std::time::Duration::from_millis(2500)).await;
+    let output = run(&["worker", "--once", "--lease", "2"]);
+    assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
+    let (rows, distinct): (i64, i64) =
+        sqlx::query_as("SELECT count(*), count(DISTINCT row_number) FROM migration.raw_import_records")
+            .fetch_one(&pool)
+            .await
+            .expect("rows");
+    assert_eq!((rows, distinct), (ROWS, ROWS), "every row exactly once");
+    let (status, assets): (String, i64) = sqlx::query_as(
+        "SELECT f.status::text, (SELECT count(*) FROM migration.assets WHERE discovery_flow_id = f.id)
+         FROM migration.discovery_flows f",
+    )
+    .fetch_one(&pool)
+    .await
+    .expect("flow");
+    assert_eq!((status.as_str(), assets), ("completed", ROWS));
+}
