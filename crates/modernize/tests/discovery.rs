@@ -9,6 +9,7 @@ use std::path::PathBuf;
 use std::time::Duration;
 
 use modernize::discovery::pipeline::{self, ImportOptions, WorkerOptions};
+use modernize::discovery::summary;
 use modernize::discovery::{DiscoveryError, ExactNameSuggester};
 use modernize::fixtures::{ACME, DemoIds, GLOBEX, demo_tenant};
 use modernize::models::{DataImport, DiscoveryFlow, DiscoveryPhase, FlowStatus, MasterFlow};
@@ -135,6 +136,16 @@ async fn a_cmdb_file_becomes_an_assessed_inventory_linked_to_its_master_flow(poo
     let result = table::get::<DiscoveryFlow>(&mut conn, &b_ctx, started.discovery_flow_id).await;
     assert!(matches!(result, Err(RepoError::NotFound { .. })));
     assert!(assets::assets_of_master_flow(&mut conn, &b_ctx, started.master_flow_id).await.expect("assets").is_empty());
+    // Nor can it read, pause, resume or cancel the flow: not found, as if it did not exist.
+    let not_found = |r: Result<(), DiscoveryError>| matches!(r, Err(DiscoveryError::Repo(RepoError::NotFound { .. })));
+    let flow_id = started.discovery_flow_id;
+    assert!(not_found(summary::summarise(&mut conn, &b_ctx, flow_id).await.map(|_| ())));
+    assert!(summary::list_flows(&mut conn, &b_ctx).await.expect("list").iter().all(|f| f.id != flow_id));
+    assert!(not_found(pipeline::pause(&mut conn, &b_ctx, flow_id).await));
+    assert!(not_found(pipeline::resume(&mut conn, &b_ctx, flow_id, Some(0.5)).await));
+    assert!(not_found(pipeline::cancel(&mut conn, &b_ctx, flow_id).await));
+    let flow = table::get::<DiscoveryFlow>(&mut conn, &s.ctx, flow_id).await.expect("A's flow");
+    assert_eq!(flow.status, FlowStatus::Completed, "untouched by B");
 }
 
 #[sqlx::test(migrations = false)]
