@@ -8,8 +8,23 @@ mod discovery_cmd;
 mod mapping_cmd;
 mod tenancy_cmd;
 
+/// `modernize … | head` closes stdout early: end quietly, as a process killed by SIGPIPE would
+/// (status 141), instead of reporting a panic from `println!`. (Resetting SIGPIPE itself needs
+/// `unsafe`, which the workspace forbids.)
+fn end_quietly_on_broken_pipe() {
+    let default_hook = std::panic::take_hook();
+    std::panic::set_hook(Box::new(move |info| {
+        let message = info.payload().downcast_ref::<String>().map_or("", String::as_str);
+        if message.starts_with("failed printing to stdout") && message.contains("Broken pipe") {
+            std::process::exit(141);
+        }
+        default_hook(info);
+    }));
+}
+
 #[tokio::main]
 async fn main() -> ExitCode {
+    end_quietly_on_broken_pipe();
     let args = cli::Cli::parse();
     cli::init_tracing(&args);
     match cli::run(args).await {
