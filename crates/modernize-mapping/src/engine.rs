@@ -574,7 +574,17 @@ fn name_match(norm: &NormalisedHeader, target: &CompiledTarget) -> Option<(f64, 
         let (a, b) = (norm.compact.as_str(), p.compact.as_str());
         let (short, long) = if a.len() < b.len() { (a.len(), b.len()) } else { (b.len(), a.len()) };
         if short >= 4 && short * 10 >= long * 7 && a.as_bytes().first() == b.as_bytes().first() {
-            let similarity = strsim::jaro_winkler(a, b);
+            // Word by word when both have several words: "ServicePack" must not pass for
+            // "service tag" on the strength of their shared first word.
+            let similarity = if norm.tokens.len() > 1 && p.tokens.len() > 1 {
+                if norm.tokens.len() == p.tokens.len() {
+                    norm.tokens.iter().zip(&p.tokens).map(|(x, y)| strsim::jaro_winkler(x, y)).fold(1.0, f64::min)
+                } else {
+                    0.0
+                }
+            } else {
+                strsim::jaro_winkler(a, b)
+            };
             if similarity >= 0.9 {
                 consider(
                     p.strength * 0.85 * similarity,

@@ -390,3 +390,12 @@ fn one_outlier_does_not_veto_a_percentage_but_a_column_of_large_values_does() {
     assert!(suggestions[0].explanation.contains("a few values exceed 100"), "{}", suggestions[0].explanation);
     assert_ne!(suggestions[1].target_field.as_deref(), Some("cpu_utilization_percent"), "{:?}", suggestions[1]);
 }
+
+#[test]
+fn fuzzy_matching_compares_word_by_word() {
+    let engine = Engine::new();
+    let suggestions = engine.suggest(&headers(&["ServicePack", "Hostnme", "Opertaing System"]), &[], &[]);
+    assert_ne!(suggestions[0].target_field.as_deref(), Some("serial_number"), "{:?}", suggestions[0]);
+    assert_eq!(suggestions[1].target_field.as_deref(), Some("hostname"), "a typo still matches: {:?}", suggestions[1]);
+    assert_eq!(suggestions[2].target_field.as_deref(), Some("operating_system"), "{:?}", suggestions[2]);
+}
