@@ -66,6 +66,41 @@ pub enum UsersCommand {
         #[arg(long)]
         json: bool,
     },
+    /// API tokens of a user: create (shown once), list, revoke.
+    #[command(subcommand)]
+    Token(TokenCommand),
+}
+
+#[derive(Debug, Subcommand)]
+pub enum TokenCommand {
+    /// Issue a token; it is printed once and only its hash is kept.
+    Create {
+        /// The user's e-mail address.
+        #[arg(long)]
+        email: String,
+        /// What the token is for, e.g. "CI pipeline".
+        #[arg(long)]
+        name: String,
+        /// Days until it expires [default: never].
+        #[arg(long, value_parser = clap::value_parser!(u32).range(1..=3650))]
+        expires_in_days: Option<u32>,
+        #[arg(long)]
+        json: bool,
+    },
+    /// List a user's tokens (never their secrets).
+    List {
+        #[arg(long)]
+        email: String,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Revoke one of a user's tokens.
+    Revoke {
+        /// Token id.
+        id: Uuid,
+        #[arg(long)]
+        email: String,
+    },
 }
 
 #[derive(Debug, Args)]
@@ -219,6 +254,7 @@ pub async fn run_users(command: UsersCommand, database: &Database) -> Result<(),
                 }
             }
         }
+        UsersCommand::Token(command) => run_token(command, &mut conn).await?,
         UsersCommand::List { json } => {
             let all = users::list_users(&mut conn, Page::ALL).await?;
             let ids: Vec<Uuid> = all.iter().map(|u| u.id).collect();
@@ -240,6 +276,49 @@ pub async fn run_users(command: UsersCommand, database: &Database) -> Result<(),
                     println!("{:<36}  {:<40}  {}", u.user.id, u.user.email, roles.join(", "));
                 }
             }
+        }
+    }
+    Ok(())
+}
+
+async fn run_token(command: TokenCommand, conn: &mut PgConnection) -> Result<(), CliError> {
+    match command {
+        TokenCommand::Create { email, name, expires_in_days, json } => {
+            let user = users::find_user_by_email(conn, &email).await?;
+            let expires_at = expires_in_days.map(|d| chrono::Utc::now() + chrono::Duration::days(i64::from(d)));
+            let (token, secret) = users::create_api_token(conn, user.id, &name, expires_at).await?;
+            if json {
+                print_json(&serde_json::json!({"token": secret.expose(), "api_token": token}))?;
+            } else {
+                println!("created API token {} ({}) for {}", token.id, token.name, user.email);
+                println!("{}", secret.expose());
+                println!("Keep it now: it is not stored and cannot be shown again.");
+            }
+        }
+        TokenCommand::List { email, json } => {
+            let user = users::find_user_by_email(conn, &email).await?;
+            let tokens = users::list_api_tokens(conn, user.id).await?;
+            if json {
+                print_json(&tokens)?;
+            } else {
+                println!("{:<36}  {:<18}  {:<10}  name", "id", "prefix", "state");
+                for t in &tokens {
+                    let expired = t.expires_at.is_some_and(|at| at <= chrono::Utc::now());
+                    let state = if t.revoked_at.is_some() {
+                        "revoked"
+                    } else if expired {
+                        "expired"
+                    } else {
+                        "active"
+                    };
+                    println!("{:<36}  mdz_{:<14}  {:<10}  {}", t.id, t.prefix, state, t.name);
+                }
+            }
+        }
+        TokenCommand::Revoke { id, email } => {
+            let user = users::find_user_by_email(conn, &email).await?;
+            let token = users::revoke_api_token(conn, user.id, id).await?;
+            println!("revoked API token {} ({})", token.id, token.name);
         }
     }
     Ok(())

@@ -24,7 +24,7 @@ fn stdout(output: &Output) -> String {
 
 #[test]
 fn every_subcommand_has_help() {
-    let commands: [&[&str]; 38] = [
+    let commands: [&[&str]; 42] = [
         &[],
         &["db"],
         &["db", "upgrade"],
@@ -45,6 +45,10 @@ fn every_subcommand_has_help() {
         &["users"],
         &["users", "create"],
         &["users", "list"],
+        &["users", "token"],
+        &["users", "token", "create"],
+        &["users", "token", "list"],
+        &["users", "token", "revoke"],
         &["legacy"],
         &["legacy", "seed"],
         &["consolidate"],
@@ -88,7 +92,7 @@ async fn validate_json_reports_43_tables_and_exits_0(pool: PgPool) {
 
     let output = modernize(&["--database-url", &url, "db", "status", "--json"]);
     let status: serde_json::Value = serde_json::from_slice(&output.stdout).expect("JSON status");
-    assert_eq!(status["current_version"], 4);
+    assert_eq!(status["current_version"], 5);
 }
 
 #[sqlx::test(migrations = false)]
@@ -197,6 +201,22 @@ async fn tenancy_objects_are_created_and_listed_with_json(pool: PgPool) {
     let users: serde_json::Value = serde_json::from_slice(&output.stdout).expect("users JSON");
     let emails: Vec<&str> = users.as_array().expect("array").iter().filter_map(|u| u["email"].as_str()).collect();
     assert_eq!(emails, ["peter@initech.example"]);
+
+    // An API token: printed once, listed without its secret, revoked.
+    let output = run(&["users", "token", "create", "--email", "peter@initech.example", "--name", "CI", "--json"]);
+    assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
+    let created: serde_json::Value = serde_json::from_slice(&output.stdout).expect("token JSON");
+    let secret = created["token"].as_str().expect("token").to_owned();
+    assert!(secret.starts_with("mdz_"));
+    let token_id = created["api_token"]["id"].as_str().expect("id").to_owned();
+    let output = run(&["users", "token", "list", "--email", "peter@initech.example"]);
+    assert!(stdout(&output).contains("active") && !stdout(&output).contains(&secret), "{}", stdout(&output));
+    let output = run(&["users", "token", "revoke", &token_id, "--email", "peter@initech.example"]);
+    assert!(stdout(&output).starts_with("revoked API token"), "{}", stdout(&output));
+    let output = run(&["users", "token", "list", "--email", "peter@initech.example", "--json"]);
+    let tokens: serde_json::Value = serde_json::from_slice(&output.stdout).expect("tokens JSON");
+    assert!(tokens[0]["revoked_at"].is_string());
+    assert!(tokens[0].get("secret_hash").is_none(), "the hash is never printed");
 }
 
 /// The sample inventory of the demo, as a user would pass it.

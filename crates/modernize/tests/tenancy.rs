@@ -6,7 +6,7 @@ mod common;
 use modernize::fixtures::{ACME, DEMO_PASSWORD, GLOBEX, demo_tenant};
 use modernize::models::{DataImport, DiscoveryFlow, DiscoveryPhase, MemberRole, PhaseStatus};
 use modernize::repo::imports::{DataImportInput, create_import};
-use modernize::repo::users::{Password, authenticate};
+use modernize::repo::users::{self, Password, authenticate};
 use modernize::repo::{RepoError, flows, table};
 use modernize::schema::{Ownership, TABLES};
 use modernize::tenancy::TenantCtx;
@@ -147,6 +147,55 @@ async fn users_authenticate_with_their_argon2_password(pool: PgPool) {
         let result = authenticate(&mut conn, &email, password).await;
         assert!(matches!(result, Err(RepoError::NotFound { .. })), "{email}: {result:?}");
     }
+}
+
+#[sqlx::test(migrations = false)]
+async fn api_tokens_are_shown_once_hashed_and_refused_once_revoked_or_expired(pool: PgPool) {
+    let mut conn = common::migrated(&pool).await;
+    demo_tenant(&mut conn, ACME).await.expect("A");
+    let analyst = users::find_user_by_email(&mut conn, &ACME.email("analyst")).await.expect("analyst");
+    let viewer = users::find_user_by_email(&mut conn, &ACME.email("viewer")).await.expect("viewer");
+    let (token, secret) = users::create_api_token(&mut conn, analyst.id, "ci pipeline", None).await.expect("token");
+    assert!(secret.expose().starts_with(&format!("mdz_{}_", token.prefix)));
+    assert!(!format!("{secret:?}").contains(secret.expose()), "the secret stays out of debug output");
+    let stored: String = sqlx::query_scalar("SELECT secret_hash FROM modernize.api_tokens WHERE id = $1")
+        .bind(token.id)
+        .fetch_one(&mut *conn)
+        .await
+        .expect("hash");
+    assert!(stored.starts_with("$argon2id$") && !secret.expose().contains(&stored), "only a hash is kept");
+
+    let user = users::authenticate_token(&mut conn, &secret).await.expect("authenticates");
+    assert_eq!(user.id, analyst.id);
+    let listed = users::list_api_tokens(&mut conn, analyst.id).await.expect("list");
+    assert!(listed[0].last_used_at.is_some(), "use is recorded");
+
+    // A wrong secret with the right prefix, garbage, and another user's revocation: refused, not found.
+    let forged = users::TokenSecret::new(format!("mdz_{}_{}", token.prefix, "0".repeat(48)));
+    for candidate in [forged, users::TokenSecret::new("bearer nonsense".into())] {
+        let result = users::authenticate_token(&mut conn, &candidate).await;
+        assert!(matches!(result, Err(RepoError::NotFound { .. })), "{result:?}");
+    }
+    let result = users::revoke_api_token(&mut conn, viewer.id, token.id).await;
+    assert!(matches!(result, Err(RepoError::NotFound { .. })), "another user's token: {result:?}");
+    users::revoke_api_token(&mut conn, analyst.id, token.id).await.expect("revoke");
+    let result = users::authenticate_token(&mut conn, &secret).await;
+    assert!(matches!(result, Err(RepoError::NotFound { .. })), "revoked: {result:?}");
+
+    // An expired token is refused too; one cannot be issued already expired.
+    let soon = chrono::Utc::now() + chrono::Duration::seconds(1);
+    let (expiring, expiring_secret) =
+        users::create_api_token(&mut conn, analyst.id, "short", Some(soon)).await.expect("expiring");
+    sqlx::query("UPDATE modernize.api_tokens SET created_at = now() - interval '2 days', expires_at = now() - interval '1 day' WHERE id = $1")
+        .bind(expiring.id)
+        .execute(&mut *conn)
+        .await
+        .expect("age it");
+    let result = users::authenticate_token(&mut conn, &expiring_secret).await;
+    assert!(matches!(result, Err(RepoError::NotFound { .. })), "expired: {result:?}");
+    let past = chrono::Utc::now() - chrono::Duration::hours(1);
+    let result = users::create_api_token(&mut conn, analyst.id, "late", Some(past)).await;
+    assert!(matches!(result, Err(RepoError::Invalid { .. })), "{result:?}");
 }
 
 #[sqlx::test(migrations = false)]

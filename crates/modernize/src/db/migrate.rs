@@ -37,11 +37,12 @@ macro_rules! migration {
 }
 
 /// Every migration, in order. A file in `migrations/` that is missing here fails a test.
-pub static MIGRATIONS: [Migration; 4] = [
+pub static MIGRATIONS: [Migration; 5] = [
     migration!(1, "0001", "consolidated_schema"),
     migration!(2, "0002", "performance_indexes"),
     migration!(3, "0003", "row_level_security"),
     migration!(4, "0004", "job_queue"),
+    migration!(5, "0005", "api_tokens"),
 ];
 
 const NO_TRANSACTION_MARKER: &str = "-- modernize:no-transaction";
@@ -416,6 +417,7 @@ mod tests {
             (2, "bf212c9a200c1ad34f307567bfc31c671c18d8556aa1e025c5ffb3e038e54a70"),
             (3, "884dbedddb0cd7d3465045100559af41a37efd290383900bef02d5b476bd0fb5"),
             (4, "d1274fb3300a28e06dc0e894da533c5374ba882f857bfc732339a8158026c0ee"),
+            (5, "0c4020fd0fea10b7b05b7e5c17de2feb5b6021652fa644834243afbf03fb76ee"),
         ];
         for (version, checksum) in landed {
             let migration = MIGRATIONS.iter().find(|m| m.version == version).expect("landed migration");

@@ -185,3 +185,131 @@ mod tests {
         assert_eq!(format!("{password:?}"), "Password(***)");
     }
 }
+
+/// An API token as it is listed: never its secret.
+#[derive(Debug, Clone, PartialEq, Serialize, sqlx::FromRow)]
+pub struct ApiToken {
+    pub id: Uuid,
+    pub user_id: Uuid,
+    pub name: String,
+    /// The public part of the token, to recognise it (`mdz_<prefix>_…`).
+    pub prefix: String,
+    pub created_at: chrono::DateTime<chrono::Utc>,
+    pub expires_at: Option<chrono::DateTime<chrono::Utc>>,
+    pub last_used_at: Option<chrono::DateTime<chrono::Utc>>,
+    pub revoked_at: Option<chrono::DateTime<chrono::Utc>>,
+}
+
+/// A whole token in clear (`mdz_<prefix>_<secret>`): shown once, kept out of logs.
+#[derive(Clone)]
+pub struct TokenSecret(String);
+
+impl TokenSecret {
+    pub fn new(token: String) -> Self {
+        Self(token)
+    }
+
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+
+    /// The prefix and the secret, when the token has the right shape.
+    fn parts(&self) -> Option<(&str, &str)> {
+        let (prefix, secret) = self.0.strip_prefix("mdz_")?.split_once('_')?;
+        (!prefix.is_empty() && !secret.is_empty()).then_some((prefix, secret))
+    }
+}
+
+impl std::fmt::Debug for TokenSecret {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("TokenSecret(***)")
+    }
+}
+
+fn random_hex(bytes: usize) -> String {
+    use argon2::password_hash::rand_core::RngCore;
+    let mut buffer = vec![0u8; bytes];
+    OsRng.fill_bytes(&mut buffer);
+    hex::encode(buffer)
+}
+
+/// Issues a token for `user_id`; the secret is returned once and only its argon2 hash is stored.
+pub async fn create_api_token(
+    conn: &mut PgConnection,
+    user_id: Uuid,
+    name: &str,
+    expires_at: Option<chrono::DateTime<chrono::Utc>>,
+) -> Result<(ApiToken, TokenSecret), RepoError> {
+    let name = name.trim();
+    if name.is_empty() || name.chars().count() > 100 {
+        return Err(RepoError::Invalid { field: "name".into(), message: "must be 1 to 100 characters".into() });
+    }
+    if expires_at.is_some_and(|at| at <= chrono::Utc::now()) {
+        return Err(RepoError::Invalid { field: "expires_at".into(), message: "must be in the future".into() });
+    }
+    // 64 bits to find the row, 192 bits of secret.
+    let (prefix, secret) = (random_hex(8), random_hex(24));
+    let token: Option<ApiToken> = sqlx::query_as(
+        "INSERT INTO modernize.api_tokens (user_id, name, prefix, secret_hash, expires_at)
+         SELECT id, $2, $3, $4, $5 FROM migration.users WHERE id = $1
+         RETURNING id, user_id, name, prefix, created_at, expires_at, last_used_at, revoked_at",
+    )
+    .bind(user_id)
+    .bind(name)
+    .bind(&prefix)
+    .bind(hash_secret(&secret)?)
+    .bind(expires_at)
+    .fetch_optional(conn)
+    .await?;
+    let token = token.ok_or_else(|| RepoError::not_found("user", user_id))?;
+    Ok((token, TokenSecret(format!("mdz_{prefix}_{secret}"))))
+}
+
+pub async fn list_api_tokens(conn: &mut PgConnection, user_id: Uuid) -> Result<Vec<ApiToken>, RepoError> {
+    Ok(sqlx::query_as(
+        "SELECT id, user_id, name, prefix, created_at, expires_at, last_used_at, revoked_at
+         FROM modernize.api_tokens WHERE user_id = $1 ORDER BY created_at",
+    )
+    .bind(user_id)
+    .fetch_all(conn)
+    .await?)
+}
+
+/// Revokes one of the user's tokens (a token of another user is not found). Revoking twice keeps
+/// the first revocation time.
+pub async fn revoke_api_token(conn: &mut PgConnection, user_id: Uuid, token_id: Uuid) -> Result<ApiToken, RepoError> {
+    sqlx::query_as(
+        "UPDATE modernize.api_tokens SET revoked_at = coalesce(revoked_at, now()) WHERE user_id = $1 AND id = $2
+         RETURNING id, user_id, name, prefix, created_at, expires_at, last_used_at, revoked_at",
+    )
+    .bind(user_id)
+    .bind(token_id)
+    .fetch_optional(conn)
+    .await?
+    .ok_or_else(|| RepoError::not_found("API token", token_id))
+}
+
+/// The active user a token belongs to; NotFound for a malformed, unknown, wrong, revoked or
+/// expired token alike, so the answer does not reveal which.
+pub async fn authenticate_token(conn: &mut PgConnection, token: &TokenSecret) -> Result<User, RepoError> {
+    let refused = || RepoError::not_found("user", "with this token");
+    let (prefix, secret) = token.parts().ok_or_else(refused)?;
+    let found: Option<(Uuid, String)> = sqlx::query_as(
+        "SELECT t.id, t.secret_hash FROM modernize.api_tokens t JOIN migration.users u ON u.id = t.user_id
+         WHERE t.prefix = $1 AND t.revoked_at IS NULL AND (t.expires_at IS NULL OR t.expires_at > now())
+           AND u.is_active",
+    )
+    .bind(prefix)
+    .fetch_optional(&mut *conn)
+    .await?;
+    let Some((token_id, _)) = found.filter(|(_, hash)| secret_matches(secret, hash)) else {
+        return Err(refused());
+    };
+    Ok(sqlx::query_as(
+        "WITH used AS (UPDATE modernize.api_tokens SET last_used_at = now() WHERE id = $1 RETURNING user_id)
+         SELECT u.* FROM migration.users u JOIN used ON used.user_id = u.id",
+    )
+    .bind(token_id)
+    .fetch_one(conn)
+    .await?)
+}
