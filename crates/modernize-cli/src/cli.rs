@@ -137,7 +137,8 @@ pub enum CliError {
 }
 
 pub fn init_tracing(cli: &Cli) {
-    let filter = EnvFilter::try_from_env("MODERNIZE_LOG").unwrap_or_else(|_| EnvFilter::new("warn"));
+    // sqlx warns about every statement over a second: bulk phases are meant to take longer.
+    let filter = EnvFilter::try_from_env("MODERNIZE_LOG").unwrap_or_else(|_| EnvFilter::new("warn,sqlx::query=error"));
     let builder = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr);
     match cli.log_format {
         LogFormat::Text => builder.init(),

@@ -5,12 +5,13 @@ use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use clap::{Args, Subcommand, ValueEnum};
+use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use modernize::db::Database;
 use modernize::discovery::ingest::Encoding;
 use modernize::discovery::pipeline::{self, ImportOptions, WorkerOptions};
 use modernize::discovery::summary::{self, FlowSummary, RowIssues};
 use modernize::discovery::{DiscoveryError, Suggester};
-use modernize::models::{Engagement, FlowStatus};
+use modernize::models::{DiscoveryPhase, Engagement, FlowStatus};
 use modernize::repo::mappings::{Review, review_mapping};
 use modernize::repo::{Page, RepoError, tenancy};
 use modernize::tenancy::TenantCtx;
@@ -190,8 +191,49 @@ pub async fn run_import(args: ImportArgs, database: &Database, data_dir: &Path) 
         println!("run it with `modernize worker`; follow it with `modernize flows show {}`", started.discovery_flow_id);
         return Ok(ExitCode::SUCCESS);
     }
-    run_until_idle(database).await?;
+    run_showing_progress(database, &ctx, started.discovery_flow_id).await?;
     report(&mut conn, &ctx, started.discovery_flow_id, args.json).await
+}
+
+/// Runs the jobs in this process with the flow's progress on stderr (drawn only on a terminal).
+async fn run_showing_progress(database: &Database, ctx: &TenantCtx, flow_id: Uuid) -> Result<(), CliError> {
+    let bar = ProgressBar::with_draw_target(Some(100), ProgressDrawTarget::stderr());
+    // The template is a constant, so it parses; fall back to the default style all the same.
+    let style = ProgressStyle::with_template("[{elapsed_precise}] {bar:30} {pos:>3}% {wide_msg}")
+        .unwrap_or_else(|_| ProgressStyle::default_bar());
+    bar.set_style(style);
+    let watch = watch_progress(database, ctx, flow_id, &bar);
+    let worker = run_until_idle(database);
+    tokio::pin!(worker);
+    // The bar is a courtesy: if watching fails, the flow still runs to its end.
+    let ran = tokio::select! {
+        ran = &mut worker => ran,
+        _ = watch => worker.await,
+    };
+    bar.finish_and_clear();
+    ran.map(|_| ())
+}
+
+/// Polls the flow's progress into `bar` until dropped.
+async fn watch_progress(
+    database: &Database,
+    ctx: &TenantCtx,
+    flow_id: Uuid,
+    bar: &ProgressBar,
+) -> Result<(), CliError> {
+    let mut conn = database.connect().await?;
+    loop {
+        tokio::time::sleep(std::time::Duration::from_millis(250)).await;
+        let now = summary::progress(&mut conn, ctx, flow_id).await?;
+        bar.set_position(now.progress_percentage.clamp(0.0, 100.0) as u64);
+        bar.set_message(match now.running_phase {
+            Some(DiscoveryPhase::DataImport) => {
+                format!("data_import: {} rows ({:.0}%)", now.import_processed_records, now.import_progress_percentage)
+            }
+            Some(phase) => phase.as_str().to_owned(),
+            None => now.status.to_string(),
+        });
+    }
 }
 
 /// The inventory export the demo imports: a CMDB export with the usual mess (units in headers,

@@ -5,6 +5,8 @@
 use std::fs::File;
 use std::io::{BufReader, Read};
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
 
 use calamine::{Data, Reader, open_workbook_auto};
 use encoding_rs::WINDOWS_1252;
@@ -78,6 +80,28 @@ pub struct InventoryFile {
     pub shape: FileShape,
     rows: Box<dyn Iterator<Item = Result<Vec<String>, IngestError>> + Send>,
     next_row: i64,
+    extent: Extent,
+}
+
+/// How far into the file reading is: bytes for a CSV (rows are not known before the end), rows
+/// for a sheet (loaded whole).
+enum Extent {
+    Bytes { read: Arc<AtomicU64>, total: u64 },
+    Rows { total: usize },
+}
+
+/// Counts the bytes read from the file, for progress.
+struct Counting<R> {
+    inner: R,
+    read: Arc<AtomicU64>,
+}
+
+impl<R: Read> Read for Counting<R> {
+    fn read(&mut self, buffer: &mut [u8]) -> std::io::Result<usize> {
+        let n = self.inner.read(buffer)?;
+        self.read.fetch_add(n as u64, Ordering::Relaxed);
+        Ok(n)
+    }
 }
 
 impl InventoryFile {
@@ -89,6 +113,15 @@ impl InventoryFile {
             "csv" | "txt" | "tsv" | "" => open_csv(path, encoding),
             _ => Err(IngestError::UnsupportedType { path: path.to_owned() }),
         }
+    }
+
+    /// The share of the file read so far, in 0..=1 (read-ahead buffers make it run a little ahead).
+    pub fn fraction_read(&self) -> f64 {
+        let fraction = match &self.extent {
+            Extent::Bytes { read, total } => read.load(Ordering::Relaxed) as f64 / (*total).max(1) as f64,
+            Extent::Rows { total } => self.next_row as f64 / (*total).max(1) as f64,
+        };
+        fraction.clamp(0.0, 1.0)
     }
 
     /// The next record, or None at the end of the file.
@@ -186,6 +219,9 @@ fn open_csv(path: &Path, encoding: Encoding) -> Result<InventoryFile, IngestErro
     };
     let delimiter = sniff_delimiter(path, latin1)?;
     let file = File::open(path).map_err(io(path))?;
+    let total = file.metadata().map_err(io(path))?.len();
+    let read = Arc::new(AtomicU64::new(0));
+    let file = Counting { inner: file, read: Arc::clone(&read) };
     let mut builder = DecodeReaderBytesBuilder::new();
     builder.bom_override(true).strip_bom(true);
     if latin1 {
@@ -224,6 +260,7 @@ fn open_csv(path: &Path, encoding: Encoding) -> Result<InventoryFile, IngestErro
         },
         rows: Box::new(rows),
         next_row: 0,
+        extent: Extent::Bytes { read, total },
     })
 }
 
@@ -264,6 +301,7 @@ fn open_workbook(path: &Path, sheet: Option<&str>) -> Result<InventoryFile, Inge
         .collect();
     Ok(InventoryFile {
         shape: FileShape { headers, format: "xlsx", encoding: "utf-8", delimiter: None, sheet: Some(name) },
+        extent: Extent::Rows { total: rows.len() },
         rows: Box::new(rows.into_iter().map(Ok)),
         next_row: 0,
     })
@@ -367,6 +405,14 @@ mod tests {
         assert!(rows[2].is_valid, "a formula is a warning, not an error");
         assert_eq!(rows[2].issues.len(), 1, "-5 is a number, not a formula");
         assert_eq!(rows[2].data["Name"], "=cmd|' /C calc'!A0", "kept as text");
+    }
+
+    #[test]
+    fn progress_reaches_the_whole_file() {
+        let f = file(b"Name,OS\nweb-01,Linux\nweb-02,Linux\n", ".csv");
+        let mut inventory = InventoryFile::open(f.path(), None, Encoding::Auto).expect("open");
+        while inventory.next_record().is_some() {}
+        assert_eq!(inventory.fraction_read(), 1.0);
     }
 
     #[test]

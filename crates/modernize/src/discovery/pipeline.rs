@@ -380,7 +380,6 @@ async fn import_records(
 ) -> Result<Advance, DiscoveryError> {
     let (upload, import_options) = flow_upload(conn, ctx, job).await?;
     let file = InventoryFile::open(&upload, import_options.sheet.as_deref(), import_options.encoding)?;
-    let file_size = std::fs::metadata(&upload).map(|m| m.len()).unwrap_or(0);
     let done: i64 = sqlx::query_scalar(
         "SELECT coalesce(max(row_number), 0)::bigint FROM migration.raw_import_records
          WHERE client_account_id = $1 AND data_import_id = $2",
@@ -405,11 +404,8 @@ async fn import_records(
     let reader = tokio::task::spawn_blocking(move || encode_chunks(file, done, chunk_rows, keys, &sender));
     while let Some(chunk) = chunks.recv().await {
         let chunk = chunk?;
-        let progress = if chunk.at_end {
-            99.0
-        } else {
-            (chunk.last_row as f64 * 100.0 / estimate_rows(file_size, chunk.last_row)).min(99.0)
-        };
+        // 100 is for when the import's counters are final.
+        let progress = (chunk.fraction_read * 100.0).min(99.0);
         write_chunk(conn, ctx, job, &chunk, progress).await?;
         jobs::extend_lease(conn, claimed.id, options.lease).await?;
     }
@@ -433,18 +429,14 @@ async fn import_records(
     Ok(Advance::Next(metrics))
 }
 
-/// Files do not say how many rows they hold; estimate from the bytes read so far.
-fn estimate_rows(file_size: u64, read: i64) -> f64 {
-    (file_size as f64 / 120.0).max(read as f64 + 1.0)
-}
-
 /// Rows of the file encoded for COPY (text format), with what the import's counters need.
 struct EncodedChunk {
     bytes: Vec<u8>,
     rows: i32,
     invalid: i32,
     last_row: i64,
-    at_end: bool,
+    /// How much of the file was read when the chunk was complete.
+    fraction_read: f64,
 }
 
 /// Reads the file after row `done` and sends it in chunks of `chunk_rows` encoded rows; stops
@@ -462,7 +454,7 @@ fn encode_chunks(
         rows: 0,
         invalid: 0,
         last_row: 0,
-        at_end: false,
+        fraction_read: 0.0,
     };
     let mut chunk = new_chunk();
     loop {
@@ -488,7 +480,7 @@ fn encode_chunks(
             out.push(b'\n');
         }
         if (chunk.rows as usize >= chunk_rows || at_end) && chunk.rows > 0 {
-            chunk.at_end = at_end;
+            chunk.fraction_read = file.fraction_read();
             if sender.blocking_send(Ok(std::mem::replace(&mut chunk, new_chunk()))).is_err() {
                 return;
             }

@@ -92,6 +92,41 @@ pub struct SixrExample {
     pub rationale: Value,
 }
 
+/// Where a running flow is, cheaply enough to poll.
+#[derive(Debug, Clone, Serialize)]
+pub struct FlowProgress {
+    pub status: FlowStatus,
+    pub progress_percentage: f64,
+    pub running_phase: Option<DiscoveryPhase>,
+    pub import_processed_records: i32,
+    pub import_progress_percentage: f64,
+}
+
+pub async fn progress(
+    conn: &mut PgConnection,
+    ctx: &TenantCtx,
+    discovery_flow_id: Uuid,
+) -> Result<FlowProgress, DiscoveryError> {
+    let flow = table::get::<DiscoveryFlow>(conn, ctx, discovery_flow_id).await?;
+    let running_phase = DiscoveryPhase::ALL
+        .into_iter()
+        .find(|p| flow.phases.0.get(p).is_some_and(|s| s.status == PhaseStatus::Running));
+    let (import_processed_records, import_progress_percentage) = match flow.data_import_id {
+        Some(id) => {
+            let import = table::get::<DataImport>(conn, ctx, id).await?;
+            (import.processed_records, import.progress_percentage)
+        }
+        None => (0, 0.0),
+    };
+    Ok(FlowProgress {
+        status: flow.status,
+        progress_percentage: flow.progress_percentage,
+        running_phase,
+        import_processed_records,
+        import_progress_percentage,
+    })
+}
+
 /// The discovery flows of the context (its engagement, if it has one), newest first.
 pub async fn list_flows(conn: &mut PgConnection, ctx: &TenantCtx) -> Result<Vec<DiscoveryFlow>, DiscoveryError> {
     let mut flows = table::list::<DiscoveryFlow>(conn, ctx, Page::ALL).await?;
