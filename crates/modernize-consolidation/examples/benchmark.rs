@@ -5,8 +5,9 @@
 //!     cargo run --release -p modernize-consolidation --example benchmark -- 1000000
 //! ```
 //!
-//! Seeds a legacy database with N v3 rows (replacing the database's schemas), then times each
-//! phase. The floor is task 1.3's own bare `INSERT … SELECT … WHERE NOT EXISTS` of the same v3
+//! Seeds a legacy database with N v3 rows (replacing the database's schemas), then runs
+//! `consolidate` once with a backup, as the CLI does, and prints the duration of each phase from
+//! its report. The floor is task 1.3's own bare `INSERT … SELECT … WHERE NOT EXISTS` of the same v3
 //! rows into the same tables, measured in the same run on the identical database re-seeded and
 //! migrated (the v3 rows are deleted, inserted bare, and the transaction rolled back).
 
@@ -15,7 +16,7 @@ use std::time::Instant;
 use modernize::db::Database;
 use modernize_consolidation::backup::{self, BackupPlan};
 use modernize_consolidation::legacy::{self, SeedOptions};
-use modernize_consolidation::{Options, PgTools, Progress, analyze, consolidate, migrate, verify};
+use modernize_consolidation::{Options, PgTools, Progress, consolidate, migrate};
 use sqlx::Connection;
 
 /// Task 1.3's statements (and the same for v3_raw_import_records, which it forgot).
@@ -84,40 +85,34 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     database.create_if_missing().await?;
     let mut conn = database.connect().await?;
     let progress = Progress::hidden();
-    let timed = |name: &str, started: Instant| {
-        let ms = started.elapsed().as_millis();
-        println!("{name:<44} {ms:>8} ms");
-        ms
-    };
+    let timed = |name: &str, ms: u128| println!("{name:<44} {ms:>8} ms");
+    println!("load average at start: {}", load_average());
 
     let started = Instant::now();
     let seeded = legacy::seed(&mut conn, SeedOptions { tenants: 10, v3_rows: rows, seed: 1, replace: true }).await?;
-    timed(&format!("seed ({} rows)", seeded.total_rows), started);
+    timed(&format!("seed ({} rows)", seeded.total_rows), started.elapsed().as_millis());
 
-    let run = Instant::now();
-    let started = Instant::now();
-    analyze::analyze(&mut conn, "migration").await?;
-    timed("analyze", started);
+    // The whole run exactly as `modernize consolidate --backup-dir DIR` does it: one call, each
+    // phase once, the per-phase timings taken from the report.
     let dir = std::env::temp_dir().join(format!("modernize-bench-backup-{}", std::process::id()));
     let tools = PgTools::new(database.options().clone(), backup::url_password(&url));
+    let options = Options { dry_run: false, backup: Some(BackupPlan { tools, dir: dir.clone() }) };
     let started = Instant::now();
-    backup::create(&BackupPlan { tools: tools.clone(), dir: dir.clone() }).await?;
-    timed("backup: dump + manifest", started);
-    let started = Instant::now();
-    backup::verify(&tools, &dir).await?;
-    timed("backup: restore + compare", started);
-    let started = Instant::now();
-    migrate::migrate(&mut conn, &progress).await?;
-    let migrate_ms = timed("migrate", started);
-    let started = Instant::now();
-    let verification = verify::verify(&mut conn, &progress).await?;
-    let verify_ms = timed("verify", started);
-    assert!(verification.passed, "verification failed");
-    let started = Instant::now();
-    consolidate(&mut conn, &Options::default(), &progress).await?;
-    timed("drop + upgrade (indexes, RLS)", started);
-    let whole = timed("whole run (analyze .. upgrade)", run);
+    let report = consolidate(&mut conn, &options, &progress).await?;
+    let whole = started.elapsed().as_millis();
     tokio::fs::remove_dir_all(&dir).await?;
+    assert!(report.verification.as_ref().is_some_and(|v| v.passed), "verification failed");
+    for phase in &report.phases {
+        timed(phase.phase, u128::try_from(phase.ms).unwrap_or(0));
+        if let Some(backup) = report.backup.as_ref().filter(|_| phase.phase == "backup") {
+            timed("  of which dumps + manifest", u128::try_from(backup.dump_ms).unwrap_or(0));
+            timed("  of which restore + compare", u128::try_from(backup.restore_check_ms).unwrap_or(0));
+        }
+    }
+    timed("whole run (analyze .. upgrade)", whole);
+    let migrate_ms = report.phase_ms("migrate").unwrap_or(0);
+    let verify_ms = report.phase_ms("verify").unwrap_or(0);
+    println!("load average after the run: {}", load_average());
 
     // The floor: the same legacy database re-seeded and migrated, its v3 rows taken out again, then
     // inserted bare and rolled back.
@@ -130,12 +125,21 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     for statement in FLOOR {
         sqlx::raw_sql(statement).execute(&mut *tx).await?;
     }
-    let floor_ms = timed("floor: bare INSERT … SELECT of the v3 rows", started);
+    let floor_ms = started.elapsed().as_millis();
+    timed("floor: bare INSERT … SELECT of the v3 rows", floor_ms);
     tx.rollback().await?;
 
     println!();
     println!("migrate / floor = {:.2}", migrate_ms as f64 / floor_ms.max(1) as f64);
     println!("verify / migrate = {:.2}", verify_ms as f64 / migrate_ms.max(1) as f64);
     println!("whole run = {:.1} s", whole as f64 / 1000.0);
+    println!("load average at the end: {}", load_average());
     Ok(())
+}
+
+/// The 1, 5 and 15 minute load averages (the machine is shared: figures depend on them).
+fn load_average() -> String {
+    std::fs::read_to_string("/proc/loadavg")
+        .map(|s| s.split_whitespace().take(3).collect::<Vec<_>>().join(" "))
+        .unwrap_or_else(|_| "unknown".to_owned())
 }

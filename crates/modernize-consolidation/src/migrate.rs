@@ -5,7 +5,8 @@
 //! 2. every bucket of `plan::BUCKETS`, in foreign-key order: rows whose key is already in the
 //!    target are compared (identical: already present; different: a conflict, archived verbatim),
 //!    the others inserted; a row refused by another unique key is archived as a conflict too;
-//!    dropped values are archived; deprecated tables are archived whole;
+//!    dropped values are archived; deprecated tables are archived whole. A table receiving many
+//!    rows is bulk-loaded: its indexes and keys are set aside meanwhile and re-created after;
 //! 3. the is_mock policy: flagged rows and every tenant row that references them are moved from
 //!    the target into the archive;
 //! 4. migration 0001 is recorded as applied.
@@ -23,6 +24,22 @@ use crate::{ConsolidationError, LEGACY_SCHEMA, Progress, State};
 
 /// Serialises consolidations of one database.
 const CONSOLIDATION_LOCK_KEY: i64 = 0x636f_6e73_6f6c; // "consol"
+
+/// Settings of the migrate transaction only (`SET LOCAL`), all of them settable by any session:
+/// memory for the hash joins that match legacy rows with target rows, and for the sorts that
+/// re-create the indexes set aside during bulk loads. `synchronous_commit` only spares the one
+/// commit's flush wait: a crash just after it leaves the legacy database, as a crash before it would.
+const TRANSACTION_SETTINGS: &str = "
+SET LOCAL work_mem = '64MB';
+SET LOCAL maintenance_work_mem = '512MB';
+SET LOCAL synchronous_commit = off;
+";
+
+/// A consolidated table receiving at least this many legacy rows is bulk-loaded: its plain indexes
+/// and its foreign keys are set aside while the rows go in, then re-created from their exact
+/// definitions (one sort per index and one set-based validation per key, instead of an index
+/// insertion and a trigger per row and key). Low enough that the tests take this path too.
+const BULK_LOAD_ROWS: i64 = 1_000;
 
 /// The archive and run history, in the tool's bookkeeping schema (never in `migration`).
 const BOOKKEEPING_SQL: &str = "
@@ -104,6 +121,7 @@ async fn run(tx: &mut PgConnection, progress: &Progress) -> Result<MigrationSumm
     if state != State::Legacy {
         return Err(ConsolidationError::NotLegacy(state));
     }
+    sqlx::raw_sql(TRANSACTION_SETTINGS).execute(&mut *tx).await?;
     sqlx::raw_sql(sqlx::AssertSqlSafe(format!("ALTER SCHEMA migration RENAME TO {LEGACY_SCHEMA}")))
         .execute(&mut *tx)
         .await?;
@@ -117,12 +135,40 @@ async fn run(tx: &mut PgConnection, progress: &Progress) -> Result<MigrationSumm
     .await?;
 
     let buckets = plan::resolve_all(tx).await?;
+    let mut source_rows = Vec::with_capacity(buckets.len());
+    for bucket in &buckets {
+        let sql = format!("SELECT count(*) FROM {}", bucket.source_table());
+        source_rows.push(sqlx::query_scalar::<_, i64>(sqlx::AssertSqlSafe(sql)).fetch_one(&mut *tx).await?);
+    }
+    let mut set_aside: Vec<SetAside> = Vec::new();
+    let mut unique_keys: Vec<(&str, Vec<UniqueKey>)> = Vec::new();
+    for target in bulk_targets(&buckets, &source_rows) {
+        let keys = settable_unique_keys(tx, target)
+            .await?
+            .filter(|keys| buckets.iter().filter(|b| b.target == Some(target)).all(|b| fills_keys(b, keys)));
+        for item in indexes_and_keys(tx, target, keys.is_some()).await? {
+            if !set_aside.iter().any(|s| s.drop_sql == item.drop_sql) {
+                set_aside.push(item);
+            }
+        }
+        unique_keys.extend(keys.map(|keys| (target, keys)));
+    }
+    // Foreign keys first (they depend on the unique indexes they reference), unique ones last.
+    set_aside.sort_by_key(|item| std::cmp::Reverse(item.rank));
+    for item in &set_aside {
+        sqlx::raw_sql(sqlx::AssertSqlSafe(item.drop_sql.clone())).execute(&mut *tx).await?;
+    }
+    set_aside.reverse();
+
     let bar = progress.bar("migrate", buckets.len() as u64);
     let mut moves = Vec::with_capacity(buckets.len());
-    for bucket in &buckets {
+    for (bucket, &rows) in buckets.iter().zip(&source_rows) {
         bar.set_message(bucket.source);
         let moved = match bucket.target {
-            Some(_) => move_bucket(tx, bucket).await,
+            Some(target) => {
+                let keys = unique_keys.iter().find(|(t, _)| *t == target).map(|(_, keys)| keys.as_slice());
+                move_bucket(tx, bucket, rows, keys).await
+            }
             None => archive_deprecated(tx, bucket).await,
         };
         moves.push(moved.map_err(|error| ConsolidationError::Move {
@@ -136,10 +182,17 @@ async fn run(tx: &mut PgConnection, progress: &Progress) -> Result<MigrationSumm
     for bucket in buckets.iter().filter(|b| b.columns.iter().any(|c| c.deferred)) {
         fill_deferred(tx, bucket).await?;
     }
+    // Before the is_mock policy: its deletes cascade along these keys, and its joins use the indexes.
+    restore_indexes_and_keys(tx, &buckets, &set_aside).await?;
     let mock = apply_mock_policy(tx).await?;
+    let mut analyzed: Vec<&str> = Vec::new();
     for target in moves.iter().filter(|m| m.inserted > 0).filter_map(|m| m.target.as_deref()) {
+        if analyzed.contains(&target) {
+            continue;
+        }
         // Fresh statistics for verify's plans; cheap next to the inserts.
         sqlx::raw_sql(sqlx::AssertSqlSafe(format!("ANALYZE migration.{}", quote(target)))).execute(&mut *tx).await?;
+        analyzed.push(target);
     }
     schema_migrate::record_applied(tx, MIGRATIONS[0].version).await?;
     let archived_rows =
@@ -147,16 +200,20 @@ async fn run(tx: &mut PgConnection, progress: &Progress) -> Result<MigrationSumm
     Ok(MigrationSummary { buckets: moves, mock, archived_rows })
 }
 
-async fn move_bucket(tx: &mut PgConnection, b: &Resolved) -> Result<BucketMoves, sqlx::Error> {
+/// `unique_keys`: the target's unique keys, when their indexes are set aside for a bulk load.
+async fn move_bucket(
+    tx: &mut PgConnection,
+    b: &Resolved,
+    source_rows: i64,
+    unique_keys: Option<&[UniqueKey]>,
+) -> Result<BucketMoves, sqlx::Error> {
     let (source, target) = (b.source_table(), b.target_table().unwrap_or_default());
     let (source_name, target_name) = (b.source, b.target.unwrap_or_default());
-    let source_rows: i64 =
-        sqlx::query_scalar(sqlx::AssertSqlSafe(format!("SELECT count(*) FROM {source}"))).fetch_one(&mut *tx).await?;
 
     // Rows whose key is taken: identical content is already there, anything else is a conflict.
     let (already_present, mut conflicts): (i64, i64) = sqlx::query_as(sqlx::AssertSqlSafe(format!(
         "WITH matched AS (
-             SELECT {source_key} AS row_key, to_jsonb(s) AS row_data, {source_hash} = {target_hash} AS same
+             SELECT {source_key} AS row_key, to_jsonb(s) AS row_data, {same} AS same
              FROM {source} s JOIN {target} t ON {join}
          ), archived AS (
              INSERT INTO modernize.consolidation_archive (reason, source_table, target_table, row_key, row_data)
@@ -165,26 +222,50 @@ async fn move_bucket(tx: &mut PgConnection, b: &Resolved) -> Result<BucketMoves,
          )
          SELECT (SELECT count(*) FROM matched WHERE same), (SELECT count(*) FROM archived)",
         source_key = b.source_key_json(),
-        source_hash = b.live_source_hash(),
-        target_hash = b.live_target_hash("t"),
+        same = b.live_matches("t"),
         join = b.key_join("t"),
     )))
     .fetch_one(&mut *tx)
     .await?;
 
     let (columns, values) = b.insert_columns();
-    let inserted = sqlx::query(sqlx::AssertSqlSafe(format!(
-        "INSERT INTO {target} ({columns})
-         SELECT {values} FROM {source} s WHERE NOT EXISTS (SELECT 1 FROM {target} t WHERE {join})
-         ON CONFLICT DO NOTHING",
-        join = b.key_join("t"),
-    )))
-    .execute(&mut *tx)
-    .await?
-    .rows_affected();
+    let join = b.key_join("t");
+    let mut refused_table = false;
+    let insert = match unique_keys {
+        None => format!(
+            "INSERT INTO {target} ({columns})
+             SELECT {values} FROM {source} s WHERE NOT EXISTS (SELECT 1 FROM {target} t WHERE {join})
+             ON CONFLICT DO NOTHING"
+        ),
+        Some(keys) => match refused_keys(b, keys) {
+            None => format!(
+                "INSERT INTO {target} ({columns})
+                 SELECT {values} FROM {source} s WHERE NOT EXISTS (SELECT 1 FROM {target} t WHERE {join})"
+            ),
+            Some((refused, not_refused)) => {
+                // Materialised and analysed, so that the insert's plan knows how few they are.
+                sqlx::raw_sql(sqlx::AssertSqlSafe(format!(
+                    "CREATE TEMP TABLE refused_keys ON COMMIT DROP AS {refused}; ANALYZE pg_temp.refused_keys"
+                )))
+                .execute(&mut *tx)
+                .await?;
+                refused_table = true;
+                format!(
+                    "INSERT INTO {target} ({columns})
+                     SELECT {values} FROM {source} s
+                     WHERE NOT EXISTS (SELECT 1 FROM {target} t WHERE {join})
+                       AND NOT EXISTS (SELECT 1 FROM pg_temp.refused_keys r WHERE {not_refused})"
+                )
+            }
+        },
+    };
+    let inserted = sqlx::query(sqlx::AssertSqlSafe(insert)).execute(&mut *tx).await?.rows_affected();
     let inserted = i64::try_from(inserted).unwrap_or(i64::MAX);
+    if refused_table {
+        sqlx::raw_sql("DROP TABLE pg_temp.refused_keys").execute(&mut *tx).await?;
+    }
 
-    // ON CONFLICT skipped rows that collide on another unique key: archive them as conflicts.
+    // Rows refused because another row holds one of their unique keys: archive them as conflicts.
     if inserted + already_present + conflicts < source_rows {
         let refused = sqlx::query(sqlx::AssertSqlSafe(format!(
             "INSERT INTO modernize.consolidation_archive (reason, source_table, target_table, row_key, row_data)
@@ -219,12 +300,11 @@ async fn move_bucket(tx: &mut PgConnection, b: &Resolved) -> Result<BucketMoves,
         sqlx::query(sqlx::AssertSqlSafe(format!(
             "INSERT INTO pg_temp.mock_rows (table_name, row_key, depth)
              SELECT '{target_name}', {target_key}, 0 FROM {source} s
-             WHERE s.is_mock AND EXISTS (SELECT 1 FROM {target} t WHERE {join} AND {source_hash} = {target_hash})
+             WHERE s.is_mock AND EXISTS (SELECT 1 FROM {target} t WHERE {join} AND {same})
              ON CONFLICT DO NOTHING",
             target_key = b.target_key_json(),
             join = b.key_join("t"),
-            source_hash = b.live_source_hash(),
-            target_hash = b.live_target_hash("t"),
+            same = b.live_matches("t"),
         )))
         .execute(&mut *tx)
         .await?;
@@ -240,6 +320,194 @@ async fn move_bucket(tx: &mut PgConnection, b: &Resolved) -> Result<BucketMoves,
         deprecated_archived: 0,
         dropped_values_archived,
     })
+}
+
+/// The targets that receive at least `BULK_LOAD_ROWS` legacy rows, each once.
+fn bulk_targets<'a>(buckets: &'a [Resolved], source_rows: &[i64]) -> Vec<&'a str> {
+    let mut targets: Vec<(&str, i64)> = Vec::new();
+    for (target, rows) in buckets.iter().zip(source_rows).filter_map(|(b, rows)| Some((b.target?, *rows))) {
+        match targets.iter_mut().find(|(t, _)| *t == target) {
+            Some((_, total)) => *total += rows,
+            None => targets.push((target, rows)),
+        }
+    }
+    targets.into_iter().filter(|(_, rows)| *rows >= BULK_LOAD_ROWS).map(|(t, _)| t).collect()
+}
+
+/// A unique key of a consolidated table: its columns, and whether it is the primary key.
+#[derive(sqlx::FromRow)]
+struct UniqueKey {
+    columns: Vec<String>,
+    primary: bool,
+}
+
+/// The unique keys of `target` if their indexes can be set aside for a bulk load: plain btree
+/// columns, NULLs distinct, not deferrable, no exclusion constraint. Then the rows that would
+/// violate them are found set-based (`bulk_insert`); otherwise they stay and ON CONFLICT decides.
+async fn settable_unique_keys(tx: &mut PgConnection, target: &str) -> Result<Option<Vec<UniqueKey>>, sqlx::Error> {
+    let keys: Vec<(Vec<String>, bool, bool)> = sqlx::query_as(
+        "SELECT ARRAY(SELECT a.attname::text FROM unnest(i.indkey::int2[]) WITH ORDINALITY u(n, o)
+                      JOIN pg_attribute a ON a.attrelid = i.indrelid AND a.attnum = u.n
+                      WHERE u.o <= i.indnkeyatts ORDER BY u.o),
+                i.indisprimary,
+                i.indisunique AND i.indisvalid AND NOT i.indisexclusion AND i.indexprs IS NULL AND i.indpred IS NULL
+                AND m.amname = 'btree' AND NOT coalesce(k.condeferrable, false)
+                AND NOT coalesce((to_jsonb(i) ->> 'indnullsnotdistinct')::boolean, false)
+         FROM pg_index i JOIN pg_class c ON c.oid = i.indexrelid JOIN pg_am m ON m.oid = c.relam
+         LEFT JOIN pg_constraint k ON k.conrelid = i.indrelid AND k.conindid = i.indexrelid
+         WHERE i.indrelid = to_regclass(format('migration.%I', $1::text)) AND (i.indisunique OR i.indisexclusion)",
+    )
+    .bind(target)
+    .fetch_all(&mut *tx)
+    .await?;
+    if keys.iter().any(|(_, _, simple)| !simple) {
+        return Ok(None);
+    }
+    Ok(Some(keys.into_iter().map(|(columns, primary, _)| UniqueKey { columns, primary }).collect()))
+}
+
+/// The bucket writes every column of every unique key as the rows go in (a key column left to its
+/// default, or written later, could not be checked before the insert).
+fn fills_keys(b: &Resolved, keys: &[UniqueKey]) -> bool {
+    keys.iter().flat_map(|k| &k.columns).all(|name| b.columns.iter().any(|c| c.name == *name && !c.deferred))
+}
+
+/// An index or constraint set aside for a bulk load, with the statements that drop it and that
+/// re-create it exactly as migration 0001 made it (definitions read back from the catalog).
+#[derive(sqlx::FromRow)]
+struct SetAside {
+    /// The bulk-loaded table it was set aside for.
+    target: String,
+    /// 0 unique index or constraint, 1 plain index, 2 foreign key: re-created in that order.
+    rank: i32,
+    drop_sql: String,
+    create_sql: String,
+    /// Its comments, if it has any.
+    comment_sql: Option<String>,
+}
+
+/// The plain indexes and the foreign keys of `target`; with `unique`, also its primary key, unique
+/// constraints and indexes, and the foreign keys of other tables that reference them. Foreign keys
+/// pointing at `target` otherwise stay: inserting rows never fires them.
+async fn indexes_and_keys(tx: &mut PgConnection, target: &str, unique: bool) -> Result<Vec<SetAside>, sqlx::Error> {
+    sqlx::query_as(
+        "SELECT $1::text AS target, CASE WHEN i.indisunique THEN 0 ELSE 1 END AS rank,
+                CASE WHEN k.oid IS NULL THEN format('DROP INDEX %I.%I', n.nspname, c.relname)
+                     ELSE format('ALTER TABLE %I.%I DROP CONSTRAINT %I', n.nspname, t.relname, k.conname) END
+                    AS drop_sql,
+                CASE WHEN k.oid IS NULL THEN pg_get_indexdef(i.indexrelid)
+                     ELSE format('ALTER TABLE %I.%I ADD CONSTRAINT %I %s', n.nspname, t.relname, k.conname,
+                                 pg_get_constraintdef(k.oid)) END AS create_sql,
+                nullif(concat_ws('; ',
+                    CASE WHEN obj_description(k.oid, 'pg_constraint') IS NOT NULL
+                         THEN format('COMMENT ON CONSTRAINT %I ON %I.%I IS %L', k.conname, n.nspname, t.relname,
+                                     obj_description(k.oid, 'pg_constraint')) END,
+                    CASE WHEN obj_description(c.oid, 'pg_class') IS NOT NULL
+                         THEN format('COMMENT ON INDEX %I.%I IS %L', n.nspname, c.relname,
+                                     obj_description(c.oid, 'pg_class')) END
+                ), '') AS comment_sql
+         FROM pg_index i JOIN pg_class c ON c.oid = i.indexrelid JOIN pg_class t ON t.oid = i.indrelid
+         JOIN pg_namespace n ON n.oid = c.relnamespace
+         LEFT JOIN pg_constraint k ON k.conrelid = i.indrelid AND k.conindid = i.indexrelid
+         WHERE i.indrelid = to_regclass(format('migration.%I', $1::text)) AND i.indisvalid AND NOT i.indisexclusion
+           AND (NOT i.indisunique OR $2)
+         UNION ALL
+         SELECT $1::text, 2,
+                format('ALTER TABLE %I.%I DROP CONSTRAINT %I', n.nspname, t.relname, k.conname),
+                format('ALTER TABLE %I.%I ADD CONSTRAINT %I %s', n.nspname, t.relname, k.conname,
+                       pg_get_constraintdef(k.oid)),
+                CASE WHEN obj_description(k.oid, 'pg_constraint') IS NOT NULL
+                     THEN format('COMMENT ON CONSTRAINT %I ON %I.%I IS %L', k.conname, n.nspname, t.relname,
+                                 obj_description(k.oid, 'pg_constraint')) END
+         FROM pg_constraint k JOIN pg_class t ON t.oid = k.conrelid JOIN pg_namespace n ON n.oid = t.relnamespace
+         WHERE k.contype = 'f' AND (k.conrelid = to_regclass(format('migration.%I', $1::text))
+                                    OR ($2 AND k.confrelid = to_regclass(format('migration.%I', $1::text))))
+         ORDER BY 2, 4",
+    )
+    .bind(target)
+    .bind(unique)
+    .fetch_all(&mut *tx)
+    .await
+}
+
+/// For a bucket going into a target whose unique indexes are set aside: a query giving the legacy
+/// keys (`sk_0`, …) of the rows to refuse because another row holds one of their unique keys (a
+/// row already in the target or, within this bucket, the row with the smallest legacy key), and
+/// the condition matching them with the legacy row `s`. `move_bucket` inserts the other rows and
+/// archives the refused ones as conflicts, as ON CONFLICT DO NOTHING would have refused them.
+/// None when no row can be refused.
+fn refused_keys(b: &Resolved, keys: &[UniqueKey]) -> Option<(String, String)> {
+    let (target, source) = (b.target_table().unwrap_or_default(), b.source_table());
+    let join = b.key_join("t");
+    let source_keys: Vec<String> = b.source_key.iter().map(|k| format!("s.{}", quote(k))).collect();
+    let sk: Vec<String> = (0..source_keys.len()).map(|i| format!("sk_{i}")).collect();
+    let mut candidate = source_keys.iter().zip(&sk).map(|(e, a)| format!("{e} AS {a}")).collect::<Vec<_>>();
+    let mut checks = Vec::new();
+    for (i, key) in keys.iter().enumerate() {
+        let mapped: Vec<&plan::Column> =
+            key.columns.iter().filter_map(|name| b.columns.iter().find(|c| c.name == *name)).collect();
+        // Held twice within the bucket: impossible when the legacy table's own key is part of it.
+        let implied = source_keys.iter().all(|e| mapped.iter().any(|c| c.source == *e));
+        if key.primary && implied {
+            continue;
+        }
+        let u: Vec<String> = (0..mapped.len()).map(|j| format!("u{i}_{j}")).collect();
+        candidate.extend(mapped.iter().zip(&u).map(|(c, a)| format!("({})::{} AS {a}", c.insert, c.type_name)));
+        if !key.primary {
+            // Held by a row already in the target (the primary key is the join just above).
+            let taken: Vec<String> =
+                mapped.iter().zip(&u).map(|(c, a)| format!("t.{} = c.{a}", quote(&c.name))).collect();
+            checks.push(format!(
+                "SELECT {sk} FROM candidate c WHERE EXISTS (SELECT 1 FROM {target} t WHERE {taken})",
+                sk = sk.join(", "),
+                taken = taken.join(" AND "),
+            ));
+        }
+        if !implied {
+            checks.push(format!(
+                "SELECT {sk} FROM (SELECT {sk}, row_number() OVER (PARTITION BY {u} ORDER BY {sk}) AS n
+                                   FROM candidate WHERE {not_null}) d
+                 WHERE n > 1",
+                sk = sk.join(", "),
+                u = u.join(", "),
+                not_null = u.iter().map(|a| format!("{a} IS NOT NULL")).collect::<Vec<_>>().join(" AND "),
+            ));
+        }
+    }
+    if checks.is_empty() {
+        return None;
+    }
+    let not_refused: Vec<String> = sk.iter().zip(&source_keys).map(|(a, e)| format!("r.{a} = {e}")).collect();
+    let refused = format!(
+        "WITH candidate AS (
+             SELECT {candidate} FROM {source} s WHERE NOT EXISTS (SELECT 1 FROM {target} t WHERE {join})
+         )
+         {checks}",
+        candidate = candidate.join(", "),
+        checks = checks.join("\n         UNION\n         "),
+    );
+    Some((refused, not_refused.join(" AND ")))
+}
+
+/// Re-creates what was set aside, in `rank` order: the indexes are built by one sort each (a
+/// duplicate key would fail the migration), the foreign keys validated by one join each (a row
+/// referencing nothing fails the migration, naming the legacy tables that fed the target).
+async fn restore_indexes_and_keys(
+    tx: &mut PgConnection,
+    buckets: &[Resolved],
+    set_aside: &[SetAside],
+) -> Result<(), ConsolidationError> {
+    for item in set_aside {
+        let statements = std::iter::once(&item.create_sql).chain(&item.comment_sql);
+        for statement in statements {
+            sqlx::raw_sql(sqlx::AssertSqlSafe(statement.clone())).execute(&mut *tx).await.map_err(|error| {
+                let sources: Vec<&str> =
+                    buckets.iter().filter(|b| b.target == Some(item.target.as_str())).map(|b| b.source).collect();
+                ConsolidationError::Move { source_table: sources.join(", "), target: item.target.clone(), error }
+            })?;
+        }
+    }
+    Ok(())
 }
 
 async fn archive_deprecated(tx: &mut PgConnection, b: &Resolved) -> Result<BucketMoves, sqlx::Error> {
@@ -274,14 +542,13 @@ async fn fill_deferred(tx: &mut PgConnection, b: &Resolved) -> Result<(), Consol
     let values: Vec<&str> = deferred.iter().map(|c| c.source.as_str()).collect();
     sqlx::query(sqlx::AssertSqlSafe(format!(
         "UPDATE {target} t SET {assignments} FROM {source} s
-         WHERE {join} AND num_nonnulls({values}) > 0 AND {source_hash} = {target_hash}",
+         WHERE {join} AND num_nonnulls({values}) > 0 AND {same}",
         target = b.target_table().unwrap_or_default(),
         assignments = assignments.join(", "),
         source = b.source_table(),
         join = b.key_join("t"),
         values = values.join(", "),
-        source_hash = b.live_source_hash(),
-        target_hash = b.live_target_hash("t"),
+        same = b.live_matches("t"),
     )))
     .execute(&mut *tx)
     .await?;
@@ -315,6 +582,9 @@ async fn apply_mock_policy(tx: &mut PgConnection) -> Result<Vec<MockMoves>, Cons
     )
     .fetch_all(&mut *tx)
     .await?;
+    // Keys are kept as JSON (what the archive stores) but every join extracts them typed: the big
+    // tables are then matched by their primary key and foreign-key indexes, never by building a
+    // JSON key for each of their rows.
     let mut depth = 0;
     loop {
         let marked: Vec<String> =
@@ -325,6 +595,7 @@ async fn apply_mock_policy(tx: &mut PgConnection) -> Result<Vec<MockMoves>, Cons
         if marked.is_empty() {
             break;
         }
+        sqlx::raw_sql("ANALYZE pg_temp.mock_rows").execute(&mut *tx).await?;
         for fk in foreign_keys.iter().filter(|fk| marked.contains(&fk.parent)) {
             let join: Vec<String> = fk
                 .child_columns
@@ -335,15 +606,16 @@ async fn apply_mock_policy(tx: &mut PgConnection) -> Result<Vec<MockMoves>, Cons
             sqlx::query(sqlx::AssertSqlSafe(format!(
                 "INSERT INTO pg_temp.mock_rows (table_name, row_key, depth)
                  SELECT DISTINCT '{child}', {child_key}, $1 + 1
-                 FROM migration.{child_table} c JOIN migration.{parent_table} p ON {join}
-                 JOIN pg_temp.mock_rows m ON m.table_name = '{parent}' AND m.depth = $1 AND m.row_key = {parent_key}
+                 FROM pg_temp.mock_rows m JOIN migration.{parent_table} p ON {parent_key}
+                 JOIN migration.{child_table} c ON {join}
+                 WHERE m.table_name = '{parent}' AND m.depth = $1
                  ON CONFLICT DO NOTHING",
                 child = fk.child,
                 parent = fk.parent,
                 child_table = quote(&fk.child),
                 parent_table = quote(&fk.parent),
                 child_key = key_json(tx, &fk.child, "c").await?,
-                parent_key = key_json(tx, &fk.parent, "p").await?,
+                parent_key = key_of(tx, &fk.parent, "p", "m.row_key").await?,
                 join = join.join(" AND "),
             )))
             .bind(depth)
@@ -352,6 +624,7 @@ async fn apply_mock_policy(tx: &mut PgConnection) -> Result<Vec<MockMoves>, Cons
         }
         depth += 1;
     }
+    sqlx::raw_sql("ANALYZE pg_temp.mock_rows").execute(&mut *tx).await?;
 
     let counts: Vec<(String, i64, i64)> = sqlx::query_as(
         "SELECT table_name, count(*) FILTER (WHERE depth = 0), count(*) FILTER (WHERE depth > 0)
@@ -361,27 +634,37 @@ async fn apply_mock_policy(tx: &mut PgConnection) -> Result<Vec<MockMoves>, Cons
     .await?;
     // Archive everything first, then delete: cascades and SET NULLs then only touch rows already archived.
     for (table, _, _) in &counts {
-        let key = key_json(tx, table, "t").await?;
+        let key = key_of(tx, table, "t", "m.row_key").await?;
         sqlx::query(sqlx::AssertSqlSafe(format!(
             "INSERT INTO modernize.consolidation_archive (reason, target_table, row_key, row_data)
              SELECT CASE WHEN m.depth = 0 THEN 'is_mock' ELSE 'mock_dependent' END, '{table}', m.row_key, to_jsonb(t)
-             FROM migration.{quoted} t JOIN pg_temp.mock_rows m ON m.table_name = '{table}' AND m.row_key = {key}",
+             FROM pg_temp.mock_rows m JOIN migration.{quoted} t ON {key}
+             WHERE m.table_name = '{table}'",
             quoted = quote(table),
         )))
         .execute(&mut *tx)
         .await?;
     }
     for (table, _, _) in &counts {
-        let key = key_json(tx, table, "t").await?;
+        let key = key_of(tx, table, "t", "m.row_key").await?;
         sqlx::query(sqlx::AssertSqlSafe(format!(
             "DELETE FROM migration.{quoted} t USING pg_temp.mock_rows m
-             WHERE m.table_name = '{table}' AND m.row_key = {key}",
+             WHERE m.table_name = '{table}' AND {key}",
             quoted = quote(table),
         )))
         .execute(&mut *tx)
         .await?;
     }
     Ok(counts.into_iter().map(|(table, flagged, dependents)| MockMoves { table, flagged, dependents }).collect())
+}
+
+/// `alias` is the row of consolidated `table` whose primary key the JSON `json` holds (as
+/// `key_json` builds it): the key columns compared typed, so the table's primary key index serves.
+async fn key_of(tx: &mut PgConnection, table: &str, alias: &str, json: &str) -> Result<String, sqlx::Error> {
+    let key = plan::primary_key_types(tx, "migration", table).await?;
+    let conditions: Vec<String> =
+        key.iter().map(|(k, type_name)| format!("{alias}.{} = ({json} ->> '{k}')::{type_name}", quote(k))).collect();
+    Ok(conditions.join(" AND "))
 }
 
 /// JSON of a consolidated table's primary key over `alias`, as `Resolved::target_key_json` builds it.

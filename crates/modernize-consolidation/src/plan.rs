@@ -223,6 +223,11 @@ pub(crate) struct Column {
     /// The value as migrate inserts it (cast to the target's enum type where needed).
     pub insert: String,
     pub deferred: bool,
+    /// The target column's type, as `format_type` spells it.
+    pub type_name: String,
+    /// The target column's type has an equality operator (every type of the consolidated schema
+    /// does); other values are compared by their text.
+    pub comparable: bool,
 }
 
 /// A bucket resolved against the catalog of the database at hand.
@@ -280,9 +285,16 @@ async fn resolve(conn: &mut PgConnection, bucket: &Bucket) -> Result<Option<Reso
             has_mock_flag,
         }));
     };
-    let target_columns: Vec<(String, String, bool)> = sqlx::query_as(
+    let target_columns: Vec<(String, String, bool, bool)> = sqlx::query_as(
         "SELECT a.attname::text, format_type(a.atttypid, a.atttypmod),
-                t.typtype = 'e' OR coalesce(e.typtype = 'e', false)
+                t.typtype = 'e' OR coalesce(e.typtype = 'e', false),
+                t.typtype = 'e' OR coalesce(e.typtype = 'e', false) OR EXISTS (
+                    SELECT 1 FROM pg_opclass o JOIN pg_am m ON m.oid = o.opcmethod
+                    WHERE m.amname = 'btree' AND o.opcdefault
+                      AND (o.opcintype = a.atttypid OR (t.typcategory = 'A' AND o.opcintype = t.typelem)
+                           OR EXISTS (SELECT 1 FROM pg_cast c WHERE c.castmethod = 'b' AND c.casttarget = o.opcintype
+                                        AND c.castsource = CASE WHEN t.typcategory = 'A' THEN t.typelem
+                                                                ELSE a.atttypid END)))
          FROM pg_attribute a JOIN pg_type t ON t.oid = a.atttypid LEFT JOIN pg_type e ON e.oid = t.typelem
          WHERE a.attrelid = to_regclass(format('migration.%I', $1::text)) AND a.attnum > 0 AND NOT a.attisdropped
            AND a.attgenerated = ''
@@ -293,7 +305,7 @@ async fn resolve(conn: &mut PgConnection, bucket: &Bucket) -> Result<Option<Reso
     .await?;
     let mut consumed: Vec<&str> = Vec::new();
     let mut columns = Vec::new();
-    for (name, type_name, is_enum) in target_columns {
+    for (name, type_name, is_enum, comparable) in target_columns {
         let source = if let Some(r) = bucket.renames.iter().find(|r| r.target == name) {
             consumed.extend(r.consumes);
             r.expr.to_owned()
@@ -305,7 +317,7 @@ async fn resolve(conn: &mut PgConnection, bucket: &Bucket) -> Result<Option<Reso
         };
         let insert = if is_enum { format!("({source})::{type_name}") } else { source.clone() };
         let deferred = bucket.deferred.contains(&name.as_str());
-        columns.push(Column { name, source, insert, deferred });
+        columns.push(Column { name, source, insert, deferred, comparable, type_name });
     }
     let mut target_key = Vec::new();
     for key in primary_key(conn, "migration", target).await? {
@@ -345,6 +357,24 @@ pub(crate) async fn primary_key(
     .await
 }
 
+/// The primary key columns of a table with their types, in key order.
+pub(crate) async fn primary_key_types(
+    conn: &mut PgConnection,
+    schema: &str,
+    table: &str,
+) -> Result<Vec<(String, String)>, sqlx::Error> {
+    sqlx::query_as(
+        "SELECT a.attname::text, format_type(a.atttypid, a.atttypmod) FROM pg_index i
+         JOIN pg_attribute a ON a.attrelid = i.indrelid AND a.attnum = ANY (i.indkey)
+         WHERE i.indrelid = to_regclass(format('%I.%I', $1::text, $2::text)) AND i.indisprimary
+         ORDER BY array_position(i.indkey::int2[], a.attnum)",
+    )
+    .bind(schema)
+    .bind(table)
+    .fetch_all(conn)
+    .await
+}
+
 fn unsupported(table: &str, reason: String) -> ConsolidationError {
     ConsolidationError::UnsupportedLegacyTable { table: table.to_owned(), reason }
 }
@@ -353,7 +383,8 @@ pub(crate) fn quote(identifier: &str) -> String {
     modernize::db::quote_identifier(identifier)
 }
 
-/// md5 of a JSON object of `(name, value)` pairs: the row hash both sides of a check compute.
+/// md5 of a JSON object of `(name, value)` pairs: how a legacy row is compared with a row the
+/// archive holds as JSON.
 /// jsonb_build_object takes at most 100 arguments, so wide rows are built in chunks.
 pub(crate) fn row_hash<'a>(pairs: impl Iterator<Item = (&'a str, String)>) -> String {
     let pairs: Vec<String> = pairs.map(|(name, value)| format!("'{name}', {value}")).collect();
@@ -394,22 +425,30 @@ impl Resolved {
         row_hash(self.columns.iter().map(|c| (c.name.as_str(), c.source.clone())))
     }
 
-    pub fn target_hash(&self, alias: &str) -> String {
-        row_hash(self.columns.iter().map(|c| (c.name.as_str(), format!("{alias}.{}", quote(&c.name)))))
+    /// The target row `alias` holds what the legacy row `s` maps to: every mapped column equal,
+    /// NULL matching NULL, compared in the target column's type (exact, unlike a hash, and no
+    /// serialisation of the rows).
+    pub fn matches(&self, alias: &str) -> String {
+        Self::all_equal(self.columns.iter(), alias)
     }
 
-    /// Like `source_hash`, without the deferred columns (not written yet while rows move).
-    pub fn live_source_hash(&self) -> String {
-        row_hash(self.columns.iter().filter(|c| !c.deferred).map(|c| (c.name.as_str(), c.source.clone())))
+    /// Like `matches`, without the deferred columns (not written yet while rows move).
+    pub fn live_matches(&self, alias: &str) -> String {
+        Self::all_equal(self.columns.iter().filter(|c| !c.deferred), alias)
     }
 
-    pub fn live_target_hash(&self, alias: &str) -> String {
-        row_hash(
-            self.columns
-                .iter()
-                .filter(|c| !c.deferred)
-                .map(|c| (c.name.as_str(), format!("{alias}.{}", quote(&c.name)))),
-        )
+    fn all_equal<'a>(columns: impl Iterator<Item = &'a Column>, alias: &str) -> String {
+        let conditions: Vec<String> = columns
+            .map(|c| {
+                let target = format!("{alias}.{}", quote(&c.name));
+                if c.comparable {
+                    format!("{target} IS NOT DISTINCT FROM ({})", c.insert)
+                } else {
+                    format!("{target}::text IS NOT DISTINCT FROM ({})::text", c.insert)
+                }
+            })
+            .collect();
+        if conditions.is_empty() { "true".to_owned() } else { conditions.join(" AND ") }
     }
 
     /// The hash of a target row archived as JSON (`to_jsonb(t)`).

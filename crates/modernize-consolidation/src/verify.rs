@@ -2,8 +2,9 @@
 //!
 //! For every legacy row of every bucket, exactly one of these must hold, re-derived from the
 //! legacy table and the documented mapping (not from migrate's counters):
-//! - its target row (same key) has equal content (md5 of the mapped columns, as JSON);
-//! - it was moved out by the is_mock policy: the archived consolidated row has equal content;
+//! - its target row (same key) has equal content (every mapped column equal, typed);
+//! - it was moved out by the is_mock policy: the archived consolidated row has equal content (md5
+//!   of the mapped columns as JSON on both sides, the archive holding JSON);
 //! - it is a conflict, archived verbatim (the archived JSON equals the legacy row's);
 //! - (deprecated tables) it is archived verbatim.
 //!
@@ -11,7 +12,7 @@
 //! from some legacy row. A bucket with unaccounted rows lists their keys (the key-level diff).
 
 use serde::Serialize;
-use sqlx::PgConnection;
+use sqlx::{Connection, PgConnection};
 
 use crate::plan::{self, Resolved};
 use crate::{ConsolidationError, Progress};
@@ -67,7 +68,19 @@ impl Verification {
     }
 }
 
+/// Memory for the hash joins of legacy and target rows (a million rows fit), for this transaction.
+const TRANSACTION_SETTINGS: &str = "SET LOCAL work_mem = '64MB'";
+
 pub async fn verify(conn: &mut PgConnection, progress: &Progress) -> Result<Verification, ConsolidationError> {
+    // Read-only work: the transaction only scopes the settings.
+    let mut tx = conn.begin().await?;
+    sqlx::raw_sql(TRANSACTION_SETTINGS).execute(&mut *tx).await?;
+    let verification = run(&mut tx, progress).await?;
+    tx.commit().await?;
+    Ok(verification)
+}
+
+async fn run(conn: &mut PgConnection, progress: &Progress) -> Result<Verification, ConsolidationError> {
     let buckets = plan::resolve_all(conn).await?;
     let mut targets: Vec<&'static str> = Vec::new();
     for target in buckets.iter().filter_map(|b| b.target) {
@@ -99,15 +112,17 @@ pub async fn verify(conn: &mut PgConnection, progress: &Progress) -> Result<Veri
 }
 
 /// Classifies every legacy row of a bucket; `outcome` is target, mock, conflict, absent or differs.
+/// The target row is compared column by column (`Resolved::matches`); the JSON hash of the legacy
+/// row is only computed for the few rows that are not in the target, to find them in the archive.
 fn classification(b: &Resolved) -> String {
     let dropped = b.dropped_values().unwrap_or_else(|| "NULL::jsonb".to_owned());
     let first_key = plan::quote(&b.target_key.first().map(|(k, _)| k.clone()).unwrap_or_default());
     format!(
         "SELECT {source_key} AS row_key,
-                CASE WHEN {target_hash} = h.hash THEN 'target'
+                CASE WHEN t.{first_key} IS NOT NULL AND {matches} THEN 'target'
                      WHEN EXISTS (SELECT 1 FROM modernize.consolidation_archive a
                                   WHERE a.target_table = '{target}' AND a.source_table IS NULL
-                                    AND a.row_key = {target_key} AND {archived_hash} = h.hash) THEN 'mock'
+                                    AND a.row_key = {target_key} AND {archived_hash} = {source_hash}) THEN 'mock'
                      WHEN EXISTS (SELECT 1 FROM modernize.consolidation_archive a
                                   WHERE a.source_table = '{source}' AND a.reason = 'conflict'
                                     AND a.row_key = {source_key} AND a.row_data = to_jsonb(s)) THEN 'conflict'
@@ -117,7 +132,6 @@ fn classification(b: &Resolved) -> String {
                                              WHERE a.source_table = '{source}' AND a.reason = 'dropped_values'
                                                AND a.row_key = {source_key} AND a.row_data = {dropped}) AS dropped_ok
          FROM {source_table} s
-         CROSS JOIN LATERAL (SELECT {source_hash} AS hash OFFSET 0) h
          LEFT JOIN {target_table} t ON {join}",
         source = b.source,
         target = b.target.unwrap_or_default(),
@@ -126,7 +140,7 @@ fn classification(b: &Resolved) -> String {
         source_key = b.source_key_json(),
         target_key = b.target_key_json(),
         source_hash = b.source_hash(),
-        target_hash = b.target_hash("t"),
+        matches = b.matches("t"),
         archived_hash = b.archived_hash("a.row_data"),
         join = b.key_join("t"),
     )
@@ -214,10 +228,11 @@ async fn check_target(
         .iter()
         .map(|b| format!("NOT EXISTS (SELECT 1 FROM {} s WHERE {})", b.source_table(), b.key_join("t")))
         .collect();
+    // In WHERE rather than in a FILTER: the planner turns each NOT EXISTS into an anti-join.
     let (rows, without_source): (i64, i64) = sqlx::query_as(sqlx::AssertSqlSafe(format!(
-        "SELECT count(*), count(*) FILTER (WHERE {}) FROM migration.{} t",
-        no_source.join(" AND "),
-        plan::quote(target)
+        "SELECT (SELECT count(*) FROM {table}), (SELECT count(*) FROM {table} t WHERE {no_source})",
+        table = format_args!("migration.{}", plan::quote(target)),
+        no_source = no_source.join(" AND "),
     )))
     .fetch_one(&mut *conn)
     .await?;

@@ -178,11 +178,12 @@ async fn a_lost_row_fails_verification_and_keeps_the_legacy_schema(pool: PgPool)
     let mut conn = seeded(&pool, 500).await;
     modernize_consolidation::migrate::migrate(&mut conn, &Progress::hidden()).await.expect("migrate");
     assert_eq!(detect_state(&mut conn).await.expect("state"), State::Migrated);
-    // Lose one moved v3 row and alter another: verify must name both keys.
+    // Lose one moved v3 row, alter another and fill a third's NULL: verify must name the three keys.
     sqlx::raw_sql(
         "DELETE FROM migration.raw_import_records WHERE id = md5('7:v3raw:5')::uuid;
          UPDATE migration.raw_import_records SET raw_data = raw_data || '{\"os\": \"tampered\"}'
-         WHERE id = md5('7:v3raw:6')::uuid;",
+         WHERE id = md5('7:v3raw:6')::uuid;
+         UPDATE migration.raw_import_records SET cleansed_data = '{}' WHERE id = md5('7:v3raw:7')::uuid;",
     )
     .execute(&mut conn)
     .await
@@ -190,15 +191,17 @@ async fn a_lost_row_fails_verification_and_keeps_the_legacy_schema(pool: PgPool)
     let verification = verify::verify(&mut conn, &Progress::hidden()).await.expect("verify runs");
     assert!(!verification.passed);
     let bucket = verification.buckets.iter().find(|b| b.source == "v3_raw_import_records").expect("bucket");
-    assert_eq!(bucket.unaccounted, 2);
+    assert_eq!(bucket.unaccounted, 3);
     let problems: Vec<String> = bucket.differences.iter().map(|d| format!("{} {}", d.problem, d.key["id"])).collect();
     let lost: String = scalar(&mut conn, "SELECT md5('7:v3raw:5')::uuid::text").await;
     let altered: String = scalar(&mut conn, "SELECT md5('7:v3raw:6')::uuid::text").await;
     assert!(problems.contains(&format!("absent \"{lost}\"")), "{problems:?}");
     assert!(problems.contains(&format!("differs \"{altered}\"")), "{problems:?}");
+    let filled: String = scalar(&mut conn, "SELECT md5('7:v3raw:7')::uuid::text").await;
+    assert!(problems.contains(&format!("differs \"{filled}\"")), "{problems:?}");
     // The orchestrator refuses to drop anything.
     let error = run(&mut conn).await.expect_err("verification fails");
-    assert!(matches!(error, ConsolidationError::VerificationFailed(2)), "{error}");
+    assert!(matches!(error, ConsolidationError::VerificationFailed(3)), "{error}");
     assert_eq!(detect_state(&mut conn).await.expect("state"), State::Migrated);
 }
 
@@ -237,4 +240,71 @@ async fn a_migrate_killed_midway_leaves_the_legacy_database_and_a_rerun_complete
     let report = run(&mut conn).await.expect("re-run");
     assert!(report.verification.as_ref().is_some_and(|v| v.passed), "{report}");
     assert!(validate::validate(&mut conn).await.expect("validate").passed);
+}
+
+#[sqlx::test(migrations = false)]
+async fn a_bulk_loaded_row_referencing_nothing_fails_the_migration_and_changes_nothing(pool: PgPool) {
+    let mut conn = seeded(&pool, 2_000).await;
+    // raw_import_records receives enough rows to be loaded with its foreign keys set aside: the key
+    // this record breaks must be checked all the same when it is re-created.
+    sqlx::raw_sql(
+        "INSERT INTO migration.v3_raw_import_records (id, client_account_id, engagement_id, data_import_id, row_number,
+                                                      raw_data)
+         SELECT md5('dangling')::uuid, client_account_id, engagement_id, md5('no such import')::uuid, 1, '{}'
+         FROM migration.v3_raw_import_records LIMIT 1",
+    )
+    .execute(&mut conn)
+    .await
+    .expect("a record of an import that does not exist");
+    let error = run(&mut conn).await.expect_err("the dangling reference is refused");
+    assert!(matches!(&error, ConsolidationError::Move { target, .. } if target == "raw_import_records"), "{error}");
+    assert!(error.to_string().contains("raw_import_records_client_account_id_data_import_id_fkey"), "{error}");
+    assert_eq!(detect_state(&mut conn).await.expect("state"), State::Legacy);
+    let v3: i64 = scalar(&mut conn, "SELECT count(*) FROM migration.v3_raw_import_records").await;
+    assert!(v3 > 1_900);
+}
+
+#[sqlx::test(migrations = false)]
+async fn a_bulk_loaded_row_taking_another_rows_unique_key_is_archived_as_a_conflict(pool: PgPool) {
+    let mut conn = seeded(&pool, 2_000).await;
+    // raw_import_records is bulk-loaded without its unique indexes: the rows that would break
+    // (client_account_id, data_import_id, row_number) must be refused and archived all the same.
+    sqlx::raw_sql(
+        "INSERT INTO migration.v3_raw_import_records (id, client_account_id, engagement_id, data_import_id, row_number,
+                                                      raw_data)
+         SELECT md5('takes a legacy row number')::uuid, client_account_id, engagement_id, data_import_id, row_number,
+                '{\"taken\": true}'
+         FROM migration.raw_import_records WHERE id = md5('7:raw:1:1')::uuid;
+         INSERT INTO migration.v3_raw_import_records (id, client_account_id, engagement_id, data_import_id, row_number,
+                                                      raw_data)
+         SELECT md5(twin)::uuid, client_account_id, engagement_id, data_import_id, 900000, jsonb_build_object('twin', twin)
+         FROM migration.v3_raw_import_records, (VALUES ('twin a'), ('twin b')) v (twin)
+         WHERE id = md5('7:v3raw:1')::uuid;",
+    )
+    .execute(&mut conn)
+    .await
+    .expect("records taking unique keys");
+    let report = run(&mut conn).await.expect("consolidate");
+    assert!(report.verification.as_ref().is_some_and(|v| v.passed), "{report}");
+    let checks: [(&str, &str); 4] = [
+        ("the legacy record keeps its row number",
+         "SELECT NOT EXISTS (SELECT 1 FROM migration.raw_import_records WHERE id = md5('takes a legacy row number')::uuid)
+             AND EXISTS (SELECT 1 FROM migration.raw_import_records WHERE id = md5('7:raw:1:1')::uuid)"),
+        ("the record taking it is archived as a conflict",
+         "SELECT count(*) = 1 FROM modernize.consolidation_archive
+          WHERE reason = 'conflict' AND source_table = 'v3_raw_import_records'
+            AND row_key = jsonb_build_object('id', md5('takes a legacy row number')::uuid)"),
+        ("of two records sharing a new row number, the smaller id goes in",
+         "SELECT count(*) = 1 AND bool_and(id = least(md5('twin a')::uuid, md5('twin b')::uuid))
+          FROM migration.raw_import_records WHERE row_number = 900000"),
+        ("the other is archived as a conflict",
+         "SELECT count(*) = 1 FROM modernize.consolidation_archive
+          WHERE reason = 'conflict' AND source_table = 'v3_raw_import_records'
+            AND row_key = jsonb_build_object('id', greatest(md5('twin a')::uuid, md5('twin b')::uuid))"),
+    ];
+    for (case, sql) in checks {
+        let holds: Option<bool> =
+            sqlx::query_scalar(sql).fetch_optional(&mut conn).await.unwrap_or_else(|e| panic!("{case}: {e}"));
+        assert_eq!(holds, Some(true), "{case}");
+    }
 }
