@@ -345,16 +345,7 @@ pub(crate) async fn primary_key(
     schema: &str,
     table: &str,
 ) -> Result<Vec<String>, sqlx::Error> {
-    sqlx::query_scalar(
-        "SELECT a.attname::text FROM pg_index i
-         JOIN pg_attribute a ON a.attrelid = i.indrelid AND a.attnum = ANY (i.indkey)
-         WHERE i.indrelid = to_regclass(format('%I.%I', $1::text, $2::text)) AND i.indisprimary
-         ORDER BY array_position(i.indkey::int2[], a.attnum)",
-    )
-    .bind(schema)
-    .bind(table)
-    .fetch_all(conn)
-    .await
+    Ok(primary_key_types(conn, schema, table).await?.into_iter().map(|(column, _)| column).collect())
 }
 
 /// The primary key columns of a table with their types, in key order.
