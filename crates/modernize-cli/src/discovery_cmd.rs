@@ -375,7 +375,8 @@ async fn apply_reviews(conn: &mut PgConnection, ctx: &TenantCtx, args: &ReviewAr
             ))
             .into());
         }
-        decisions.push((column, Review::Change((!field.is_empty()).then(|| field.to_owned()))));
+        let target = (!field.is_empty()).then(|| field.to_owned());
+        decisions.push((column, Review::Change { rules: modernize_mapping::rules_for(column, field), target }));
     }
     for (column, decision) in decisions {
         let mapping = flow

@@ -516,6 +516,14 @@ fn round(x: f64) -> f64 {
     (x * 1000.0).round() / 1000.0
 }
 
+/// The rules a column needs when a reviewer maps it to `target`, from its header alone: a size
+/// field takes the unit the header names ("RAM (MB)" → ×1/1024).
+pub fn rules_for(header: &str, target: &str) -> TransformationRules {
+    let size = TARGETS.iter().any(|t| t.name == target && t.expect == Expect::Size);
+    let scale = normalise(header).unit.filter(|_| size).and_then(Unit::to_gb).filter(|f| *f != 1.0);
+    TransformationRules { scale, ..TransformationRules::default() }
+}
+
 fn scale_label(factor: f64) -> String {
     if factor < 1.0 { format!("1/{}", (1.0 / factor).round()) } else { format!("{factor}") }
 }

@@ -27,7 +27,7 @@ use modernize::discovery::ingest::{Encoding, IngestError, InventoryFile};
 use modernize::repo::mappings::LearnedMapping;
 use serde_json::{Map, Value};
 
-pub use engine::{DEFAULT_THRESHOLD, Engine, Mapping};
+pub use engine::{DEFAULT_THRESHOLD, Engine, Mapping, rules_for};
 pub use normalise::{NormalisedHeader, normalise};
 pub use profiles::{ProfileDetection, SourceProfile, detect_profile};
 

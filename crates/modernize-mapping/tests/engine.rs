@@ -399,3 +399,14 @@ fn fuzzy_matching_compares_word_by_word() {
     assert_eq!(suggestions[1].target_field.as_deref(), Some("hostname"), "a typo still matches: {:?}", suggestions[1]);
     assert_eq!(suggestions[2].target_field.as_deref(), Some("operating_system"), "{:?}", suggestions[2]);
 }
+
+#[test]
+fn a_reviewers_target_takes_the_unit_its_header_names() {
+    use modernize_mapping::rules_for;
+    assert_eq!(rules_for("RAM (MB)", "memory_gb").scale, Some(1.0 / 1024.0));
+    assert_eq!(rules_for("Provisioned MiB", "storage_gb").scale, Some(1.0 / 1024.0));
+    assert_eq!(rules_for("Capacity TB", "storage_gb").scale, Some(1024.0));
+    assert_eq!(rules_for("Memory (GB)", "memory_gb").scale, None);
+    assert_eq!(rules_for("RAM (MB)", "hostname").scale, None);
+    assert_eq!(rules_for("Number", "memory_gb").scale, None, "a word merely containing mb is no unit");
+}

@@ -65,22 +65,6 @@ const KEY_FIELDS: [&str; 10] = [
     "business_criticality",
 ];
 
-/// The factor turning a size column into GB, from the unit its header names ("RAM (MB)",
-/// "Provisioned MiB", "Capacity TB"); None when the header names GB or no unit. Inventory tools
-/// mean binary units by MB, so MB and MiB both count 1024 to the GB.
-pub fn unit_scale(header: &str, target: &str) -> Option<f64> {
-    if !matches!(target, "memory_gb" | "storage_gb") {
-        return None;
-    }
-    let header = header.to_lowercase();
-    header.split(|c: char| !c.is_ascii_alphanumeric()).find_map(|word| match word {
-        "kb" | "kib" => Some(1.0 / (1024.0 * 1024.0)),
-        "mb" | "mib" => Some(1.0 / 1024.0),
-        "tb" | "tib" => Some(1024.0),
-        _ => None,
-    })
-}
-
 /// Parses "16", "16 GB", "1,024.5", "35%" into a number.
 pub fn parse_number(text: &str) -> Option<f64> {
     let cleaned: String = text.trim().chars().filter(|c| c.is_ascii_digit() || matches!(c, '.' | '-')).collect();
@@ -297,16 +281,6 @@ pub fn cleanse(raw: &Map<String, Value>, mappings: &[FieldMapping]) -> Cleansed 
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn size_units_come_from_the_header() {
-        assert_eq!(unit_scale("RAM (MB)", "memory_gb"), Some(1.0 / 1024.0));
-        assert_eq!(unit_scale("Provisioned MiB", "storage_gb"), Some(1.0 / 1024.0));
-        assert_eq!(unit_scale("Capacity TB", "storage_gb"), Some(1024.0));
-        assert_eq!(unit_scale("Memory (GB)", "memory_gb"), None);
-        assert_eq!(unit_scale("RAM (MB)", "hostname"), None);
-        assert_eq!(unit_scale("Number", "memory_gb"), None, "a word merely containing mb is no unit");
-    }
 
     fn mapping(source: &str, target: &str, rules: TransformationRules) -> FieldMapping {
         FieldMapping { source_field: source.into(), target_field: target.into(), rules }

@@ -5,17 +5,21 @@ use sqlx::PgConnection;
 use uuid::Uuid;
 
 use super::{RepoError, scoped};
-use crate::discovery::cleansing::{TransformationRules, unit_scale};
+use crate::discovery::cleansing::TransformationRules;
 use crate::models::{ImportFieldMapping, MappingStatus};
 use crate::tenancy::TenantCtx;
 
 /// A reviewer's decision on a suggested mapping.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq)]
 pub enum Review {
     Approve,
     Reject,
-    /// Approve with another target field (None: keep the column unmapped).
-    Change(Option<String>),
+    /// Approve with another target field (None: keep the column unmapped) and the rules that
+    /// target needs (the mapping engine derives them, e.g. a unit conversion).
+    Change {
+        target: Option<String>,
+        rules: TransformationRules,
+    },
 }
 
 pub async fn review_mapping(
@@ -24,27 +28,13 @@ pub async fn review_mapping(
     mapping_id: Uuid,
     review: &Review,
 ) -> Result<ImportFieldMapping, RepoError> {
-    let (status, target, changed) = match review {
-        Review::Approve => (MappingStatus::Approved, None, false),
-        Review::Reject => (MappingStatus::Rejected, None, false),
-        Review::Change(target) => (MappingStatus::Approved, target.clone(), true),
+    let (status, target, rules) = match review {
+        Review::Approve => (MappingStatus::Approved, None, None),
+        Review::Reject => (MappingStatus::Rejected, None, None),
+        Review::Change { target, rules } => (MappingStatus::Approved, target.clone(), Some(rules)),
     };
+    let changed = rules.is_some();
     let mut tx = scoped(conn, ctx).await?;
-    let source_field: Option<String> = sqlx::query_scalar(
-        "SELECT source_field FROM migration.import_field_mappings WHERE client_account_id = $1 AND id = $2",
-    )
-    .bind(ctx.client_account_id())
-    .bind(mapping_id)
-    .fetch_optional(&mut *tx)
-    .await?;
-    let Some(source_field) = source_field else {
-        return Err(RepoError::not_found("field mapping", mapping_id));
-    };
-    // A changed target takes the unit conversion its header names ("RAM (MB)" → memory_gb).
-    let rules = TransformationRules {
-        scale: target.as_deref().and_then(|t| unit_scale(&source_field, t)),
-        ..Default::default()
-    };
     let row: Option<ImportFieldMapping> = sqlx::query_as(
         "UPDATE migration.import_field_mappings SET
              status = $3,
@@ -61,7 +51,7 @@ pub async fn review_mapping(
     .bind(target)
     .bind(changed)
     .bind(ctx.user_id())
-    .bind(sqlx::types::Json(rules))
+    .bind(rules.map(sqlx::types::Json))
     .fetch_optional(&mut *tx)
     .await?;
     tx.commit().await?;
