@@ -359,7 +359,7 @@ pub async fn run_flows(command: FlowsCommand, database: &Database) -> Result<Exi
 }
 
 async fn apply_reviews(conn: &mut PgConnection, ctx: &TenantCtx, args: &ReviewArgs) -> Result<(), CliError> {
-    let flow = summary::summarise(conn, ctx, args.flow.flow).await?;
+    let mappings = summary::mappings_of_flow(conn, ctx, args.flow.flow).await?;
     let mut decisions: Vec<(&str, Review)> = Vec::new();
     decisions.extend(args.approve.iter().map(|c| (c.as_str(), Review::Approve)));
     decisions.extend(args.reject.iter().map(|c| (c.as_str(), Review::Reject)));
@@ -379,8 +379,7 @@ async fn apply_reviews(conn: &mut PgConnection, ctx: &TenantCtx, args: &ReviewAr
         decisions.push((column, Review::Change { rules: modernize_mapping::rules_for(column, field), target }));
     }
     for (column, decision) in decisions {
-        let mapping = flow
-            .mappings
+        let mapping = mappings
             .iter()
             .find(|m| m.source_field == column)
             .ok_or_else(|| DiscoveryError::Invalid(format!("the flow's file has no column {column:?}")))?;

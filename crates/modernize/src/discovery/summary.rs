@@ -5,7 +5,7 @@ use std::collections::BTreeMap;
 
 use serde::Serialize;
 use serde_json::{Map, Value};
-use sqlx::{AssertSqlSafe, PgConnection};
+use sqlx::PgConnection;
 use uuid::Uuid;
 
 use super::DiscoveryError;
@@ -199,23 +199,21 @@ async fn import_summary(
     .bind(ROWS_SHOWN)
     .fetch_all(&mut *tx)
     .await?;
-    const WARNINGS: &str =
-        "FROM (SELECT row_number, validation_errors || coalesce(cleansed_data -> 'issues', '[]') AS issues
-                FROM migration.raw_import_records
-                WHERE client_account_id = $1 AND data_import_id = $2 AND is_valid) r
-          WHERE issues <> '[]'";
-    let rows_with_warnings: i64 = sqlx::query_scalar(AssertSqlSafe(format!("SELECT count(*) {WARNINGS}")))
-        .bind(ctx.client_account_id())
-        .bind(import.id)
-        .fetch_one(&mut *tx)
-        .await?;
-    let warning_rows =
-        sqlx::query_as(AssertSqlSafe(format!("SELECT row_number, issues {WARNINGS} ORDER BY row_number LIMIT $3")))
-            .bind(ctx.client_account_id())
-            .bind(import.id)
-            .bind(ROWS_SHOWN)
-            .fetch_all(&mut *tx)
-            .await?;
+    // One pass over the records: the first rows with warnings, and (windowed) how many there are.
+    let warnings: Vec<(i32, Value, i64)> = sqlx::query_as(
+        "SELECT row_number, issues, count(*) OVER () FROM (
+             SELECT row_number, validation_errors || coalesce(cleansed_data -> 'issues', '[]') AS issues
+             FROM migration.raw_import_records
+             WHERE client_account_id = $1 AND data_import_id = $2 AND is_valid) r
+         WHERE issues <> '[]' ORDER BY row_number LIMIT $3",
+    )
+    .bind(ctx.client_account_id())
+    .bind(import.id)
+    .bind(ROWS_SHOWN)
+    .fetch_all(&mut *tx)
+    .await?;
+    let rows_with_warnings = warnings.first().map_or(0, |(_, _, total)| *total);
+    let warning_rows = warnings.into_iter().map(|(row_number, issues, _)| RowIssues { row_number, issues }).collect();
     tx.commit().await?;
     Ok(ImportSummary {
         data_import_id: import.id,
@@ -228,6 +226,18 @@ async fn import_summary(
         rows_with_warnings,
         warning_rows,
     })
+}
+
+/// The field mappings of the flow's import (what a reviewer decides on).
+pub async fn mappings_of_flow(
+    conn: &mut PgConnection,
+    ctx: &TenantCtx,
+    discovery_flow_id: Uuid,
+) -> Result<Vec<MappingLine>, DiscoveryError> {
+    match table::get::<DiscoveryFlow>(conn, ctx, discovery_flow_id).await?.data_import_id {
+        Some(id) => mappings_of(conn, ctx, id).await,
+        None => Ok(Vec::new()),
+    }
 }
 
 async fn mappings_of(
