@@ -582,20 +582,14 @@ async fn suggest_mappings(
     let suggestions: Vec<MappingSuggestion> = suggester.suggest(&headers, &samples, &learned);
     let mut tx = scoped(conn, ctx).await?;
     for s in &suggestions {
-        let status = match options.accept_above {
-            Some(threshold) if s.target_field.is_some() && s.confidence >= threshold => "approved",
-            Some(_) => "rejected",
-            None => "suggested",
-        };
         let sample_values: Vec<&Value> =
             samples.iter().filter_map(|row| row.get(&s.source_field)).filter(|v| !v.is_null()).take(5).collect();
         sqlx::query(
             "INSERT INTO migration.import_field_mappings
                  (client_account_id, engagement_id, data_import_id, master_flow_id, source_field, target_field,
                   match_type, confidence_score, status, suggested_by, transformation_rules, sample_values,
-                  validation_errors, approved_at)
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9::migration.mapping_status, 'modernize-mapping', $10, $11,
-                     $12, CASE WHEN $9 <> 'suggested' THEN now() END)
+                  validation_errors)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, 'suggested', 'modernize-mapping', $9, $10, $11)
              ON CONFLICT (client_account_id, data_import_id, source_field) DO NOTHING",
         )
         .bind(ctx.client_account_id())
@@ -606,17 +600,20 @@ async fn suggest_mappings(
         .bind(&s.target_field)
         .bind(&s.match_type)
         .bind(s.confidence.clamp(0.0, 1.0))
-        .bind(status)
         .bind(&s.transformation_rules)
         .bind(json!(sample_values))
         .bind(json!([{"explanation": s.explanation, "alternatives": s.alternatives}]))
         .execute(&mut *tx)
         .await?;
     }
-    tx.commit().await?;
-    if options.accept_above.is_none() {
+    // With a threshold the suggestions are decided at once, by the same rule a reviewer's
+    // `resume --accept-above` applies.
+    let Some(threshold) = options.accept_above else {
+        tx.commit().await?;
         return Ok(Advance::WaitForReview);
-    }
+    };
+    decide_pending_mappings(&mut tx, ctx, job.data_import_id, Some(threshold)).await?;
+    tx.commit().await?;
     let mapped = suggestions.iter().filter(|s| s.target_field.is_some()).count();
     let mut metrics = Map::new();
     metrics.insert("columns".into(), json!(suggestions.len()));
