@@ -13,80 +13,68 @@ use std::path::Path;
 use std::time::Instant;
 
 use modernize::db::{Database, migrate};
-use modernize::discovery::ExactNameSuggester;
 use modernize::discovery::pipeline::{self, ImportOptions, WorkerOptions};
 use modernize::discovery::summary;
+use modernize::discovery::{ExactNameSuggester, TARGET_FIELDS};
 use modernize::fixtures;
 use modernize::tenancy::TenantCtx;
 
-/// 25 columns named like asset fields (the suggester maps them) and 15 a CMDB adds.
-const MAPPED: [&str; 25] = [
-    "hostname",
-    "fqdn",
-    "asset_type",
-    "description",
-    "ip_address",
-    "mac_address",
-    "environment",
-    "location",
-    "datacenter",
-    "rack_location",
-    "operating_system",
-    "os_version",
-    "cpu_cores",
-    "memory_gb",
-    "storage_gb",
-    "serial_number",
-    "manufacturer",
-    "model",
-    "virtualization_platform",
-    "business_owner",
-    "technical_owner",
-    "department",
-    "application_name",
-    "business_criticality",
-    "cpu_utilization_percent",
-];
+/// The value of asset field `field` in row `i`, for the 25 fields the file carries (the suggester
+/// maps them by name); None for the other asset fields.
+fn value(field: &str, i: usize) -> Option<String> {
+    let host = format!("srv-{i:07}");
+    Some(match field {
+        "hostname" => host,
+        "fqdn" => format!("{host}.corp.example.com"),
+        "asset_type" => "server".to_owned(),
+        "description" => format!("Server {i} of the estate"),
+        "ip_address" => format!("10.{}.{}.{}", (i >> 16) & 255, (i >> 8) & 255, i & 255),
+        "mac_address" => {
+            format!("02:00:{:02x}:{:02x}:{:02x}:{:02x}", (i >> 24) & 255, (i >> 16) & 255, (i >> 8) & 255, i & 255)
+        }
+        "environment" => ["production", "development", "test", "staging"][i % 4].to_owned(),
+        "location" => "Frankfurt".to_owned(),
+        "datacenter" => format!("DC{}", i % 3 + 1),
+        "rack_location" => format!("R{:02}-U{:02}", i % 40, i % 42),
+        "operating_system" => {
+            ["Windows Server 2012 R2", "Red Hat Enterprise Linux 7.9", "Ubuntu 22.04", "Windows Server 2019"][i % 4]
+                .to_owned()
+        }
+        "os_version" => String::new(),
+        "cpu_cores" => (2 << (i % 4)).to_string(),
+        "memory_gb" => (4 << (i % 5)).to_string(),
+        "storage_gb" => (100 + i % 900).to_string(),
+        "serial_number" => format!("SN{i:09}"),
+        "manufacturer" => "Dell Inc.".to_owned(),
+        "model" => "PowerEdge R740".to_owned(),
+        "virtualization_platform" => if i.is_multiple_of(3) { "physical" } else { "vmware" }.to_owned(),
+        "business_owner" => "Anna Schmidt".to_owned(),
+        "technical_owner" => "Linux Ops".to_owned(),
+        "department" => "Finance".to_owned(),
+        "application_name" => format!("App {}", i % 500),
+        "business_criticality" => ["low", "medium", "high", "critical"][i % 4].to_owned(),
+        "cpu_utilization_percent" => format!("{:.1}", (i % 1000) as f64 / 10.0),
+        _ => return None,
+    })
+}
+
+/// The asset fields the file carries: those `value` knows.
+fn mapped() -> Vec<&'static str> {
+    TARGET_FIELDS.into_iter().filter(|field| value(field, 0).is_some()).collect()
+}
+
 const CUSTOM: usize = 15;
 
 type Error = Box<dyn std::error::Error>;
 
 fn write_csv(path: &Path, rows: usize) -> Result<(), Error> {
     let mut out = csv::Writer::from_writer(std::io::BufWriter::new(std::fs::File::create(path)?));
-    let mut header: Vec<String> = MAPPED.iter().map(|h| (*h).to_owned()).collect();
+    let fields = mapped();
+    let mut header: Vec<String> = fields.iter().map(|h| (*h).to_owned()).collect();
     header.extend((1..=CUSTOM).map(|i| format!("u_custom_{i}")));
     out.write_record(&header)?;
-    let environments = ["production", "development", "test", "staging"];
-    let oses = ["Windows Server 2012 R2", "Red Hat Enterprise Linux 7.9", "Ubuntu 22.04", "Windows Server 2019"];
     for i in 0..rows {
-        let host = format!("srv-{i:07}");
-        let mut record = vec![
-            host.clone(),
-            format!("{host}.corp.example.com"),
-            "server".to_owned(),
-            format!("Server {i} of the estate"),
-            format!("10.{}.{}.{}", (i >> 16) & 255, (i >> 8) & 255, i & 255),
-            format!("02:00:{:02x}:{:02x}:{:02x}:{:02x}", (i >> 24) & 255, (i >> 16) & 255, (i >> 8) & 255, i & 255),
-            environments[i % 4].to_owned(),
-            "Frankfurt".to_owned(),
-            format!("DC{}", i % 3 + 1),
-            format!("R{:02}-U{:02}", i % 40, i % 42),
-            oses[i % 4].to_owned(),
-            String::new(),
-            (2 << (i % 4)).to_string(),
-            (4 << (i % 5)).to_string(),
-            (100 + i % 900).to_string(),
-            format!("SN{i:09}"),
-            "Dell Inc.".to_owned(),
-            "PowerEdge R740".to_owned(),
-            if i % 3 == 0 { "physical" } else { "vmware" }.to_owned(),
-            "Anna Schmidt".to_owned(),
-            "Linux Ops".to_owned(),
-            "Finance".to_owned(),
-            format!("App {}", i % 500),
-            ["low", "medium", "high", "critical"][i % 4].to_owned(),
-            format!("{:.1}", (i % 1000) as f64 / 10.0),
-        ];
+        let mut record: Vec<String> = fields.iter().filter_map(|field| value(field, i)).collect();
         record.extend((1..=CUSTOM).map(|c| format!("value {c}/{i}")));
         out.write_record(&record)?;
     }
@@ -96,7 +84,7 @@ fn write_csv(path: &Path, rows: usize) -> Result<(), Error> {
 
 /// `psql \copy` of the file into a plain table of text columns: the floor for ingest.
 fn psql_copy(url: &str, path: &Path) -> Result<f64, Error> {
-    let mut columns: Vec<String> = MAPPED.iter().map(|c| format!("{c} text")).collect();
+    let mut columns: Vec<String> = mapped().iter().map(|c| format!("{c} text")).collect();
     columns.extend((1..=CUSTOM).map(|i| format!("u_custom_{i} text")));
     let setup = format!("DROP TABLE IF EXISTS bench_plain; CREATE TABLE bench_plain ({})", columns.join(", "));
     let status =
