@@ -123,9 +123,25 @@ pub async fn run_consolidate(
     match outcome {
         Ok(report) if args.json => println!("{}", serde_json::to_string_pretty(&report)?),
         Ok(report) => print!("{report}"),
-        Err(ConsolidationError::VerificationFailed(n)) => {
-            eprintln!("verification failed: {n} rows unaccounted for; nothing was dropped");
-            eprintln!("the report is in modernize.consolidation_runs; `modernize restore <backup>` rolls back");
+        Err(ConsolidationError::VerificationFailed(verification)) => {
+            eprintln!(
+                "verification failed: {} legacy rows are not accounted for; the consolidation was rolled back \
+                 and the database is as it was",
+                verification.unaccounted()
+            );
+            for b in verification.buckets.iter().filter(|b| !b.differences.is_empty()) {
+                eprintln!("  legacy table {} ({} unaccounted):", b.source, b.unaccounted + b.dropped_values_missing);
+                for d in &b.differences {
+                    eprintln!("    {}", d.describe());
+                }
+            }
+            for t in verification.targets.iter().filter(|t| t.without_source > 0) {
+                eprintln!("  table {}: {} rows without a legacy source", t.table, t.without_source);
+            }
+            if args.json {
+                let failure = serde_json::json!({ "error": "verification_failed", "verification": verification });
+                println!("{}", serde_json::to_string_pretty(&failure)?);
+            }
             return Ok(ExitCode::FAILURE);
         }
         Err(e) => return Err(e.into()),

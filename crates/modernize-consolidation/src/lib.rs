@@ -18,7 +18,7 @@ pub mod verify;
 use std::time::Instant;
 
 use modernize::db::migrate::{self as schema_migrate, MigrateError};
-use sqlx::PgConnection;
+use sqlx::{Connection, PgConnection};
 
 pub use backup::{BackupError, PgTools};
 pub use progress::Progress;
@@ -30,7 +30,7 @@ pub const LEGACY_SCHEMA: &str = "migration_legacy";
 
 #[derive(Debug, thiserror::Error)]
 pub enum ConsolidationError {
-    #[error("database error: {0}")]
+    #[error("database error: {}", describe(.0))]
     Database(#[from] sqlx::Error),
     #[error(transparent)]
     Migrate(#[from] MigrateError),
@@ -47,15 +47,40 @@ pub enum ConsolidationError {
     Inconsistent,
     #[error("legacy table migration.{table} cannot be moved: {reason}")]
     UnsupportedLegacyTable { table: String, reason: String },
-    #[error("moving {source_table} into {target}: {error}")]
+    #[error("moving {source_table} into {target}: {}", describe(.error))]
     Move {
         source_table: String,
         target: String,
         #[source]
         error: sqlx::Error,
     },
-    #[error("verification failed: {0} source rows are not accounted for; the legacy schema is kept (see the report)")]
-    VerificationFailed(u64),
+    /// Verification found rows it cannot account for; the whole consolidation was rolled back.
+    #[error(
+        "verification failed: {} legacy rows are not accounted for ({}); the consolidation was rolled back \
+         and the database is as it was",
+        .0.unaccounted(), .0.summary()
+    )]
+    VerificationFailed(Box<verify::Verification>),
+}
+
+/// A database error as a person can act on it: PostgreSQL's message, its DETAIL (the failing key
+/// and value) and HINT, and the table, column or constraint it names, but never the line of
+/// PostgreSQL's C source that raised it (which sqlx's own Display appends as "at line NNNN").
+pub fn describe(error: &sqlx::Error) -> String {
+    let Some(db) = error.as_database_error() else {
+        return error.to_string();
+    };
+    let Some(pg) = db.try_downcast_ref::<sqlx::postgres::PgDatabaseError>() else {
+        return db.message().to_owned();
+    };
+    let mut text = pg.message().to_owned();
+    if let Some(detail) = pg.detail() {
+        text.push_str(&format!(" ({detail})"));
+    }
+    if let Some(hint) = pg.hint() {
+        text.push_str(&format!("; hint: {hint}"));
+    }
+    text
 }
 
 /// Where a database stands in the consolidation.
@@ -97,18 +122,35 @@ pub async fn detect_state(conn: &mut PgConnection) -> Result<State, Consolidatio
 /// What `consolidate` should do besides the phases that always run.
 #[derive(Debug, Clone, Default)]
 pub struct Options {
-    /// Run `migrate` in a transaction that is rolled back: exact counts, nothing changed.
+    /// Run everything up to and including the drop in a transaction that is rolled back: the
+    /// real run's counts and refusals, nothing changed.
     pub dry_run: bool,
     /// Take and verify a backup before migrating (required by the CLI, optional for tests).
     pub backup: Option<backup::BackupPlan>,
 }
 
+/// Serialises consolidations of one database, from before the backup (its scratch database is
+/// shared) to the end: held by the session, so a killed run releases it with its connection.
+const CONSOLIDATION_LOCK_KEY: i64 = 0x636f_6e73_6f6c; // "consol"
+
 /// Runs every phase still to do on this database and reports what each did.
+///
+/// migrate, verify, drop and the saving of the report happen in ONE transaction: a difference
+/// found by verify, a refusal or a kill anywhere before its COMMIT leaves the legacy database
+/// exactly as it was. Errors: [`ConsolidationError`]; `VerificationFailed` carries the keys.
 pub async fn consolidate(
     conn: &mut PgConnection,
     options: &Options,
     progress: &Progress,
 ) -> Result<Report, ConsolidationError> {
+    sqlx::query("SELECT pg_advisory_lock($1)").bind(CONSOLIDATION_LOCK_KEY).execute(&mut *conn).await?;
+    let result = locked(conn, options, progress).await;
+    // A failed unlock only means the connection is gone, and the lock with it.
+    let _ = sqlx::query("SELECT pg_advisory_unlock($1)").bind(CONSOLIDATION_LOCK_KEY).execute(&mut *conn).await;
+    result
+}
+
+async fn locked(conn: &mut PgConnection, options: &Options, progress: &Progress) -> Result<Report, ConsolidationError> {
     let started = Instant::now();
     let state = detect_state(conn).await?;
     let mut report = Report::new(state, options.dry_run);
@@ -120,55 +162,74 @@ pub async fn consolidate(
             let phase = Instant::now();
             report.analysis = Some(analyze::analyze(conn, "migration").await?);
             report.timing("analyze", phase);
-            if options.dry_run {
-                let phase = Instant::now();
-                report.migration = Some(migrate::dry_run(conn, progress).await?);
-                report.timing("migrate (rolled back)", phase);
-                report.size_after_bytes = report.size_before_bytes;
-                report.total_ms = report::elapsed_ms(started);
-                return Ok(report);
-            }
-            if let Some(plan) = &options.backup {
+            if let Some(plan) = options.backup.as_ref().filter(|_| !options.dry_run) {
                 let phase = Instant::now();
                 report.backup = Some(backup::create_and_verify(plan, progress).await?);
                 report.timing("backup", phase);
             }
+            let mut tx = conn.begin().await?;
             let phase = Instant::now();
-            report.migration = Some(migrate::migrate(conn, progress).await?);
-            report.timing("migrate", phase);
+            report.migration = Some(migrate::run(&mut tx, progress).await?);
+            report.timing(if options.dry_run { "migrate (rolled back)" } else { "migrate" }, phase);
+            verify_drop_and_save(&mut tx, &mut report, options.dry_run, started, progress).await?;
+            if options.dry_run {
+                tx.rollback().await?;
+                report.size_after_bytes = report.size_before_bytes;
+                report.total_ms = report::elapsed_ms(started);
+                return Ok(report);
+            }
+            tx.commit().await?;
         }
         State::Migrated => {
+            // Left so by an earlier version, which committed migrate before verifying.
             tracing::info!("resuming a consolidation: migrate is done, verify and drop are not");
+            let mut tx = conn.begin().await?;
+            verify_drop_and_save(&mut tx, &mut report, options.dry_run, started, progress).await?;
+            if options.dry_run {
+                tx.rollback().await?;
+                report.total_ms = report::elapsed_ms(started);
+                return Ok(report);
+            }
+            tx.commit().await?;
         }
     }
     if options.dry_run {
         report.total_ms = report::elapsed_ms(started);
         return Ok(report);
     }
-    if state != State::Consolidated {
-        let phase = Instant::now();
-        let verification = verify::verify(conn, progress).await?;
-        report.timing("verify", phase);
-        let unaccounted = verification.unaccounted();
-        report.verification = Some(verification);
-        if unaccounted > 0 {
-            report.total_ms = report::elapsed_ms(started);
-            report.save(conn).await?;
-            return Err(ConsolidationError::VerificationFailed(unaccounted));
-        }
-        let phase = Instant::now();
-        report.dropped = drop_legacy(conn).await?;
-        report.timing("drop", phase);
-    }
     let phase = Instant::now();
     report.upgraded = schema_migrate::upgrade(conn, None).await?.into_iter().map(|s| s.version).collect();
     report.timing("upgrade", phase);
     report.size_after_bytes = database_size(conn).await?;
     report.total_ms = report::elapsed_ms(started);
-    if state != State::Consolidated {
-        report.save(conn).await?;
+    if let Some(run_id) = report.run_id {
+        // The report saved with the drop is complete but for the upgrade and the final size.
+        report.update(conn, run_id).await?;
     }
     Ok(report)
+}
+
+/// verify, then (only if every row is accounted for) drop and save the report, all in `tx`.
+async fn verify_drop_and_save(
+    tx: &mut PgConnection,
+    report: &mut Report,
+    dry_run: bool,
+    started: Instant,
+    progress: &Progress,
+) -> Result<(), ConsolidationError> {
+    let phase = Instant::now();
+    let verification = verify::run(tx, progress).await?;
+    report.timing("verify", phase);
+    if !verification.passed {
+        return Err(ConsolidationError::VerificationFailed(Box::new(verification)));
+    }
+    report.verification = Some(verification);
+    let phase = Instant::now();
+    report.dropped = drop_legacy(tx).await?;
+    report.timing(if dry_run { "drop (rolled back)" } else { "drop" }, phase);
+    report.total_ms = report::elapsed_ms(started);
+    report.run_id = Some(report.save(tx).await?);
+    Ok(())
 }
 
 /// Task 1.4: the legacy schema holds the old-shape, v3 and deprecated tables and their sequences.
@@ -181,7 +242,11 @@ async fn drop_legacy(conn: &mut PgConnection) -> Result<Vec<String>, Consolidati
     .bind(LEGACY_SCHEMA)
     .fetch_all(&mut *conn)
     .await?;
-    sqlx::raw_sql(sqlx::AssertSqlSafe(format!("DROP SCHEMA {LEGACY_SCHEMA} CASCADE"))).execute(&mut *conn).await?;
+    sqlx::raw_sql(sqlx::AssertSqlSafe(format!(
+        "SET LOCAL client_min_messages = warning; DROP SCHEMA {LEGACY_SCHEMA} CASCADE"
+    )))
+    .execute(&mut *conn)
+    .await?;
     Ok(dropped)
 }
 

@@ -22,9 +22,6 @@ use modernize::db::migrate::{self as schema_migrate, MIGRATIONS};
 use crate::plan::{self, Resolved, quote};
 use crate::{ConsolidationError, LEGACY_SCHEMA, Progress, State};
 
-/// Serialises consolidations of one database.
-const CONSOLIDATION_LOCK_KEY: i64 = 0x636f_6e73_6f6c; // "consol"
-
 /// Settings of the migrate transaction only (`SET LOCAL`), all of them settable by any session:
 /// memory for the hash joins that match legacy rows with target rows, and for the sorts that
 /// re-create the indexes set aside during bulk loads. `synchronous_commit` only spares the one
@@ -99,6 +96,9 @@ pub struct MigrationSummary {
     pub archived_rows: i64,
 }
 
+/// migrate alone, committed without verification: what versions before verify-inside-the-transaction
+/// did, leaving a database [`State::Migrated`]. `consolidate` never does this (it verifies and drops
+/// before the same COMMIT); kept to reproduce such databases, which `consolidate` still finishes.
 pub async fn migrate(conn: &mut PgConnection, progress: &Progress) -> Result<MigrationSummary, ConsolidationError> {
     let mut tx = conn.begin().await?;
     let summary = run(&mut tx, progress).await?;
@@ -106,16 +106,9 @@ pub async fn migrate(conn: &mut PgConnection, progress: &Progress) -> Result<Mig
     Ok(summary)
 }
 
-/// The same work, rolled back: exact counts, nothing changed.
-pub async fn dry_run(conn: &mut PgConnection, progress: &Progress) -> Result<MigrationSummary, ConsolidationError> {
-    let mut tx = conn.begin().await?;
-    let summary = run(&mut tx, progress).await?;
-    tx.rollback().await?;
-    Ok(summary)
-}
-
-async fn run(tx: &mut PgConnection, progress: &Progress) -> Result<MigrationSummary, ConsolidationError> {
-    sqlx::query("SELECT pg_advisory_xact_lock($1)").bind(CONSOLIDATION_LOCK_KEY).execute(&mut *tx).await?;
+/// The migrate phase inside the caller's transaction `tx`.
+pub(crate) async fn run(tx: &mut PgConnection, progress: &Progress) -> Result<MigrationSummary, ConsolidationError> {
+    sqlx::query("SELECT pg_advisory_xact_lock($1)").bind(crate::CONSOLIDATION_LOCK_KEY).execute(&mut *tx).await?;
     // Another run may have finished while we waited for the lock.
     let state = crate::detect_state(tx).await?;
     if state != State::Legacy {

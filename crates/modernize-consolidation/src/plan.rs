@@ -442,6 +442,26 @@ impl Resolved {
         if conditions.is_empty() { "true".to_owned() } else { conditions.join(" AND ") }
     }
 
+    /// A JSON array of the columns on which the target row `alias` differs from the legacy row `s`:
+    /// `[{"column", "legacy", "target"}]`, values as the text of their exact values.
+    pub fn differing_columns(&self, alias: &str) -> String {
+        let items: Vec<String> = self
+            .columns
+            .iter()
+            .map(|c| {
+                let target = format!("{alias}.{}", quote(&c.name));
+                format!(
+                    "CASE WHEN NOT ({equal}) THEN jsonb_build_object('column', '{name}', 'legacy', ({source})::text,
+                                                                   'target', {target}::text) END",
+                    equal = Self::all_equal(std::iter::once(c), alias),
+                    name = c.name,
+                    source = c.source,
+                )
+            })
+            .collect();
+        format!("to_jsonb(array_remove(ARRAY[{}]::jsonb[], NULL))", items.join(", "))
+    }
+
     /// The hash of a target row archived as JSON (`to_jsonb(t)`).
     pub fn archived_hash(&self, json: &str) -> String {
         row_hash(self.columns.iter().map(|c| (c.name.as_str(), format!("{json} -> '{}'", c.name))))

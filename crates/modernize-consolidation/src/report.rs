@@ -36,6 +36,8 @@ pub struct Report {
     pub size_after_bytes: i64,
     pub phases: Vec<PhaseTiming>,
     pub total_ms: i64,
+    /// Its row in `modernize.consolidation_runs` (saved in the transaction of the drop).
+    pub run_id: Option<i64>,
 }
 
 pub(crate) fn elapsed_ms(started: Instant) -> i64 {
@@ -57,6 +59,7 @@ impl Report {
             size_after_bytes: 0,
             phases: Vec::new(),
             total_ms: 0,
+            run_id: None,
         }
     }
 
@@ -64,9 +67,23 @@ impl Report {
         self.phases.push(PhaseTiming { phase, ms: elapsed_ms(started) });
     }
 
-    pub(crate) async fn save(&self, conn: &mut PgConnection) -> Result<(), sqlx::Error> {
+    /// Stores the report; returns its id in `modernize.consolidation_runs`.
+    pub(crate) async fn save(&self, conn: &mut PgConnection) -> Result<i64, sqlx::Error> {
         let json = serde_json::to_value(self).unwrap_or_default();
-        sqlx::query("INSERT INTO modernize.consolidation_runs (report) VALUES ($1)").bind(json).execute(conn).await?;
+        sqlx::query_scalar("INSERT INTO modernize.consolidation_runs (report) VALUES ($1) RETURNING id")
+            .bind(json)
+            .fetch_one(conn)
+            .await
+    }
+
+    /// Replaces the stored report `id` with this one (after the phases that follow the drop).
+    pub(crate) async fn update(&self, conn: &mut PgConnection, id: i64) -> Result<(), sqlx::Error> {
+        let json = serde_json::to_value(self).unwrap_or_default();
+        sqlx::query("UPDATE modernize.consolidation_runs SET report = $2, finished_at = now() WHERE id = $1")
+            .bind(id)
+            .bind(json)
+            .execute(conn)
+            .await?;
         Ok(())
     }
 

@@ -43,6 +43,35 @@ pub struct Difference {
     /// `absent` (no target row), `differs` (the target row has other content) or
     /// `dropped_values_missing`.
     pub problem: String,
+    /// For `differs`: each column whose value differs, with the legacy value (after the
+    /// documented mapping) and the target's, as the text of their exact values.
+    pub columns: Vec<ColumnDifference>,
+}
+
+#[derive(Debug, Clone, Serialize, serde::Deserialize)]
+pub struct ColumnDifference {
+    pub column: String,
+    pub legacy: Option<String>,
+    pub target: Option<String>,
+}
+
+impl Difference {
+    /// `differs {"id": …} (import_name: legacy "…", target "…")`.
+    pub fn describe(&self) -> String {
+        let columns: Vec<String> = self
+            .columns
+            .iter()
+            .map(|c| {
+                let show = |v: &Option<String>| v.as_ref().map_or("NULL".to_owned(), |v| format!("{v:?}"));
+                format!("{}: legacy {}, target {}", c.column, show(&c.legacy), show(&c.target))
+            })
+            .collect();
+        if columns.is_empty() {
+            format!("{} {}", self.problem, self.key)
+        } else {
+            format!("{} {} ({})", self.problem, self.key, columns.join("; "))
+        }
+    }
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -61,6 +90,19 @@ pub struct Verification {
 }
 
 impl Verification {
+    /// The legacy tables with unaccounted rows and their keys, on one line: `table: problem key, …`.
+    pub fn summary(&self) -> String {
+        let mut parts: Vec<String> = Vec::new();
+        for b in self.buckets.iter().filter(|b| b.unaccounted + b.dropped_values_missing > 0) {
+            let keys: Vec<String> = b.differences.iter().map(Difference::describe).collect();
+            parts.push(format!("legacy table {}: {}", b.source, keys.join(", ")));
+        }
+        for t in self.targets.iter().filter(|t| t.without_source > 0) {
+            parts.push(format!("table {}: {} rows without a legacy source", t.table, t.without_source));
+        }
+        parts.join("; ")
+    }
+
     pub fn unaccounted(&self) -> u64 {
         let rows = self.buckets.iter().map(|b| b.unaccounted + b.dropped_values_missing);
         let extra = self.targets.iter().map(|t| t.without_source);
@@ -71,16 +113,18 @@ impl Verification {
 /// Memory for the hash joins of legacy and target rows (a million rows fit), for this transaction.
 const TRANSACTION_SETTINGS: &str = "SET LOCAL work_mem = '64MB'";
 
+/// verify on its own, on a database left [`crate::State::Migrated`]: read-only.
 pub async fn verify(conn: &mut PgConnection, progress: &Progress) -> Result<Verification, ConsolidationError> {
     // Read-only work: the transaction only scopes the settings.
     let mut tx = conn.begin().await?;
-    sqlx::raw_sql(TRANSACTION_SETTINGS).execute(&mut *tx).await?;
     let verification = run(&mut tx, progress).await?;
     tx.commit().await?;
     Ok(verification)
 }
 
-async fn run(conn: &mut PgConnection, progress: &Progress) -> Result<Verification, ConsolidationError> {
+/// verify inside the caller's transaction (the migrate transaction, before its COMMIT).
+pub(crate) async fn run(conn: &mut PgConnection, progress: &Progress) -> Result<Verification, ConsolidationError> {
+    sqlx::raw_sql(TRANSACTION_SETTINGS).execute(&mut *conn).await?;
     let buckets = plan::resolve_all(conn).await?;
     let mut targets: Vec<&'static str> = Vec::new();
     for target in buckets.iter().filter_map(|b| b.target) {
@@ -128,6 +172,7 @@ fn classification(b: &Resolved) -> String {
                                     AND a.row_key = {source_key} AND a.row_data = to_jsonb(s)) THEN 'conflict'
                      WHEN t.{first_key} IS NULL THEN 'absent'
                      ELSE 'differs' END AS outcome,
+                {differing} AS differing,
                 {dropped} IS NULL OR EXISTS (SELECT 1 FROM modernize.consolidation_archive a
                                              WHERE a.source_table = '{source}' AND a.reason = 'dropped_values'
                                                AND a.row_key = {source_key} AND a.row_data = {dropped}) AS dropped_ok
@@ -143,6 +188,7 @@ fn classification(b: &Resolved) -> String {
         matches = b.matches("t"),
         archived_hash = b.archived_hash("a.row_data"),
         join = b.key_join("t"),
+        differing = b.differing_columns("t"),
     )
 }
 
@@ -168,14 +214,24 @@ async fn check_bucket(conn: &mut PgConnection, b: &Resolved) -> Result<BucketChe
         }
     }
     if check.unaccounted + check.dropped_values_missing > 0 {
-        let differences: Vec<(serde_json::Value, String)> = sqlx::query_as(sqlx::AssertSqlSafe(format!(
-            "SELECT row_key, CASE WHEN outcome IN ('absent', 'differs') THEN outcome ELSE 'dropped_values_missing' END
-             FROM ({classified}) c WHERE outcome IN ('absent', 'differs') OR NOT dropped_ok
-             ORDER BY row_key::text LIMIT {DIFF_LIMIT}"
-        )))
-        .fetch_all(&mut *conn)
-        .await?;
-        check.differences = differences.into_iter().map(|(key, problem)| Difference { key, problem }).collect();
+        let differences: Vec<(serde_json::Value, String, serde_json::Value)> =
+            sqlx::query_as(sqlx::AssertSqlSafe(format!(
+                "SELECT row_key,
+                        CASE WHEN outcome IN ('absent', 'differs') THEN outcome ELSE 'dropped_values_missing' END,
+                        CASE WHEN outcome = 'differs' THEN differing ELSE '[]' END
+                 FROM ({classified}) c WHERE outcome IN ('absent', 'differs') OR NOT dropped_ok
+                 ORDER BY row_key::text LIMIT {DIFF_LIMIT}"
+            )))
+            .fetch_all(&mut *conn)
+            .await?;
+        check.differences = differences
+            .into_iter()
+            .map(|(key, problem, columns)| Difference {
+                key,
+                problem,
+                columns: serde_json::from_value(columns).unwrap_or_default(),
+            })
+            .collect();
     }
     Ok(check)
 }
@@ -213,7 +269,8 @@ async fn check_deprecated(conn: &mut PgConnection, b: &Resolved) -> Result<Bucke
         )))
         .fetch_all(&mut *conn)
         .await?;
-        check.differences = keys.into_iter().map(|key| Difference { key, problem: "absent".into() }).collect();
+        check.differences =
+            keys.into_iter().map(|key| Difference { key, problem: "absent".into(), columns: Vec::new() }).collect();
     }
     Ok(check)
 }
