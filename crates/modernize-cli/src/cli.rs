@@ -226,7 +226,8 @@ async fn run_db(command: DbCommand, database: &Database) -> Result<ExitCode, Cli
 async fn run_local(command: LocalCommand, cluster: &LocalCluster) -> Result<ExitCode, CliError> {
     match command {
         LocalCommand::Start => {
-            cluster.ensure_running().await?;
+            // Started, and its database created, so that the URL below works at once.
+            Database::resolve(None, cluster).await?;
             println!("private PostgreSQL running; data in {}", cluster.data_dir().display());
             println!("connect with: psql '{}'", cluster.database_url());
         }
