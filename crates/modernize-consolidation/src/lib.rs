@@ -8,6 +8,7 @@
 
 pub mod analyze;
 pub mod backup;
+pub mod checks;
 pub mod legacy;
 pub mod migrate;
 mod plan;
@@ -54,6 +55,12 @@ pub enum ConsolidationError {
         #[source]
         error: sqlx::Error,
     },
+    /// Legacy rows break rules of the consolidated schema; found while planning, nothing moved.
+    #[error(
+        "the legacy rows cannot all move exactly; nothing was changed:\n{}",
+        .0.iter().map(|r| format!("  {r}")).collect::<Vec<_>>().join("\n")
+    )]
+    Refused(Vec<checks::Refusal>),
     /// Verification found rows it cannot account for; the whole consolidation was rolled back.
     #[error(
         "verification failed: {} legacy rows are not accounted for ({}); the consolidation was rolled back \

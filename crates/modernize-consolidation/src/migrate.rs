@@ -26,10 +26,13 @@ use crate::{ConsolidationError, LEGACY_SCHEMA, Progress, State};
 /// memory for the hash joins that match legacy rows with target rows, and for the sorts that
 /// re-create the indexes set aside during bulk loads. `synchronous_commit` only spares the one
 /// commit's flush wait: a crash just after it leaves the legacy database, as a crash before it would.
+/// `TimeZone`: a legacy `timestamp without time zone` becoming a `timestamptz` is read as UTC,
+/// whatever the server's or the client's time zone (and converts back exactly: UTC has no DST).
 const TRANSACTION_SETTINGS: &str = "
 SET LOCAL work_mem = '64MB';
 SET LOCAL maintenance_work_mem = '512MB';
 SET LOCAL synchronous_commit = off;
+SET LOCAL TimeZone = 'UTC';
 ";
 
 /// A consolidated table receiving at least this many legacy rows is bulk-loaded: its plain indexes
@@ -128,6 +131,10 @@ pub(crate) async fn run(tx: &mut PgConnection, progress: &Progress) -> Result<Mi
     .await?;
 
     let buckets = plan::resolve_all(tx).await?;
+    let refusals = crate::checks::planning(tx, &buckets).await?;
+    if !refusals.is_empty() {
+        return Err(ConsolidationError::Refused(refusals));
+    }
     let mut source_rows = Vec::with_capacity(buckets.len());
     for bucket in &buckets {
         let sql = format!("SELECT count(*) FROM {}", bucket.source_table());

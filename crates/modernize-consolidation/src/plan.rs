@@ -228,6 +228,10 @@ pub(crate) struct Column {
     /// The target column's type has an equality operator (every type of the consolidated schema
     /// does); other values are compared by their text.
     pub comparable: bool,
+    /// The legacy column's type when it is a plain column of another type than the target's (and
+    /// the target is no enum): the conversion must give back the exact value, and verify compares
+    /// the target value cast back to this type, as text.
+    pub source_type: Option<String>,
 }
 
 /// A bucket resolved against the catalog of the database at hand.
@@ -256,8 +260,8 @@ pub(crate) async fn resolve_all(conn: &mut PgConnection) -> Result<Vec<Resolved>
 }
 
 async fn resolve(conn: &mut PgConnection, bucket: &Bucket) -> Result<Option<Resolved>, ConsolidationError> {
-    let source_columns: Vec<String> = sqlx::query_scalar(
-        "SELECT a.attname::text FROM pg_attribute a
+    let source_types: Vec<(String, String)> = sqlx::query_as(
+        "SELECT a.attname::text, format_type(a.atttypid, a.atttypmod) FROM pg_attribute a
          WHERE a.attrelid = to_regclass(format('%I.%I', $1::text, $2::text)) AND a.attnum > 0 AND NOT a.attisdropped
          ORDER BY a.attnum",
     )
@@ -265,9 +269,10 @@ async fn resolve(conn: &mut PgConnection, bucket: &Bucket) -> Result<Option<Reso
     .bind(bucket.source)
     .fetch_all(&mut *conn)
     .await?;
-    if source_columns.is_empty() {
+    if source_types.is_empty() {
         return Ok(None);
     }
+    let source_columns: Vec<String> = source_types.iter().map(|(name, _)| name.clone()).collect();
     let source_key = primary_key(conn, LEGACY_SCHEMA, bucket.source).await?;
     if source_key.is_empty() {
         return Err(unsupported(bucket.source, "it has no primary key".into()));
@@ -315,9 +320,16 @@ async fn resolve(conn: &mut PgConnection, bucket: &Bucket) -> Result<Option<Reso
         } else {
             continue; // the target's default
         };
-        let insert = if is_enum { format!("({source})::{type_name}") } else { source.clone() };
         let deferred = bucket.deferred.contains(&name.as_str());
-        columns.push(Column { name, source, insert, deferred, comparable, type_name });
+        // A legacy column of another type than its target's (schema drift): converted by an
+        // explicit cast, which must then be exact (checked while planning, compared as text).
+        let source_type = source
+            .strip_prefix("s.")
+            .and_then(|column| source_types.iter().find(|(c, _)| quote(c) == column || c == column))
+            .map(|(_, t)| t.clone())
+            .filter(|t| !is_enum && *t != type_name);
+        let insert = if is_enum || source_type.is_some() { format!("({source})::{type_name}") } else { source.clone() };
+        columns.push(Column { name, source, insert, deferred, comparable, type_name, source_type });
     }
     let mut target_key = Vec::new();
     for key in primary_key(conn, "migration", target).await? {
@@ -432,7 +444,10 @@ impl Resolved {
         let conditions: Vec<String> = columns
             .map(|c| {
                 let target = format!("{alias}.{}", quote(&c.name));
-                if c.comparable {
+                if let Some(source_type) = &c.source_type {
+                    // In the legacy type, as text: a lossy conversion cannot hide by comparing lossily too.
+                    format!("({target})::{source_type}::text IS NOT DISTINCT FROM ({})::text", c.source)
+                } else if c.comparable {
                     format!("{target} IS NOT DISTINCT FROM ({})", c.insert)
                 } else {
                     format!("{target}::text IS NOT DISTINCT FROM ({})::text", c.insert)

@@ -1,0 +1,129 @@
+//! The legacy databases of `tests/cases/` (copied from the cases users reported, README there):
+//! each applies the legacy schema, `base.sql` and the case to a fresh database, and checks the
+//! right result its header states, for the real run and the dry run (which must agree).
+
+use modernize_consolidation::legacy::SCHEMA_SQL;
+use modernize_consolidation::{ConsolidationError, Options, Progress, Report, State, consolidate, detect_state};
+use sqlx::{ConnectOptions, PgConnection, PgPool};
+
+const BASE: &str = include_str!("cases/base.sql");
+
+async fn case(pool: &PgPool, sql: &'static str) -> PgConnection {
+    let mut conn = pool.connect_options().connect().await.expect("connection");
+    for part in [SCHEMA_SQL, BASE, sql] {
+        sqlx::raw_sql(part).execute(&mut conn).await.expect("the case applies");
+    }
+    conn
+}
+
+async fn run(conn: &mut PgConnection, options: &Options) -> Result<Report, ConsolidationError> {
+    consolidate(conn, options, &Progress::hidden()).await
+}
+
+/// The dry run, then the real run: both succeed or both fail with the same message.
+async fn both(conn: &mut PgConnection, options: Options) -> Result<Report, ConsolidationError> {
+    let dry = run(conn, &Options { dry_run: true, ..options.clone() }).await;
+    assert_eq!(detect_state(conn).await.expect("state"), State::Legacy, "the dry run changed nothing");
+    let real = run(conn, &options).await;
+    match (&dry, &real) {
+        (Ok(_), Ok(_)) => {}
+        (Err(d), Err(r)) => assert_eq!(d.to_string(), r.to_string(), "the dry run fails as the real run"),
+        _ => panic!("the dry run ({dry:?}) disagrees with the real run ({real:?})"),
+    }
+    real
+}
+
+async fn holds(conn: &mut PgConnection, checks: &[(&str, &str)]) {
+    for (what, sql) in checks {
+        let holds: Option<bool> = sqlx::query_scalar(sqlx::AssertSqlSafe(*sql))
+            .fetch_optional(&mut *conn)
+            .await
+            .unwrap_or_else(|e| panic!("{what}: {e}"));
+        assert_eq!(holds, Some(true), "{what}");
+    }
+}
+
+#[sqlx::test(migrations = false)]
+async fn case_02_a_lossy_conversion_is_refused_while_planning(pool: PgPool) {
+    let mut conn = case(&pool, include_str!("cases/02-wider-legacy-column.sql")).await;
+    let error = both(&mut conn, Options::default()).await.expect_err("refused");
+    let ConsolidationError::Refused(refusals) = &error else { panic!("{error}") };
+    assert_eq!(refusals.len(), 1, "{error}");
+    let refusal = &refusals[0];
+    assert_eq!((refusal.legacy_table.as_str(), refusal.column.as_deref()), ("data_imports", Some("import_name")));
+    assert_eq!(refusal.rows, 1);
+    assert_eq!(refusal.examples[0].key["id"], "00000000-0000-4000-8000-0000000001b2");
+    let message = error.to_string();
+    for part in [
+        "data_imports",
+        "import_name",
+        "00000000-0000-4000-8000-0000000001b2",
+        "character varying(255)",
+        "260 characters",
+    ] {
+        assert!(message.contains(part), "{part} in {message}");
+    }
+    assert!(!message.contains(" at line "), "{message}");
+    assert_eq!(detect_state(&mut conn).await.expect("state"), State::Legacy);
+}
+
+#[sqlx::test(migrations = false)]
+async fn exact_drifted_columns_convert_and_inexact_ones_are_refused_by_row(pool: PgPool) {
+    // Columns drifted to wider types; each value either converts back unchanged or is refused.
+    let drift = "ALTER TABLE migration.data_imports ALTER COLUMN progress_percentage TYPE numeric,
+                                               ALTER COLUMN total_records TYPE bigint,
+                                               ALTER COLUMN started_at TYPE timestamp without time zone,
+                                               ALTER COLUMN file_size_bytes TYPE text;";
+    let exact =
+        "INSERT INTO migration.data_imports (id, client_account_id, engagement_id, import_name, source_filename,
+                                                     progress_percentage, total_records, started_at, file_size_bytes)
+                 VALUES ('00000000-0000-4000-8000-0000000001d1', '00000000-0000-4000-8000-00000000c001',
+                         '00000000-0000-4000-8000-00000000e001', 'drift', 'd.csv', 12.5, 42,
+                         '2025-03-30 02:30', '4096');";
+    let mut conn = case(&pool, Box::leak(format!("{drift}{exact}").into_boxed_str())).await;
+    // A timestamp without time zone is read as UTC, whatever the session's zone (02:30 does not
+    // exist in Berlin on that day).
+    sqlx::raw_sql("SET TimeZone = 'Europe/Berlin'").execute(&mut conn).await.expect("zone");
+    let report = both(&mut conn, Options::default()).await.expect("exact conversions consolidate");
+    assert!(report.verification.as_ref().is_some_and(|v| v.passed));
+    holds(
+        &mut conn,
+        &[(
+            "every value exact",
+            "SELECT progress_percentage = 12.5 AND total_records = 42 AND started_at = '2025-03-30 02:30+00'
+                    AND file_size = 4096
+             FROM migration.data_imports WHERE id = '00000000-0000-4000-8000-0000000001d1'",
+        )],
+    )
+    .await;
+}
+
+#[sqlx::test(migrations = false)]
+async fn inexact_drifted_values_are_refused_by_row_key_and_column(pool: PgPool) {
+    let mut conn = case(
+        &pool,
+        "ALTER TABLE migration.data_imports ALTER COLUMN progress_percentage TYPE numeric,
+                                           ALTER COLUMN total_records TYPE bigint,
+                                           ALTER COLUMN file_size_bytes TYPE text;
+         INSERT INTO migration.data_imports (id, client_account_id, engagement_id, import_name, source_filename,
+                                             progress_percentage, total_records, file_size_bytes)
+         VALUES ('00000000-0000-4000-8000-0000000001d2', '00000000-0000-4000-8000-00000000c001',
+                 '00000000-0000-4000-8000-00000000e001', 'drift', 'd.csv', 33.333333333333333333, 3000000000,
+                 'twelve kB');",
+    )
+    .await;
+    let error = both(&mut conn, Options::default()).await.expect_err("refused");
+    let ConsolidationError::Refused(refusals) = &error else { panic!("{error}") };
+    let mut columns: Vec<&str> = refusals.iter().filter_map(|r| r.column.as_deref()).collect();
+    columns.sort_unstable();
+    assert_eq!(columns, ["file_size", "progress_percentage", "total_records"], "{error}");
+    for refusal in refusals {
+        assert_eq!(refusal.legacy_table, "data_imports");
+        assert_eq!(refusal.examples[0].key["id"], "00000000-0000-4000-8000-0000000001d2", "{error}");
+    }
+    let message = error.to_string();
+    for part in ["33.333333333333333333", "3000000000", "out of range", "twelve kB", "invalid input syntax"] {
+        assert!(message.contains(part), "{part} in {message}");
+    }
+    assert_eq!(detect_state(&mut conn).await.expect("state"), State::Legacy);
+}
