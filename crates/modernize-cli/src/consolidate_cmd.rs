@@ -45,6 +45,11 @@ pub struct ConsolidateArgs {
     /// Print the report as JSON.
     #[arg(long)]
     json: bool,
+    /// Drop the objects outside the legacy tables that depend on them (views reading them, foreign
+    /// keys of other schemas' tables…) with them; each is named in the report. Without it,
+    /// consolidate lists them and refuses.
+    #[arg(long)]
+    drop_dependent_objects: bool,
     /// Where the verified backup goes [default: ./modernize-backup-<database>-<unix time>].
     #[arg(long)]
     backup_dir: Option<PathBuf>,
@@ -116,6 +121,7 @@ pub async fn run_consolidate(
     let options = Options {
         dry_run: args.dry_run,
         backup: (!args.dry_run).then(|| BackupPlan { tools: tools(&database, url), dir }),
+        drop_dependent_objects: args.drop_dependent_objects,
     };
     let mut conn = connect(&database).await?;
     let progress = if args.json { Progress::hidden() } else { Progress::stderr() };
@@ -178,7 +184,7 @@ pub async fn demo(main: &Database, url: Option<&str>) -> Result<(), CommandError
     println!("seeded {} legacy rows (v3, old-shape, deprecated, is_mock and every hard case)", seeded.total_rows);
     let dir = std::env::temp_dir().join(format!("modernize-legacy-demo-backup-{}", std::process::id()));
     let options =
-        Options { dry_run: false, backup: Some(BackupPlan { tools: tools(&database, url), dir: dir.clone() }) };
+        Options { backup: Some(BackupPlan { tools: tools(&database, url), dir: dir.clone() }), ..Options::default() };
     let report = modernize_consolidation::consolidate(&mut conn, &options, &Progress::stderr()).await;
     // The backup proved itself; the demo does not need to keep it.
     let _ = tokio::fs::remove_dir_all(&dir).await;

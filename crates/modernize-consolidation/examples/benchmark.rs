@@ -96,7 +96,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     // phase once, the per-phase timings taken from the report.
     let dir = std::env::temp_dir().join(format!("modernize-bench-backup-{}", std::process::id()));
     let tools = PgTools::new(database.options().clone(), backup::url_password(&url));
-    let options = Options { dry_run: false, backup: Some(BackupPlan { tools, dir: dir.clone() }) };
+    let options = Options { backup: Some(BackupPlan { tools, dir: dir.clone() }), ..Options::default() };
     let started = Instant::now();
     let report = consolidate(&mut conn, &options, &progress).await?;
     let whole = started.elapsed().as_millis();

@@ -9,6 +9,7 @@
 pub mod analyze;
 pub mod backup;
 pub mod checks;
+pub mod dependents;
 pub mod legacy;
 pub mod migrate;
 mod plan;
@@ -55,6 +56,14 @@ pub enum ConsolidationError {
         #[source]
         error: sqlx::Error,
     },
+    /// Objects outside the legacy tables depend on them; dropping them needs the caller's consent.
+    #[error(
+        "objects outside the legacy tables depend on them and would be dropped with them: {}; nothing was \
+         changed. Move or drop them first, or pass --drop-dependent-objects to drop them with the legacy \
+         tables (each is then named in the report)",
+        .0.iter().map(|d| format!("{} (depends on {})", d.object, d.depends_on)).collect::<Vec<_>>().join(", ")
+    )]
+    DependentObjects(Vec<dependents::DependentObject>),
     /// Legacy rows break rules of the consolidated schema; found while planning, nothing moved.
     #[error(
         "the legacy rows cannot all move exactly; nothing was changed:\n{}",
@@ -134,6 +143,9 @@ pub struct Options {
     pub dry_run: bool,
     /// Take and verify a backup before migrating (required by the CLI, optional for tests).
     pub backup: Option<backup::BackupPlan>,
+    /// Drop the objects outside the legacy tables that depend on them (views reading them…) with
+    /// them, naming each in the report; without it such objects refuse the consolidation.
+    pub drop_dependent_objects: bool,
 }
 
 /// Serialises consolidations of one database, from before the backup (its scratch database is
@@ -176,7 +188,7 @@ async fn locked(conn: &mut PgConnection, options: &Options, progress: &Progress)
             }
             let mut tx = conn.begin().await?;
             let phase = Instant::now();
-            report.migration = Some(migrate::run(&mut tx, progress).await?);
+            report.migration = Some(migrate::run(&mut tx, progress, options.drop_dependent_objects).await?);
             report.timing(if options.dry_run { "migrate (rolled back)" } else { "migrate" }, phase);
             verify_drop_and_save(&mut tx, &mut report, options.dry_run, started, progress).await?;
             if options.dry_run {

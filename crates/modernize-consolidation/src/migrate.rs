@@ -97,6 +97,8 @@ pub struct MigrationSummary {
     pub buckets: Vec<BucketMoves>,
     pub mock: Vec<MockMoves>,
     pub archived_rows: i64,
+    /// Objects outside the legacy tables that depend on them, dropped with them as told.
+    pub dependent_objects: Vec<crate::dependents::DependentObject>,
 }
 
 /// migrate alone, committed without verification: what versions before verify-inside-the-transaction
@@ -104,13 +106,19 @@ pub struct MigrationSummary {
 /// before the same COMMIT); kept to reproduce such databases, which `consolidate` still finishes.
 pub async fn migrate(conn: &mut PgConnection, progress: &Progress) -> Result<MigrationSummary, ConsolidationError> {
     let mut tx = conn.begin().await?;
-    let summary = run(&mut tx, progress).await?;
+    let summary = run(&mut tx, progress, false).await?;
     tx.commit().await?;
     Ok(summary)
 }
 
 /// The migrate phase inside the caller's transaction `tx`.
-pub(crate) async fn run(tx: &mut PgConnection, progress: &Progress) -> Result<MigrationSummary, ConsolidationError> {
+/// `drop_dependent_objects`: go on when objects outside the legacy tables depend on them (they are
+/// listed in the summary and dropped with the legacy schema); otherwise refuse.
+pub(crate) async fn run(
+    tx: &mut PgConnection,
+    progress: &Progress,
+    drop_dependent_objects: bool,
+) -> Result<MigrationSummary, ConsolidationError> {
     sqlx::query("SELECT pg_advisory_xact_lock($1)").bind(crate::CONSOLIDATION_LOCK_KEY).execute(&mut *tx).await?;
     // Another run may have finished while we waited for the lock.
     let state = crate::detect_state(tx).await?;
@@ -118,6 +126,10 @@ pub(crate) async fn run(tx: &mut PgConnection, progress: &Progress) -> Result<Mi
         return Err(ConsolidationError::NotLegacy(state));
     }
     sqlx::raw_sql(TRANSACTION_SETTINGS).execute(&mut *tx).await?;
+    let dependent_objects = crate::dependents::list(tx, "migration").await?;
+    if !dependent_objects.is_empty() && !drop_dependent_objects {
+        return Err(ConsolidationError::DependentObjects(dependent_objects));
+    }
     sqlx::raw_sql(sqlx::AssertSqlSafe(format!("ALTER SCHEMA migration RENAME TO {LEGACY_SCHEMA}")))
         .execute(&mut *tx)
         .await?;
@@ -197,7 +209,7 @@ pub(crate) async fn run(tx: &mut PgConnection, progress: &Progress) -> Result<Mi
     schema_migrate::record_applied(tx, MIGRATIONS[0].version).await?;
     let archived_rows =
         sqlx::query_scalar("SELECT count(*) FROM modernize.consolidation_archive").fetch_one(&mut *tx).await?;
-    Ok(MigrationSummary { buckets: moves, mock, archived_rows })
+    Ok(MigrationSummary { buckets: moves, mock, archived_rows, dependent_objects })
 }
 
 /// `unique_keys`: the target's unique keys, when their indexes are set aside for a bulk load.

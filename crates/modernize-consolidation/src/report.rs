@@ -200,6 +200,9 @@ impl fmt::Display for Report {
         }
         if !self.dropped.is_empty() {
             let _ = writeln!(out, "drop: {} legacy tables and sequences removed", self.dropped.len());
+            for d in self.migration.iter().flat_map(|m| &m.dependent_objects) {
+                let _ = writeln!(out, "  also dropped, as told: {} (depended on {})", d.object, d.depends_on);
+            }
         }
         if !self.upgraded.is_empty() {
             let _ = writeln!(out, "upgrade: applied migrations {:?}", self.upgraded);

@@ -18,7 +18,7 @@ async fn a_backup_restores_to_the_same_content_and_restore_undoes_the_consolidat
     let (mut conn, tools) = seeded(&pool).await;
     let dir = tempfile::tempdir().expect("temp dir");
     let plan = BackupPlan { tools: tools.clone(), dir: dir.path().join("backup") };
-    let options = Options { dry_run: false, backup: Some(plan.clone()) };
+    let options = Options { backup: Some(plan.clone()), ..Options::default() };
     let report = consolidate(&mut conn, &options, &Progress::hidden()).await.expect("consolidate");
     let summary = report.backup.expect("backup taken");
     assert!(summary.files.iter().any(|f| f.path == "tables/v3_field_mappings.dump"), "{:?}", summary.files);
@@ -68,7 +68,7 @@ async fn a_failed_backup_stops_the_consolidation_before_anything_changes(pool: P
     let (mut conn, tools) = seeded(&pool).await;
     let dir = tempfile::tempdir().expect("temp dir");
     std::fs::write(dir.path().join("old-backup.dump"), b"someone else's").expect("occupy the directory");
-    let options = Options { dry_run: false, backup: Some(BackupPlan { tools, dir: dir.path().to_owned() }) };
+    let options = Options { backup: Some(BackupPlan { tools, dir: dir.path().to_owned() }), ..Options::default() };
     let error = consolidate(&mut conn, &options, &Progress::hidden()).await.expect_err("refused");
     assert!(matches!(error, ConsolidationError::Backup(BackupError::DirectoryNotEmpty(_))), "{error}");
     assert_eq!(detect_state(&mut conn).await.expect("state"), State::Legacy);

@@ -127,3 +127,49 @@ async fn inexact_drifted_values_are_refused_by_row_key_and_column(pool: PgPool) 
     }
     assert_eq!(detect_state(&mut conn).await.expect("state"), State::Legacy);
 }
+
+#[sqlx::test(migrations = false)]
+async fn case_03_dependent_objects_are_listed_and_refused_unless_told_to_drop_them(pool: PgPool) {
+    let mut conn = case(&pool, include_str!("cases/03-view-outside-the-schema.sql")).await;
+    // More of the kind: a view on the view, a materialized view, a foreign key from another schema.
+    sqlx::raw_sql(
+        "CREATE VIEW public.failed_imports AS SELECT id FROM public.weekly_import_report WHERE status = 'failed';
+         CREATE MATERIALIZED VIEW public.engagement_count AS SELECT count(*) AS n FROM migration.engagements;
+         CREATE TABLE public.invoices (id int PRIMARY KEY,
+                                       client_account_id uuid REFERENCES migration.client_accounts (id));",
+    )
+    .execute(&mut conn)
+    .await
+    .expect("more dependents");
+    let error = both(&mut conn, Options::default()).await.expect_err("refused");
+    let ConsolidationError::DependentObjects(objects) = &error else { panic!("{error}") };
+    let mut names: Vec<&str> = objects.iter().map(|o| o.object.as_str()).collect();
+    names.dedup();
+    assert_eq!(
+        names,
+        [
+            "constraint invoices_client_account_id_fkey on table invoices",
+            "materialized view engagement_count",
+            "view failed_imports",
+            "view weekly_import_report",
+        ],
+        "{error}"
+    );
+    assert!(error.to_string().contains("--drop-dependent-objects"), "{error}");
+    assert_eq!(detect_state(&mut conn).await.expect("state"), State::Legacy);
+
+    let report =
+        both(&mut conn, Options { drop_dependent_objects: true, ..Options::default() }).await.expect("told to");
+    let text = report.to_string();
+    for name in ["view weekly_import_report", "view failed_imports", "materialized view engagement_count"] {
+        assert!(text.contains(&format!("also dropped, as told: {name}")), "{name} in {text}");
+    }
+    holds(
+        &mut conn,
+        &[
+            ("the views are gone", "SELECT to_regclass('public.weekly_import_report') IS NULL"),
+            ("the table keeps its rows, without the key", "SELECT to_regclass('public.invoices') IS NOT NULL"),
+        ],
+    )
+    .await;
+}
