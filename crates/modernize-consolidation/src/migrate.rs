@@ -47,20 +47,26 @@ SET LOCAL client_min_messages = warning;
 CREATE SCHEMA IF NOT EXISTS modernize;
 CREATE TABLE IF NOT EXISTS modernize.consolidation_archive (
     id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
-    reason text NOT NULL
-        CHECK (reason IN ('conflict', 'is_mock', 'mock_dependent', 'dropped_values', 'deprecated')),
+    reason text NOT NULL,
     source_table text,
     target_table text,
     row_key jsonb NOT NULL,
     row_data jsonb NOT NULL,
     archived_at timestamptz NOT NULL DEFAULT now()
 );
+ALTER TABLE modernize.consolidation_archive
+    ADD COLUMN IF NOT EXISTS sql_null_columns text[],
+    DROP CONSTRAINT IF EXISTS consolidation_archive_reason_check,
+    ADD CONSTRAINT consolidation_archive_reason_check CHECK (reason IN (
+        'conflict', 'is_mock', 'mock_dependent', 'dropped_values', 'deprecated', 'side_effect', 'quarantine'));
+COMMENT ON COLUMN modernize.consolidation_archive.sql_null_columns IS
+    'The json and jsonb columns of row_data that held SQL NULL (row_data shows SQL NULL and a JSON null alike there).';
 COMMENT ON TABLE modernize.consolidation_archive IS
     'Every legacy row (or value) the consolidation did not put into the domain schema, and why: nothing is deleted silently.';
 COMMENT ON COLUMN modernize.consolidation_archive.source_table IS
-    'Legacy table the row was read from; NULL for a row moved out of target_table by the is_mock policy.';
+    'Legacy table the row was read from (for a consolidated row moved out by the is_mock policy: the legacy table it came from).';
 COMMENT ON COLUMN modernize.consolidation_archive.row_data IS
-    'The legacy row (conflict, deprecated), the consolidated row (is_mock, mock_dependent) or the dropped columns.';
+    'The legacy row (conflict, deprecated, quarantine), the consolidated row (is_mock, mock_dependent), the dropped columns (dropped_values) or the old values a foreign-key action changed (side_effect).';
 CREATE INDEX IF NOT EXISTS ix_consolidation_archive_source ON modernize.consolidation_archive (source_table, row_key);
 CREATE INDEX IF NOT EXISTS ix_consolidation_archive_target ON modernize.consolidation_archive (target_table, row_key);
 CREATE TABLE IF NOT EXISTS modernize.consolidation_runs (
@@ -92,10 +98,34 @@ pub struct MockMoves {
     pub dependents: i64,
 }
 
+/// A consolidated row that one legacy table flags `is_mock` and its twin does not. The rule: a row
+/// is archived as mock only if no legacy row that maps onto it says otherwise, so it is kept.
+#[derive(Debug, Clone, Serialize, sqlx::FromRow)]
+pub struct Contradiction {
+    pub table: String,
+    pub key: serde_json::Value,
+    pub flagged_in: String,
+    pub not_flagged_in: String,
+}
+
+/// Rows of `table` whose `columns` an `ON DELETE SET NULL` / `SET DEFAULT` changed when the rows
+/// they referenced left for the archive; the old values are archived (reason `side_effect`).
+#[derive(Debug, Clone, Serialize)]
+pub struct SideEffect {
+    pub table: String,
+    pub columns: Vec<String>,
+    pub referenced_table: String,
+    pub rows: i64,
+}
+
 #[derive(Debug, Clone, Serialize)]
 pub struct MigrationSummary {
     pub buckets: Vec<BucketMoves>,
     pub mock: Vec<MockMoves>,
+    /// Rows flagged is_mock in one legacy table and not in its twin: kept, by the documented rule.
+    pub contradictions: Vec<Contradiction>,
+    /// Rows outside the is_mock closure that a foreign-key action changed (old values archived).
+    pub side_effects: Vec<SideEffect>,
     pub archived_rows: i64,
     /// Objects outside the legacy tables that depend on them, dropped with them as told.
     pub dependent_objects: Vec<crate::dependents::DependentObject>,
@@ -136,7 +166,8 @@ pub(crate) async fn run(
     sqlx::raw_sql(MIGRATIONS[0].up_sql()).execute(&mut *tx).await?;
     sqlx::raw_sql(BOOKKEEPING_SQL).execute(&mut *tx).await?;
     sqlx::raw_sql(
-        "CREATE TEMP TABLE mock_rows (table_name text, row_key jsonb, depth int, PRIMARY KEY (table_name, row_key))
+        "CREATE TEMP TABLE mock_rows (table_name text, row_key jsonb, depth int, source_table text,
+                                      PRIMARY KEY (table_name, row_key))
          ON COMMIT DROP",
     )
     .execute(&mut *tx)
@@ -196,7 +227,8 @@ pub(crate) async fn run(
     }
     // Before the is_mock policy: its deletes cascade along these keys, and its joins use the indexes.
     restore_indexes_and_keys(tx, &buckets, &set_aside).await?;
-    let mock = apply_mock_policy(tx).await?;
+    let contradictions = resolve_contradicting_flags(tx, &buckets).await?;
+    let (mock, side_effects) = apply_mock_policy(tx, &buckets).await?;
     let mut analyzed: Vec<&str> = Vec::new();
     for target in moves.iter().filter(|m| m.inserted > 0).filter_map(|m| m.target.as_deref()) {
         if analyzed.contains(&target) {
@@ -209,7 +241,7 @@ pub(crate) async fn run(
     schema_migrate::record_applied(tx, MIGRATIONS[0].version).await?;
     let archived_rows =
         sqlx::query_scalar("SELECT count(*) FROM modernize.consolidation_archive").fetch_one(&mut *tx).await?;
-    Ok(MigrationSummary { buckets: moves, mock, archived_rows, dependent_objects })
+    Ok(MigrationSummary { buckets: moves, mock, contradictions, side_effects, archived_rows, dependent_objects })
 }
 
 /// `unique_keys`: the target's unique keys, when their indexes are set aside for a bulk load.
@@ -221,21 +253,24 @@ async fn move_bucket(
 ) -> Result<BucketMoves, sqlx::Error> {
     let (source, target) = (b.source_table(), b.target_table().unwrap_or_default());
     let (source_name, target_name) = (b.source, b.target.unwrap_or_default());
+    let nulls = sql_null_columns(tx, LEGACY_SCHEMA, source_name, "s").await?;
 
     // Rows whose key is taken: identical content is already there, anything else is a conflict.
     let (already_present, mut conflicts): (i64, i64) = sqlx::query_as(sqlx::AssertSqlSafe(format!(
         "WITH matched AS (
-             SELECT {source_key} AS row_key, to_jsonb(s) AS row_data, {same} AS same
+             SELECT {source_key} AS row_key, to_jsonb(s) AS row_data, {nulls} AS nulls, {same} AS same
              FROM {source} s JOIN {target} t ON {join}
          ), archived AS (
-             INSERT INTO modernize.consolidation_archive (reason, source_table, target_table, row_key, row_data)
-             SELECT 'conflict', '{source_name}', '{target_name}', row_key, row_data FROM matched WHERE NOT same
+             INSERT INTO modernize.consolidation_archive
+                 (reason, source_table, target_table, row_key, row_data, sql_null_columns)
+             SELECT 'conflict', '{source_name}', '{target_name}', row_key, row_data, nulls FROM matched WHERE NOT same
              RETURNING 1
          )
          SELECT (SELECT count(*) FROM matched WHERE same), (SELECT count(*) FROM archived)",
         source_key = b.source_key_json(),
         same = b.live_matches("t"),
         join = b.key_join("t"),
+        nulls = nulls,
     )))
     .fetch_one(&mut *tx)
     .await?;
@@ -280,8 +315,9 @@ async fn move_bucket(
     // Rows refused because another row holds one of their unique keys: archive them as conflicts.
     if inserted + already_present + conflicts < source_rows {
         let refused = sqlx::query(sqlx::AssertSqlSafe(format!(
-            "INSERT INTO modernize.consolidation_archive (reason, source_table, target_table, row_key, row_data)
-             SELECT 'conflict', '{source_name}', '{target_name}', {source_key}, to_jsonb(s)
+            "INSERT INTO modernize.consolidation_archive
+                 (reason, source_table, target_table, row_key, row_data, sql_null_columns)
+             SELECT 'conflict', '{source_name}', '{target_name}', {source_key}, to_jsonb(s), {nulls}
              FROM {source} s WHERE NOT EXISTS (SELECT 1 FROM {target} t WHERE {join})",
             source_key = b.source_key_json(),
             join = b.key_join("t"),
@@ -310,8 +346,8 @@ async fn move_bucket(
     if b.has_mock_flag {
         // Only flagged rows that landed: a flagged conflict is already archived verbatim.
         sqlx::query(sqlx::AssertSqlSafe(format!(
-            "INSERT INTO pg_temp.mock_rows (table_name, row_key, depth)
-             SELECT '{target_name}', {target_key}, 0 FROM {source} s
+            "INSERT INTO pg_temp.mock_rows (table_name, row_key, depth, source_table)
+             SELECT '{target_name}', {target_key}, 0, '{source_name}' FROM {source} s
              WHERE s.is_mock AND EXISTS (SELECT 1 FROM {target} t WHERE {join} AND {same})
              ON CONFLICT DO NOTHING",
             target_key = b.target_key_json(),
@@ -524,9 +560,10 @@ async fn restore_indexes_and_keys(
 
 async fn archive_deprecated(tx: &mut PgConnection, b: &Resolved) -> Result<BucketMoves, sqlx::Error> {
     let archived = sqlx::query(sqlx::AssertSqlSafe(format!(
-        "INSERT INTO modernize.consolidation_archive (reason, source_table, row_key, row_data)
-         SELECT 'deprecated', '{name}', {source_key}, to_jsonb(s) FROM {source} s",
+        "INSERT INTO modernize.consolidation_archive (reason, source_table, row_key, row_data, sql_null_columns)
+         SELECT 'deprecated', '{name}', {source_key}, to_jsonb(s), {nulls} FROM {source} s",
         name = b.source,
+        nulls = sql_null_columns(tx, LEGACY_SCHEMA, b.source, "s").await?,
         source_key = b.source_key_json(),
         source = b.source_table(),
     )))
@@ -574,23 +611,66 @@ struct ForeignKey {
     parent: String,
     child_columns: Vec<String>,
     parent_columns: Vec<String>,
+    /// The child columns its ON DELETE action writes: all of them for SET NULL / SET DEFAULT
+    /// (or those listed), none for CASCADE, RESTRICT and NO ACTION.
+    set_columns: Vec<String>,
+    /// The closure follows it: the child is a tenant table, or the key cascades.
+    follows: bool,
+}
+
+/// The documented rule for twins that disagree: a flagged row is archived as mock only if no other
+/// legacy row that maps onto it says `is_mock = false` (or NULL). Such rows stay, and are reported.
+async fn resolve_contradicting_flags(
+    tx: &mut PgConnection,
+    buckets: &[Resolved],
+) -> Result<Vec<Contradiction>, ConsolidationError> {
+    let mut contradictions = Vec::new();
+    for b in buckets.iter().filter(|b| b.has_mock_flag) {
+        let Some(target) = b.target else { continue };
+        let found: Vec<Contradiction> = sqlx::query_as(sqlx::AssertSqlSafe(format!(
+            "DELETE FROM pg_temp.mock_rows m USING migration.{quoted} t, {source} s
+             WHERE m.table_name = '{target}' AND m.depth = 0 AND {key} AND {join} AND s.is_mock IS NOT TRUE
+             RETURNING m.table_name AS table, m.row_key AS key, m.source_table AS flagged_in,
+                       '{name}'::text AS not_flagged_in",
+            quoted = quote(target),
+            source = b.source_table(),
+            key = key_of(tx, target, "t", "m.row_key").await?,
+            join = b.key_join("t"),
+            name = b.source,
+        )))
+        .fetch_all(&mut *tx)
+        .await?;
+        contradictions.extend(found);
+    }
+    Ok(contradictions)
 }
 
 /// The is_mock policy: a flagged row leaves the domain tables for the archive (reason `is_mock`),
 /// and so does every tenant row that references an archived row, transitively (`mock_dependent`),
-/// so that no foreign key is left dangling and no mock data hides in a real tenant's tables.
-async fn apply_mock_policy(tx: &mut PgConnection) -> Result<Vec<MockMoves>, ConsolidationError> {
+/// and every row a cascading key would delete, so that no foreign key is left dangling and no mock
+/// data hides in a real tenant's tables. Other rows that an `ON DELETE SET NULL` changes (a real
+/// user whose default account was mock) keep their place; their old values are archived first
+/// (`side_effect`) and counted, so verify accounts for the change.
+async fn apply_mock_policy(
+    tx: &mut PgConnection,
+    buckets: &[Resolved],
+) -> Result<(Vec<MockMoves>, Vec<SideEffect>), ConsolidationError> {
     let foreign_keys: Vec<ForeignKey> = sqlx::query_as(
         "SELECT c.relname::text AS child, p.relname::text AS parent,
                 array(SELECT attname::text FROM unnest(k.conkey) WITH ORDINALITY u(n, i)
                       JOIN pg_attribute a ON a.attrelid = k.conrelid AND a.attnum = u.n ORDER BY u.i) AS child_columns,
                 array(SELECT attname::text FROM unnest(k.confkey) WITH ORDINALITY u(n, i)
-                      JOIN pg_attribute a ON a.attrelid = k.confrelid AND a.attnum = u.n ORDER BY u.i) AS parent_columns
+                      JOIN pg_attribute a ON a.attrelid = k.confrelid AND a.attnum = u.n ORDER BY u.i) AS parent_columns,
+                CASE WHEN k.confdeltype IN ('n', 'd') THEN
+                    array(SELECT attname::text FROM unnest(coalesce(k.confdelsetcols, k.conkey)) WITH ORDINALITY u(n, i)
+                          JOIN pg_attribute a ON a.attrelid = k.conrelid AND a.attnum = u.n ORDER BY u.i)
+                ELSE '{}' END AS set_columns,
+                k.confdeltype = 'c' OR EXISTS (SELECT 1 FROM pg_attribute a
+                                                WHERE a.attrelid = c.oid AND a.attname = 'client_account_id') AS follows
          FROM pg_constraint k
          JOIN pg_class c ON c.oid = k.conrelid JOIN pg_class p ON p.oid = k.confrelid
          JOIN pg_namespace n ON n.oid = c.relnamespace
-         WHERE n.nspname = 'migration' AND k.contype = 'f'
-           AND EXISTS (SELECT 1 FROM pg_attribute a WHERE a.attrelid = c.oid AND a.attname = 'client_account_id')",
+         WHERE n.nspname = 'migration' AND k.contype = 'f'",
     )
     .fetch_all(&mut *tx)
     .await?;
@@ -608,13 +688,7 @@ async fn apply_mock_policy(tx: &mut PgConnection) -> Result<Vec<MockMoves>, Cons
             break;
         }
         sqlx::raw_sql("ANALYZE pg_temp.mock_rows").execute(&mut *tx).await?;
-        for fk in foreign_keys.iter().filter(|fk| marked.contains(&fk.parent)) {
-            let join: Vec<String> = fk
-                .child_columns
-                .iter()
-                .zip(&fk.parent_columns)
-                .map(|(c, p)| format!("c.{} = p.{}", quote(c), quote(p)))
-                .collect();
+        for fk in foreign_keys.iter().filter(|fk| fk.follows && marked.contains(&fk.parent)) {
             sqlx::query(sqlx::AssertSqlSafe(format!(
                 "INSERT INTO pg_temp.mock_rows (table_name, row_key, depth)
                  SELECT DISTINCT '{child}', {child_key}, $1 + 1
@@ -628,7 +702,7 @@ async fn apply_mock_policy(tx: &mut PgConnection) -> Result<Vec<MockMoves>, Cons
                 parent_table = quote(&fk.parent),
                 child_key = key_json(tx, &fk.child, "c").await?,
                 parent_key = key_of(tx, &fk.parent, "p", "m.row_key").await?,
-                join = join.join(" AND "),
+                join = fk_join(fk),
             )))
             .bind(depth)
             .execute(&mut *tx)
@@ -644,18 +718,57 @@ async fn apply_mock_policy(tx: &mut PgConnection) -> Result<Vec<MockMoves>, Cons
     )
     .fetch_all(&mut *tx)
     .await?;
-    // Archive everything first, then delete: cascades and SET NULLs then only touch rows already archived.
+    // Archive everything first, then delete: cascades then only touch rows already archived, and
+    // the SET NULLs only rows whose old values are archived.
     for (table, _, _) in &counts {
         let key = key_of(tx, table, "t", "m.row_key").await?;
         sqlx::query(sqlx::AssertSqlSafe(format!(
-            "INSERT INTO modernize.consolidation_archive (reason, target_table, row_key, row_data)
-             SELECT CASE WHEN m.depth = 0 THEN 'is_mock' ELSE 'mock_dependent' END, '{table}', m.row_key, to_jsonb(t)
+            "INSERT INTO modernize.consolidation_archive
+                 (reason, source_table, target_table, row_key, row_data, sql_null_columns)
+             SELECT CASE WHEN m.depth = 0 THEN 'is_mock' ELSE 'mock_dependent' END,
+                    coalesce(m.source_table, {origin}), '{table}', m.row_key, to_jsonb(t), {nulls}
              FROM pg_temp.mock_rows m JOIN migration.{quoted} t ON {key}
              WHERE m.table_name = '{table}'",
             quoted = quote(table),
+            origin = origin(buckets, table, "t"),
+            nulls = sql_null_columns(tx, "migration", table, "t").await?,
         )))
         .execute(&mut *tx)
         .await?;
+    }
+    let mut side_effects = Vec::new();
+    for fk in
+        foreign_keys.iter().filter(|fk| !fk.set_columns.is_empty() && counts.iter().any(|(t, ..)| *t == fk.parent))
+    {
+        let old_values: Vec<String> = fk.set_columns.iter().map(|c| format!("'{c}', c.{}", quote(c))).collect();
+        let rows = sqlx::query(sqlx::AssertSqlSafe(format!(
+            "INSERT INTO modernize.consolidation_archive (reason, source_table, target_table, row_key, row_data)
+             SELECT DISTINCT 'side_effect', {origin}, '{child}', {child_key}, jsonb_build_object({old_values})
+             FROM pg_temp.mock_rows m JOIN migration.{parent_table} p ON {parent_key}
+             JOIN migration.{child_table} c ON {join}
+             WHERE m.table_name = '{parent}'
+               AND NOT EXISTS (SELECT 1 FROM pg_temp.mock_rows o WHERE o.table_name = '{child}' AND o.row_key = {child_key})",
+            origin = origin(buckets, &fk.child, "c"),
+            child = fk.child,
+            parent = fk.parent,
+            child_table = quote(&fk.child),
+            parent_table = quote(&fk.parent),
+            child_key = key_json(tx, &fk.child, "c").await?,
+            parent_key = key_of(tx, &fk.parent, "p", "m.row_key").await?,
+            join = fk_join(fk),
+            old_values = old_values.join(", "),
+        )))
+        .execute(&mut *tx)
+        .await?
+        .rows_affected();
+        if rows > 0 {
+            side_effects.push(SideEffect {
+                table: fk.child.clone(),
+                columns: fk.set_columns.clone(),
+                referenced_table: fk.parent.clone(),
+                rows: i64::try_from(rows).unwrap_or(i64::MAX),
+            });
+        }
     }
     for (table, _, _) in &counts {
         let key = key_of(tx, table, "t", "m.row_key").await?;
@@ -667,7 +780,61 @@ async fn apply_mock_policy(tx: &mut PgConnection) -> Result<Vec<MockMoves>, Cons
         .execute(&mut *tx)
         .await?;
     }
-    Ok(counts.into_iter().map(|(table, flagged, dependents)| MockMoves { table, flagged, dependents }).collect())
+    let moves = counts.into_iter().map(|(table, flagged, dependents)| MockMoves { table, flagged, dependents });
+    Ok((moves.collect(), side_effects))
+}
+
+fn fk_join(fk: &ForeignKey) -> String {
+    let join: Vec<String> = fk
+        .child_columns
+        .iter()
+        .zip(&fk.parent_columns)
+        .map(|(c, p)| format!("c.{} = p.{}", quote(c), quote(p)))
+        .collect();
+    join.join(" AND ")
+}
+
+/// SQL naming the legacy table the consolidated row `alias` of `table` came from: the first bucket
+/// feeding `table` that holds its key.
+fn origin(buckets: &[Resolved], table: &str, alias: &str) -> String {
+    let cases: Vec<String> = buckets
+        .iter()
+        .filter(|b| b.target == Some(table))
+        .map(|b| {
+            format!(
+                "WHEN EXISTS (SELECT 1 FROM {} s WHERE {}) THEN '{}'",
+                b.source_table(),
+                b.key_join(alias),
+                b.source
+            )
+        })
+        .collect();
+    if cases.is_empty() { "NULL::text".to_owned() } else { format!("CASE {} END", cases.join(" ")) }
+}
+
+/// SQL giving the json and jsonb columns of `schema.table` that are SQL NULL in the row `alias`.
+pub(crate) async fn sql_null_columns(
+    tx: &mut PgConnection,
+    schema: &str,
+    table: &str,
+    alias: &str,
+) -> Result<String, sqlx::Error> {
+    let columns: Vec<String> = sqlx::query_scalar(
+        "SELECT a.attname::text FROM pg_attribute a
+         WHERE a.attrelid = to_regclass(format('%I.%I', $1::text, $2::text)) AND a.attnum > 0 AND NOT a.attisdropped
+           AND a.atttypid IN ('json'::regtype, 'jsonb'::regtype)
+         ORDER BY a.attnum",
+    )
+    .bind(schema)
+    .bind(table)
+    .fetch_all(&mut *tx)
+    .await?;
+    if columns.is_empty() {
+        return Ok("NULL::text[]".to_owned());
+    }
+    let items: Vec<String> =
+        columns.iter().map(|c| format!("CASE WHEN {alias}.{} IS NULL THEN '{c}' END", quote(c))).collect();
+    Ok(format!("nullif(array_remove(ARRAY[{}]::text[], NULL), '{{}}')", items.join(", ")))
 }
 
 /// `alias` is the row of consolidated `table` whose primary key the JSON `json` holds (as

@@ -232,6 +232,9 @@ pub(crate) struct Column {
     /// the target is no enum): the conversion must give back the exact value, and verify compares
     /// the target value cast back to this type, as text.
     pub source_type: Option<String>,
+    /// An `ON DELETE SET NULL` / `SET DEFAULT` may write it when the is_mock policy archives the
+    /// row it references; the old value is then archived as a `side_effect`.
+    pub set_by_key: bool,
 }
 
 /// A bucket resolved against the catalog of the database at hand.
@@ -290,7 +293,7 @@ async fn resolve(conn: &mut PgConnection, bucket: &Bucket) -> Result<Option<Reso
             has_mock_flag,
         }));
     };
-    let target_columns: Vec<(String, String, bool, bool)> = sqlx::query_as(
+    let target_columns: Vec<(String, String, bool, bool, bool)> = sqlx::query_as(
         "SELECT a.attname::text, format_type(a.atttypid, a.atttypmod),
                 t.typtype = 'e' OR coalesce(e.typtype = 'e', false),
                 t.typtype = 'e' OR coalesce(e.typtype = 'e', false) OR EXISTS (
@@ -299,7 +302,10 @@ async fn resolve(conn: &mut PgConnection, bucket: &Bucket) -> Result<Option<Reso
                       AND (o.opcintype = a.atttypid OR (t.typcategory = 'A' AND o.opcintype = t.typelem)
                            OR EXISTS (SELECT 1 FROM pg_cast c WHERE c.castmethod = 'b' AND c.casttarget = o.opcintype
                                         AND c.castsource = CASE WHEN t.typcategory = 'A' THEN t.typelem
-                                                                ELSE a.atttypid END)))
+                                                                ELSE a.atttypid END))),
+                EXISTS (SELECT 1 FROM pg_constraint k
+                        WHERE k.conrelid = a.attrelid AND k.contype = 'f' AND k.confdeltype IN ('n', 'd')
+                          AND a.attnum = ANY (coalesce(k.confdelsetcols, k.conkey)))
          FROM pg_attribute a JOIN pg_type t ON t.oid = a.atttypid LEFT JOIN pg_type e ON e.oid = t.typelem
          WHERE a.attrelid = to_regclass(format('migration.%I', $1::text)) AND a.attnum > 0 AND NOT a.attisdropped
            AND a.attgenerated = ''
@@ -310,7 +316,7 @@ async fn resolve(conn: &mut PgConnection, bucket: &Bucket) -> Result<Option<Reso
     .await?;
     let mut consumed: Vec<&str> = Vec::new();
     let mut columns = Vec::new();
-    for (name, type_name, is_enum, comparable) in target_columns {
+    for (name, type_name, is_enum, comparable, set_by_key) in target_columns {
         let source = if let Some(r) = bucket.renames.iter().find(|r| r.target == name) {
             consumed.extend(r.consumes);
             r.expr.to_owned()
@@ -329,7 +335,7 @@ async fn resolve(conn: &mut PgConnection, bucket: &Bucket) -> Result<Option<Reso
             .map(|(_, t)| t.clone())
             .filter(|t| !is_enum && *t != type_name);
         let insert = if is_enum || source_type.is_some() { format!("({source})::{type_name}") } else { source.clone() };
-        columns.push(Column { name, source, insert, deferred, comparable, type_name, source_type });
+        columns.push(Column { name, source, insert, deferred, comparable, type_name, source_type, set_by_key });
     }
     let mut target_key = Vec::new();
     for key in primary_key(conn, "migration", target).await? {
@@ -431,8 +437,29 @@ impl Resolved {
     /// The target row `alias` holds what the legacy row `s` maps to: every mapped column equal,
     /// NULL matching NULL, compared in the target column's type (exact, unlike a hash, and no
     /// serialisation of the rows).
+    /// A column a foreign-key action changed also matches when its legacy value is archived as that
+    /// change (`side_effect`).
     pub fn matches(&self, alias: &str) -> String {
-        Self::all_equal(self.columns.iter(), alias)
+        let conditions: Vec<String> = self
+            .columns
+            .iter()
+            .map(|c| {
+                let equal = Self::all_equal(std::iter::once(c), alias);
+                if !c.set_by_key {
+                    return equal;
+                }
+                format!(
+                    "({equal} OR EXISTS (SELECT 1 FROM modernize.consolidation_archive a
+                                         WHERE a.reason = 'side_effect' AND a.target_table = '{target}'
+                                           AND a.row_key = {key} AND a.row_data -> '{name}' = to_jsonb({value})))",
+                    target = self.target.unwrap_or_default(),
+                    key = self.target_key_json(),
+                    name = c.name,
+                    value = c.insert,
+                )
+            })
+            .collect();
+        if conditions.is_empty() { "true".to_owned() } else { conditions.join(" AND ") }
     }
 
     /// Like `matches`, without the deferred columns (not written yet while rows move).

@@ -161,6 +161,25 @@ impl fmt::Display for Report {
                     m.flagged, m.table, m.dependents
                 );
             }
+            for c in &migration.contradictions {
+                let _ = writeln!(
+                    out,
+                    "  is_mock contradiction: {} {} is flagged in {} but not in {}: kept (a row leaves as mock only \
+                     if no legacy row says otherwise)",
+                    c.table, c.key, c.flagged_in, c.not_flagged_in
+                );
+            }
+            for e in &migration.side_effects {
+                let _ = writeln!(
+                    out,
+                    "  side effect: {} rows of {} had {} set by ON DELETE when the {} row they referenced left for \
+                     the archive; the old values are archived (reason side_effect)",
+                    e.rows,
+                    e.table,
+                    e.columns.join(", "),
+                    e.referenced_table
+                );
+            }
             let _ = writeln!(
                 out,
                 "  archive: {} rows in modernize.consolidation_archive (conflicts, is_mock, dropped values, deprecated)",

@@ -165,7 +165,7 @@ fn classification(b: &Resolved) -> String {
         "SELECT {source_key} AS row_key,
                 CASE WHEN t.{first_key} IS NOT NULL AND {matches} THEN 'target'
                      WHEN EXISTS (SELECT 1 FROM modernize.consolidation_archive a
-                                  WHERE a.target_table = '{target}' AND a.source_table IS NULL
+                                  WHERE a.target_table = '{target}' AND a.reason IN ('is_mock', 'mock_dependent')
                                     AND a.row_key = {target_key} AND {archived_hash} = {source_hash}) THEN 'mock'
                      WHEN EXISTS (SELECT 1 FROM modernize.consolidation_archive a
                                   WHERE a.source_table = '{source}' AND a.reason = 'conflict'

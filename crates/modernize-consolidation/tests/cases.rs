@@ -173,3 +173,94 @@ async fn case_03_dependent_objects_are_listed_and_refused_unless_told_to_drop_th
     )
     .await;
 }
+
+#[sqlx::test(migrations = false)]
+async fn case_01_a_foreign_key_action_on_an_archived_row_is_archived_and_reported(pool: PgPool) {
+    let mut conn = case(&pool, include_str!("cases/01-user-default-tenant-is-mock.sql")).await;
+    let report = both(&mut conn, Options::default()).await.expect("consolidates");
+    assert!(report.verification.as_ref().is_some_and(|v| v.passed), "{report}");
+    let effects = &report.migration.as_ref().expect("migrated").side_effects;
+    assert_eq!(effects.len(), 1, "{report}");
+    assert_eq!(
+        (effects[0].table.as_str(), effects[0].columns.as_slice(), effects[0].rows),
+        ("users", &["default_client_account_id".to_owned()][..], 1)
+    );
+    assert!(report.to_string().contains("side effect: 1 rows of users had default_client_account_id"), "{report}");
+    holds(
+        &mut conn,
+        &[
+            ("the user is kept", "SELECT email = 'presales@nordwind.example' FROM migration.users
+                                  WHERE id = '00000000-0000-4000-8000-0000000000a1'"),
+            ("the cleared value is archived, naming the user's legacy table",
+             "SELECT source_table = 'users' AND row_data = '{\"default_client_account_id\": \"00000000-0000-4000-8000-00000000c0de\"}'
+              FROM modernize.consolidation_archive
+              WHERE reason = 'side_effect' AND target_table = 'users'
+                AND row_key = '{\"id\": \"00000000-0000-4000-8000-0000000000a1\"}'"),
+            ("the mock tenant is archived, naming its legacy table",
+             "SELECT source_table = 'client_accounts' FROM modernize.consolidation_archive
+              WHERE reason = 'is_mock' AND row_key = '{\"id\": \"00000000-0000-4000-8000-00000000c0de\"}'"),
+        ],
+    )
+    .await;
+}
+
+#[sqlx::test(migrations = false)]
+async fn case_04_contradicting_mock_flags_keep_the_real_row_and_are_reported_by_key(pool: PgPool) {
+    let mut conn = case(&pool, include_str!("cases/04-contradicting-mock-flags.sql")).await;
+    let report = both(&mut conn, Options::default()).await.expect("consolidates");
+    assert!(report.verification.as_ref().is_some_and(|v| v.passed), "{report}");
+    let contradictions = &report.migration.as_ref().expect("migrated").contradictions;
+    assert_eq!(contradictions.len(), 1, "{report}");
+    let c = &contradictions[0];
+    assert_eq!(
+        (c.table.as_str(), c.key["id"].as_str(), c.flagged_in.as_str(), c.not_flagged_in.as_str()),
+        ("data_imports", Some("00000000-0000-4000-8000-0000000001c4"), "data_import_sessions", "data_imports")
+    );
+    assert!(report.to_string().contains("is_mock contradiction: data_imports"), "{report}");
+    holds(
+        &mut conn,
+        &[
+            (
+                "the real import stays",
+                "SELECT count(*) = 1 FROM migration.data_imports
+                                       WHERE id = '00000000-0000-4000-8000-0000000001c4'",
+            ),
+            (
+                "its raw record stays",
+                "SELECT count(*) = 1 FROM migration.raw_import_records
+                                      WHERE id = '00000000-0000-4000-8000-0000000002c4'",
+            ),
+            (
+                "nothing of it is archived as mock",
+                "SELECT NOT EXISTS (SELECT 1 FROM modernize.consolidation_archive
+                                                                   WHERE reason IN ('is_mock', 'mock_dependent'))",
+            ),
+        ],
+    )
+    .await;
+}
+
+#[sqlx::test(migrations = false)]
+async fn archived_rows_tell_sql_null_from_json_null(pool: PgPool) {
+    // Two deprecated rows: one whose JSON column holds SQL NULL, one whose holds a JSON null.
+    let mut conn = case(
+        &pool,
+        "INSERT INTO migration.import_processing_steps (id, client_account_id, data_import_id, step_name, details)
+         VALUES (901, '00000000-0000-4000-8000-00000000c001', '00000000-0000-4000-8000-0000000001e1', 'parse', NULL),
+                (902, '00000000-0000-4000-8000-00000000c001', '00000000-0000-4000-8000-0000000001e1', 'parse', 'null');",
+    )
+    .await;
+    both(&mut conn, Options::default()).await.expect("consolidates");
+    holds(
+        &mut conn,
+        &[(
+            "SQL NULL is listed, JSON null is not",
+            "SELECT bool_and(row_data -> 'details' = 'null'
+                             AND CASE row_key ->> 'id' WHEN '901' THEN sql_null_columns = '{details}'
+                                                       ELSE sql_null_columns IS NULL END)
+                    AND count(*) = 2
+             FROM modernize.consolidation_archive WHERE reason = 'deprecated' AND source_table = 'import_processing_steps'",
+        )],
+    )
+    .await;
+}
