@@ -149,6 +149,56 @@ async fn users_authenticate_with_their_argon2_password(pool: PgPool) {
     }
 }
 
+fn within_20_percent(a: std::time::Duration, b: std::time::Duration) -> bool {
+    a.abs_diff(b).as_secs_f64() <= 0.2 * a.max(b).as_secs_f64()
+}
+
+/// Issue 11: a refusal takes as long whether or not the e-mail or the token prefix exists (no
+/// oracle for which accounts exist): the fastest of several tries of each case within 20 %.
+#[sqlx::test(migrations = false)]
+async fn refusals_take_as_long_for_unknown_accounts_and_tokens(pool: PgPool) {
+    let mut conn = common::migrated(&pool).await;
+    demo_tenant(&mut conn, ACME).await.expect("A");
+    let analyst = users::find_user_by_email(&mut conn, &ACME.email("analyst")).await.expect("analyst");
+    let (token, _) = users::create_api_token(&mut conn, analyst.id, "timing", None).await.expect("token");
+    let wrong = Password::parse("not the demo password".into()).expect("password");
+    let known_email = ACME.email("analyst");
+    let known_prefix = users::TokenSecret::new(format!("mdz_{}_{}", token.prefix, "0".repeat(48)));
+    let unknown_prefix = users::TokenSecret::new(format!("mdz_{}_{}", "f".repeat(16), "0".repeat(48)));
+
+    // Interleaved tries, so that a slower moment of the machine weighs on every case alike; the
+    // fastest try of each case is its own cost, slower ones measure the machine's other load.
+    // On a loaded machine one round may still be skewed: up to three rounds, one must agree (an
+    // oracle is a factor of hundreds, 1 ms against 500 ms, in every round).
+    const TRIES: usize = 5;
+    let mut rounds = Vec::new();
+    for _ in 0..3 {
+        let mut times: [Vec<std::time::Duration>; 4] = Default::default();
+        for _ in 0..TRIES {
+            for (case, times) in times.iter_mut().enumerate() {
+                let start = std::time::Instant::now();
+                let result = match case {
+                    0 => authenticate(&mut conn, &known_email, &wrong).await,
+                    1 => authenticate(&mut conn, "nobody@acme-retail.example", &wrong).await,
+                    2 => users::authenticate_token(&mut conn, &known_prefix).await,
+                    _ => users::authenticate_token(&mut conn, &unknown_prefix).await,
+                };
+                times.push(start.elapsed());
+                assert!(matches!(result, Err(RepoError::NotFound { .. })), "case {case}: {result:?}");
+            }
+        }
+        let [known, unknown, known_token, unknown_token] = times.map(|t| t.into_iter().min().unwrap_or_default());
+        let agree = within_20_percent(known, unknown) && within_20_percent(known_token, unknown_token);
+        rounds.push(format!(
+            "login: known e-mail {known:?}, unknown {unknown:?}; token: known prefix {known_token:?}, unknown {unknown_token:?}"
+        ));
+        if agree {
+            return;
+        }
+    }
+    panic!("refusals take longer or shorter when the account or token exists:\n{}", rounds.join("\n"));
+}
+
 #[sqlx::test(migrations = false)]
 async fn api_tokens_are_shown_once_hashed_and_refused_once_revoked_or_expired(pool: PgPool) {
     let mut conn = common::migrated(&pool).await;
@@ -183,7 +233,7 @@ async fn api_tokens_are_shown_once_hashed_and_refused_once_revoked_or_expired(po
     assert!(matches!(result, Err(RepoError::NotFound { .. })), "revoked: {result:?}");
 
     // An expired token is refused too; one cannot be issued already expired.
-    let soon = chrono::Utc::now() + chrono::Duration::seconds(1);
+    let soon = chrono::Utc::now() + chrono::Duration::minutes(5);
     let (expiring, expiring_secret) =
         users::create_api_token(&mut conn, analyst.id, "short", Some(soon)).await.expect("expiring");
     sqlx::query("UPDATE modernize.api_tokens SET created_at = now() - interval '2 days', expires_at = now() - interval '1 day' WHERE id = $1")

@@ -71,6 +71,26 @@ fn secret_matches(secret: &str, stored: &str) -> bool {
     PasswordHash::new(stored).is_ok_and(|hash| Argon2::default().verify_password(secret.as_bytes(), &hash).is_ok())
 }
 
+/// An argon2id hash with the parameters [`hash_secret`] uses (`Argon2::default()`: m=19456 KiB,
+/// t=2, p=1) of a secret no one knows. Checked when there is no real hash to check (unknown
+/// e-mail or token prefix, user without a password), so that a refusal takes as long as a wrong
+/// password and the time does not reveal which accounts or tokens exist (OWASP authentication
+/// cheat sheet, "authentication responses").
+const DUMMY_HASH: &str =
+    "$argon2id$v=19$m=19456,t=2,p=1$c29tZSBkdW1teSBzYWx0$2WyI8hDqBiaZ2Y5R2PzKh1y8GsMXcjuqj2Q9Z3mUX1E";
+
+/// `secret_matches` against the stored hash when there is one, else the same work against
+/// [`DUMMY_HASH`], always false.
+fn secret_matches_or_dummy(secret: &str, stored: Option<&str>) -> bool {
+    match stored {
+        Some(stored) => secret_matches(secret, stored),
+        None => {
+            let _ = secret_matches(secret, DUMMY_HASH);
+            false
+        }
+    }
+}
+
 /// Creates the user and its profile together.
 pub async fn create_user(conn: &mut PgConnection, input: &NewUserInput) -> Result<User, RepoError> {
     let email = parse_email(&input.email)?;
@@ -111,20 +131,26 @@ pub async fn find_user_by_email(conn: &mut PgConnection, email: &str) -> Result<
 
 /// The active user with this e-mail and password; NotFound for an unknown address, a wrong
 /// password or an inactive user alike, so the answer does not reveal which.
+///
+/// Every refusal costs one argon2 verification, like a wrong password: against the dummy hash
+/// when there is no user or no password, so the time taken does not tell them apart either.
 pub async fn authenticate(conn: &mut PgConnection, email: &str, password: &Password) -> Result<User, RepoError> {
-    let user = find_user_by_email(conn, email).await;
+    let user = match find_user_by_email(conn, email).await {
+        Ok(user) => Some(user),
+        Err(RepoError::NotFound { .. } | RepoError::Invalid { .. }) => None,
+        Err(e) => return Err(e),
+    };
+    let stored = user.as_ref().and_then(|u| u.password_hash.as_deref());
+    let matches = secret_matches_or_dummy(&password.0, stored);
     match user {
-        Ok(user) if user.is_active && user.password_hash.as_deref().is_some_and(|h| secret_matches(&password.0, h)) => {
+        Some(user) if matches && user.is_active => {
             sqlx::query("UPDATE migration.users SET last_login_at = now() WHERE id = $1")
                 .bind(user.id)
                 .execute(conn)
                 .await?;
             Ok(user)
         }
-        Ok(_) | Err(RepoError::NotFound { .. }) | Err(RepoError::Invalid { .. }) => {
-            Err(RepoError::not_found("user", "with these credentials"))
-        }
-        Err(e) => Err(e),
+        _ => Err(RepoError::not_found("user", "with these credentials")),
     }
 }
 
@@ -168,6 +194,18 @@ mod tests {
         assert!(secret_matches("correct horse battery staple", &hash));
         assert!(!secret_matches("correct horse battery stapler", &hash));
         assert!(!secret_matches("anything", "not a hash"));
+    }
+
+    #[test]
+    fn the_dummy_hash_costs_what_a_real_one_does() {
+        let dummy = PasswordHash::new(DUMMY_HASH).expect("a PHC string");
+        let real = hash_secret("whatever").expect("hash");
+        let real = PasswordHash::new(&real).expect("a PHC string");
+        assert_eq!(dummy.algorithm, real.algorithm);
+        assert_eq!(dummy.version, real.version);
+        assert_eq!(dummy.params, real.params, "same memory, iterations and lanes");
+        assert_eq!(dummy.hash.map(|h| h.len()), real.hash.map(|h| h.len()));
+        assert!(!secret_matches_or_dummy("whatever", None));
     }
 
     #[test]
@@ -290,10 +328,14 @@ pub async fn revoke_api_token(conn: &mut PgConnection, user_id: Uuid, token_id: 
 }
 
 /// The active user a token belongs to; NotFound for a malformed, unknown, wrong, revoked or
-/// expired token alike, so the answer does not reveal which.
+/// expired token alike, so the answer does not reveal which; each costs one argon2 verification
+/// (against the dummy hash when no token has the prefix), so the time does not either.
 pub async fn authenticate_token(conn: &mut PgConnection, token: &TokenSecret) -> Result<User, RepoError> {
     let refused = || RepoError::not_found("user", "with this token");
-    let (prefix, secret) = token.parts().ok_or_else(refused)?;
+    let Some((prefix, secret)) = token.parts() else {
+        secret_matches_or_dummy(token.expose(), None);
+        return Err(refused());
+    };
     let found: Option<(Uuid, String)> = sqlx::query_as(
         "SELECT t.id, t.secret_hash FROM modernize.api_tokens t JOIN migration.users u ON u.id = t.user_id
          WHERE t.prefix = $1 AND t.revoked_at IS NULL AND (t.expires_at IS NULL OR t.expires_at > now())
@@ -302,7 +344,8 @@ pub async fn authenticate_token(conn: &mut PgConnection, token: &TokenSecret) ->
     .bind(prefix)
     .fetch_optional(&mut *conn)
     .await?;
-    let Some((token_id, _)) = found.filter(|(_, hash)| secret_matches(secret, hash)) else {
+    let matches = secret_matches_or_dummy(secret, found.as_ref().map(|(_, hash)| hash.as_str()));
+    let Some((token_id, _)) = found.filter(|_| matches) else {
         return Err(refused());
     };
     Ok(sqlx::query_as(
