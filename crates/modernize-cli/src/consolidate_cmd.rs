@@ -150,6 +150,20 @@ pub async fn run_consolidate(
             }
             return Ok(ExitCode::FAILURE);
         }
+        Err(e @ (ConsolidationError::Refused(_) | ConsolidationError::DependentObjects(_))) if args.json => {
+            // The same as the message, for machines: every refusal by table, column, rule and key.
+            let failure = match &e {
+                ConsolidationError::Refused(refusals) => {
+                    serde_json::json!({ "error": "refused", "refusals": refusals })
+                }
+                ConsolidationError::DependentObjects(objects) => {
+                    serde_json::json!({ "error": "dependent_objects", "dependent_objects": objects })
+                }
+                _ => serde_json::Value::Null,
+            };
+            println!("{}", serde_json::to_string_pretty(&failure)?);
+            return Err(e.into());
+        }
         Err(e) => return Err(e.into()),
     }
     Ok(ExitCode::SUCCESS)

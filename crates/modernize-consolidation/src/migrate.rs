@@ -19,6 +19,7 @@ use sqlx::{Connection, PgConnection};
 
 use modernize::db::migrate::{self as schema_migrate, MIGRATIONS};
 
+use crate::checks;
 use crate::plan::{self, Resolved, quote};
 use crate::{ConsolidationError, LEGACY_SCHEMA, Progress, State};
 
@@ -174,7 +175,7 @@ pub(crate) async fn run(
     .await?;
 
     let buckets = plan::resolve_all(tx).await?;
-    let refusals = crate::checks::planning(tx, &buckets).await?;
+    let refusals = checks::planning(tx, &buckets).await?;
     if !refusals.is_empty() {
         return Err(ConsolidationError::Refused(refusals));
     }
@@ -207,6 +208,8 @@ pub(crate) async fn run(
     let mut moves = Vec::with_capacity(buckets.len());
     for (bucket, &rows) in buckets.iter().zip(&source_rows) {
         bar.set_message(bucket.source);
+        // A row the target refuses is then found by key, the bucket's work undone to this point.
+        sqlx::raw_sql("SAVEPOINT modernize_bucket").execute(&mut *tx).await?;
         let moved = match bucket.target {
             Some(target) => {
                 let keys = unique_keys.iter().find(|(t, _)| *t == target).map(|(_, keys)| keys.as_slice());
@@ -214,11 +217,26 @@ pub(crate) async fn run(
             }
             None => archive_deprecated(tx, bucket).await,
         };
-        moves.push(moved.map_err(|error| ConsolidationError::Move {
-            source_table: bucket.source.to_owned(),
-            target: bucket.target.unwrap_or("archive").to_owned(),
-            error,
-        })?);
+        match moved {
+            Ok(moved) => {
+                sqlx::raw_sql("RELEASE SAVEPOINT modernize_bucket").execute(&mut *tx).await?;
+                moves.push(moved);
+            }
+            Err(error) => {
+                if checks::breaks_a_rule(&error) {
+                    sqlx::raw_sql("ROLLBACK TO SAVEPOINT modernize_bucket").execute(&mut *tx).await?;
+                    let refusals = checks::diagnose(tx, bucket).await?;
+                    if !refusals.is_empty() {
+                        return Err(ConsolidationError::Refused(refusals));
+                    }
+                }
+                return Err(ConsolidationError::Move {
+                    source_table: bucket.source.to_owned(),
+                    target: bucket.target.unwrap_or("archive").to_owned(),
+                    error,
+                });
+            }
+        }
         bar.inc(1);
     }
     bar.finish_and_clear();
@@ -546,14 +564,36 @@ async fn restore_indexes_and_keys(
     set_aside: &[SetAside],
 ) -> Result<(), ConsolidationError> {
     for item in set_aside {
+        sqlx::raw_sql("SAVEPOINT modernize_key").execute(&mut *tx).await?;
         let statements = std::iter::once(&item.create_sql).chain(&item.comment_sql);
         for statement in statements {
-            sqlx::raw_sql(sqlx::AssertSqlSafe(statement.clone())).execute(&mut *tx).await.map_err(|error| {
-                let sources: Vec<&str> =
-                    buckets.iter().filter(|b| b.target == Some(item.target.as_str())).map(|b| b.source).collect();
-                ConsolidationError::Move { source_table: sources.join(", "), target: item.target.clone(), error }
-            })?;
+            let Err(error) = sqlx::raw_sql(sqlx::AssertSqlSafe(statement.clone())).execute(&mut *tx).await else {
+                continue;
+            };
+            let feeding: Vec<&Resolved> = buckets.iter().filter(|b| b.target == Some(item.target.as_str())).collect();
+            if checks::breaks_a_rule(&error) {
+                sqlx::raw_sql("ROLLBACK TO SAVEPOINT modernize_key").execute(&mut *tx).await?;
+                if item.rank == 2 {
+                    // Back in the catalog, unchecked, for the diagnosis to see it (the run fails anyway).
+                    let unchecked = format!("{} NOT VALID", item.create_sql);
+                    sqlx::raw_sql(sqlx::AssertSqlSafe(unchecked)).execute(&mut *tx).await?;
+                }
+                let mut refusals = Vec::new();
+                for bucket in &feeding {
+                    refusals.extend(checks::diagnose(tx, bucket).await?);
+                }
+                if !refusals.is_empty() {
+                    return Err(ConsolidationError::Refused(refusals));
+                }
+            }
+            let sources: Vec<&str> = feeding.iter().map(|b| b.source).collect();
+            return Err(ConsolidationError::Move {
+                source_table: sources.join(", "),
+                target: item.target.clone(),
+                error,
+            });
         }
+        sqlx::raw_sql("RELEASE SAVEPOINT modernize_key").execute(&mut *tx).await?;
     }
     Ok(())
 }

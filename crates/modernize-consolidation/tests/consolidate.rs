@@ -257,7 +257,14 @@ async fn a_bulk_loaded_row_referencing_nothing_fails_the_migration_and_changes_n
     .await
     .expect("a record of an import that does not exist");
     let error = run(&mut conn).await.expect_err("the dangling reference is refused");
-    assert!(matches!(&error, ConsolidationError::Move { target, .. } if target == "raw_import_records"), "{error}");
+    let ConsolidationError::Refused(refusals) = &error else { panic!("{error}") };
+    let dangling: String = scalar(&mut conn, "SELECT md5('dangling')::uuid::text").await;
+    assert!(
+        refusals
+            .iter()
+            .any(|r| r.legacy_table == "v3_raw_import_records" && r.examples[0].key["id"] == dangling.as_str()),
+        "{error}"
+    );
     assert!(error.to_string().contains("raw_import_records_client_account_id_data_import_id_fkey"), "{error}");
     assert_eq!(detect_state(&mut conn).await.expect("state"), State::Legacy);
     let v3: i64 = scalar(&mut conn, "SELECT count(*) FROM migration.v3_raw_import_records").await;
