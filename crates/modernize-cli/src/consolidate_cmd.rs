@@ -50,6 +50,11 @@ pub struct ConsolidateArgs {
     /// consolidate lists them and refuses.
     #[arg(long)]
     drop_dependent_objects: bool,
+    /// Move the legacy rows that break a rule of the consolidated schema (enum word, range, NOT
+    /// NULL, duplicate key others depend on, dangling or cross-tenant reference), and the rows that
+    /// depend on them, into the archive with the rule as the reason; consolidate the rest.
+    #[arg(long)]
+    quarantine: bool,
     /// Where the verified backup goes [default: ./modernize-backup-<database>-<unix time>].
     #[arg(long)]
     backup_dir: Option<PathBuf>,
@@ -122,6 +127,7 @@ pub async fn run_consolidate(
         dry_run: args.dry_run,
         backup: (!args.dry_run).then(|| BackupPlan { tools: tools(&database, url), dir }),
         drop_dependent_objects: args.drop_dependent_objects,
+        quarantine: args.quarantine,
     };
     let mut conn = connect(&database).await?;
     let progress = if args.json { Progress::hidden() } else { Progress::stderr() };

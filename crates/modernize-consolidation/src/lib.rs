@@ -14,6 +14,7 @@ pub mod legacy;
 pub mod migrate;
 mod plan;
 pub mod progress;
+pub mod quarantine;
 pub mod report;
 pub mod verify;
 
@@ -146,7 +147,13 @@ pub struct Options {
     /// Drop the objects outside the legacy tables that depend on them (views reading them…) with
     /// them, naming each in the report; without it such objects refuse the consolidation.
     pub drop_dependent_objects: bool,
+    /// Move the legacy rows that break a rule of the consolidated schema, and the rows depending on
+    /// them, into the archive (reason `quarantine`) and consolidate the rest, instead of refusing.
+    pub quarantine: bool,
 }
+
+/// Rounds of quarantine: each moves the rows one refusal found (a row, then what depends on it…).
+const QUARANTINE_ROUNDS: usize = 50;
 
 /// Serialises consolidations of one database, from before the backup (its scratch database is
 /// shared) to the end: held by the session, so a killed run releases it with its connection.
@@ -188,7 +195,20 @@ async fn locked(conn: &mut PgConnection, options: &Options, progress: &Progress)
             }
             let mut tx = conn.begin().await?;
             let phase = Instant::now();
-            report.migration = Some(migrate::run(&mut tx, progress, options.drop_dependent_objects).await?);
+            let mut round = 0;
+            let migration = loop {
+                sqlx::raw_sql("SAVEPOINT modernize_attempt").execute(&mut *tx).await?;
+                match migrate::run(&mut tx, progress, options.drop_dependent_objects).await {
+                    Ok(migration) => break migration,
+                    Err(ConsolidationError::Refused(refusals)) if options.quarantine && round < QUARANTINE_ROUNDS => {
+                        round += 1;
+                        sqlx::raw_sql("ROLLBACK TO SAVEPOINT modernize_attempt").execute(&mut *tx).await?;
+                        report.quarantined.extend(quarantine::apply(&mut tx, &refusals).await?);
+                    }
+                    Err(error) => return Err(error),
+                }
+            };
+            report.migration = Some(migration);
             report.timing(if options.dry_run { "migrate (rolled back)" } else { "migrate" }, phase);
             verify_drop_and_save(&mut tx, &mut report, options.dry_run, started, progress).await?;
             if options.dry_run {

@@ -43,7 +43,7 @@ SET LOCAL TimeZone = 'UTC';
 const BULK_LOAD_ROWS: i64 = 1_000;
 
 /// The archive and run history, in the tool's bookkeeping schema (never in `migration`).
-const BOOKKEEPING_SQL: &str = "
+pub(crate) const BOOKKEEPING_SQL: &str = "
 SET LOCAL client_min_messages = warning;
 CREATE SCHEMA IF NOT EXISTS modernize;
 CREATE TABLE IF NOT EXISTS modernize.consolidation_archive (
@@ -57,11 +57,14 @@ CREATE TABLE IF NOT EXISTS modernize.consolidation_archive (
 );
 ALTER TABLE modernize.consolidation_archive
     ADD COLUMN IF NOT EXISTS sql_null_columns text[],
+    ADD COLUMN IF NOT EXISTS rule text,
     DROP CONSTRAINT IF EXISTS consolidation_archive_reason_check,
     ADD CONSTRAINT consolidation_archive_reason_check CHECK (reason IN (
         'conflict', 'is_mock', 'mock_dependent', 'dropped_values', 'deprecated', 'side_effect', 'quarantine'));
 COMMENT ON COLUMN modernize.consolidation_archive.sql_null_columns IS
     'The json and jsonb columns of row_data that held SQL NULL (row_data shows SQL NULL and a JSON null alike there).';
+COMMENT ON COLUMN modernize.consolidation_archive.rule IS
+    'For reason quarantine: the rule of the consolidated schema the legacy row broke, in words.';
 COMMENT ON TABLE modernize.consolidation_archive IS
     'Every legacy row (or value) the consolidation did not put into the domain schema, and why: nothing is deleted silently.';
 COMMENT ON COLUMN modernize.consolidation_archive.source_table IS

@@ -27,6 +27,8 @@ pub struct Report {
     pub analysis: Option<Analysis>,
     pub backup: Option<BackupSummary>,
     pub migration: Option<MigrationSummary>,
+    /// Legacy rows `--quarantine` moved to the archive, by table and rule.
+    pub quarantined: Vec<crate::quarantine::Quarantined>,
     pub verification: Option<Verification>,
     /// Tables and sequences the drop phase removed.
     pub dropped: Vec<String>,
@@ -52,6 +54,7 @@ impl Report {
             analysis: None,
             backup: None,
             migration: None,
+            quarantined: Vec::new(),
             verification: None,
             dropped: Vec::new(),
             upgraded: Vec::new(),
@@ -184,6 +187,19 @@ impl fmt::Display for Report {
                 out,
                 "  archive: {} rows in modernize.consolidation_archive (conflicts, is_mock, dropped values, deprecated)",
                 migration.archived_rows
+            );
+        }
+        for q in &self.quarantined {
+            let keys: Vec<String> = q.keys.iter().map(ToString::to_string).collect();
+            let _ = writeln!(
+                out,
+                "quarantine: {} rows of {}{} moved to the archive: {} ({}{})",
+                q.rows,
+                q.legacy_table,
+                q.column.as_ref().map(|c| format!(" (column {c})")).unwrap_or_default(),
+                q.rule,
+                keys.join(", "),
+                if q.rows > q.keys.len() as i64 { ", …" } else { "" }
             );
         }
         if let Some(v) = &self.verification {

@@ -312,3 +312,48 @@ async fn a_bulk_loaded_reference_to_nothing_is_refused_by_key(pool: PgPool) {
     assert_eq!(dangling.examples[0].key["id"], expected.as_str(), "{error}");
     assert!(error.to_string().contains("00000000-0000-4000-8000-0000000001ff"), "{error}");
 }
+
+#[sqlx::test(migrations = false)]
+async fn case_05_with_quarantine_the_duplicate_tenant_and_what_it_owns_go_to_the_archive(pool: PgPool) {
+    let mut conn = case(&pool, include_str!("cases/05-duplicate-tenant-slug.sql")).await;
+    // More rules of the kind: an enum word, a range, a cross-tenant reference.
+    sqlx::raw_sql(
+        "INSERT INTO migration.engagements (id, client_account_id, name, slug, status)
+         VALUES ('00000000-0000-4000-8000-00000000e006', '00000000-0000-4000-8000-00000000c001', 'Odd', 'odd', 'paused?');
+         INSERT INTO migration.client_accounts (id, name, slug)
+         VALUES ('00000000-0000-4000-8000-00000000c007', 'Other tenant', 'other');
+         INSERT INTO migration.data_imports (id, client_account_id, engagement_id, import_name, source_filename)
+         VALUES ('00000000-0000-4000-8000-0000000001f7', '00000000-0000-4000-8000-00000000c007',
+                 '00000000-0000-4000-8000-00000000e001', 'cross-tenant', 'x.csv');",
+    )
+    .execute(&mut conn)
+    .await
+    .expect("more rule breakers");
+    let report = both(&mut conn, Options { quarantine: true, ..Options::default() }).await.expect("consolidates");
+    assert!(report.verification.as_ref().is_some_and(|v| v.passed), "{report}");
+    let text = report.to_string();
+    assert!(text.contains("quarantine: 1 rows of client_accounts"), "{text}");
+    holds(
+        &mut conn,
+        &[
+            ("the real tenant stays", "SELECT count(*) = 1 FROM migration.client_accounts WHERE slug = 'nordwind'"),
+            ("the duplicate tenant is quarantined with the rule",
+             "SELECT rule LIKE '%slug \"nordwind\" is already held by client_accounts%' FROM modernize.consolidation_archive
+              WHERE reason = 'quarantine' AND source_table = 'client_accounts'
+                AND row_key = '{\"id\": \"00000000-0000-4000-8000-00000000c005\"}'"),
+            ("and what it owns",
+             "SELECT count(*) = 1 FROM modernize.consolidation_archive
+              WHERE reason = 'quarantine' AND source_table = 'engagements'
+                AND row_key = '{\"id\": \"00000000-0000-4000-8000-00000000e005\"}'"),
+            ("an unknown enum word is quarantined",
+             "SELECT rule LIKE 'a migration.engagement_status must be one of:%' FROM modernize.consolidation_archive
+              WHERE reason = 'quarantine' AND row_key = '{\"id\": \"00000000-0000-4000-8000-00000000e006\"}'"),
+            ("a cross-tenant reference is quarantined",
+             "SELECT count(*) = 1 FROM modernize.consolidation_archive
+              WHERE reason = 'quarantine' AND source_table = 'data_imports'
+                AND row_key = '{\"id\": \"00000000-0000-4000-8000-0000000001f7\"}'"),
+            ("the rest consolidates", "SELECT count(*) = 1 FROM migration.engagements"),
+        ],
+    )
+    .await;
+}
