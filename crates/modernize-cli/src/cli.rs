@@ -11,7 +11,7 @@ use modernize::db::{ConnectError, Database};
 use modernize::fixtures;
 use modernize::models::Asset;
 use modernize::repo::{flows, table};
-use modernize::tenancy::TenantCtx;
+use modernize::tenancy::{OperatorToken, TenantCtx, TenantTx};
 use tracing_subscriber::EnvFilter;
 
 #[derive(Debug, Parser)]
@@ -134,6 +134,8 @@ pub enum CliError {
     Consolidation(#[from] crate::consolidate_cmd::CommandError),
     #[error(transparent)]
     Discovery(#[from] modernize::discovery::DiscoveryError),
+    #[error(transparent)]
+    Service(#[from] modernize::service::ServiceError),
 }
 
 pub fn init_tracing(cli: &Cli) {
@@ -146,7 +148,7 @@ pub fn init_tracing(cli: &Cli) {
     }
 }
 
-pub async fn run(cli: Cli) -> Result<ExitCode, CliError> {
+pub async fn run(cli: Cli, operator: &OperatorToken) -> Result<ExitCode, CliError> {
     let cluster = LocalCluster::new(cli.data_dir.clone().unwrap_or_else(LocalCluster::default_data_dir));
     let url = cli.database_url.as_deref();
     match cli.command {
@@ -159,29 +161,37 @@ pub async fn run(cli: Cli) -> Result<ExitCode, CliError> {
         Command::Consolidate(args) => Ok(crate::consolidate_cmd::run_consolidate(args, url, &cluster).await?),
         Command::Restore(args) => Ok(crate::consolidate_cmd::run_restore(args, url, &cluster).await?),
         Command::Accounts(command) => {
-            crate::tenancy_cmd::run_accounts(command, &Database::resolve(url, &cluster).await?).await?;
+            crate::tenancy_cmd::run_accounts(command, &Database::resolve(url, &cluster).await?, operator).await?;
             Ok(ExitCode::SUCCESS)
         }
         Command::Engagements(command) => {
-            crate::tenancy_cmd::run_engagements(command, &Database::resolve(url, &cluster).await?).await?;
+            crate::tenancy_cmd::run_engagements(command, &Database::resolve(url, &cluster).await?, operator).await?;
             Ok(ExitCode::SUCCESS)
         }
         Command::Users(command) => {
-            crate::tenancy_cmd::run_users(command, &Database::resolve(url, &cluster).await?).await?;
+            crate::tenancy_cmd::run_users(command, &Database::resolve(url, &cluster).await?, operator).await?;
             Ok(ExitCode::SUCCESS)
         }
         Command::Import(args) => {
-            crate::discovery_cmd::run_import(args, &Database::resolve(url, &cluster).await?, cluster.data_dir()).await
+            crate::discovery_cmd::run_import(
+                args,
+                &Database::resolve(url, &cluster).await?,
+                cluster.data_dir(),
+                operator,
+            )
+            .await
         }
         Command::Map(command) => {
-            crate::mapping_cmd::run_map(command, url, &cluster).await?;
+            crate::mapping_cmd::run_map(command, url, &cluster, operator).await?;
             Ok(ExitCode::SUCCESS)
         }
-        Command::Worker(args) => crate::discovery_cmd::run_worker(args, &Database::resolve(url, &cluster).await?).await,
-        Command::Flows(command) => {
-            crate::discovery_cmd::run_flows(command, &Database::resolve(url, &cluster).await?).await
+        Command::Worker(args) => {
+            crate::discovery_cmd::run_worker(args, &Database::resolve(url, &cluster).await?, operator).await
         }
-        Command::Demo => demo(url, &cluster).await,
+        Command::Flows(command) => {
+            crate::discovery_cmd::run_flows(command, &Database::resolve(url, &cluster).await?, operator).await
+        }
+        Command::Demo => demo(url, &cluster, operator).await,
     }
 }
 
@@ -251,7 +261,7 @@ async fn run_local(command: LocalCommand, cluster: &LocalCluster) -> Result<Exit
     Ok(ExitCode::SUCCESS)
 }
 
-async fn demo(url: Option<&str>, cluster: &LocalCluster) -> Result<ExitCode, CliError> {
+async fn demo(url: Option<&str>, cluster: &LocalCluster, operator: &OperatorToken) -> Result<ExitCode, CliError> {
     let database = Database::resolve(url, cluster).await?;
     println!("== database: {}", database.description());
     let mut conn = database.connect().await?;
@@ -264,11 +274,13 @@ async fn demo(url: Option<&str>, cluster: &LocalCluster) -> Result<ExitCode, Cli
     println!("\n== demo tenants (built once, stable ids; they replace is_mock data)");
     let mut importer = None;
     for tenant in [fixtures::ACME, fixtures::GLOBEX] {
-        let ids = fixtures::demo_tenant(&mut conn, tenant).await?;
+        let ids = fixtures::demo_tenant(&mut conn, operator, tenant).await?;
         importer.get_or_insert((ids.client_account_id, ids.engagement_id));
-        let ctx = TenantCtx::for_operator(&mut conn, ids.client_account_id, Some(ids.engagement_id)).await?;
-        let assets = table::count::<Asset>(&mut conn, &ctx).await?;
-        let flows = flows::discovery_flows_of(&mut conn, &ctx, ids.master_flow_id).await?;
+        let ctx = TenantCtx::for_operator(&mut conn, operator, ids.client_account_id, Some(ids.engagement_id)).await?;
+        let mut tx = TenantTx::begin(&mut conn, &ctx).await?;
+        let assets = table::count::<Asset>(&mut tx).await?;
+        let flows = flows::discovery_flows_of(&mut tx, ids.master_flow_id).await?;
+        tx.commit().await?;
         println!(
             "{:<22} client account {}  engagement {}  master flow {}  {} discovery flow(s), {} assets",
             tenant.slug,
@@ -282,8 +294,8 @@ async fn demo(url: Option<&str>, cluster: &LocalCluster) -> Result<ExitCode, Cli
     println!("demo users: admin|analyst|viewer@<slug>.example, password {:?}", fixtures::DEMO_PASSWORD);
     crate::consolidate_cmd::demo(&database, url).await?;
     if let Some((client_account_id, engagement_id)) = importer {
-        let tenant = TenantCtx::for_operator(&mut conn, client_account_id, Some(engagement_id)).await?;
-        crate::discovery_cmd::demo(&database, &mut conn, &tenant, cluster.data_dir()).await?;
+        let tenant = TenantCtx::for_operator(&mut conn, operator, client_account_id, Some(engagement_id)).await?;
+        crate::discovery_cmd::demo(&database, &mut conn, &tenant, cluster.data_dir(), operator).await?;
     }
     if url.is_none() {
         println!("\nThe private cluster keeps running; stop it with `modernize local stop`.");

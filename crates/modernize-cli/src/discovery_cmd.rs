@@ -11,15 +11,14 @@ use modernize::discovery::ingest::Encoding;
 use modernize::discovery::pipeline::{self, ImportOptions, WorkerOptions};
 use modernize::discovery::summary::{self, FlowSummary, RowIssues};
 use modernize::discovery::{DiscoveryError, Suggester};
-use modernize::models::{DiscoveryPhase, Engagement, FlowStatus};
+use modernize::models::{DiscoveryPhase, FlowStatus};
 use modernize::repo::mappings::{Review, review_mapping};
-use modernize::repo::{Page, RepoError, tenancy};
-use modernize::tenancy::TenantCtx;
+use modernize::service::{self, Actor};
+use modernize::tenancy::{OperatorToken, TenantCtx, TenantTx};
 use sqlx::PgConnection;
 use uuid::Uuid;
 
 use crate::cli::CliError;
-use crate::tenancy_cmd::account;
 
 /// Connections a worker holds: one for the job, one spare for the queue's bookkeeping.
 const WORKER_CONNECTIONS: u32 = 2;
@@ -162,25 +161,28 @@ fn uploads_dir(data_dir: &Path) -> PathBuf {
     data_dir.join("uploads")
 }
 
-async fn engagement(conn: &mut PgConnection, ctx: &TenantCtx, id_or_slug: &str) -> Result<Engagement, RepoError> {
-    let engagements = tenancy::list_engagements(conn, ctx, Page::ALL).await?;
-    let wanted = id_or_slug.parse::<Uuid>().ok();
-    engagements
-        .into_iter()
-        .find(|e| Some(e.id) == wanted || e.slug == id_or_slug)
-        .ok_or_else(|| RepoError::not_found("engagement", id_or_slug))
+pub(crate) async fn account_ctx(
+    conn: &mut PgConnection,
+    operator: &OperatorToken,
+    client_account: &str,
+) -> Result<TenantCtx, CliError> {
+    Ok(service::account_ctx(conn, &Actor::Operator(operator), client_account).await?)
 }
 
-pub(crate) async fn account_ctx(conn: &mut PgConnection, client_account: &str) -> Result<TenantCtx, CliError> {
-    let account = account(conn, client_account).await?;
-    Ok(TenantCtx::for_operator(conn, account.id, None).await?)
-}
-
-pub async fn run_import(args: ImportArgs, database: &Database, data_dir: &Path) -> Result<ExitCode, CliError> {
+pub async fn run_import(
+    args: ImportArgs,
+    database: &Database,
+    data_dir: &Path,
+    operator: &OperatorToken,
+) -> Result<ExitCode, CliError> {
     let mut conn = database.connect().await?;
-    let account_ctx = account_ctx(&mut conn, &args.tenant.client_account).await?;
-    let engagement = engagement(&mut conn, &account_ctx, &args.tenant.engagement).await?;
-    let ctx = TenantCtx::for_operator(&mut conn, engagement.client_account_id, Some(engagement.id)).await?;
+    let (ctx, _) = service::engagement_ctx(
+        &mut conn,
+        &Actor::Operator(operator),
+        &args.tenant.client_account,
+        &args.tenant.engagement,
+    )
+    .await?;
     let options = ImportOptions { sheet: args.sheet, encoding: args.encoding.into(), accept_above: args.accept_above };
     let started = pipeline::start(&mut conn, &ctx, &uploads_dir(data_dir), &args.file, &options).await?;
     for deprecation in &started.deprecations {
@@ -191,19 +193,24 @@ pub async fn run_import(args: ImportArgs, database: &Database, data_dir: &Path) 
         println!("run it with `modernize worker`; follow it with `modernize flows show {}`", started.discovery_flow_id);
         return Ok(ExitCode::SUCCESS);
     }
-    run_showing_progress(database, &ctx, started.discovery_flow_id).await?;
+    run_showing_progress(database, operator, &ctx, started.discovery_flow_id).await?;
     report(&mut conn, &ctx, started.discovery_flow_id, args.json).await
 }
 
 /// Runs the jobs in this process with the flow's progress on stderr (drawn only on a terminal).
-async fn run_showing_progress(database: &Database, ctx: &TenantCtx, flow_id: Uuid) -> Result<(), CliError> {
+async fn run_showing_progress(
+    database: &Database,
+    operator: &OperatorToken,
+    ctx: &TenantCtx,
+    flow_id: Uuid,
+) -> Result<(), CliError> {
     let bar = ProgressBar::with_draw_target(Some(100), ProgressDrawTarget::stderr());
     // The template is a constant, so it parses; fall back to the default style all the same.
     let style = ProgressStyle::with_template("[{elapsed_precise}] {bar:30} {pos:>3}% {wide_msg}")
         .unwrap_or_else(|_| ProgressStyle::default_bar());
     bar.set_style(style);
     let watch = watch_progress(database, ctx, flow_id, &bar);
-    let worker = run_until_idle(database);
+    let worker = run_until_idle(database, operator);
     tokio::pin!(worker);
     // The bar is a courtesy: if watching fails, the flow still runs to its end.
     let ran = tokio::select! {
@@ -224,7 +231,9 @@ async fn watch_progress(
     let mut conn = database.connect().await?;
     loop {
         tokio::time::sleep(std::time::Duration::from_millis(250)).await;
-        let now = summary::progress(&mut conn, ctx, flow_id).await?;
+        let mut tx = TenantTx::begin(&mut conn, ctx).await?;
+        let now = summary::progress(&mut tx, flow_id).await?;
+        tx.commit().await?;
         bar.set_position(now.progress_percentage.clamp(0.0, 100.0) as u64);
         bar.set_message(match now.running_phase {
             Some(DiscoveryPhase::DataImport) => {
@@ -250,6 +259,7 @@ pub async fn demo(
     conn: &mut PgConnection,
     ctx: &TenantCtx,
     data_dir: &Path,
+    operator: &OperatorToken,
 ) -> Result<(), CliError> {
     let file = data_dir.join("demo").join("inventory.csv");
     let write = |file: &Path| {
@@ -263,45 +273,53 @@ pub async fn demo(
     );
     let options = ImportOptions { accept_above: Some(DEMO_ACCEPT_ABOVE), ..Default::default() };
     let started = pipeline::start(conn, ctx, &uploads_dir(data_dir), &file, &options).await?;
-    run_until_idle(database).await?;
-    print_summary(&summary::summarise(conn, ctx, started.discovery_flow_id).await?);
+    run_until_idle(database, operator).await?;
+    let mut tx = TenantTx::begin(conn, ctx).await?;
+    print_summary(&summary::summarise(&mut tx, started.discovery_flow_id).await?);
+    tx.commit().await?;
     Ok(())
 }
 
-pub async fn run_worker(args: WorkerArgs, database: &Database) -> Result<ExitCode, CliError> {
+pub async fn run_worker(args: WorkerArgs, database: &Database, operator: &OperatorToken) -> Result<ExitCode, CliError> {
     let pool = database.pool(WORKER_CONNECTIONS).await?;
     let options = WorkerOptions { lease: std::time::Duration::from_secs(args.lease), ..WorkerOptions::default() };
     let engine = suggester();
     if args.once {
-        let ran = pipeline::run_worker(&pool, &engine, &options, true).await?;
+        let ran = pipeline::run_worker(&pool, operator, &engine, &options, true).await?;
         println!("ran {ran} job(s); none is due");
         return Ok(ExitCode::SUCCESS);
     }
     eprintln!("{} running; Ctrl-C stops it (a job cut short is taken up again by the next worker)", options.name);
     tokio::select! {
-        result = pipeline::run_worker(&pool, &engine, &options, false) => { result?; }
+        result = pipeline::run_worker(&pool, operator, &engine, &options, false) => { result?; }
         _ = tokio::signal::ctrl_c() => eprintln!("stopped"),
     }
     Ok(ExitCode::SUCCESS)
 }
 
-async fn run_until_idle(database: &Database) -> Result<u64, CliError> {
+async fn run_until_idle(database: &Database, operator: &OperatorToken) -> Result<u64, CliError> {
     let pool = database.pool(WORKER_CONNECTIONS).await?;
-    let ran = pipeline::run_worker(&pool, &suggester(), &WorkerOptions::default(), true).await?;
+    let ran = pipeline::run_worker(&pool, operator, &suggester(), &WorkerOptions::default(), true).await?;
     pool.close().await;
     Ok(ran)
 }
 
-pub async fn run_flows(command: FlowsCommand, database: &Database) -> Result<ExitCode, CliError> {
+pub async fn run_flows(
+    command: FlowsCommand,
+    database: &Database,
+    operator: &OperatorToken,
+) -> Result<ExitCode, CliError> {
     let mut conn = database.connect().await?;
+    let actor = Actor::Operator(operator);
     match command {
         FlowsCommand::List { client_account, engagement: wanted, json } => {
-            let mut ctx = account_ctx(&mut conn, &client_account).await?;
-            if let Some(wanted) = wanted {
-                let found = engagement(&mut conn, &ctx, &wanted).await?;
-                ctx = TenantCtx::for_operator(&mut conn, found.client_account_id, Some(found.id)).await?;
-            }
-            let flows = summary::list_flows(&mut conn, &ctx).await?;
+            let ctx = match wanted {
+                Some(wanted) => service::engagement_ctx(&mut conn, &actor, &client_account, &wanted).await?.0,
+                None => service::account_ctx(&mut conn, &actor, &client_account).await?,
+            };
+            let mut tx = TenantTx::begin(&mut conn, &ctx).await?;
+            let flows = summary::list_flows(&mut tx).await?;
+            tx.commit().await?;
             if json {
                 println!("{}", serde_json::to_string_pretty(&flows)?);
             } else {
@@ -325,33 +343,39 @@ pub async fn run_flows(command: FlowsCommand, database: &Database) -> Result<Exi
             Ok(ExitCode::SUCCESS)
         }
         FlowsCommand::Show(flow) => {
-            let ctx = account_ctx(&mut conn, &flow.client_account).await?;
+            let ctx = account_ctx(&mut conn, operator, &flow.client_account).await?;
             report(&mut conn, &ctx, flow.flow, flow.json).await
         }
         FlowsCommand::Review(review) => {
-            let ctx = account_ctx(&mut conn, &review.flow.client_account).await?;
+            let ctx = account_ctx(&mut conn, operator, &review.flow.client_account).await?;
             apply_reviews(&mut conn, &ctx, &review).await?;
             report(&mut conn, &ctx, review.flow.flow, review.flow.json).await
         }
         FlowsCommand::Pause(flow) => {
-            let ctx = account_ctx(&mut conn, &flow.client_account).await?;
-            pipeline::pause(&mut conn, &ctx, flow.flow).await?;
+            let ctx = account_ctx(&mut conn, operator, &flow.client_account).await?;
+            let mut tx = TenantTx::begin(&mut conn, &ctx).await?;
+            pipeline::pause(&mut tx, flow.flow).await?;
+            tx.commit().await?;
             println!("paused; `modernize flows resume {}` goes on", flow.flow);
             Ok(ExitCode::SUCCESS)
         }
         FlowsCommand::Resume(args) | FlowsCommand::Retry(args) => {
-            let ctx = account_ctx(&mut conn, &args.flow.client_account).await?;
-            pipeline::resume(&mut conn, &ctx, args.flow.flow, args.accept_above).await?;
+            let ctx = account_ctx(&mut conn, operator, &args.flow.client_account).await?;
+            let mut tx = TenantTx::begin(&mut conn, &ctx).await?;
+            pipeline::resume(&mut tx, args.flow.flow, args.accept_above).await?;
+            tx.commit().await?;
             if args.detach {
                 println!("resumed; `modernize worker` runs it");
                 return Ok(ExitCode::SUCCESS);
             }
-            run_until_idle(database).await?;
+            run_until_idle(database, operator).await?;
             report(&mut conn, &ctx, args.flow.flow, args.flow.json).await
         }
         FlowsCommand::Cancel(flow) => {
-            let ctx = account_ctx(&mut conn, &flow.client_account).await?;
-            pipeline::cancel(&mut conn, &ctx, flow.flow).await?;
+            let ctx = account_ctx(&mut conn, operator, &flow.client_account).await?;
+            let mut tx = TenantTx::begin(&mut conn, &ctx).await?;
+            pipeline::cancel(&mut tx, flow.flow).await?;
+            tx.commit().await?;
             println!("cancelled");
             Ok(ExitCode::SUCCESS)
         }
@@ -359,7 +383,8 @@ pub async fn run_flows(command: FlowsCommand, database: &Database) -> Result<Exi
 }
 
 async fn apply_reviews(conn: &mut PgConnection, ctx: &TenantCtx, args: &ReviewArgs) -> Result<(), CliError> {
-    let mappings = summary::mappings_of_flow(conn, ctx, args.flow.flow).await?;
+    let mut tx = TenantTx::begin(conn, ctx).await?;
+    let mappings = summary::mappings_of_flow(&mut tx, args.flow.flow).await?;
     let mut decisions: Vec<(&str, Review)> = Vec::new();
     decisions.extend(args.approve.iter().map(|c| (c.as_str(), Review::Approve)));
     decisions.extend(args.reject.iter().map(|c| (c.as_str(), Review::Reject)));
@@ -383,14 +408,17 @@ async fn apply_reviews(conn: &mut PgConnection, ctx: &TenantCtx, args: &ReviewAr
             .iter()
             .find(|m| m.source_field == column)
             .ok_or_else(|| DiscoveryError::Invalid(format!("the flow's file has no column {column:?}")))?;
-        review_mapping(conn, ctx, mapping.id, &decision).await?;
+        review_mapping(&mut tx, mapping.id, &decision).await?;
     }
+    tx.commit().await?;
     Ok(())
 }
 
 /// Prints the flow's summary; the exit code says whether it failed.
 async fn report(conn: &mut PgConnection, ctx: &TenantCtx, flow_id: Uuid, json: bool) -> Result<ExitCode, CliError> {
-    let summary = summary::summarise(conn, ctx, flow_id).await?;
+    let mut tx = TenantTx::begin(conn, ctx).await?;
+    let summary = summary::summarise(&mut tx, flow_id).await?;
+    tx.commit().await?;
     if json {
         println!("{}", serde_json::to_string_pretty(&summary)?);
     } else {

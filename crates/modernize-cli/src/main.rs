@@ -1,6 +1,7 @@
 use std::process::ExitCode;
 
 use clap::Parser;
+use modernize::tenancy::OperatorToken;
 
 mod cli;
 mod consolidate_cmd;
@@ -24,10 +25,16 @@ fn end_quietly_on_broken_pipe() {
 
 #[tokio::main]
 async fn main() -> ExitCode {
+    // The operator capability is taken before anything else runs: whatever this process serves
+    // later cannot make another one (see `OperatorToken`).
+    let Some(operator) = OperatorToken::bootstrap() else {
+        eprintln!("error: the operator capability was taken before the command line was read");
+        return ExitCode::from(70);
+    };
     end_quietly_on_broken_pipe();
     let args = cli::Cli::parse();
     cli::init_tracing(&args);
-    match cli::run(args).await {
+    match cli::run(args, &operator).await {
         Ok(code) => code,
         Err(error) => {
             // Each layer's message already names its cause.

@@ -7,6 +7,7 @@ use clap::{Args, Subcommand};
 use modernize::db::Database;
 use modernize::db::local::LocalCluster;
 use modernize::repo::mappings::{LearnedMapping, forget_learned_mapping, learned_mappings};
+use modernize::tenancy::{OperatorToken, TenantTx};
 use modernize_mapping::{Engine, Mapping, suggest_file};
 
 use crate::cli::CliError;
@@ -53,11 +54,16 @@ pub struct SuggestArgs {
     json: bool,
 }
 
-pub async fn run_map(command: MapCommand, url: Option<&str>, cluster: &LocalCluster) -> Result<(), CliError> {
+pub async fn run_map(
+    command: MapCommand,
+    url: Option<&str>,
+    cluster: &LocalCluster,
+    operator: &OperatorToken,
+) -> Result<(), CliError> {
     match command {
         MapCommand::Suggest(args) => {
             let learned = match &args.client_account {
-                Some(account) => learned_of(&Database::resolve(url, cluster).await?, account).await?,
+                Some(account) => learned_of(&Database::resolve(url, cluster).await?, operator, account).await?,
                 None => Vec::new(),
             };
             let mapping = suggest(&args.file, args.sheet.as_deref(), args.encoding, &learned)?;
@@ -68,7 +74,7 @@ pub async fn run_map(command: MapCommand, url: Option<&str>, cluster: &LocalClus
             }
         }
         MapCommand::Learned { client_account, json } => {
-            let learned = learned_of(&Database::resolve(url, cluster).await?, &client_account).await?;
+            let learned = learned_of(&Database::resolve(url, cluster).await?, operator, &client_account).await?;
             if json {
                 println!("{}", serde_json::to_string_pretty(&learned)?);
             } else {
@@ -88,8 +94,10 @@ pub async fn run_map(command: MapCommand, url: Option<&str>, cluster: &LocalClus
         MapCommand::Forget { header, client_account } => {
             let database = Database::resolve(url, cluster).await?;
             let mut conn = database.connect().await?;
-            let ctx = account_ctx(&mut conn, &client_account).await?;
-            let forgotten = forget_learned_mapping(&mut conn, &ctx, &header).await?;
+            let ctx = account_ctx(&mut conn, operator, &client_account).await?;
+            let mut tx = TenantTx::begin(&mut conn, &ctx).await?;
+            let forgotten = forget_learned_mapping(&mut tx, &header).await?;
+            tx.commit().await?;
             println!("forgot {forgotten} decision(s) about {header:?}");
         }
     }
@@ -107,10 +115,17 @@ fn suggest(
         .map_err(|e| CliError::Discovery(modernize::discovery::DiscoveryError::Ingest(e)))
 }
 
-async fn learned_of(database: &Database, client_account: &str) -> Result<Vec<LearnedMapping>, CliError> {
+async fn learned_of(
+    database: &Database,
+    operator: &OperatorToken,
+    client_account: &str,
+) -> Result<Vec<LearnedMapping>, CliError> {
     let mut conn = database.connect().await?;
-    let ctx = account_ctx(&mut conn, client_account).await?;
-    Ok(learned_mappings(&mut conn, &ctx).await?)
+    let ctx = account_ctx(&mut conn, operator, client_account).await?;
+    let mut tx = TenantTx::begin(&mut conn, &ctx).await?;
+    let learned = learned_mappings(&mut tx).await?;
+    tx.commit().await?;
+    Ok(learned)
 }
 
 fn print_mapping(mapping: &Mapping) {

@@ -2,12 +2,14 @@
 
 use clap::{Args, Subcommand};
 use modernize::db::Database;
-use modernize::models::{ClientAccount, Engagement, MemberRole, NewClientAccount, NewEngagement, User};
-use modernize::repo::users::{self, NewUserInput, Password};
-use modernize::repo::{Page, RepoError, tenancy};
-use modernize::tenancy::TenantCtx;
+use modernize::repo::users::Password;
+use modernize::service::accounts::{self, NewAccount};
+use modernize::service::engagements::{self, NewEngagementInput};
+use modernize::service::users::{self, NewUser, parse_membership};
+use modernize::service::{Actor, tokens};
+use modernize::tenancy::OperatorToken;
 use serde::Serialize;
-use sqlx::PgConnection;
+use sqlx::PgPool;
 use uuid::Uuid;
 
 use crate::cli::CliError;
@@ -18,9 +20,9 @@ pub enum AccountsCommand {
     Create {
         #[arg(long)]
         name: String,
-        /// URL-safe identifier: lower-case letters, digits and dashes.
+        /// URL-safe identifier: lower-case letters, digits and dashes [default: derived from the name].
         #[arg(long)]
-        slug: String,
+        slug: Option<String>,
         #[arg(long)]
         industry: Option<String>,
         #[arg(long)]
@@ -42,8 +44,9 @@ pub enum EngagementsCommand {
         client_account: String,
         #[arg(long)]
         name: String,
+        /// URL-safe identifier [default: derived from the name].
         #[arg(long)]
-        slug: String,
+        slug: Option<String>,
         #[arg(long)]
         json: bool,
     },
@@ -63,6 +66,9 @@ pub enum UsersCommand {
     Create(CreateUser),
     /// List users with their memberships and roles.
     List {
+        /// Only the members of this client account (id or slug).
+        #[arg(long)]
+        client_account: Option<String>,
         #[arg(long)]
         json: bool,
     },
@@ -121,25 +127,27 @@ pub struct CreateUser {
     json: bool,
 }
 
-pub(crate) async fn account(conn: &mut PgConnection, id_or_slug: &str) -> Result<ClientAccount, RepoError> {
-    match id_or_slug.parse::<Uuid>() {
-        Ok(id) => modernize::repo::global::get_global::<ClientAccount>(conn, id).await,
-        Err(_) => tenancy::find_client_account_by_slug(conn, id_or_slug).await,
-    }
-}
-
 fn print_json(value: &impl Serialize) -> Result<(), CliError> {
     println!("{}", serde_json::to_string_pretty(value)?);
     Ok(())
 }
 
-pub async fn run_accounts(command: AccountsCommand, database: &Database) -> Result<(), CliError> {
-    let mut conn = database.connect().await?;
+/// A pool of one connection: each command runs one use case at a time.
+async fn pool(database: &Database) -> Result<PgPool, CliError> {
+    Ok(database.pool(1).await?)
+}
+
+pub async fn run_accounts(
+    command: AccountsCommand,
+    database: &Database,
+    operator: &OperatorToken,
+) -> Result<(), CliError> {
+    let pool = pool(database).await?;
+    let actor = Actor::Operator(operator);
     match command {
         AccountsCommand::Create { name, slug, industry, json } => {
-            let new: NewClientAccount =
-                serde_json::from_value(serde_json::json!({"name": name, "slug": slug, "industry": industry}))?;
-            let account = tenancy::create_client_account(&mut conn, &new).await?;
+            let account =
+                accounts::create_account(&pool, &actor, NewAccount { name, slug, industry, description: None }).await?;
             if json {
                 print_json(&account)?;
             } else {
@@ -147,7 +155,7 @@ pub async fn run_accounts(command: AccountsCommand, database: &Database) -> Resu
             }
         }
         AccountsCommand::List { json } => {
-            let accounts = tenancy::list_client_accounts(&mut conn, Page::ALL).await?;
+            let accounts = accounts::list_accounts(&pool, &actor).await?;
             if json {
                 print_json(&accounts)?;
             } else {
@@ -161,24 +169,25 @@ pub async fn run_accounts(command: AccountsCommand, database: &Database) -> Resu
     Ok(())
 }
 
-pub async fn run_engagements(command: EngagementsCommand, database: &Database) -> Result<(), CliError> {
-    let mut conn = database.connect().await?;
+pub async fn run_engagements(
+    command: EngagementsCommand,
+    database: &Database,
+    operator: &OperatorToken,
+) -> Result<(), CliError> {
+    let pool = pool(database).await?;
+    let actor = Actor::Operator(operator);
     match command {
         EngagementsCommand::Create { client_account, name, slug, json } => {
-            let account = account(&mut conn, &client_account).await?;
-            let ctx = TenantCtx::for_operator(&mut conn, account.id, None).await?;
-            let new: NewEngagement = serde_json::from_value(serde_json::json!({"name": name, "slug": slug}))?;
-            let engagement = tenancy::create_engagement(&mut conn, &ctx, &new).await?;
+            let input = NewEngagementInput { name, slug, description: None };
+            let engagement = engagements::create_engagement(&pool, &actor, &client_account, input).await?;
             if json {
                 print_json(&engagement)?;
             } else {
-                println!("created engagement {} ({}) in {}", engagement.id, engagement.slug, account.slug);
+                println!("created engagement {} ({}) in {}", engagement.id, engagement.slug, client_account);
             }
         }
         EngagementsCommand::List { client_account, json } => {
-            let account = account(&mut conn, &client_account).await?;
-            let ctx = TenantCtx::for_operator(&mut conn, account.id, None).await?;
-            let engagements: Vec<Engagement> = tenancy::list_engagements(&mut conn, &ctx, Page::ALL).await?;
+            let engagements = engagements::list_engagements(&pool, &actor, &client_account).await?;
             if json {
                 print_json(&engagements)?;
             } else {
@@ -192,80 +201,33 @@ pub async fn run_engagements(command: EngagementsCommand, database: &Database) -
     Ok(())
 }
 
-#[derive(Serialize)]
-struct UserWithMemberships {
-    #[serde(flatten)]
-    user: UserView,
-    memberships: Vec<users::Membership>,
-}
-
-/// A user as printed: never the password hash.
-#[derive(Serialize)]
-struct UserView {
-    id: Uuid,
-    email: String,
-    first_name: Option<String>,
-    last_name: Option<String>,
-    is_active: bool,
-}
-
-impl From<User> for UserView {
-    fn from(u: User) -> Self {
-        Self { id: u.id, email: u.email, first_name: u.first_name, last_name: u.last_name, is_active: u.is_active }
-    }
-}
-
-fn parse_membership(value: &str) -> Result<(String, MemberRole), RepoError> {
-    let invalid = |message: String| RepoError::Invalid { field: "member".into(), message };
-    let (account, role) = value.rsplit_once(':').ok_or_else(|| invalid(format!("{value:?} is not ACCOUNT:ROLE")))?;
-    let role = role.parse::<MemberRole>().map_err(|e| invalid(e.to_string()))?;
-    Ok((account.to_owned(), role))
-}
-
-pub async fn run_users(command: UsersCommand, database: &Database) -> Result<(), CliError> {
-    let mut conn = database.connect().await?;
+pub async fn run_users(command: UsersCommand, database: &Database, operator: &OperatorToken) -> Result<(), CliError> {
+    let pool = pool(database).await?;
+    let actor = Actor::Operator(operator);
     match command {
         UsersCommand::Create(args) => {
-            let memberships: Vec<_> = args.memberships.iter().map(|m| parse_membership(m)).collect::<Result<_, _>>()?;
+            let memberships = args.memberships.iter().map(|m| parse_membership(m)).collect::<Result<_, _>>()?;
             let password = args.password.map(Password::parse).transpose()?;
-            let input = NewUserInput {
+            let input = NewUser {
                 email: args.email,
                 password,
                 first_name: args.first_name,
                 last_name: args.last_name,
-                is_platform_admin: false,
+                memberships,
             };
-            // The user and all memberships, or nothing.
-            let mut tx = sqlx::Connection::begin(&mut conn).await.map_err(RepoError::from)?;
-            let user = users::create_user(&mut tx, &input).await?;
-            for (account_ref, role) in &memberships {
-                let account = account(&mut tx, account_ref).await?;
-                let ctx = TenantCtx::for_operator(&mut tx, account.id, None).await?;
-                tenancy::add_account_member(&mut tx, &ctx, user.id, *role).await?;
-            }
-            tx.commit().await.map_err(RepoError::from)?;
-            let memberships = users::memberships_of_users(&mut conn, &[user.id]).await?;
+            let created = users::create_user(&pool, &actor, input).await?;
             if args.json {
-                print_json(&UserWithMemberships { user: user.into(), memberships })?;
+                print_json(&created)?;
             } else {
-                println!("created user {} ({})", user.id, user.email);
-                for m in &memberships {
+                println!("created user {} ({})", created.user.id, created.user.email);
+                for m in &created.memberships {
                     println!("  {} in {}", m.role, m.client_account_slug);
                 }
             }
         }
-        UsersCommand::Token(command) => run_token(command, &mut conn).await?,
-        UsersCommand::List { json } => {
-            let all = users::list_users(&mut conn, Page::ALL).await?;
-            let ids: Vec<Uuid> = all.iter().map(|u| u.id).collect();
-            let memberships = users::memberships_of_users(&mut conn, &ids).await?;
-            let listed: Vec<UserWithMemberships> = all
-                .into_iter()
-                .map(|u| {
-                    let mine = memberships.iter().filter(|m| m.user_id == u.id).cloned().collect();
-                    UserWithMemberships { user: u.into(), memberships: mine }
-                })
-                .collect();
+        UsersCommand::Token(command) => run_token(command, &pool, &actor).await?,
+        UsersCommand::List { client_account, json } => {
+            let listed = users::list_users(&pool, &actor, client_account.as_deref()).await?;
             if json {
                 print_json(&listed)?;
             } else {
@@ -281,43 +243,32 @@ pub async fn run_users(command: UsersCommand, database: &Database) -> Result<(),
     Ok(())
 }
 
-async fn run_token(command: TokenCommand, conn: &mut PgConnection) -> Result<(), CliError> {
+async fn run_token(command: TokenCommand, pool: &PgPool, actor: &Actor<'_>) -> Result<(), CliError> {
     match command {
         TokenCommand::Create { email, name, expires_in_days, json } => {
-            let user = users::find_user_by_email(conn, &email).await?;
             let expires_at = expires_in_days.map(|d| chrono::Utc::now() + chrono::Duration::days(i64::from(d)));
-            let (token, secret) = users::create_api_token(conn, user.id, &name, expires_at).await?;
+            let issued = tokens::create_token(pool, actor, &email, &name, expires_at).await?;
             if json {
-                print_json(&serde_json::json!({"token": secret.expose(), "api_token": token}))?;
+                print_json(&issued)?;
             } else {
-                println!("created API token {} ({}) for {}", token.id, token.name, user.email);
-                println!("{}", secret.expose());
+                println!("created API token {} ({}) for {}", issued.api_token.id, issued.api_token.name, email);
+                println!("{}", issued.token);
                 println!("Keep it now: it is not stored and cannot be shown again.");
             }
         }
         TokenCommand::List { email, json } => {
-            let user = users::find_user_by_email(conn, &email).await?;
-            let tokens = users::list_api_tokens(conn, user.id).await?;
+            let tokens = tokens::list_tokens(pool, actor, &email).await?;
             if json {
                 print_json(&tokens)?;
             } else {
                 println!("{:<36}  {:<18}  {:<10}  name", "id", "prefix", "state");
                 for t in &tokens {
-                    let expired = t.expires_at.is_some_and(|at| at <= chrono::Utc::now());
-                    let state = if t.revoked_at.is_some() {
-                        "revoked"
-                    } else if expired {
-                        "expired"
-                    } else {
-                        "active"
-                    };
-                    println!("{:<36}  mdz_{:<14}  {:<10}  {}", t.id, t.prefix, state, t.name);
+                    println!("{:<36}  mdz_{:<14}  {:<10}  {}", t.id, t.prefix, t.state, t.name);
                 }
             }
         }
         TokenCommand::Revoke { id, email } => {
-            let user = users::find_user_by_email(conn, &email).await?;
-            let token = users::revoke_api_token(conn, user.id, id).await?;
+            let token = tokens::revoke_token(pool, actor, &email, id).await?;
             println!("revoked API token {} ({})", token.id, token.name);
         }
     }

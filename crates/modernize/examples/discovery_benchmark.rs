@@ -17,7 +17,7 @@ use modernize::discovery::pipeline::{self, ImportOptions, WorkerOptions};
 use modernize::discovery::summary;
 use modernize::discovery::{ExactNameSuggester, TARGET_FIELDS};
 use modernize::fixtures;
-use modernize::tenancy::TenantCtx;
+use modernize::tenancy::{OperatorToken, TenantCtx, TenantTx};
 
 /// The value of asset field `field` in row `i`, for the 25 fields the file carries (the suggester
 /// maps them by name); None for the other asset fields.
@@ -125,6 +125,7 @@ fn table_floor(url: &str, dir: &Path, data_import_id: uuid::Uuid) -> Result<f64,
 
 async fn run_flow(
     database: &Database,
+    operator: &OperatorToken,
     ctx: &TenantCtx,
     dir: &Path,
     file: &Path,
@@ -134,8 +135,11 @@ async fn run_flow(
     let options = ImportOptions { accept_above, ..Default::default() };
     let started = pipeline::start(&mut conn, ctx, &dir.join("uploads"), file, &options).await?;
     let pool = database.pool(2).await?;
-    pipeline::run_worker(&pool, &ExactNameSuggester, &WorkerOptions::default(), true).await?;
-    Ok(summary::summarise(&mut conn, ctx, started.discovery_flow_id).await?)
+    pipeline::run_worker(&pool, operator, &ExactNameSuggester, &WorkerOptions::default(), true).await?;
+    let mut tx = TenantTx::begin(&mut conn, ctx).await?;
+    let summary = summary::summarise(&mut tx, started.discovery_flow_id).await?;
+    tx.commit().await?;
+    Ok(summary)
 }
 
 fn phase_seconds(summary: &summary::FlowSummary, phase: &str) -> f64 {
@@ -158,8 +162,9 @@ async fn main() -> Result<(), Error> {
     database.create_if_missing().await?;
     let mut conn = database.connect().await?;
     migrate::upgrade(&mut conn, None).await?;
-    let ids = fixtures::demo_tenant(&mut conn, fixtures::ACME).await?;
-    let ctx = TenantCtx::for_operator(&mut conn, ids.client_account_id, Some(ids.engagement_id)).await?;
+    let operator = OperatorToken::bootstrap().ok_or("the operator capability is already taken")?;
+    let ids = fixtures::demo_tenant(&mut conn, &operator, fixtures::ACME).await?;
+    let ctx = TenantCtx::for_operator(&mut conn, &operator, ids.client_account_id, Some(ids.engagement_id)).await?;
     let dir = tempfile::tempdir()?;
 
     let big = dir.path().join("inventory-big.csv");
@@ -168,7 +173,7 @@ async fn main() -> Result<(), Error> {
     println!("ingest: {ingest_rows} rows × 40 columns, {size_mb:.0} MB");
     let copy_seconds = psql_copy(&url, &big)?;
     // Without a threshold the flow pauses after suggesting mappings: only the import is timed.
-    let paused = run_flow(&database, &ctx, dir.path(), &big, None).await?;
+    let paused = run_flow(&database, &operator, &ctx, dir.path(), &big, None).await?;
     let import_seconds = phase_seconds(&paused, "data_import");
     let rows = ingest_rows as f64;
     println!("  psql \\copy into a plain table: {copy_seconds:.1} s, {:.0} rows/s", rows / copy_seconds);
@@ -186,7 +191,7 @@ async fn main() -> Result<(), Error> {
     let small = dir.path().join("inventory-flow.csv");
     write_csv(&small, flow_rows)?;
     let started = Instant::now();
-    let done = run_flow(&database, &ctx, dir.path(), &small, Some(0.9)).await?;
+    let done = run_flow(&database, &operator, &ctx, dir.path(), &small, Some(0.9)).await?;
     let total = started.elapsed().as_secs_f64();
     println!("full flow: {flow_rows} rows, status {}, {:.1} s end to end", done.status, total);
     for phase in &done.phases {

@@ -3,7 +3,7 @@
 //! the isolation harness and the demo use them; real tenants never hold flagged fake rows.
 
 use serde_json::{Value, json};
-use sqlx::{Connection, PgConnection};
+use sqlx::PgConnection;
 use uuid::Uuid;
 
 use crate::models::{
@@ -16,7 +16,7 @@ use crate::models::{
 };
 use crate::repo::users::{NewUserInput, Password, create_user, find_user_by_email};
 use crate::repo::{RepoError, assets, flows, global, table, tenancy};
-use crate::tenancy::TenantCtx;
+use crate::tenancy::{OperatorToken, TenantCtx, TenantTx};
 
 /// A demo client account to build.
 #[derive(Debug, Clone, Copy)]
@@ -59,10 +59,10 @@ impl DemoTenant {
 }
 
 /// Deserialises `value` into `T`'s insert type (so the fixture is checked against the model) and
-/// inserts it for `ctx`.
-async fn row<T: TenantTable>(conn: &mut PgConnection, ctx: &TenantCtx, value: Value) -> Result<T, RepoError> {
+/// inserts it in the tenant transaction.
+async fn row<T: TenantTable>(tx: &mut TenantTx<'_>, value: Value) -> Result<T, RepoError> {
     let new: T::New = serde_json::from_value(value).map_err(|source| RepoError::Encode { table: T::TABLE, source })?;
-    table::insert::<T>(conn, ctx, &new).await
+    table::insert::<T>(tx, &new).await
 }
 
 async fn global_row<T: GlobalTable>(conn: &mut PgConnection, value: Value) -> Result<T, RepoError> {
@@ -70,15 +70,21 @@ async fn global_row<T: GlobalTable>(conn: &mut PgConnection, value: Value) -> Re
     global::insert_global::<T>(conn, &new).await
 }
 
-/// Builds `tenant`, all or nothing (once: a second call finds it and returns the same ids).
-pub async fn demo_tenant(conn: &mut PgConnection, tenant: DemoTenant) -> Result<DemoIds, RepoError> {
-    let mut tx = conn.begin().await?;
+/// Builds `tenant` as an operator, all or nothing in one tenant transaction (once: a second call
+/// finds it and returns the same ids). `conn` must not be in a transaction.
+pub async fn demo_tenant(
+    conn: &mut PgConnection,
+    operator: &OperatorToken,
+    tenant: DemoTenant,
+) -> Result<DemoIds, RepoError> {
+    let ctx = TenantCtx::operator_unchecked(operator, tenant.id("client_account"));
+    let mut tx = TenantTx::begin(conn, &ctx).await?;
     let ids = build_demo_tenant(&mut tx, tenant).await?;
     tx.commit().await?;
     Ok(ids)
 }
 
-async fn build_demo_tenant(conn: &mut PgConnection, tenant: DemoTenant) -> Result<DemoIds, RepoError> {
+async fn build_demo_tenant(tx: &mut TenantTx<'_>, tenant: DemoTenant) -> Result<DemoIds, RepoError> {
     let t = tenant;
     let ids = DemoIds {
         client_account_id: t.id("client_account"),
@@ -91,7 +97,7 @@ async fn build_demo_tenant(conn: &mut PgConnection, tenant: DemoTenant) -> Resul
     };
     let mut users = Vec::new();
     for who in ["admin", "analyst", "viewer"] {
-        let user = match find_user_by_email(conn, &t.email(who)).await {
+        let user = match find_user_by_email(tx.conn(), &t.email(who)).await {
             Ok(user) => user,
             Err(RepoError::NotFound { .. }) => {
                 let input = NewUserInput {
@@ -101,7 +107,7 @@ async fn build_demo_tenant(conn: &mut PgConnection, tenant: DemoTenant) -> Resul
                     last_name: Some(t.name.to_owned()),
                     is_platform_admin: false,
                 };
-                create_user(conn, &input).await?
+                create_user(tx.conn(), &input).await?
             }
             Err(e) => return Err(e),
         };
@@ -110,7 +116,7 @@ async fn build_demo_tenant(conn: &mut PgConnection, tenant: DemoTenant) -> Resul
     let ids = DemoIds { admin_user_id: users[0], analyst_user_id: users[1], viewer_user_id: users[2], ..ids };
     let exists: bool = sqlx::query_scalar("SELECT EXISTS (SELECT 1 FROM migration.client_accounts WHERE id = $1)")
         .bind(ids.client_account_id)
-        .fetch_one(&mut *conn)
+        .fetch_one(tx.conn())
         .await?;
     if exists {
         let (master_flow_id, discovery_flow_id): (Option<Uuid>, Uuid) = sqlx::query_as(
@@ -118,15 +124,15 @@ async fn build_demo_tenant(conn: &mut PgConnection, tenant: DemoTenant) -> Resul
              WHERE client_account_id = $1 AND flow_name = 'Initial discovery'",
         )
         .bind(ids.client_account_id)
-        .fetch_one(&mut *conn)
+        .fetch_one(tx.conn())
         .await?;
         let master_flow_id = master_flow_id.unwrap_or_default();
         return Ok(DemoIds { master_flow_id, discovery_flow_id, ..ids });
     }
-    let shared = shared_catalogues(conn).await?;
+    let shared = shared_catalogues(tx.conn()).await?;
 
     tenancy::create_client_account(
-        conn,
+        tx.conn(),
         &serde_json::from_value::<NewClientAccount>(json!({
             "id": ids.client_account_id, "name": t.name, "slug": t.slug, "industry": t.industry,
             "description": format!("Demo client account ({}) built by modernize fixtures", t.industry),
@@ -137,13 +143,13 @@ async fn build_demo_tenant(conn: &mut PgConnection, tenant: DemoTenant) -> Resul
         .map_err(|source| RepoError::Encode { table: ClientAccount::TABLE, source })?,
     )
     .await?;
-    let account = TenantCtx::for_operator(conn, ids.client_account_id, None).await?;
-    tenancy::add_account_member(conn, &account, ids.admin_user_id, MemberRole::Admin).await?;
-    tenancy::add_account_member(conn, &account, ids.analyst_user_id, MemberRole::Analyst).await?;
-    tenancy::add_account_member(conn, &account, ids.viewer_user_id, MemberRole::Viewer).await?;
+    // Account-level rows first, then the engagement's (the tenant stays the same).
+    tx.set_engagement(None);
+    tenancy::add_account_member(tx, ids.admin_user_id, MemberRole::Admin).await?;
+    tenancy::add_account_member(tx, ids.analyst_user_id, MemberRole::Analyst).await?;
+    tenancy::add_account_member(tx, ids.viewer_user_id, MemberRole::Viewer).await?;
     row::<Engagement>(
-        conn,
-        &account,
+        tx,
         json!({
             "id": ids.engagement_id, "name": "Cloud migration 2027", "slug": "cloud-2027", "status": "active",
             "engagement_type": "migration", "priority": "high", "start_date": "2027-01-11",
@@ -152,24 +158,22 @@ async fn build_demo_tenant(conn: &mut PgConnection, tenant: DemoTenant) -> Resul
         }),
     )
     .await?;
-    let ctx = TenantCtx::for_operator(conn, ids.client_account_id, Some(ids.engagement_id)).await?;
-    tenancy::grant_engagement_access(conn, &ctx, ids.analyst_user_id, MemberRole::Analyst).await?;
+    tx.set_engagement(Some(ids.engagement_id));
+    tenancy::grant_engagement_access(tx, ids.analyst_user_id, MemberRole::Analyst).await?;
     row::<ClientAccess>(
-        conn,
-        &ctx,
+        tx,
         json!({
             "user_id": ids.viewer_user_id, "access_level": "viewer", "granted_by": ids.admin_user_id,
             "permissions": {"export": false}
         }),
     )
     .await?;
-    row::<UserRole>(conn, &ctx, json!({
+    row::<UserRole>(tx, json!({
         "user_id": ids.analyst_user_id, "role": "analyst", "scope_type": "engagement", "assigned_by": ids.admin_user_id
     }))
         .await?;
     row::<RoleChangeApproval>(
-        conn,
-        &ctx,
+        tx,
         json!({
             "target_user_id": ids.viewer_user_id, "requested_by": ids.viewer_user_id, "previous_role": "viewer",
             "requested_role": "analyst", "justification": "Needs to review field mappings"
@@ -179,16 +183,14 @@ async fn build_demo_tenant(conn: &mut PgConnection, tenant: DemoTenant) -> Resul
 
     // Discovery: master flow first, then the discovery flow linked to it (seed task 4.1).
     let (master, discovery, _) = flows::start_discovery(
-        conn,
-        &ctx,
+        tx,
         &serde_json::from_value(json!({"flow_name": "Initial discovery"}))
             .map_err(|source| RepoError::Encode { table: "discovery_flows", source })?,
     )
     .await?;
     let ids = DemoIds { master_flow_id: master.flow_id, discovery_flow_id: discovery.id, ..ids };
     let import: DataImport = row(
-        conn,
-        &ctx,
+        tx,
         json!({
             "id": t.id("data_import/cmdb"), "master_flow_id": master.flow_id, "import_name": "CMDB export",
             "filename": "cmdb_servers.csv", "file_size": 48213, "mime_type": "text/csv", "source_system": "ServiceNow",
@@ -205,8 +207,7 @@ async fn build_demo_tenant(conn: &mut PgConnection, tenant: DemoTenant) -> Resul
     let mut asset_ids = Vec::new();
     for (n, (host, os, cpu, mem, disk, env, ip)) in servers.iter().enumerate() {
         let record: RawImportRecord = row(
-            conn,
-            &ctx,
+            tx,
             json!({
                 "data_import_id": import.id, "master_flow_id": master.flow_id, "row_number": n + 1,
                 "raw_data": {"Name": host, "OS": os, "CPU Cores": cpu, "RAM (GB)": mem, "Disk (GB)": disk,
@@ -215,7 +216,7 @@ async fn build_demo_tenant(conn: &mut PgConnection, tenant: DemoTenant) -> Resul
             }),
         )
         .await?;
-        let asset: Asset = row(conn, &ctx, json!({
+        let asset: Asset = row(tx, json!({
             "id": t.id(&format!("asset/{host}")), "master_flow_id": master.flow_id, "discovery_flow_id": discovery.id,
             "data_import_id": import.id, "raw_import_record_id": record.id, "name": host,
             "hostname": host, "fqdn": format!("{host}.{}.example", t.slug), "asset_type": "server",
@@ -236,8 +237,7 @@ async fn build_demo_tenant(conn: &mut PgConnection, tenant: DemoTenant) -> Resul
         ("IP Address", Some("ip_address"), "suggested"),
     ] {
         row::<ImportFieldMapping>(
-            conn,
-            &ctx,
+            tx,
             json!({
                 "data_import_id": import.id, "master_flow_id": master.flow_id, "source_field": source,
                 "target_field": target, "match_type": "synonym", "confidence_score": 0.92, "status": decided,
@@ -247,14 +247,12 @@ async fn build_demo_tenant(conn: &mut PgConnection, tenant: DemoTenant) -> Resul
         .await?;
     }
     row::<CustomTargetField>(
-        conn,
-        &ctx,
+        tx,
         json!({"field_name": "cost_center", "display_name": "Cost center", "field_type": "string"}),
     )
     .await?;
     let wave: MigrationWave = row(
-        conn,
-        &ctx,
+        tx,
         json!({
             "wave_number": 1, "name": "Wave 1: stateless web tier", "planned_start_date": "2027-03-01",
             "planned_end_date": "2027-03-28", "total_assets": 1, "estimated_cost": "12500.00"
@@ -262,8 +260,7 @@ async fn build_demo_tenant(conn: &mut PgConnection, tenant: DemoTenant) -> Resul
     )
     .await?;
     row::<AssetDependency>(
-        conn,
-        &ctx,
+        tx,
         json!({
             "asset_id": asset_ids[0], "depends_on_asset_id": asset_ids[1], "dependency_type": "uses_database",
             "port": 5432, "protocol": "tcp", "confidence_score": 0.97, "discovered_by": "netflow"
@@ -271,21 +268,18 @@ async fn build_demo_tenant(conn: &mut PgConnection, tenant: DemoTenant) -> Resul
     )
     .await?;
     row::<AssetEmbedding>(
-        conn,
-        &ctx,
+        tx,
         json!({
             "asset_id": asset_ids[0], "embedding_model": "all-MiniLM-L6-v2", "embedding": [0.12, -0.03, 0.88],
             "source_text": "web-01 Ubuntu 22.04 nginx"
         }),
     )
     .await?;
-    let tag: Tag = row(conn, &ctx, json!({"name": "pci-scope", "category": "compliance", "color": "#D9480F"})).await?;
-    assets::tag_asset(conn, &ctx, asset_ids[1], tag.id, "user").await?;
-    row::<WavePlan>(conn, &ctx, json!({"migration_wave_id": wave.id, "asset_id": asset_ids[0], "sequence_number": 1}))
-        .await?;
+    let tag: Tag = row(tx, json!({"name": "pci-scope", "category": "compliance", "color": "#D9480F"})).await?;
+    assets::tag_asset(tx, asset_ids[1], tag.id, "user").await?;
+    row::<WavePlan>(tx, json!({"migration_wave_id": wave.id, "asset_id": asset_ids[0], "sequence_number": 1})).await?;
     row::<Assessment>(
-        conn,
-        &ctx,
+        tx,
         json!({
             "asset_id": asset_ids[2], "master_flow_id": master.flow_id, "assessment_name": "Tech debt: build-01",
             "status": "completed", "recommended_strategy": "replatform", "overall_score": 41.0, "risk_level": "high",
@@ -294,14 +288,12 @@ async fn build_demo_tenant(conn: &mut PgConnection, tenant: DemoTenant) -> Resul
     )
     .await?;
     row::<SixrParameter>(
-        conn,
-        &ctx,
+        tx,
         json!({"parameter_key": "business_value", "display_name": "Business value", "weight": 1.5}),
     )
     .await?;
     let analysis: SixrAnalysis = row(
-        conn,
-        &ctx,
+        tx,
         json!({
             "master_flow_id": master.flow_id, "name": "Portfolio 6R", "status": "completed",
             "application_ids": asset_ids, "final_recommendation": "rehost", "confidence_score": 0.81,
@@ -309,26 +301,23 @@ async fn build_demo_tenant(conn: &mut PgConnection, tenant: DemoTenant) -> Resul
         }),
     )
     .await?;
-    row::<SixrIteration>(conn, &ctx, json!({"analysis_id": analysis.id, "iteration_number": 1, "status": "completed"}))
-        .await?;
+    row::<SixrIteration>(tx, json!({"analysis_id": analysis.id, "iteration_number": 1, "status": "completed"})).await?;
     row::<SixrAnalysisParameters>(
-        conn,
-        &ctx,
+        tx,
         json!({"analysis_id": analysis.id, "business_value": 4, "technical_complexity": 2}),
     )
     .await?;
-    row::<SixrQuestionResponse>(conn, &ctx, json!({
+    row::<SixrQuestionResponse>(tx, json!({
         "analysis_id": analysis.id, "question_id": shared.question_id, "response_value": {"answer": "yes"}, "confidence": 0.9
     }))
     .await?;
-    row::<SixrRecommendation>(conn, &ctx, json!({
+    row::<SixrRecommendation>(tx, json!({
         "analysis_id": analysis.id, "asset_id": asset_ids[0], "recommended_strategy": "rehost", "confidence_score": 0.88,
         "rationale": ["Supported OS", "Virtualised", "Low utilisation"], "estimated_effort": "low"
     }))
     .await?;
     row::<CmdbSixrAnalysis>(
-        conn,
-        &ctx,
+        tx,
         json!({
             "data_import_id": import.id, "analysis_name": "CMDB 6R summary", "status": "completed", "total_assets": 3,
             "rehost_count": 2, "replatform_count": 1
@@ -336,8 +325,7 @@ async fn build_demo_tenant(conn: &mut PgConnection, tenant: DemoTenant) -> Resul
     )
     .await?;
     let migration: Migration = row(
-        conn,
-        &ctx,
+        tx,
         json!({
             "asset_id": asset_ids[0], "migration_wave_id": wave.id, "name": "Move web-01", "strategy": "rehost",
             "status": "pending", "target_platform": "aws-ec2"
@@ -345,28 +333,25 @@ async fn build_demo_tenant(conn: &mut PgConnection, tenant: DemoTenant) -> Resul
     )
     .await?;
     row::<MigrationLogEntry>(
-        conn,
-        &ctx,
+        tx,
         json!({"migration_id": migration.id, "message": "Replication started", "step": "replicate"}),
     )
     .await?;
     row::<Feedback>(
-        conn,
-        &ctx,
+        tx,
         json!({
             "user_id": ids.analyst_user_id, "feedback_type": "field_mapping", "page": "/imports", "rating": 4,
             "comment": "Die Vorschläge waren gut"
         }),
     )
     .await?;
-    row::<FeedbackSummary>(conn, &ctx, json!({
+    row::<FeedbackSummary>(tx, json!({
         "feedback_type": "field_mapping", "page": "/imports", "period_start": "2027-01-01", "period_end": "2027-01-31",
         "total_feedback": 1, "average_rating": 4.0
     }))
     .await?;
     row::<LlmUsageLogEntry>(
-        conn,
-        &ctx,
+        tx,
         json!({
             "user_id": ids.analyst_user_id, "master_flow_id": master.flow_id, "pricing_id": shared.pricing_id,
             "provider": "openai", "model_name": "gpt-4o-mini", "feature_context": "field_mapping",
@@ -375,8 +360,7 @@ async fn build_demo_tenant(conn: &mut PgConnection, tenant: DemoTenant) -> Resul
     )
     .await?;
     row::<LlmUsageSummary>(
-        conn,
-        &ctx,
+        tx,
         json!({
             "period_type": "day", "period_start": "2027-01-12T00:00:00Z", "period_end": "2027-01-13T00:00:00Z",
             "provider": "openai", "model_name": "gpt-4o-mini", "total_requests": 1, "successful_requests": 1,
@@ -385,8 +369,7 @@ async fn build_demo_tenant(conn: &mut PgConnection, tenant: DemoTenant) -> Resul
     )
     .await?;
     row::<AccessAuditLogEntry>(
-        conn,
-        &ctx,
+        tx,
         json!({
             "user_id": ids.analyst_user_id, "action_type": "read", "resource_type": "asset",
             "resource_id": asset_ids[0].to_string(), "result": "success", "ip_address": "192.0.2.10/32"
@@ -394,8 +377,7 @@ async fn build_demo_tenant(conn: &mut PgConnection, tenant: DemoTenant) -> Resul
     )
     .await?;
     row::<SecurityAuditLogEntry>(
-        conn,
-        &ctx,
+        tx,
         json!({
             "user_id": ids.viewer_user_id, "event_type": "role_change_requested", "severity": "warning",
             "description": "Viewer asked for analyst rights"
@@ -403,8 +385,7 @@ async fn build_demo_tenant(conn: &mut PgConnection, tenant: DemoTenant) -> Resul
     )
     .await?;
     row::<FlowDeletionAuditEntry>(
-        conn,
-        &ctx,
+        tx,
         json!({
             "flow_id": t.id("deleted_flow"), "flow_type": "discovery", "deleted_by": ids.admin_user_id,
             "deletion_reason": "Duplicate test upload", "data_deleted": {"raw_import_records": 12}
@@ -412,15 +393,14 @@ async fn build_demo_tenant(conn: &mut PgConnection, tenant: DemoTenant) -> Resul
     )
     .await?;
     row::<SoftDeletedItem>(
-        conn,
-        &ctx,
+        tx,
         json!({
             "item_type": "tag", "item_id": t.id("deleted_tag"), "item_snapshot": {"name": "legacy"},
             "deleted_by": ids.admin_user_id
         }),
     )
     .await?;
-    flows::complete_phase(conn, &ctx, discovery.id, crate::models::DiscoveryPhase::DataImport).await?;
+    flows::complete_phase(tx, discovery.id, crate::models::DiscoveryPhase::DataImport).await?;
     Ok(ids)
 }
 

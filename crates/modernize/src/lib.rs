@@ -5,9 +5,11 @@
 
 pub mod db;
 pub mod discovery;
+pub mod error;
 pub mod fixtures;
 pub mod jobs;
 pub mod models;
 pub mod repo;
 pub mod schema;
+pub mod service;
 pub mod tenancy;

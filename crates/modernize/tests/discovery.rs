@@ -25,8 +25,10 @@ struct Setup {
 }
 
 async fn setup(conn: &mut PgConnection) -> Setup {
-    let ids = demo_tenant(conn, ACME).await.expect("tenant");
-    let ctx = TenantCtx::for_operator(conn, ids.client_account_id, Some(ids.engagement_id)).await.expect("ctx");
+    let ids = demo_tenant(conn, common::operator(), ACME).await.expect("tenant");
+    let ctx = TenantCtx::for_operator(conn, common::operator(), ids.client_account_id, Some(ids.engagement_id))
+        .await
+        .expect("ctx");
     Setup { ctx, ids, uploads: tempfile::tempdir().expect("uploads dir") }
 }
 
@@ -59,7 +61,9 @@ fn accept(threshold: f64) -> ImportOptions {
 }
 
 async fn run_until_idle(pool: &PgPool) {
-    pipeline::run_worker(pool, &ExactNameSuggester, &WorkerOptions::default(), true).await.expect("worker");
+    pipeline::run_worker(pool, common::operator(), &ExactNameSuggester, &WorkerOptions::default(), true)
+        .await
+        .expect("worker");
 }
 
 #[sqlx::test(migrations = false)]
@@ -70,20 +74,24 @@ async fn a_cmdb_file_becomes_an_assessed_inventory_linked_to_its_master_flow(poo
     let started = pipeline::start(&mut conn, &s.ctx, s.uploads.path(), &file, &accept(0.9)).await.expect("start");
     run_until_idle(&pool).await;
 
-    let flow = table::get::<DiscoveryFlow>(&mut conn, &s.ctx, started.discovery_flow_id).await.expect("flow");
+    let flow =
+        as_tenant!(conn, &s.ctx, |tx| table::get::<DiscoveryFlow>(&mut tx, started.discovery_flow_id)).expect("flow");
     assert_eq!(flow.status, FlowStatus::Completed, "{:?}", flow.error_message);
     assert_eq!(flow.phases_completed, DiscoveryPhase::ALL.to_vec());
     assert_eq!(flow.master_flow_id, Some(started.master_flow_id));
-    let masters = table::list::<MasterFlow>(&mut conn, &s.ctx, Default::default()).await.expect("masters");
+    let masters =
+        as_tenant!(conn, &s.ctx, |tx| table::list::<MasterFlow>(&mut tx, Default::default())).expect("masters");
     let master = masters.iter().find(|m| m.flow_id == started.master_flow_id).expect("master flow");
     assert_eq!(master.flow_status, FlowStatus::Completed);
     let transitions = master.flow_persistence_data["transitions"].as_array().expect("audit trail");
     assert_eq!(transitions.len(), 2, "initialized → running → completed: {transitions:?}");
 
-    let import = table::get::<DataImport>(&mut conn, &s.ctx, started.data_import_id).await.expect("import");
+    let import =
+        as_tenant!(conn, &s.ctx, |tx| table::get::<DataImport>(&mut tx, started.data_import_id)).expect("import");
     assert_eq!((import.total_records, import.failed_records, import.progress_percentage), (44, 1, 100.0));
 
-    let inventory = assets::assets_of_master_flow(&mut conn, &s.ctx, started.master_flow_id).await.expect("assets");
+    let inventory =
+        as_tenant!(conn, &s.ctx, |tx| assets::assets_of_master_flow(&mut tx, started.master_flow_id)).expect("assets");
     let servers: Vec<_> =
         inventory.iter().filter(|a| a.asset_type != modernize::models::AssetType::Application).collect();
     let applications = inventory.len() - servers.len();
@@ -131,20 +139,26 @@ async fn a_cmdb_file_becomes_an_assessed_inventory_linked_to_its_master_flow(poo
     assert_eq!(flagged, 1);
 
     // Another tenant sees none of it.
-    let b = demo_tenant(&mut conn, GLOBEX).await.expect("B");
-    let b_ctx = TenantCtx::for_operator(&mut conn, b.client_account_id, Some(b.engagement_id)).await.expect("ctx");
-    let result = table::get::<DiscoveryFlow>(&mut conn, &b_ctx, started.discovery_flow_id).await;
+    let b = demo_tenant(&mut conn, common::operator(), GLOBEX).await.expect("B");
+    let b_ctx = TenantCtx::for_operator(&mut conn, common::operator(), b.client_account_id, Some(b.engagement_id))
+        .await
+        .expect("ctx");
+    let result = as_tenant!(conn, &b_ctx, |tx| table::get::<DiscoveryFlow>(&mut tx, started.discovery_flow_id));
     assert!(matches!(result, Err(RepoError::NotFound { .. })));
-    assert!(assets::assets_of_master_flow(&mut conn, &b_ctx, started.master_flow_id).await.expect("assets").is_empty());
+    assert!(
+        as_tenant!(conn, &b_ctx, |tx| assets::assets_of_master_flow(&mut tx, started.master_flow_id))
+            .expect("assets")
+            .is_empty()
+    );
     // Nor can it read, pause, resume or cancel the flow: not found, as if it did not exist.
     let not_found = |r: Result<(), DiscoveryError>| matches!(r, Err(DiscoveryError::Repo(RepoError::NotFound { .. })));
     let flow_id = started.discovery_flow_id;
-    assert!(not_found(summary::summarise(&mut conn, &b_ctx, flow_id).await.map(|_| ())));
-    assert!(summary::list_flows(&mut conn, &b_ctx).await.expect("list").iter().all(|f| f.id != flow_id));
-    assert!(not_found(pipeline::pause(&mut conn, &b_ctx, flow_id).await));
-    assert!(not_found(pipeline::resume(&mut conn, &b_ctx, flow_id, Some(0.5)).await));
-    assert!(not_found(pipeline::cancel(&mut conn, &b_ctx, flow_id).await));
-    let flow = table::get::<DiscoveryFlow>(&mut conn, &s.ctx, flow_id).await.expect("A's flow");
+    assert!(not_found(as_tenant!(conn, &b_ctx, |tx| summary::summarise(&mut tx, flow_id)).map(|_| ())));
+    assert!(as_tenant!(conn, &b_ctx, |tx| summary::list_flows(&mut tx)).expect("list").iter().all(|f| f.id != flow_id));
+    assert!(not_found(as_tenant!(conn, &b_ctx, |tx| pipeline::pause(&mut tx, flow_id))));
+    assert!(not_found(as_tenant!(conn, &b_ctx, |tx| pipeline::resume(&mut tx, flow_id, Some(0.5)))));
+    assert!(not_found(as_tenant!(conn, &b_ctx, |tx| pipeline::cancel(&mut tx, flow_id))));
+    let flow = as_tenant!(conn, &s.ctx, |tx| table::get::<DiscoveryFlow>(&mut tx, flow_id)).expect("A's flow");
     assert_eq!(flow.status, FlowStatus::Completed, "untouched by B");
 }
 
@@ -156,7 +170,8 @@ async fn without_a_threshold_the_flow_waits_for_review(pool: PgPool) {
     let started =
         pipeline::start(&mut conn, &s.ctx, s.uploads.path(), &file, &ImportOptions::default()).await.expect("start");
     run_until_idle(&pool).await;
-    let flow = table::get::<DiscoveryFlow>(&mut conn, &s.ctx, started.discovery_flow_id).await.expect("flow");
+    let flow =
+        as_tenant!(conn, &s.ctx, |tx| table::get::<DiscoveryFlow>(&mut tx, started.discovery_flow_id)).expect("flow");
     assert_eq!(flow.status, FlowStatus::Paused);
     assert_eq!(flow.phases_completed, [DiscoveryPhase::DataImport]);
     let suggested: i64 = sqlx::query_scalar(
@@ -168,11 +183,13 @@ async fn without_a_threshold_the_flow_waits_for_review(pool: PgPool) {
     .expect("count");
     assert_eq!(suggested, 9, "one suggestion per column");
 
-    let error = pipeline::resume(&mut conn, &s.ctx, started.discovery_flow_id, None).await.expect_err("still pending");
+    let error = as_tenant!(conn, &s.ctx, |tx| pipeline::resume(&mut tx, started.discovery_flow_id, None))
+        .expect_err("still pending");
     assert!(error.to_string().contains("9 field mappings still await review"), "{error}");
-    pipeline::resume(&mut conn, &s.ctx, started.discovery_flow_id, Some(0.9)).await.expect("resume");
+    as_tenant!(conn, &s.ctx, |tx| pipeline::resume(&mut tx, started.discovery_flow_id, Some(0.9))).expect("resume");
     run_until_idle(&pool).await;
-    let flow = table::get::<DiscoveryFlow>(&mut conn, &s.ctx, started.discovery_flow_id).await.expect("flow");
+    let flow =
+        as_tenant!(conn, &s.ctx, |tx| table::get::<DiscoveryFlow>(&mut tx, started.discovery_flow_id)).expect("flow");
     assert_eq!(flow.status, FlowStatus::Completed);
 }
 
@@ -195,10 +212,9 @@ async fn a_worker_killed_mid_import_is_resumed_with_every_row_once(pool: PgPool)
         .await
         .expect("worker pool");
     let worker_options = options.clone();
-    let worker =
-        tokio::spawn(
-            async move { pipeline::run_worker(&worker_pool, &ExactNameSuggester, &worker_options, true).await },
-        );
+    let worker = tokio::spawn(async move {
+        pipeline::run_worker(&worker_pool, common::operator(), &ExactNameSuggester, &worker_options, true).await
+    });
     // Kill it once some chunks, but not all, are committed.
     let mut imported = 0i64;
     for _ in 0..600 {
@@ -221,7 +237,7 @@ async fn a_worker_killed_mid_import_is_resumed_with_every_row_once(pool: PgPool)
     assert!(imported > 0 && imported < 30_000, "killed mid-import at {imported} rows");
 
     tokio::time::sleep(Duration::from_millis(1_200)).await; // the dead worker's lease runs out
-    pipeline::run_worker(&pool, &ExactNameSuggester, &options, true).await.expect("second worker");
+    pipeline::run_worker(&pool, common::operator(), &ExactNameSuggester, &options, true).await.expect("second worker");
 
     let (rows, distinct): (i64, i64) = sqlx::query_as(
         "SELECT count(*), count(DISTINCT row_number) FROM migration.raw_import_records WHERE data_import_id = $1",
@@ -231,9 +247,12 @@ async fn a_worker_killed_mid_import_is_resumed_with_every_row_once(pool: PgPool)
     .await
     .expect("counts");
     assert_eq!((rows, distinct), (30_000, 30_000), "every row exactly once");
-    let flow = table::get::<DiscoveryFlow>(&mut conn, &s.ctx, started.discovery_flow_id).await.expect("flow");
+    let flow =
+        as_tenant!(conn, &s.ctx, |tx| table::get::<DiscoveryFlow>(&mut tx, started.discovery_flow_id)).expect("flow");
     assert_eq!(flow.status, FlowStatus::Completed, "{:?}", flow.error_message);
-    let count = assets::assets_of_master_flow(&mut conn, &s.ctx, started.master_flow_id).await.expect("assets").len();
+    let count = as_tenant!(conn, &s.ctx, |tx| assets::assets_of_master_flow(&mut tx, started.master_flow_id))
+        .expect("assets")
+        .len();
     assert_eq!(count, 30_000);
 }
 
@@ -247,7 +266,7 @@ async fn malformed_files_are_refused_before_anything_is_written(pool: PgPool) {
         ("blank.csv", "hostname,,os\n", "header 2 is empty"),
         ("notes.pdf", "%PDF", "unsupported file type"),
     ];
-    let before = table::count::<DataImport>(&mut conn, &s.ctx).await.expect("count");
+    let before = as_tenant!(conn, &s.ctx, |tx| table::count::<DataImport>(&mut tx)).expect("count");
     for (name, body, expected) in cases {
         let file = inventory(&s.uploads, name, body);
         let uploads = s.uploads.path().join("uploads");
@@ -256,7 +275,11 @@ async fn malformed_files_are_refused_before_anything_is_written(pool: PgPool) {
         assert!(error.to_string().contains(expected), "{name}: {error}");
         assert!(!uploads.exists(), "{name}: no copy kept");
     }
-    assert_eq!(table::count::<DataImport>(&mut conn, &s.ctx).await.expect("count"), before, "nothing written");
+    assert_eq!(
+        as_tenant!(conn, &s.ctx, |tx| table::count::<DataImport>(&mut tx)).expect("count"),
+        before,
+        "nothing written"
+    );
     let bad_threshold = pipeline::start(
         &mut conn,
         &s.ctx,
@@ -265,7 +288,12 @@ async fn malformed_files_are_refused_before_anything_is_written(pool: PgPool) {
         &accept(1.5),
     )
     .await;
-    assert!(matches!(bad_threshold, Err(DiscoveryError::Invalid(_))));
+    let error = bad_threshold.expect_err("a threshold above 1");
+    assert!(
+        matches!(&error, DiscoveryError::Repo(RepoError::Invalid { field, .. }) if field == "accept_above"),
+        "{error}"
+    );
+    assert!(!error.to_string().contains("--"), "core messages name fields, not CLI flags: {error}");
 }
 
 #[sqlx::test(migrations = false)]
@@ -274,9 +302,10 @@ async fn a_cancelled_flow_runs_no_more_phases(pool: PgPool) {
     let s = setup(&mut conn).await;
     let file = inventory(&s.uploads, "cmdb.csv", &cmdb_csv());
     let started = pipeline::start(&mut conn, &s.ctx, s.uploads.path(), &file, &accept(0.9)).await.expect("start");
-    pipeline::cancel(&mut conn, &s.ctx, started.discovery_flow_id).await.expect("cancel");
+    as_tenant!(conn, &s.ctx, |tx| pipeline::cancel(&mut tx, started.discovery_flow_id)).expect("cancel");
     run_until_idle(&pool).await;
-    let flow = table::get::<DiscoveryFlow>(&mut conn, &s.ctx, started.discovery_flow_id).await.expect("flow");
+    let flow =
+        as_tenant!(conn, &s.ctx, |tx| table::get::<DiscoveryFlow>(&mut tx, started.discovery_flow_id)).expect("flow");
     assert_eq!(flow.status, FlowStatus::Cancelled);
     assert!(flow.phases_completed.is_empty());
     let rows: i64 = sqlx::query_scalar("SELECT count(*) FROM migration.raw_import_records WHERE data_import_id = $1")
@@ -285,9 +314,9 @@ async fn a_cancelled_flow_runs_no_more_phases(pool: PgPool) {
         .await
         .expect("count");
     assert_eq!(rows, 0);
-    let again = pipeline::cancel(&mut conn, &s.ctx, started.discovery_flow_id).await;
+    let again = as_tenant!(conn, &s.ctx, |tx| pipeline::cancel(&mut tx, started.discovery_flow_id));
     assert!(again.is_ok(), "cancelling a cancelled flow is a no-op");
-    let resume = pipeline::resume(&mut conn, &s.ctx, started.discovery_flow_id, Some(0.5)).await;
+    let resume = as_tenant!(conn, &s.ctx, |tx| pipeline::resume(&mut tx, started.discovery_flow_id, Some(0.5)));
     assert!(matches!(resume, Err(DiscoveryError::IllegalTransition { .. })), "{resume:?}");
 }
 
@@ -350,7 +379,8 @@ async fn an_xlsx_workbook_is_imported_from_the_chosen_sheet(pool: PgPool) {
     let options = ImportOptions { sheet: Some("vHost".into()), accept_above: Some(0.9), ..Default::default() };
     let started = pipeline::start(&mut conn, &s.ctx, s.uploads.path(), &workbook, &options).await.expect("start");
     run_until_idle(&pool).await;
-    let import = table::get::<DataImport>(&mut conn, &s.ctx, started.data_import_id).await.expect("import");
+    let import =
+        as_tenant!(conn, &s.ctx, |tx| table::get::<DataImport>(&mut tx, started.data_import_id)).expect("import");
     assert_eq!(import.total_records, 3, "the vHost sheet, not the first one");
     assert_eq!(import.mime_type.as_deref(), Some("application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"));
     let first: serde_json::Value = sqlx::query_scalar(
@@ -380,7 +410,8 @@ async fn oversized_cells_and_forced_utf8_on_latin1_are_reported_not_half_written
     let file = inventory(&s.uploads, "huge.csv", &body);
     let started = pipeline::start(&mut conn, &s.ctx, s.uploads.path(), &file, &accept(0.9)).await.expect("start");
     run_until_idle(&pool).await;
-    let import = table::get::<DataImport>(&mut conn, &s.ctx, started.data_import_id).await.expect("import");
+    let import =
+        as_tenant!(conn, &s.ctx, |tx| table::get::<DataImport>(&mut tx, started.data_import_id)).expect("import");
     assert_eq!((import.total_records, import.failed_records), (3, 1));
     let reasons: serde_json::Value = sqlx::query_scalar(
         "SELECT validation_errors FROM migration.raw_import_records WHERE data_import_id = $1 AND NOT is_valid",
@@ -394,11 +425,11 @@ async fn oversized_cells_and_forced_utf8_on_latin1_are_reported_not_half_written
     // Latin-1 bytes with UTF-8 forced: refused before anything is written; detected, they import.
     let path = s.uploads.path().join("latin1.csv");
     std::fs::write(&path, b"hostname,location\nsrv-1,Z\xfcrich\n").expect("write");
-    let before = table::count::<DataImport>(&mut conn, &s.ctx).await.expect("count");
+    let before = as_tenant!(conn, &s.ctx, |tx| table::count::<DataImport>(&mut tx)).expect("count");
     let forced = ImportOptions { encoding: modernize::discovery::ingest::Encoding::Utf8, ..Default::default() };
     let error = pipeline::start(&mut conn, &s.ctx, s.uploads.path(), &path, &forced).await.expect_err("not UTF-8");
     assert!(error.to_string().contains("not valid UTF-8"), "{error}");
-    assert_eq!(table::count::<DataImport>(&mut conn, &s.ctx).await.expect("count"), before);
+    assert_eq!(as_tenant!(conn, &s.ctx, |tx| table::count::<DataImport>(&mut tx)).expect("count"), before);
     let started = pipeline::start(&mut conn, &s.ctx, s.uploads.path(), &path, &accept(0.9)).await.expect("auto");
     run_until_idle(&pool).await;
     let location: Option<String> = sqlx::query_scalar(
@@ -413,7 +444,7 @@ async fn oversized_cells_and_forced_utf8_on_latin1_are_reported_not_half_written
 
 /// The master flow by its `flow_id`, the key the discovery flow refers to.
 async fn master_flow(conn: &mut PgConnection, ctx: &TenantCtx, flow_id: uuid::Uuid) -> MasterFlow {
-    let masters = table::list::<MasterFlow>(conn, ctx, Default::default()).await.expect("masters");
+    let masters = as_tenant!(conn, ctx, |tx| table::list::<MasterFlow>(&mut tx, Default::default())).expect("masters");
     masters.into_iter().find(|m| m.flow_id == flow_id).expect("master flow")
 }
 
@@ -442,7 +473,8 @@ async fn a_failed_phase_fails_the_flow_with_its_reason_and_retry_completes_it(po
     sqlx::query("UPDATE modernize.jobs SET max_attempts = 1").execute(&mut *conn).await.expect("one attempt");
     run_until_idle(&pool).await;
 
-    let flow = table::get::<DiscoveryFlow>(&mut conn, &s.ctx, started.discovery_flow_id).await.expect("flow");
+    let flow =
+        as_tenant!(conn, &s.ctx, |tx| table::get::<DiscoveryFlow>(&mut tx, started.discovery_flow_id)).expect("flow");
     assert_eq!(flow.status, FlowStatus::Failed);
     assert_eq!(flow.error_phase, Some(DiscoveryPhase::DataImport));
     assert!(flow.error_message.as_deref().unwrap_or("").contains("cannot read"), "{:?}", flow.error_message);
@@ -451,9 +483,10 @@ async fn a_failed_phase_fails_the_flow_with_its_reason_and_retry_completes_it(po
 
     // The file is back: retry runs the failed phase and the rest.
     std::fs::rename(&kept, &upload).expect("restore the upload");
-    pipeline::resume(&mut conn, &s.ctx, started.discovery_flow_id, None).await.expect("retry");
+    as_tenant!(conn, &s.ctx, |tx| pipeline::resume(&mut tx, started.discovery_flow_id, None)).expect("retry");
     run_until_idle(&pool).await;
-    let flow = table::get::<DiscoveryFlow>(&mut conn, &s.ctx, started.discovery_flow_id).await.expect("flow");
+    let flow =
+        as_tenant!(conn, &s.ctx, |tx| table::get::<DiscoveryFlow>(&mut tx, started.discovery_flow_id)).expect("flow");
     assert_eq!(flow.status, FlowStatus::Completed);
     assert_eq!(flow.error_phase, None, "a running flow carries no stale error");
     let master = master_flow(&mut conn, &s.ctx, started.master_flow_id).await;
@@ -474,15 +507,17 @@ async fn a_paused_flow_waits_and_resumes_where_it_stopped(pool: PgPool) {
     let s = setup(&mut conn).await;
     let file = inventory(&s.uploads, "cmdb.csv", &cmdb_csv());
     let started = pipeline::start(&mut conn, &s.ctx, s.uploads.path(), &file, &accept(0.9)).await.expect("start");
-    pipeline::pause(&mut conn, &s.ctx, started.discovery_flow_id).await.expect("pause");
+    as_tenant!(conn, &s.ctx, |tx| pipeline::pause(&mut tx, started.discovery_flow_id)).expect("pause");
     run_until_idle(&pool).await;
-    let flow = table::get::<DiscoveryFlow>(&mut conn, &s.ctx, started.discovery_flow_id).await.expect("flow");
+    let flow =
+        as_tenant!(conn, &s.ctx, |tx| table::get::<DiscoveryFlow>(&mut tx, started.discovery_flow_id)).expect("flow");
     assert_eq!(flow.status, FlowStatus::Paused);
     assert!(flow.phases_completed.is_empty(), "nothing ran while paused");
 
-    pipeline::resume(&mut conn, &s.ctx, started.discovery_flow_id, None).await.expect("resume");
+    as_tenant!(conn, &s.ctx, |tx| pipeline::resume(&mut tx, started.discovery_flow_id, None)).expect("resume");
     run_until_idle(&pool).await;
-    let flow = table::get::<DiscoveryFlow>(&mut conn, &s.ctx, started.discovery_flow_id).await.expect("flow");
+    let flow =
+        as_tenant!(conn, &s.ctx, |tx| table::get::<DiscoveryFlow>(&mut tx, started.discovery_flow_id)).expect("flow");
     assert_eq!(flow.status, FlowStatus::Completed);
     assert_eq!(flow.phases_completed, DiscoveryPhase::ALL.to_vec());
     let (rows, distinct): (i64, i64) = sqlx::query_as(

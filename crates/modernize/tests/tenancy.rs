@@ -39,8 +39,8 @@ async fn visible(conn: &mut PgConnection, table: &str, tenant: Option<Uuid>) -> 
 #[sqlx::test(migrations = false)]
 async fn row_level_security_hides_other_tenants_rows(pool: PgPool) {
     let mut conn = common::migrated(&pool).await;
-    let a = demo_tenant(&mut conn, ACME).await.expect("A");
-    let b = demo_tenant(&mut conn, GLOBEX).await.expect("B");
+    let a = demo_tenant(&mut conn, common::operator(), ACME).await.expect("A");
+    let b = demo_tenant(&mut conn, common::operator(), GLOBEX).await.expect("B");
     for spec in TABLES.iter().filter(|t| t.ownership == Ownership::Tenant) {
         let total: i64 = sqlx::query_scalar(AssertSqlSafe(format!("SELECT count(*) FROM migration.{}", spec.name)))
             .fetch_one(&mut *conn)
@@ -58,8 +58,8 @@ async fn row_level_security_hides_other_tenants_rows(pool: PgPool) {
 #[sqlx::test(migrations = false)]
 async fn row_level_security_refuses_writing_another_tenants_row(pool: PgPool) {
     let mut conn = common::migrated(&pool).await;
-    let a = demo_tenant(&mut conn, ACME).await.expect("A");
-    let b = demo_tenant(&mut conn, GLOBEX).await.expect("B");
+    let a = demo_tenant(&mut conn, common::operator(), ACME).await.expect("A");
+    let b = demo_tenant(&mut conn, common::operator(), GLOBEX).await.expect("B");
     let mut tx = conn.begin().await.expect("tx");
     sqlx::raw_sql(AssertSqlSafe(format!(
         "SET LOCAL ROLE modernize_app; SELECT set_config('modernize.client_account_id', '{}', true)",
@@ -105,8 +105,8 @@ async fn row_level_security_refuses_writing_another_tenants_row(pool: PgPool) {
 #[sqlx::test(migrations = false)]
 async fn members_get_their_role_and_strangers_get_not_found(pool: PgPool) {
     let mut conn = common::migrated(&pool).await;
-    let a = demo_tenant(&mut conn, ACME).await.expect("A");
-    let b = demo_tenant(&mut conn, GLOBEX).await.expect("B");
+    let a = demo_tenant(&mut conn, common::operator(), ACME).await.expect("A");
+    let b = demo_tenant(&mut conn, common::operator(), GLOBEX).await.expect("B");
 
     let ctx = TenantCtx::for_member(&mut conn, a.viewer_user_id, a.client_account_id, None).await.expect("viewer");
     assert_eq!(ctx.role(), MemberRole::Viewer);
@@ -130,14 +130,15 @@ async fn members_get_their_role_and_strangers_get_not_found(pool: PgPool) {
         let result = TenantCtx::for_member(&mut conn, user, account, engagement).await;
         assert!(matches!(result, Err(RepoError::NotFound { .. })), "{user} {account} {engagement:?}: {result:?}");
     }
-    let result = TenantCtx::for_operator(&mut conn, a.client_account_id, Some(b.engagement_id)).await;
+    let result =
+        TenantCtx::for_operator(&mut conn, common::operator(), a.client_account_id, Some(b.engagement_id)).await;
     assert!(matches!(result, Err(RepoError::NotFound { .. })), "{result:?}");
 }
 
 #[sqlx::test(migrations = false)]
 async fn users_authenticate_with_their_argon2_password(pool: PgPool) {
     let mut conn = common::migrated(&pool).await;
-    demo_tenant(&mut conn, ACME).await.expect("A");
+    demo_tenant(&mut conn, common::operator(), ACME).await.expect("A");
     let password = Password::parse(DEMO_PASSWORD.into()).expect("password");
     let user = authenticate(&mut conn, &ACME.email("analyst"), &password).await.expect("login");
     assert!(user.password_hash.as_deref().is_some_and(|h| h.starts_with("$argon2id$")));
@@ -202,7 +203,7 @@ async fn refusals_take_as_long_for_unknown_accounts_and_tokens(pool: PgPool) {
 #[sqlx::test(migrations = false)]
 async fn api_tokens_are_shown_once_hashed_and_refused_once_revoked_or_expired(pool: PgPool) {
     let mut conn = common::migrated(&pool).await;
-    demo_tenant(&mut conn, ACME).await.expect("A");
+    demo_tenant(&mut conn, common::operator(), ACME).await.expect("A");
     let analyst = users::find_user_by_email(&mut conn, &ACME.email("analyst")).await.expect("analyst");
     let viewer = users::find_user_by_email(&mut conn, &ACME.email("viewer")).await.expect("viewer");
     let (token, secret) = users::create_api_token(&mut conn, analyst.id, "ci pipeline", None).await.expect("token");
@@ -251,14 +252,20 @@ async fn api_tokens_are_shown_once_hashed_and_refused_once_revoked_or_expired(po
 #[sqlx::test(migrations = false)]
 async fn completing_a_phase_updates_flags_and_json_state_once(pool: PgPool) {
     let mut conn = common::migrated(&pool).await;
-    let a = demo_tenant(&mut conn, ACME).await.expect("A");
-    let ctx = TenantCtx::for_operator(&mut conn, a.client_account_id, Some(a.engagement_id)).await.expect("ctx");
-    let (master, flow, _) = flows::start_discovery(&mut conn, &ctx, &Default::default()).await.expect("start");
+    let a = demo_tenant(&mut conn, common::operator(), ACME).await.expect("A");
+    let ctx = TenantCtx::for_operator(&mut conn, common::operator(), a.client_account_id, Some(a.engagement_id))
+        .await
+        .expect("ctx");
+    let (master, flow, _) =
+        as_tenant!(conn, &ctx, |tx| flows::start_discovery(&mut tx, &Default::default())).expect("start");
     assert_eq!(flow.master_flow_id, Some(master.flow_id), "linked to its master flow");
 
-    flows::complete_phase(&mut conn, &ctx, flow.id, DiscoveryPhase::DataImport).await.expect("data import");
-    let once = flows::complete_phase(&mut conn, &ctx, flow.id, DiscoveryPhase::FieldMapping).await.expect("mapping");
-    let twice = flows::complete_phase(&mut conn, &ctx, flow.id, DiscoveryPhase::FieldMapping).await.expect("again");
+    as_tenant!(conn, &ctx, |tx| flows::complete_phase(&mut tx, flow.id, DiscoveryPhase::DataImport))
+        .expect("data import");
+    let once = as_tenant!(conn, &ctx, |tx| flows::complete_phase(&mut tx, flow.id, DiscoveryPhase::FieldMapping))
+        .expect("mapping");
+    let twice = as_tenant!(conn, &ctx, |tx| flows::complete_phase(&mut tx, flow.id, DiscoveryPhase::FieldMapping))
+        .expect("again");
 
     for f in [&once, &twice] {
         assert!(f.data_import_completed && f.field_mapping_completed && !f.data_cleansing_completed);
@@ -269,53 +276,60 @@ async fn completing_a_phase_updates_flags_and_json_state_once(pool: PgPool) {
         assert_eq!(f.phases.get(&DiscoveryPhase::FieldMapping).map(|p| p.status), Some(PhaseStatus::Completed));
         assert!((f.progress_percentage - 33.33).abs() < 0.01, "{}", f.progress_percentage);
     }
-    let stored = table::get::<DiscoveryFlow>(&mut conn, &ctx, flow.id).await.expect("stored");
+    let stored = as_tenant!(conn, &ctx, |tx| table::get::<DiscoveryFlow>(&mut tx, flow.id)).expect("stored");
     assert_eq!(stored.phases_completed, twice.phases_completed);
 }
 
 #[sqlx::test(migrations = false)]
 async fn legacy_field_names_are_stored_under_the_new_names(pool: PgPool) {
     let mut conn = common::migrated(&pool).await;
-    let a = demo_tenant(&mut conn, ACME).await.expect("A");
-    let ctx = TenantCtx::for_operator(&mut conn, a.client_account_id, Some(a.engagement_id)).await.expect("ctx");
+    let a = demo_tenant(&mut conn, common::operator(), ACME).await.expect("A");
+    let ctx = TenantCtx::for_operator(&mut conn, common::operator(), a.client_account_id, Some(a.engagement_id))
+        .await
+        .expect("ctx");
     let input: DataImportInput = serde_json::from_value(serde_json::json!({
         "source_filename": "rvtools.xlsx", "file_size_bytes": 2048, "file_type": "application/vnd.ms-excel",
         "is_mock": false, "master_flow_id": a.master_flow_id
     }))
     .expect("legacy input");
-    let (import, deprecations) = create_import(&mut conn, &ctx, input).await.expect("create");
+    let (import, deprecations) = as_tenant!(conn, &ctx, |tx| create_import(&mut tx, input)).expect("create");
     assert_eq!((import.filename.as_str(), import.file_size), ("rvtools.xlsx", Some(2048)));
     assert_eq!(import.mime_type.as_deref(), Some("application/vnd.ms-excel"));
     assert_eq!(import.master_flow_id, Some(a.master_flow_id));
     let fields: Vec<_> = deprecations.iter().map(|d| d.field).collect();
     assert_eq!(fields, ["source_filename", "file_size_bytes", "file_type", "is_mock"]);
 
-    let before = table::count::<DataImport>(&mut conn, &ctx).await.expect("count");
+    let before = as_tenant!(conn, &ctx, |tx| table::count::<DataImport>(&mut tx)).expect("count");
     let conflicting: DataImportInput =
         serde_json::from_value(serde_json::json!({"filename": "a.csv", "source_filename": "b.csv"})).expect("input");
-    let error = create_import(&mut conn, &ctx, conflicting).await.expect_err("conflict");
+    let error = as_tenant!(conn, &ctx, |tx| create_import(&mut tx, conflicting)).expect_err("conflict");
     assert!(error.to_string().contains("disagree"), "{error}");
-    assert_eq!(table::count::<DataImport>(&mut conn, &ctx).await.expect("count"), before, "nothing written");
+    assert_eq!(
+        as_tenant!(conn, &ctx, |tx| table::count::<DataImport>(&mut tx)).expect("count"),
+        before,
+        "nothing written"
+    );
 }
 
 #[sqlx::test(migrations = false)]
 async fn engagement_scoped_tables_need_an_engagement(pool: PgPool) {
     let mut conn = common::migrated(&pool).await;
-    let a = demo_tenant(&mut conn, ACME).await.expect("A");
-    let account_only = TenantCtx::for_operator(&mut conn, a.client_account_id, None).await.expect("ctx");
+    let a = demo_tenant(&mut conn, common::operator(), ACME).await.expect("A");
+    let account_only =
+        TenantCtx::for_operator(&mut conn, common::operator(), a.client_account_id, None).await.expect("ctx");
     let input = DataImportInput { filename: Some("x.csv".into()), ..Default::default() };
-    let error = create_import(&mut conn, &account_only, input).await.expect_err("no engagement");
+    let error = as_tenant!(conn, &account_only, |tx| create_import(&mut tx, input)).expect_err("no engagement");
     assert!(matches!(error, RepoError::EngagementRequired { table: "data_imports" }), "{error}");
     // Without an engagement, reads span the account's engagements.
-    let imports = table::count::<DataImport>(&mut conn, &account_only).await.expect("count");
+    let imports = as_tenant!(conn, &account_only, |tx| table::count::<DataImport>(&mut tx)).expect("count");
     assert_eq!(imports, 1);
 }
 
 #[sqlx::test(migrations = false)]
 async fn demo_tenants_are_built_once(pool: PgPool) {
     let mut conn = common::migrated(&pool).await;
-    let first = demo_tenant(&mut conn, ACME).await.expect("first");
-    let second = demo_tenant(&mut conn, ACME).await.expect("second");
+    let first = demo_tenant(&mut conn, common::operator(), ACME).await.expect("first");
+    let second = demo_tenant(&mut conn, common::operator(), ACME).await.expect("second");
     assert_eq!(first.client_account_id, second.client_account_id);
     assert_eq!((first.master_flow_id, first.discovery_flow_id), (second.master_flow_id, second.discovery_flow_id));
     assert_eq!(first.engagement_id, ACME.id("engagement/cloud-2027"), "stable ids");

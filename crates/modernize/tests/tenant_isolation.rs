@@ -25,10 +25,14 @@ struct World {
 }
 
 async fn world(conn: &mut PgConnection) -> World {
-    let a_ids = demo_tenant(conn, ACME).await.expect("tenant A");
-    let b_ids = demo_tenant(conn, GLOBEX).await.expect("tenant B");
-    let a = TenantCtx::for_operator(conn, a_ids.client_account_id, Some(a_ids.engagement_id)).await.expect("ctx A");
-    let b = TenantCtx::for_operator(conn, b_ids.client_account_id, Some(b_ids.engagement_id)).await.expect("ctx B");
+    let a_ids = demo_tenant(conn, common::operator(), ACME).await.expect("tenant A");
+    let b_ids = demo_tenant(conn, common::operator(), GLOBEX).await.expect("tenant B");
+    let a = TenantCtx::for_operator(conn, common::operator(), a_ids.client_account_id, Some(a_ids.engagement_id))
+        .await
+        .expect("ctx A");
+    let b = TenantCtx::for_operator(conn, common::operator(), b_ids.client_account_id, Some(b_ids.engagement_id))
+        .await
+        .expect("ctx B");
     World { a, b, a_ids, b_ids }
 }
 
@@ -47,28 +51,39 @@ where
     T: TenantTable + IdentifiedRow + std::fmt::Debug,
 {
     let name = T::TABLE;
-    let a_rows = table::list::<T>(conn, &w.a, Page::ALL).await.expect("list A");
-    let b_rows = table::list::<T>(conn, &w.b, Page::ALL).await.expect("list B");
+    let a_rows = as_tenant!(conn, &w.a, |tx| table::list::<T>(&mut tx, Page::ALL)).expect("list A");
+    let b_rows = as_tenant!(conn, &w.b, |tx| table::list::<T>(&mut tx, Page::ALL)).expect("list B");
     assert!(!a_rows.is_empty() && !b_rows.is_empty(), "{name}: the fixtures fill every tenant table");
     let a_tenant = w.a.client_account_id().to_string();
     assert!(a_rows.iter().all(|r| tenant_of(r) == a_tenant), "{name}: list returns only A's rows");
-    assert_eq!(table::count::<T>(conn, &w.a).await.expect("count"), a_rows.len() as i64, "{name}: count");
+    assert_eq!(
+        as_tenant!(conn, &w.a, |tx| table::count::<T>(&mut tx)).expect("count"),
+        a_rows.len() as i64,
+        "{name}: count"
+    );
 
     let b_row = &b_rows[0];
     let b_id = b_row.id();
-    assert_not_found(table::get::<T>(conn, &w.a, b_id).await, &format!("{name}: get B's row as A"));
+    assert_not_found(as_tenant!(conn, &w.a, |tx| table::get::<T>(&mut tx, b_id)), &format!("{name}: get B's row as A"));
     // A patch carrying every field of B's own row: applied as A it must find nothing.
     let patch: T::Patch = serde_json::from_value(serde_json::to_value(b_row).expect("json")).expect("patch");
-    assert_not_found(table::update::<T>(conn, &w.a, b_id, &patch).await, &format!("{name}: update B's row as A"));
-    assert_not_found(table::delete::<T>(conn, &w.a, b_id).await, &format!("{name}: delete B's row as A"));
-    let b_after = table::list::<T>(conn, &w.b, Page::ALL).await.expect("list B again");
+    assert_not_found(
+        as_tenant!(conn, &w.a, |tx| table::update::<T>(&mut tx, b_id, &patch)),
+        &format!("{name}: update B's row as A"),
+    );
+    assert_not_found(
+        as_tenant!(conn, &w.a, |tx| table::delete::<T>(&mut tx, b_id)),
+        &format!("{name}: delete B's row as A"),
+    );
+    let b_after = as_tenant!(conn, &w.b, |tx| table::list::<T>(&mut tx, Page::ALL)).expect("list B again");
     let json = |rows: &[T]| serde_json::to_value(rows).expect("json");
     assert_eq!(json(&b_rows), json(&b_after), "{name}: B's rows are untouched");
 
     // The same patch on A's own row goes through: the UPDATE itself is valid.
     let a_row = &a_rows[0];
     let own_patch: T::Patch = serde_json::from_value(serde_json::to_value(a_row).expect("json")).expect("patch");
-    table::update::<T>(conn, &w.a, a_row.id(), &own_patch).await.unwrap_or_else(|e| panic!("{name}: own update: {e}"));
+    as_tenant!(conn, &w.a, |tx| table::update::<T>(&mut tx, a_row.id(), &own_patch))
+        .unwrap_or_else(|e| panic!("{name}: own update: {e}"));
     name
 }
 
@@ -164,44 +179,56 @@ async fn every_repository_function_is_isolated(pool: PgPool) {
     for name in ["insert", "get", "list", "count", "update", "delete"] {
         done(&format!("table::{name}"));
     }
-    let b_engagement = table::get::<Engagement>(c, &w.b, w.b_ids.engagement_id).await.expect("B's engagement");
+    let b_engagement =
+        as_tenant!(c, &w.b, |tx| table::get::<Engagement>(&mut tx, w.b_ids.engagement_id)).expect("B's engagement");
 
     // tenancy
-    let engagements = tenancy::list_engagements(c, &w.a, Page::ALL).await.expect("engagements");
+    let engagements = as_tenant!(c, &w.a, |tx| tenancy::list_engagements(&mut tx, Page::ALL)).expect("engagements");
     assert!(engagements.iter().all(|e| e.client_account_id == w.a.client_account_id()));
     done("tenancy::list_engagements");
-    let created = tenancy::create_engagement(
-        c,
-        &w.a,
-        &serde_json::from_value(serde_json::json!({"name": "Second wave", "slug": "second"})).expect("new"),
-    )
-    .await
+    let created = as_tenant!(c, &w.a, |tx| tenancy::create_engagement(
+        &mut tx,
+        &serde_json::from_value(serde_json::json!({"name": "Second wave", "slug": "second"})).expect("new")
+    ))
     .expect("create");
     assert_eq!(created.client_account_id, w.a.client_account_id());
     done("tenancy::create_engagement");
-    let before = tenancy::list_account_members(c, &w.b, Page::ALL).await.expect("B members");
-    tenancy::add_account_member(c, &w.a, w.b_ids.viewer_user_id, MemberRole::Viewer).await.expect("add member");
-    assert_eq!(before, tenancy::list_account_members(c, &w.b, Page::ALL).await.expect("B members"));
-    let a_members = tenancy::list_account_members(c, &w.a, Page::ALL).await.expect("A members");
+    let before = as_tenant!(c, &w.b, |tx| tenancy::list_account_members(&mut tx, Page::ALL)).expect("B members");
+    as_tenant!(c, &w.a, |tx| tenancy::add_account_member(&mut tx, w.b_ids.viewer_user_id, MemberRole::Viewer))
+        .expect("add member");
+    assert_eq!(before, as_tenant!(c, &w.b, |tx| tenancy::list_account_members(&mut tx, Page::ALL)).expect("B members"));
+    let a_members = as_tenant!(c, &w.a, |tx| tenancy::list_account_members(&mut tx, Page::ALL)).expect("A members");
     assert!(a_members.iter().all(|m| m.client_account_id == w.a.client_account_id()));
     done("tenancy::add_account_member");
     done("tenancy::list_account_members");
     let grant =
-        tenancy::grant_engagement_access(c, &w.a, w.b_ids.viewer_user_id, MemberRole::Viewer).await.expect("grant");
+        as_tenant!(c, &w.a, |tx| tenancy::grant_engagement_access(&mut tx, w.b_ids.viewer_user_id, MemberRole::Viewer))
+            .expect("grant");
     assert_eq!((grant.client_account_id, grant.engagement_id), (w.a.client_account_id(), w.a_ids.engagement_id));
     done("tenancy::grant_engagement_access");
 
     // flows
-    let b_flow = table::get::<DiscoveryFlow>(c, &w.b, w.b_ids.discovery_flow_id).await.expect("B flow");
+    let b_flow =
+        as_tenant!(c, &w.b, |tx| table::get::<DiscoveryFlow>(&mut tx, w.b_ids.discovery_flow_id)).expect("B flow");
     assert_not_found(
-        flows::complete_phase(c, &w.a, w.b_ids.discovery_flow_id, DiscoveryPhase::FieldMapping).await,
+        as_tenant!(c, &w.a, |tx| flows::complete_phase(
+            &mut tx,
+            w.b_ids.discovery_flow_id,
+            DiscoveryPhase::FieldMapping
+        )),
         "complete B's phase as A",
     );
-    assert_eq!(b_flow, table::get::<DiscoveryFlow>(c, &w.b, w.b_ids.discovery_flow_id).await.expect("B flow"));
+    assert_eq!(
+        b_flow,
+        as_tenant!(c, &w.b, |tx| table::get::<DiscoveryFlow>(&mut tx, w.b_ids.discovery_flow_id)).expect("B flow")
+    );
     done("flows::complete_phase");
-    assert!(flows::discovery_flows_of(c, &w.a, w.b_ids.master_flow_id).await.expect("flows").is_empty());
+    assert!(
+        as_tenant!(c, &w.a, |tx| flows::discovery_flows_of(&mut tx, w.b_ids.master_flow_id)).expect("flows").is_empty()
+    );
     done("flows::discovery_flows_of");
-    let (master, discovery, _) = flows::start_discovery(c, &w.a, &DiscoveryInput::default()).await.expect("start");
+    let (master, discovery, _) =
+        as_tenant!(c, &w.a, |tx| flows::start_discovery(&mut tx, &DiscoveryInput::default())).expect("start");
     assert_eq!(
         (master.client_account_id, discovery.client_account_id),
         (w.a.client_account_id(), w.a.client_account_id())
@@ -214,42 +241,63 @@ async fn every_repository_function_is_isolated(pool: PgPool) {
         master_flow_id: Some(w.b_ids.master_flow_id),
         ..Default::default()
     };
-    let error = imports::create_import(c, &w.a, input).await.expect_err("cross-tenant master flow");
+    let error = as_tenant!(c, &w.a, |tx| imports::create_import(&mut tx, input)).expect_err("cross-tenant master flow");
     assert!(matches!(error, RepoError::Invalid { .. }), "{error}");
     done("imports::create_import");
 
     // mappings
-    let b_mappings = table::list::<ImportFieldMapping>(c, &w.b, Page::ALL).await.expect("B mappings");
-    assert_not_found(mappings::review_mapping(c, &w.a, b_mappings[0].id, &Review::Reject).await, "review B's mapping");
-    assert_eq!(b_mappings, table::list::<ImportFieldMapping>(c, &w.b, Page::ALL).await.expect("B mappings"));
+    let b_mappings =
+        as_tenant!(c, &w.b, |tx| table::list::<ImportFieldMapping>(&mut tx, Page::ALL)).expect("B mappings");
+    assert_not_found(
+        as_tenant!(c, &w.a, |tx| mappings::review_mapping(&mut tx, b_mappings[0].id, &Review::Reject)),
+        "review B's mapping",
+    );
+    assert_eq!(
+        b_mappings,
+        as_tenant!(c, &w.b, |tx| table::list::<ImportFieldMapping>(&mut tx, Page::ALL)).expect("B mappings")
+    );
     done("mappings::review_mapping");
-    let b_learned = mappings::learned_mappings(c, &w.b).await.expect("B learned");
-    let forgotten = mappings::forget_learned_mapping(c, &w.a, "Name").await.expect("forget");
+    let b_learned = as_tenant!(c, &w.b, |tx| mappings::learned_mappings(&mut tx)).expect("B learned");
+    let forgotten = as_tenant!(c, &w.a, |tx| mappings::forget_learned_mapping(&mut tx, "Name")).expect("forget");
     assert_eq!(forgotten, 1, "only A's own decision is forgotten");
-    assert_eq!(b_learned, mappings::learned_mappings(c, &w.b).await.expect("B learned"));
-    let a_learned = mappings::learned_mappings(c, &w.a).await.expect("A learned");
+    assert_eq!(b_learned, as_tenant!(c, &w.b, |tx| mappings::learned_mappings(&mut tx)).expect("B learned"));
+    let a_learned = as_tenant!(c, &w.a, |tx| mappings::learned_mappings(&mut tx)).expect("A learned");
     assert!(a_learned.iter().all(|l| l.source_field != "Name") && b_learned.iter().any(|l| l.source_field == "Name"));
     done("mappings::learned_mappings");
     done("mappings::forget_learned_mapping");
 
     // assets
-    assert!(assets::assets_of_master_flow(c, &w.a, w.b_ids.master_flow_id).await.expect("assets").is_empty());
-    let own = assets::assets_of_master_flow(c, &w.a, w.a_ids.master_flow_id).await.expect("own assets");
+    assert!(
+        as_tenant!(c, &w.a, |tx| assets::assets_of_master_flow(&mut tx, w.b_ids.master_flow_id))
+            .expect("assets")
+            .is_empty()
+    );
+    let own =
+        as_tenant!(c, &w.a, |tx| assets::assets_of_master_flow(&mut tx, w.a_ids.master_flow_id)).expect("own assets");
     assert_eq!(own.len(), 3);
     done("assets::assets_of_master_flow");
-    let b_assets = table::list::<Asset>(c, &w.b, Page::ALL).await.expect("B assets");
+    let b_assets = as_tenant!(c, &w.b, |tx| table::list::<Asset>(&mut tx, Page::ALL)).expect("B assets");
     let b_asset = b_assets.iter().find(|a| a.name == "db-01").expect("the tagged asset");
-    let b_tag = &table::list::<Tag>(c, &w.b, Page::ALL).await.expect("B tags")[0];
-    assert!(assets::tags_of_asset(c, &w.a, b_asset.id).await.expect("tags").is_empty());
-    assert_eq!(assets::tags_of_asset(c, &w.b, b_asset.id).await.expect("tags").len(), 1);
+    let b_tag = &as_tenant!(c, &w.b, |tx| table::list::<Tag>(&mut tx, Page::ALL)).expect("B tags")[0];
+    assert!(as_tenant!(c, &w.a, |tx| assets::tags_of_asset(&mut tx, b_asset.id)).expect("tags").is_empty());
+    assert_eq!(as_tenant!(c, &w.b, |tx| assets::tags_of_asset(&mut tx, b_asset.id)).expect("tags").len(), 1);
     done("assets::tags_of_asset");
-    assert!(assets::tag_asset(c, &w.a, b_asset.id, b_tag.id, "user").await.is_err(), "tagging B's asset as A");
+    assert!(
+        as_tenant!(c, &w.a, |tx| assets::tag_asset(&mut tx, b_asset.id, b_tag.id, "user")).is_err(),
+        "tagging B's asset as A"
+    );
     done("assets::tag_asset");
-    assert_not_found(assets::untag_asset(c, &w.a, b_asset.id, b_tag.id).await, "untag B's asset as A");
-    assert_eq!(assets::tags_of_asset(c, &w.b, b_asset.id).await.expect("tags").len(), 1);
-    assert_eq!(table::count::<AssetTag>(c, &w.b).await.expect("count"), 1);
+    assert_not_found(
+        as_tenant!(c, &w.a, |tx| assets::untag_asset(&mut tx, b_asset.id, b_tag.id)),
+        "untag B's asset as A",
+    );
+    assert_eq!(as_tenant!(c, &w.b, |tx| assets::tags_of_asset(&mut tx, b_asset.id)).expect("tags").len(), 1);
+    assert_eq!(as_tenant!(c, &w.b, |tx| table::count::<AssetTag>(&mut tx)).expect("count"), 1);
     done("assets::untag_asset");
-    assert_eq!(b_engagement, table::get::<Engagement>(c, &w.b, w.b_ids.engagement_id).await.expect("B's engagement"));
+    assert_eq!(
+        b_engagement,
+        as_tenant!(c, &w.b, |tx| table::get::<Engagement>(&mut tx, w.b_ids.engagement_id)).expect("B's engagement")
+    );
 
     // Global tables: no tenant to leak; listed so that a new function must be placed in one list.
     let global = [

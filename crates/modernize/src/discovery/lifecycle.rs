@@ -2,13 +2,11 @@
 //! changed together, every transition kept in an audit trail on the master flow.
 
 use serde_json::json;
-use sqlx::PgConnection;
 use uuid::Uuid;
 
 use super::DiscoveryError;
 use crate::models::FlowStatus;
-use crate::repo::scoped;
-use crate::tenancy::TenantCtx;
+use crate::tenancy::TenantTx;
 
 /// Whether a flow may go from `from` to `to`.
 pub fn is_legal(from: FlowStatus, to: FlowStatus) -> bool {
@@ -25,20 +23,18 @@ pub fn is_legal(from: FlowStatus, to: FlowStatus) -> bool {
 /// Moves the discovery flow `discovery_flow_id` and its master flow to `to`, recording why.
 /// Returns the status it left.
 pub async fn transition(
-    conn: &mut PgConnection,
-    ctx: &TenantCtx,
+    tx: &mut TenantTx<'_>,
     discovery_flow_id: Uuid,
     to: FlowStatus,
     reason: &str,
 ) -> Result<FlowStatus, DiscoveryError> {
-    let mut tx = scoped(conn, ctx).await?;
     let current: Option<(FlowStatus, Option<Uuid>)> = sqlx::query_as(
         "SELECT status, master_flow_id FROM migration.discovery_flows
          WHERE client_account_id = $1 AND id = $2 FOR UPDATE",
     )
-    .bind(ctx.client_account_id())
+    .bind(tx.client_account_id())
     .bind(discovery_flow_id)
-    .fetch_optional(&mut *tx)
+    .fetch_optional(tx.conn())
     .await?;
     let Some((from, master_flow_id)) = current else {
         return Err(crate::repo::RepoError::not_found("discovery flow", discovery_flow_id).into());
@@ -57,12 +53,12 @@ pub async fn transition(
                 error_phase = CASE WHEN $3 = 'running' THEN NULL ELSE error_phase END
          WHERE client_account_id = $1 AND id = $2",
     )
-    .bind(ctx.client_account_id())
+    .bind(tx.client_account_id())
     .bind(discovery_flow_id)
     .bind(to)
-    .execute(&mut *tx)
+    .execute(tx.conn())
     .await?;
-    let entry = json!({"from": from, "to": to, "reason": reason, "at": chrono::Utc::now(), "user_id": ctx.user_id()});
+    let entry = json!({"from": from, "to": to, "reason": reason, "at": chrono::Utc::now(), "user_id": tx.user_id()});
     sqlx::query(
         "UPDATE migration.crewai_flow_state_extensions SET flow_status = $3, updated_at = now(),
                 started_at = CASE WHEN $3 = 'running' THEN coalesce(started_at, now()) ELSE started_at END,
@@ -71,13 +67,12 @@ pub async fn transition(
                     coalesce(flow_persistence_data -> 'transitions', '[]') || jsonb_build_array($4::jsonb))
          WHERE client_account_id = $1 AND flow_id = $2",
     )
-    .bind(ctx.client_account_id())
+    .bind(tx.client_account_id())
     .bind(master_flow_id)
     .bind(to)
     .bind(entry)
-    .execute(&mut *tx)
+    .execute(tx.conn())
     .await?;
-    tx.commit().await?;
     Ok(from)
 }
 

@@ -8,7 +8,7 @@ use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value, json};
-use sqlx::{Connection, PgConnection, PgPool};
+use sqlx::{PgConnection, PgPool};
 use tracing::Instrument;
 use uuid::Uuid;
 
@@ -19,11 +19,11 @@ use super::sixr;
 use super::{DiscoveryError, MappingSuggestion, Suggester};
 use crate::jobs::{self, Job};
 use crate::models::{DiscoveryPhase, FlowStatus};
+use crate::repo::RepoError;
 use crate::repo::flows::{DiscoveryInput, complete_phase, start_discovery};
 use crate::repo::imports::{DataImportInput, create_import};
 use crate::repo::mappings::learned_mappings;
-use crate::repo::scoped;
-use crate::tenancy::TenantCtx;
+use crate::tenancy::{OperatorToken, TenantCtx, TenantTx};
 
 pub const PHASE_JOB: &str = "discovery.phase";
 /// Rows per committed chunk of the import: a crash loses at most one chunk of work.
@@ -72,7 +72,10 @@ pub async fn start(
     let engagement_id = ctx.require_engagement("discovery_flows")?;
     let shape = InventoryFile::open(file, options.sheet.as_deref(), options.encoding)?.shape;
     if let Some(threshold) = options.accept_above.filter(|t| !(0.0..=1.0).contains(t)) {
-        return Err(DiscoveryError::Invalid(format!("--accept-above {threshold} is not a confidence in 0..1")));
+        return Err(DiscoveryError::Repo(RepoError::Invalid {
+            field: "accept_above".into(),
+            message: format!("{threshold} is not a confidence in 0..1"),
+        }));
     }
     let filename = file.file_name().and_then(|n| n.to_str()).unwrap_or("upload").to_owned();
     let upload_dir = uploads_dir.join(Uuid::new_v4().to_string());
@@ -99,19 +102,18 @@ async fn register(
     format: &str,
     options: &ImportOptions,
 ) -> Result<Started, DiscoveryError> {
-    let mut tx = conn.begin().await?;
+    let mut tx = TenantTx::begin(conn, ctx).await?;
     let configuration = json!({"upload_path": upload, "options": options});
     let input = DiscoveryInput {
         flow_name: Some(format!("Discovery of {filename}")),
         configuration: Some(configuration),
         ..Default::default()
     };
-    let (master, discovery, _) = start_discovery(&mut tx, ctx, &input).await?;
+    let (master, discovery, _) = start_discovery(&mut tx, &input).await?;
     let mime =
         if format == "csv" { "text/csv" } else { "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet" };
     let (import, deprecations) = create_import(
         &mut tx,
-        ctx,
         DataImportInput {
             filename: Some(filename.to_owned()),
             file_size: i64::try_from(size).ok(),
@@ -125,9 +127,9 @@ async fn register(
         .bind(ctx.client_account_id())
         .bind(discovery.id)
         .bind(import.id)
-        .execute(&mut *tx)
+        .execute(tx.conn())
         .await?;
-    transition(&mut tx, ctx, discovery.id, FlowStatus::Running, "discovery started").await?;
+    transition(&mut tx, discovery.id, FlowStatus::Running, "discovery started").await?;
     let job = PhaseJob {
         client_account_id: ctx.client_account_id(),
         engagement_id,
@@ -136,7 +138,7 @@ async fn register(
         data_import_id: import.id,
         phase: DiscoveryPhase::DataImport,
     };
-    enqueue_phase(&mut tx, &job).await?;
+    enqueue_phase(tx.conn(), &job).await?;
     tx.commit().await?;
     Ok(Started {
         master_flow_id: master.flow_id,
@@ -191,6 +193,7 @@ impl Default for WorkerOptions {
 /// Runs jobs until none is due (when `until_idle`) or forever. Returns how many ran.
 pub async fn run_worker(
     pool: &PgPool,
+    operator: &OperatorToken,
     suggester: &dyn Suggester,
     options: &WorkerOptions,
     until_idle: bool,
@@ -207,14 +210,14 @@ pub async fn run_worker(
             continue;
         };
         ran += 1;
-        let result = run_job(&mut conn, &job, suggester, options).await;
+        let result = run_job(&mut conn, operator, &job, suggester, options).await;
         match result {
             Ok(()) => jobs::complete(&mut conn, job.id).await?,
             Err(error) => {
                 tracing::warn!(job = job.id, %error, "job failed");
                 let retried = jobs::fail(&mut conn, &job, &error.to_string()).await?;
                 if !retried {
-                    record_failure(&mut conn, &job, &error).await?;
+                    record_failure(&mut conn, operator, &job, &error).await?;
                 }
             }
         }
@@ -223,6 +226,7 @@ pub async fn run_worker(
 
 async fn run_job(
     conn: &mut PgConnection,
+    operator: &OperatorToken,
     job: &Job,
     suggester: &dyn Suggester,
     options: &WorkerOptions,
@@ -232,18 +236,20 @@ async fn run_job(
     }
     let phase: PhaseJob =
         serde_json::from_value(job.payload.clone()).map_err(|e| DiscoveryError::Invalid(e.to_string()))?;
-    let ctx = TenantCtx::for_operator(conn, phase.client_account_id, Some(phase.engagement_id)).await?;
+    let ctx = TenantCtx::for_operator(conn, operator, phase.client_account_id, Some(phase.engagement_id)).await?;
+    let mut tx = TenantTx::begin(conn, &ctx).await?;
     let status: FlowStatus =
         sqlx::query_scalar("SELECT status FROM migration.discovery_flows WHERE client_account_id = $1 AND id = $2")
             .bind(phase.client_account_id)
             .bind(phase.discovery_flow_id)
-            .fetch_one(&mut *conn)
+            .fetch_one(tx.conn())
             .await?;
     if status != FlowStatus::Running {
         // Cancelled or paused meanwhile: resuming enqueues the phase again.
         return Ok(());
     }
-    mark_phase_started(conn, &ctx, &phase).await?;
+    mark_phase_started(&mut tx, &phase).await?;
+    tx.commit().await?;
     let started = std::time::Instant::now();
     let span = tracing::info_span!("phase", client_account_id = %phase.client_account_id, phase = %phase.phase);
     let advance = async {
@@ -262,27 +268,32 @@ async fn run_job(
         Advance::Next(mut metrics) => {
             let elapsed = u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX);
             metrics.insert("duration_ms".into(), json!(elapsed));
-            finish_phase(conn, &ctx, &phase, metrics).await
+            let mut tx = TenantTx::begin(conn, &ctx).await?;
+            finish_phase(&mut tx, &phase, metrics).await?;
+            tx.commit().await?;
+            Ok(())
         }
         Advance::WaitForReview => {
-            transition(conn, &ctx, phase.discovery_flow_id, FlowStatus::Paused, "field mappings await review").await?;
+            let mut tx = TenantTx::begin(conn, &ctx).await?;
+            transition(&mut tx, phase.discovery_flow_id, FlowStatus::Paused, "field mappings await review").await?;
+            tx.commit().await?;
             Ok(())
         }
     }
 }
 
 /// The phase shows as running from its first attempt on (a resumed phase keeps its start).
-async fn mark_phase_started(conn: &mut PgConnection, ctx: &TenantCtx, job: &PhaseJob) -> Result<(), DiscoveryError> {
+async fn mark_phase_started(tx: &mut TenantTx<'_>, job: &PhaseJob) -> Result<(), DiscoveryError> {
     sqlx::query(
         "UPDATE migration.discovery_flows SET phases = jsonb_set(phases, ARRAY[$3::text],
                 coalesce(phases -> ($3::text), '{}') || jsonb_build_object('status', 'running',
                     'started_at', coalesce(phases -> ($3::text) -> 'started_at', to_jsonb(now()))))
          WHERE client_account_id = $1 AND id = $2",
     )
-    .bind(ctx.client_account_id())
+    .bind(tx.client_account_id())
     .bind(job.discovery_flow_id)
     .bind(job.phase.as_str())
-    .execute(&mut *conn)
+    .execute(tx.conn())
     .await?;
     Ok(())
 }
@@ -297,31 +308,29 @@ pub(crate) enum Advance {
 /// enqueues the next phase (or completes the flow), in one transaction. A flow paused or cancelled
 /// while the phase ran keeps the phase's work but goes no further.
 async fn finish_phase(
-    conn: &mut PgConnection,
-    ctx: &TenantCtx,
+    tx: &mut TenantTx<'_>,
     job: &PhaseJob,
     metrics: Map<String, Value>,
 ) -> Result<(), DiscoveryError> {
-    let mut tx = conn.begin().await?;
     let status: FlowStatus = sqlx::query_scalar(
         "SELECT status FROM migration.discovery_flows WHERE client_account_id = $1 AND id = $2 FOR UPDATE",
     )
-    .bind(ctx.client_account_id())
+    .bind(tx.client_account_id())
     .bind(job.discovery_flow_id)
-    .fetch_one(&mut *tx)
+    .fetch_one(tx.conn())
     .await?;
-    complete_phase(&mut tx, ctx, job.discovery_flow_id, job.phase).await?;
+    complete_phase(tx, job.discovery_flow_id, job.phase).await?;
     if let Some(ms) = metrics.get("duration_ms") {
         sqlx::query(
             "UPDATE migration.crewai_flow_state_extensions
              SET phase_execution_times = phase_execution_times || jsonb_build_object($3::text, $4::jsonb)
              WHERE client_account_id = $1 AND flow_id = $2",
         )
-        .bind(ctx.client_account_id())
+        .bind(tx.client_account_id())
         .bind(job.master_flow_id)
         .bind(job.phase.as_str())
         .bind(json!({ "duration_ms": ms }))
-        .execute(&mut *tx)
+        .execute(tx.conn())
         .await?;
     }
     sqlx::query(
@@ -329,28 +338,32 @@ async fn finish_phase(
                 phases -> ($3::text) || jsonb_build_object('metrics', $4::jsonb))
          WHERE client_account_id = $1 AND id = $2",
     )
-    .bind(ctx.client_account_id())
+    .bind(tx.client_account_id())
     .bind(job.discovery_flow_id)
     .bind(job.phase.as_str())
     .bind(Value::Object(metrics))
-    .execute(&mut *tx)
+    .execute(tx.conn())
     .await?;
     match next_phase(job.phase) {
         _ if status != FlowStatus::Running => {}
-        Some(next) => enqueue_phase(&mut tx, &PhaseJob { phase: next, ..job.clone() }).await?,
+        Some(next) => enqueue_phase(tx.conn(), &PhaseJob { phase: next, ..job.clone() }).await?,
         None => {
-            transition(&mut tx, ctx, job.discovery_flow_id, FlowStatus::Completed, "all phases completed").await?;
+            transition(tx, job.discovery_flow_id, FlowStatus::Completed, "all phases completed").await?;
         }
     }
-    tx.commit().await?;
     Ok(())
 }
 
 /// A phase failed for good: the flow is failed with the phase and the error recorded.
-async fn record_failure(conn: &mut PgConnection, job: &Job, error: &DiscoveryError) -> Result<(), DiscoveryError> {
+async fn record_failure(
+    conn: &mut PgConnection,
+    operator: &OperatorToken,
+    job: &Job,
+    error: &DiscoveryError,
+) -> Result<(), DiscoveryError> {
     let Ok(phase) = serde_json::from_value::<PhaseJob>(job.payload.clone()) else { return Ok(()) };
-    let ctx = TenantCtx::for_operator(conn, phase.client_account_id, Some(phase.engagement_id)).await?;
-    let mut tx = conn.begin().await?;
+    let ctx = TenantCtx::for_operator(conn, operator, phase.client_account_id, Some(phase.engagement_id)).await?;
+    let mut tx = TenantTx::begin(conn, &ctx).await?;
     sqlx::query(
         "UPDATE migration.discovery_flows SET error_message = $3, error_phase = $4,
                 error_details = jsonb_build_object('job_id', $5::bigint, 'attempts', $6::int)
@@ -362,15 +375,15 @@ async fn record_failure(conn: &mut PgConnection, job: &Job, error: &DiscoveryErr
     .bind(phase.phase)
     .bind(job.id)
     .bind(job.attempts)
-    .execute(&mut *tx)
+    .execute(tx.conn())
     .await?;
-    transition(&mut tx, &ctx, phase.discovery_flow_id, FlowStatus::Failed, &error.to_string()).await?;
+    transition(&mut tx, phase.discovery_flow_id, FlowStatus::Failed, &error.to_string()).await?;
     tx.commit().await?;
     Ok(())
 }
 
-/// Streams the file into raw_import_records with COPY, a chunk per transaction together with the
-/// import's progress. A re-run resumes after the last committed row: each row lands exactly once.
+/// Streams the file into raw_import_records, a chunk per transaction together with the import's
+/// progress. A re-run resumes after the last committed row: each row lands exactly once.
 async fn import_records(
     conn: &mut PgConnection,
     ctx: &TenantCtx,
@@ -378,15 +391,15 @@ async fn import_records(
     claimed: &Job,
     options: &WorkerOptions,
 ) -> Result<Advance, DiscoveryError> {
-    let (upload, import_options) = flow_upload(conn, ctx, job).await?;
-    let file = InventoryFile::open(&upload, import_options.sheet.as_deref(), import_options.encoding)?;
+    let mut tx = TenantTx::begin(&mut *conn, ctx).await?;
+    let (upload, import_options) = flow_upload(&mut tx, job).await?;
     let done: i64 = sqlx::query_scalar(
         "SELECT coalesce(max(row_number), 0)::bigint FROM migration.raw_import_records
          WHERE client_account_id = $1 AND data_import_id = $2",
     )
     .bind(ctx.client_account_id())
     .bind(job.data_import_id)
-    .fetch_one(&mut *conn)
+    .fetch_one(tx.conn())
     .await?;
     sqlx::query(
         "UPDATE migration.data_imports SET status = 'processing', started_at = coalesce(started_at, now())
@@ -394,8 +407,10 @@ async fn import_records(
     )
     .bind(ctx.client_account_id())
     .bind(job.data_import_id)
-    .execute(&mut *conn)
+    .execute(tx.conn())
     .await?;
+    tx.commit().await?;
+    let file = InventoryFile::open(&upload, import_options.sheet.as_deref(), import_options.encoding)?;
     let (format, encoding) = (file.shape.format, file.shape.encoding);
     // A thread reads and encodes the next chunks while this task COPYs the current one.
     let keys = [ctx.client_account_id(), job.engagement_id, job.data_import_id, job.master_flow_id];
@@ -411,7 +426,9 @@ async fn import_records(
     }
     reader.await.map_err(|e| DiscoveryError::Invalid(format!("the file reader stopped: {e}")))?;
     // Fresh statistics after a bulk load, or the next phases' joins are planned for an empty table.
+    // ANALYZE is for the table's owner: an owner-run exception that reads no row into this process.
     sqlx::query("ANALYZE migration.raw_import_records").execute(&mut *conn).await?;
+    let mut tx = TenantTx::begin(conn, ctx).await?;
     let (total, failed): (i64, i64) = sqlx::query_as(
         "UPDATE migration.data_imports SET status = 'completed', progress_percentage = 100, completed_at = now(),
                 total_records = processed_records, updated_at = now()
@@ -419,8 +436,9 @@ async fn import_records(
     )
     .bind(ctx.client_account_id())
     .bind(job.data_import_id)
-    .fetch_one(&mut *conn)
+    .fetch_one(tx.conn())
     .await?;
+    tx.commit().await?;
     let mut metrics = Map::new();
     metrics.insert("records".into(), json!(total));
     metrics.insert("invalid_records".into(), json!(failed));
@@ -504,6 +522,9 @@ fn push_copy_text(out: &mut Vec<u8>, value: &str) {
     }
 }
 
+/// One chunk and the import's counters, in one tenant transaction. PostgreSQL does not COPY into a
+/// table under row-level security, so the rows are COPYed into a temporary table of this
+/// transaction (no tenant data outside it) and moved with one INSERT that the policies check.
 async fn write_chunk(
     conn: &mut PgConnection,
     ctx: &TenantCtx,
@@ -511,17 +532,32 @@ async fn write_chunk(
     chunk: &EncodedChunk,
     progress: f64,
 ) -> Result<(), DiscoveryError> {
-    let mut tx = conn.begin().await?;
-    // COPY is the bulk path and runs as the table owner (PostgreSQL does not COPY into a table
-    // under row-level security); every tenant key written here comes from the TenantCtx.
+    let mut tx = TenantTx::begin(conn, ctx).await?;
+    sqlx::query(
+        "CREATE TEMPORARY TABLE import_chunk (client_account_id uuid, engagement_id uuid, data_import_id uuid,
+             master_flow_id uuid, row_number integer, raw_data jsonb, is_valid boolean, validation_errors jsonb)
+         ON COMMIT DROP",
+    )
+    .execute(tx.conn())
+    .await?;
     let mut copy = tx
+        .conn()
         .copy_in_raw(
-            "COPY migration.raw_import_records (client_account_id, engagement_id, data_import_id, master_flow_id,
+            "COPY import_chunk (client_account_id, engagement_id, data_import_id, master_flow_id,
                  row_number, raw_data, is_valid, validation_errors) FROM STDIN",
         )
         .await?;
     copy.send(chunk.bytes.as_slice()).await?;
     copy.finish().await?;
+    sqlx::query(
+        "INSERT INTO migration.raw_import_records (client_account_id, engagement_id, data_import_id, master_flow_id,
+                row_number, raw_data, is_valid, validation_errors)
+         SELECT client_account_id, engagement_id, data_import_id, master_flow_id, row_number, raw_data, is_valid,
+                validation_errors
+         FROM import_chunk",
+    )
+    .execute(tx.conn())
+    .await?;
     sqlx::query(
         "UPDATE migration.data_imports SET processed_records = processed_records + $3,
                 failed_records = failed_records + $4, progress_percentage = $5, updated_at = now()
@@ -532,29 +568,28 @@ async fn write_chunk(
     .bind(chunk.rows)
     .bind(chunk.invalid)
     .bind(progress)
-    .execute(&mut *tx)
+    .execute(tx.conn())
     .await?;
     tx.commit().await?;
     Ok(())
 }
 
-async fn flow_upload(
-    conn: &mut PgConnection,
-    ctx: &TenantCtx,
-    job: &PhaseJob,
-) -> Result<(PathBuf, ImportOptions), DiscoveryError> {
+/// Where the flow's upload is and the options it was started with (kept in the master flow's
+/// configuration); a configuration that does not decode is an error, never a default.
+async fn flow_upload(tx: &mut TenantTx<'_>, job: &PhaseJob) -> Result<(PathBuf, ImportOptions), DiscoveryError> {
     let configuration: Value = sqlx::query_scalar(
         "SELECT flow_configuration FROM migration.crewai_flow_state_extensions WHERE client_account_id = $1 AND flow_id = $2",
     )
-    .bind(ctx.client_account_id())
+    .bind(tx.client_account_id())
     .bind(job.master_flow_id)
-    .fetch_one(&mut *conn)
+    .fetch_one(tx.conn())
     .await?;
     let path = configuration["upload_path"]
         .as_str()
         .map(PathBuf::from)
         .ok_or_else(|| DiscoveryError::Invalid("the master flow has no upload path".into()))?;
-    let options = serde_json::from_value(configuration["options"].clone()).unwrap_or_default();
+    let options = serde_json::from_value(configuration["options"].clone())
+        .map_err(|source| RepoError::Decode { what: "import options of the master flow", source })?;
     Ok((path, options))
 }
 
@@ -565,22 +600,20 @@ async fn suggest_mappings(
     job: &PhaseJob,
     suggester: &dyn Suggester,
 ) -> Result<Advance, DiscoveryError> {
-    let (upload, options) = flow_upload(conn, ctx, job).await?;
+    let mut tx = TenantTx::begin(conn, ctx).await?;
+    let (upload, options) = flow_upload(&mut tx, job).await?;
     let headers = InventoryFile::open(&upload, options.sheet.as_deref(), options.encoding)?.shape.headers;
-    let samples: Vec<Map<String, Value>> = sqlx::query_scalar(
+    let samples: Vec<Value> = sqlx::query_scalar(
         "SELECT raw_data FROM migration.raw_import_records
          WHERE client_account_id = $1 AND data_import_id = $2 AND is_valid ORDER BY row_number LIMIT 200",
     )
     .bind(ctx.client_account_id())
     .bind(job.data_import_id)
-    .fetch_all(&mut *conn)
-    .await?
-    .into_iter()
-    .filter_map(|v: Value| v.as_object().cloned())
-    .collect();
-    let learned = learned_mappings(conn, ctx).await?;
+    .fetch_all(tx.conn())
+    .await?;
+    let samples: Vec<Map<String, Value>> = samples.into_iter().map(record_object).collect::<Result<_, _>>()?;
+    let learned = learned_mappings(&mut tx).await?;
     let suggestions: Vec<MappingSuggestion> = suggester.suggest(&headers, &samples, &learned);
-    let mut tx = scoped(conn, ctx).await?;
     for s in &suggestions {
         let sample_values: Vec<&Value> =
             samples.iter().filter_map(|row| row.get(&s.source_field)).filter(|v| !v.is_null()).take(5).collect();
@@ -603,16 +636,16 @@ async fn suggest_mappings(
         .bind(&s.transformation_rules)
         .bind(json!(sample_values))
         .bind(json!([{"explanation": s.explanation, "alternatives": s.alternatives}]))
-        .execute(&mut *tx)
+        .execute(tx.conn())
         .await?;
     }
     // With a threshold the suggestions are decided at once, by the same rule a reviewer's
-    // `resume --accept-above` applies.
+    // resume with `accept_above` applies.
     let Some(threshold) = options.accept_above else {
         tx.commit().await?;
         return Ok(Advance::WaitForReview);
     };
-    decide_pending_mappings(&mut tx, ctx, job.data_import_id, Some(threshold)).await?;
+    decide_pending_mappings(&mut tx, job.data_import_id, Some(threshold)).await?;
     tx.commit().await?;
     let mapped = suggestions.iter().filter(|s| s.target_field.is_some()).count();
     let mut metrics = Map::new();
@@ -621,27 +654,27 @@ async fn suggest_mappings(
     Ok(Advance::Next(metrics))
 }
 
-async fn approved_mappings(
-    conn: &mut PgConnection,
-    ctx: &TenantCtx,
-    job: &PhaseJob,
-) -> Result<Vec<FieldMapping>, DiscoveryError> {
+/// A stored record (`raw_data`) as the JSON object it was written as.
+fn record_object(value: Value) -> Result<Map<String, Value>, DiscoveryError> {
+    serde_json::from_value(value).map_err(|source| RepoError::Decode { what: "import record", source }.into())
+}
+
+async fn approved_mappings(tx: &mut TenantTx<'_>, job: &PhaseJob) -> Result<Vec<FieldMapping>, DiscoveryError> {
     let rows: Vec<(String, String, Value)> = sqlx::query_as(
         "SELECT source_field, target_field, transformation_rules FROM migration.import_field_mappings
          WHERE client_account_id = $1 AND data_import_id = $2 AND status = 'approved' AND target_field IS NOT NULL",
     )
-    .bind(ctx.client_account_id())
+    .bind(tx.client_account_id())
     .bind(job.data_import_id)
-    .fetch_all(&mut *conn)
+    .fetch_all(tx.conn())
     .await?;
-    Ok(rows
-        .into_iter()
-        .map(|(source_field, target_field, rules)| FieldMapping {
-            source_field,
-            target_field,
-            rules: serde_json::from_value::<TransformationRules>(rules).unwrap_or_default(),
+    rows.into_iter()
+        .map(|(source_field, target_field, rules)| {
+            let rules = serde_json::from_value::<TransformationRules>(rules)
+                .map_err(|source| RepoError::Decode { what: "transformation rules of a field mapping", source })?;
+            Ok(FieldMapping { source_field, target_field, rules })
         })
-        .collect())
+        .collect()
 }
 
 /// Writes `cleansed_data` for every valid record still without it, a chunk per transaction.
@@ -651,12 +684,15 @@ async fn cleanse_records(
     job: &PhaseJob,
     options: &WorkerOptions,
 ) -> Result<Advance, DiscoveryError> {
-    let mappings = approved_mappings(conn, ctx, job).await?;
+    let mut tx = TenantTx::begin(&mut *conn, ctx).await?;
+    let mappings = approved_mappings(&mut tx, job).await?;
+    tx.commit().await?;
     let (mut cleansed, mut unidentified) = (0usize, 0usize);
     // Keyset pagination over row_number: each chunk starts where the last ended, so the phase
     // reads every record once (a re-run skips those already cleansed).
     let mut after = 0i32;
     loop {
+        let mut tx = TenantTx::begin(&mut *conn, ctx).await?;
         let rows: Vec<(Uuid, i32, Value)> = sqlx::query_as(
             "SELECT id, row_number, raw_data FROM migration.raw_import_records
              WHERE client_account_id = $1 AND data_import_id = $2 AND row_number > $4
@@ -667,14 +703,13 @@ async fn cleanse_records(
         .bind(job.data_import_id)
         .bind(i64::try_from(options.chunk_rows).unwrap_or(i64::MAX))
         .bind(after)
-        .fetch_all(&mut *conn)
+        .fetch_all(tx.conn())
         .await?;
         let Some(&(_, last, _)) = rows.last() else { break };
         after = last;
         let (mut ids, mut documents) = (Vec::with_capacity(rows.len()), Vec::with_capacity(rows.len()));
         for (id, _, raw) in rows {
-            let raw = raw.as_object().cloned().unwrap_or_default();
-            let result = cleanse(&raw, &mappings);
+            let result = cleanse(&record_object(raw)?, &mappings);
             unidentified += usize::from(result.dedup_key.is_none());
             ids.push(id);
             documents.push(json!({"asset": result.asset, "dedup_key": result.dedup_key, "issues": result.issues}));
@@ -688,8 +723,9 @@ async fn cleanse_records(
         .bind(ctx.client_account_id())
         .bind(&ids)
         .bind(&documents)
-        .execute(&mut *conn)
+        .execute(tx.conn())
         .await?;
+        tx.commit().await?;
     }
     let mut metrics = Map::new();
     metrics.insert("records_cleansed".into(), json!(cleansed));
@@ -743,7 +779,7 @@ async fn build_inventory(conn: &mut PgConnection, ctx: &TenantCtx, job: &PhaseJo
         "SELECT a.id, {identity} AS dedup_key FROM migration.assets a
          WHERE a.client_account_id = $1 AND a.engagement_id = $5"
     );
-    let mut tx = conn.begin().await?;
+    let mut tx = TenantTx::begin(&mut *conn, ctx).await?;
     let updated = sqlx::query(sqlx::AssertSqlSafe(format!(
         "WITH src AS ({source}), keyed AS MATERIALIZED ({keyed})
          UPDATE migration.assets a SET ({ASSET_COLUMNS}, master_flow_id, discovery_flow_id, data_import_id,
@@ -758,7 +794,7 @@ async fn build_inventory(conn: &mut PgConnection, ctx: &TenantCtx, job: &PhaseJo
     .bind(job.master_flow_id)
     .bind(job.discovery_flow_id)
     .bind(job.engagement_id)
-    .execute(&mut *tx)
+    .execute(tx.conn())
     .await?
     .rows_affected();
     let created = sqlx::query(sqlx::AssertSqlSafe(format!(
@@ -775,10 +811,10 @@ async fn build_inventory(conn: &mut PgConnection, ctx: &TenantCtx, job: &PhaseJo
     .bind(job.master_flow_id)
     .bind(job.discovery_flow_id)
     .bind(job.engagement_id)
-    .execute(&mut *tx)
+    .execute(tx.conn())
     .await?
     .rows_affected();
-    sqlx::query("ANALYZE migration.assets").execute(&mut *tx).await?;
+    tx.analyze_as_owner("assets").await?;
     // Joined on the identity through a hash join: the asset identity is computed once per asset.
     sqlx::query(sqlx::AssertSqlSafe(format!(
         "WITH keyed AS MATERIALIZED ({keyed})
@@ -791,7 +827,7 @@ async fn build_inventory(conn: &mut PgConnection, ctx: &TenantCtx, job: &PhaseJo
     .bind(job.master_flow_id)
     .bind(job.discovery_flow_id)
     .bind(job.engagement_id)
-    .execute(&mut *tx)
+    .execute(tx.conn())
     .await?;
     tx.commit().await?;
     let mut metrics = Map::new();
@@ -807,7 +843,7 @@ async fn find_dependencies(
     ctx: &TenantCtx,
     job: &PhaseJob,
 ) -> Result<Advance, DiscoveryError> {
-    let mut tx = conn.begin().await?;
+    let mut tx = TenantTx::begin(conn, ctx).await?;
     let applications = sqlx::query(
         "INSERT INTO migration.assets (client_account_id, engagement_id, master_flow_id, discovery_flow_id,
                 data_import_id, name, asset_type, application_name, discovery_method)
@@ -825,7 +861,7 @@ async fn find_dependencies(
     .bind(job.master_flow_id)
     .bind(job.discovery_flow_id)
     .bind(job.data_import_id)
-    .execute(&mut *tx)
+    .execute(tx.conn())
     .await?
     .rows_affected();
     let dependencies = sqlx::query(
@@ -842,7 +878,7 @@ async fn find_dependencies(
     .bind(ctx.client_account_id())
     .bind(job.engagement_id)
     .bind(job.data_import_id)
-    .execute(&mut *tx)
+    .execute(tx.conn())
     .await?
     .rows_affected();
     tx.commit().await?;
@@ -853,15 +889,15 @@ async fn find_dependencies(
 }
 
 /// Resumes a paused flow at its first unfinished phase, or retries a failed one from its failed
-/// phase. A flow paused for the review of its field mappings goes on once none awaits review
-/// (`accept_above` decides the remaining suggestions: approved at or above it, rejected below).
+/// phase, in the caller's transaction. A flow paused for the review of its field mappings goes on
+/// once none awaits review (`accept_above` decides the remaining suggestions: approved at or above
+/// it, rejected below); Invalid (field `accept_above`) while some still await review.
 pub async fn resume(
-    conn: &mut PgConnection,
-    ctx: &TenantCtx,
+    tx: &mut TenantTx<'_>,
     discovery_flow_id: Uuid,
     accept_above: Option<f64>,
 ) -> Result<(), DiscoveryError> {
-    let flow = crate::repo::table::get::<crate::models::DiscoveryFlow>(conn, ctx, discovery_flow_id).await?;
+    let flow = crate::repo::table::get::<crate::models::DiscoveryFlow>(tx, discovery_flow_id).await?;
     let (Some(master_flow_id), Some(data_import_id)) = (flow.master_flow_id, flow.data_import_id) else {
         return Err(DiscoveryError::Invalid("the flow has no import to resume".into()));
     };
@@ -875,19 +911,18 @@ pub async fn resume(
         let suggested: i64 = sqlx::query_scalar(
             "SELECT count(*) FROM migration.import_field_mappings WHERE client_account_id = $1 AND data_import_id = $2",
         )
-        .bind(ctx.client_account_id())
+        .bind(tx.client_account_id())
         .bind(data_import_id)
-        .fetch_one(&mut *scoped(conn, ctx).await?)
+        .fetch_one(tx.conn())
         .await?;
         suggested > 0
     };
     if awaiting_review {
-        decide_pending_mappings(conn, ctx, data_import_id, accept_above).await?;
+        decide_pending_mappings(tx, data_import_id, accept_above).await?;
     }
-    let mut tx = conn.begin().await?;
-    transition(&mut tx, ctx, discovery_flow_id, FlowStatus::Running, "resumed").await?;
+    transition(tx, discovery_flow_id, FlowStatus::Running, "resumed").await?;
     let job = PhaseJob {
-        client_account_id: ctx.client_account_id(),
+        client_account_id: tx.client_account_id(),
         engagement_id: flow.engagement_id,
         master_flow_id,
         discovery_flow_id,
@@ -896,21 +931,16 @@ pub async fn resume(
     };
     if awaiting_review {
         // The reviewers finished the mapping phase: record it and go on with the next.
-        tx.commit().await?;
-        return finish_phase(conn, ctx, &job, Map::new()).await;
+        return finish_phase(tx, &job, Map::new()).await;
     }
-    enqueue_phase(&mut tx, &job).await?;
-    tx.commit().await?;
-    Ok(())
+    enqueue_phase(tx.conn(), &job).await
 }
 
 async fn decide_pending_mappings(
-    conn: &mut PgConnection,
-    ctx: &TenantCtx,
+    tx: &mut TenantTx<'_>,
     data_import_id: Uuid,
     accept_above: Option<f64>,
 ) -> Result<(), DiscoveryError> {
-    let mut tx = scoped(conn, ctx).await?;
     if let Some(threshold) = accept_above {
         sqlx::query(
             "UPDATE migration.import_field_mappings SET approved_at = now(), updated_at = now(),
@@ -918,40 +948,42 @@ async fn decide_pending_mappings(
                                   THEN 'approved' ELSE 'rejected' END::migration.mapping_status
              WHERE client_account_id = $1 AND data_import_id = $2 AND status = 'suggested'",
         )
-        .bind(ctx.client_account_id())
+        .bind(tx.client_account_id())
         .bind(data_import_id)
         .bind(threshold)
-        .execute(&mut *tx)
+        .execute(tx.conn())
         .await?;
     }
     let pending: i64 = sqlx::query_scalar(
         "SELECT count(*) FROM migration.import_field_mappings
          WHERE client_account_id = $1 AND data_import_id = $2 AND status = 'suggested'",
     )
-    .bind(ctx.client_account_id())
+    .bind(tx.client_account_id())
     .bind(data_import_id)
-    .fetch_one(&mut *tx)
+    .fetch_one(tx.conn())
     .await?;
-    tx.commit().await?;
     if pending > 0 {
-        return Err(DiscoveryError::Invalid(format!(
-            "{pending} field mappings still await review (approve or reject them, or pass --accept-above)"
-        )));
+        return Err(RepoError::Invalid {
+            field: "accept_above".into(),
+            message: format!(
+                "{pending} field mappings still await review: approve or reject them, or give a confidence \
+                 threshold to decide the rest"
+            ),
+        }
+        .into());
     }
     Ok(())
 }
 
 /// Pauses a running flow: the phase under way finishes its work, the next one waits for `resume`.
-pub async fn pause(conn: &mut PgConnection, ctx: &TenantCtx, discovery_flow_id: Uuid) -> Result<(), DiscoveryError> {
-    transition(conn, ctx, discovery_flow_id, FlowStatus::Paused, "paused by a user").await?;
+pub async fn pause(tx: &mut TenantTx<'_>, discovery_flow_id: Uuid) -> Result<(), DiscoveryError> {
+    transition(tx, discovery_flow_id, FlowStatus::Paused, "paused by a user").await?;
     Ok(())
 }
 
 /// Cancels the flow and its pending jobs.
-pub async fn cancel(conn: &mut PgConnection, ctx: &TenantCtx, discovery_flow_id: Uuid) -> Result<(), DiscoveryError> {
-    let mut tx = conn.begin().await?;
-    transition(&mut tx, ctx, discovery_flow_id, FlowStatus::Cancelled, "cancelled by a user").await?;
-    jobs::cancel_for_flow(&mut tx, discovery_flow_id).await?;
-    tx.commit().await?;
+pub async fn cancel(tx: &mut TenantTx<'_>, discovery_flow_id: Uuid) -> Result<(), DiscoveryError> {
+    transition(tx, discovery_flow_id, FlowStatus::Cancelled, "cancelled by a user").await?;
+    jobs::cancel_for_flow(tx.conn(), discovery_flow_id).await?;
     Ok(())
 }

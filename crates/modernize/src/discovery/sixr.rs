@@ -2,13 +2,13 @@
 //! facts of the asset led to it.
 
 use serde_json::{Map, Value, json};
-use sqlx::{Connection, PgConnection};
+use sqlx::PgConnection;
 use uuid::Uuid;
 
 use super::DiscoveryError;
 use super::pipeline::{Advance, PhaseJob};
 use crate::models::SixrStrategy;
-use crate::tenancy::TenantCtx;
+use crate::tenancy::{TenantCtx, TenantTx};
 
 /// The facts of an asset the rules read.
 #[derive(Debug, Clone, sqlx::FromRow)]
@@ -123,14 +123,16 @@ pub(crate) async fn recommend(
     ctx: &TenantCtx,
     job: &PhaseJob,
 ) -> Result<Advance, DiscoveryError> {
+    // One transaction: the analysis replaces the previous one of this flow as a whole.
+    let mut tx = TenantTx::begin(conn, ctx).await?;
     let assets: Vec<AssetFacts> = sqlx::query_as(
         "SELECT id, name, asset_type, operating_system, os_version, environment, cpu_utilization_percent,
                 business_criticality, database_type, virtualization_platform, completeness_score
          FROM migration.assets WHERE client_account_id = $1 AND discovery_flow_id = $2 ORDER BY name, id",
     )
-    .bind(ctx.client_account_id())
+    .bind(tx.client_account_id())
     .bind(job.discovery_flow_id)
-    .fetch_all(&mut *conn)
+    .fetch_all(tx.conn())
     .await?;
     let recommendations: Vec<Recommendation> = assets.iter().map(recommend_for).collect();
     let mut counts = Map::new();
@@ -143,12 +145,11 @@ pub(crate) async fn recommend(
         .max_by_key(|s| recommendations.iter().filter(|r| r.strategy == *s).count())
         .filter(|_| !recommendations.is_empty());
 
-    let mut tx = conn.begin().await?;
     // Idempotent: a re-run replaces this flow's analysis.
     sqlx::query("DELETE FROM migration.sixr_analyses WHERE client_account_id = $1 AND master_flow_id = $2")
-        .bind(ctx.client_account_id())
+        .bind(tx.client_account_id())
         .bind(job.master_flow_id)
-        .execute(&mut *tx)
+        .execute(tx.conn())
         .await?;
     let ids: Vec<Uuid> = assets.iter().map(|a| a.id).collect();
     let analysis_id: Uuid = sqlx::query_scalar(
@@ -157,14 +158,14 @@ pub(crate) async fn recommend(
                 analysis_config)
          VALUES ($1, $2, $3, 'Discovery 6R (rules)', 'completed', $4, $5, $6, 100, now(), $7) RETURNING id",
     )
-    .bind(ctx.client_account_id())
+    .bind(tx.client_account_id())
     .bind(job.engagement_id)
     .bind(job.master_flow_id)
     .bind(&ids)
     .bind(dominant)
     .bind(mean(recommendations.iter().map(|r| r.confidence)))
     .bind(json!({"engine": "rules", "strategy_counts": counts}))
-    .fetch_one(&mut *tx)
+    .fetch_one(tx.conn())
     .await?;
     let strategies: Vec<SixrStrategy> = recommendations.iter().map(|r| r.strategy).collect();
     let confidences: Vec<f64> = recommendations.iter().map(|r| r.confidence).collect();
@@ -176,23 +177,23 @@ pub(crate) async fn recommend(
          FROM unnest($3::uuid[], $4::migration.sixr_strategy[], $5::float8[], $6::jsonb[])
               AS r(asset_id, strategy, confidence, rationale)",
     )
-    .bind(ctx.client_account_id())
+    .bind(tx.client_account_id())
     .bind(analysis_id)
     .bind(&ids)
     .bind(&strategies)
     .bind(&confidences)
     .bind(&rationales)
-    .execute(&mut *tx)
+    .execute(tx.conn())
     .await?;
     sqlx::query(
         "UPDATE migration.assets a SET six_r_strategy = r.strategy, status = 'assessed', updated_at = now()
          FROM unnest($2::uuid[], $3::migration.sixr_strategy[]) AS r(asset_id, strategy)
          WHERE a.client_account_id = $1 AND a.id = r.asset_id",
     )
-    .bind(ctx.client_account_id())
+    .bind(tx.client_account_id())
     .bind(&ids)
     .bind(&strategies)
-    .execute(&mut *tx)
+    .execute(tx.conn())
     .await?;
     tx.commit().await?;
     let mut metrics = Map::new();

@@ -5,14 +5,13 @@ use std::collections::BTreeMap;
 
 use serde::Serialize;
 use serde_json::{Map, Value};
-use sqlx::PgConnection;
 use uuid::Uuid;
 
 use super::DiscoveryError;
 use crate::models::state::{PhaseStates, PhaseStatus};
 use crate::models::{DataImport, DiscoveryFlow, DiscoveryPhase, FlowStatus, ImportFieldMapping};
-use crate::repo::{Page, scoped, table};
-use crate::tenancy::TenantCtx;
+use crate::repo::{Page, table};
+use crate::tenancy::TenantTx;
 
 /// Rows listed (bad ones, and ones with warnings) in a summary; the rest are counted.
 const ROWS_SHOWN: i64 = 20;
@@ -102,18 +101,14 @@ pub struct FlowProgress {
     pub import_progress_percentage: f64,
 }
 
-pub async fn progress(
-    conn: &mut PgConnection,
-    ctx: &TenantCtx,
-    discovery_flow_id: Uuid,
-) -> Result<FlowProgress, DiscoveryError> {
-    let flow = table::get::<DiscoveryFlow>(conn, ctx, discovery_flow_id).await?;
+pub async fn progress(tx: &mut TenantTx<'_>, discovery_flow_id: Uuid) -> Result<FlowProgress, DiscoveryError> {
+    let flow = table::get::<DiscoveryFlow>(tx, discovery_flow_id).await?;
     let running_phase = DiscoveryPhase::ALL
         .into_iter()
         .find(|p| flow.phases.0.get(p).is_some_and(|s| s.status == PhaseStatus::Running));
     let (import_processed_records, import_progress_percentage) = match flow.data_import_id {
         Some(id) => {
-            let import = table::get::<DataImport>(conn, ctx, id).await?;
+            let import = table::get::<DataImport>(tx, id).await?;
             (import.processed_records, import.progress_percentage)
         }
         None => (0, 0.0),
@@ -128,30 +123,26 @@ pub async fn progress(
 }
 
 /// The discovery flows of the context (its engagement, if it has one), newest first.
-pub async fn list_flows(conn: &mut PgConnection, ctx: &TenantCtx) -> Result<Vec<DiscoveryFlow>, DiscoveryError> {
-    let mut flows = table::list::<DiscoveryFlow>(conn, ctx, Page::ALL).await?;
+pub async fn list_flows(tx: &mut TenantTx<'_>) -> Result<Vec<DiscoveryFlow>, DiscoveryError> {
+    let mut flows = table::list::<DiscoveryFlow>(tx, Page::ALL).await?;
     flows.sort_by_key(|f| std::cmp::Reverse(f.created_at));
     Ok(flows)
 }
 
-pub async fn summarise(
-    conn: &mut PgConnection,
-    ctx: &TenantCtx,
-    discovery_flow_id: Uuid,
-) -> Result<FlowSummary, DiscoveryError> {
-    let flow = table::get::<DiscoveryFlow>(conn, ctx, discovery_flow_id).await?;
+pub async fn summarise(tx: &mut TenantTx<'_>, discovery_flow_id: Uuid) -> Result<FlowSummary, DiscoveryError> {
+    let flow = table::get::<DiscoveryFlow>(tx, discovery_flow_id).await?;
     let import = match flow.data_import_id {
         Some(id) => {
-            let import = table::get::<DataImport>(conn, ctx, id).await?;
-            Some(import_summary(conn, ctx, &import).await?)
+            let import = table::get::<DataImport>(tx, id).await?;
+            Some(import_summary(tx, &import).await?)
         }
         None => None,
     };
     let mappings = match flow.data_import_id {
-        Some(id) => mappings_of(conn, ctx, id).await?,
+        Some(id) => mappings_of(tx, id).await?,
         None => Vec::new(),
     };
-    let inventory = inventory_of(conn, ctx, discovery_flow_id).await?;
+    let inventory = inventory_of(tx, discovery_flow_id).await?;
     Ok(FlowSummary {
         discovery_flow_id: flow.id,
         master_flow_id: flow.master_flow_id,
@@ -184,20 +175,15 @@ fn phase_lines(phases: &PhaseStates) -> Vec<PhaseLine> {
         .collect()
 }
 
-async fn import_summary(
-    conn: &mut PgConnection,
-    ctx: &TenantCtx,
-    import: &DataImport,
-) -> Result<ImportSummary, DiscoveryError> {
-    let mut tx = scoped(conn, ctx).await?;
+async fn import_summary(tx: &mut TenantTx<'_>, import: &DataImport) -> Result<ImportSummary, DiscoveryError> {
     let invalid_rows = sqlx::query_as(
         "SELECT row_number, validation_errors AS issues FROM migration.raw_import_records
          WHERE client_account_id = $1 AND data_import_id = $2 AND NOT is_valid ORDER BY row_number LIMIT $3",
     )
-    .bind(ctx.client_account_id())
+    .bind(tx.client_account_id())
     .bind(import.id)
     .bind(ROWS_SHOWN)
-    .fetch_all(&mut *tx)
+    .fetch_all(tx.conn())
     .await?;
     // One pass over the records: the first rows with warnings, and (windowed) how many there are.
     let warnings: Vec<(i32, Value, i64)> = sqlx::query_as(
@@ -207,14 +193,13 @@ async fn import_summary(
              WHERE client_account_id = $1 AND data_import_id = $2 AND is_valid) r
          WHERE issues <> '[]' ORDER BY row_number LIMIT $3",
     )
-    .bind(ctx.client_account_id())
+    .bind(tx.client_account_id())
     .bind(import.id)
     .bind(ROWS_SHOWN)
-    .fetch_all(&mut *tx)
+    .fetch_all(tx.conn())
     .await?;
     let rows_with_warnings = warnings.first().map_or(0, |(_, _, total)| *total);
     let warning_rows = warnings.into_iter().map(|(row_number, issues, _)| RowIssues { row_number, issues }).collect();
-    tx.commit().await?;
     Ok(ImportSummary {
         data_import_id: import.id,
         filename: import.filename.clone(),
@@ -230,31 +215,24 @@ async fn import_summary(
 
 /// The field mappings of the flow's import (what a reviewer decides on).
 pub async fn mappings_of_flow(
-    conn: &mut PgConnection,
-    ctx: &TenantCtx,
+    tx: &mut TenantTx<'_>,
     discovery_flow_id: Uuid,
 ) -> Result<Vec<MappingLine>, DiscoveryError> {
-    match table::get::<DiscoveryFlow>(conn, ctx, discovery_flow_id).await?.data_import_id {
-        Some(id) => mappings_of(conn, ctx, id).await,
+    match table::get::<DiscoveryFlow>(tx, discovery_flow_id).await?.data_import_id {
+        Some(id) => mappings_of(tx, id).await,
         None => Ok(Vec::new()),
     }
 }
 
-async fn mappings_of(
-    conn: &mut PgConnection,
-    ctx: &TenantCtx,
-    data_import_id: Uuid,
-) -> Result<Vec<MappingLine>, DiscoveryError> {
-    let mut tx = scoped(conn, ctx).await?;
+async fn mappings_of(tx: &mut TenantTx<'_>, data_import_id: Uuid) -> Result<Vec<MappingLine>, DiscoveryError> {
     let rows: Vec<ImportFieldMapping> = sqlx::query_as(
         "SELECT * FROM migration.import_field_mappings
          WHERE client_account_id = $1 AND data_import_id = $2 ORDER BY created_at, source_field",
     )
-    .bind(ctx.client_account_id())
+    .bind(tx.client_account_id())
     .bind(data_import_id)
-    .fetch_all(&mut *tx)
+    .fetch_all(tx.conn())
     .await?;
-    tx.commit().await?;
     Ok(rows
         .into_iter()
         .map(|m| MappingLine {
@@ -268,36 +246,31 @@ async fn mappings_of(
         .collect())
 }
 
-async fn inventory_of(
-    conn: &mut PgConnection,
-    ctx: &TenantCtx,
-    discovery_flow_id: Uuid,
-) -> Result<InventorySummary, DiscoveryError> {
-    let mut tx = scoped(conn, ctx).await?;
+async fn inventory_of(tx: &mut TenantTx<'_>, discovery_flow_id: Uuid) -> Result<InventorySummary, DiscoveryError> {
     let counts: Vec<(String, String, i64)> = sqlx::query_as(
         "SELECT asset_type::text, coalesce(six_r_strategy::text, 'none'), count(*) FROM migration.assets
          WHERE client_account_id = $1 AND discovery_flow_id = $2 GROUP BY 1, 2",
     )
-    .bind(ctx.client_account_id())
+    .bind(tx.client_account_id())
     .bind(discovery_flow_id)
-    .fetch_all(&mut *tx)
+    .fetch_all(tx.conn())
     .await?;
     let (average_completeness, average_quality): (Option<f64>, Option<f64>) = sqlx::query_as(
         "SELECT avg(completeness_score), avg(quality_score) FROM migration.assets
          WHERE client_account_id = $1 AND discovery_flow_id = $2",
     )
-    .bind(ctx.client_account_id())
+    .bind(tx.client_account_id())
     .bind(discovery_flow_id)
-    .fetch_one(&mut *tx)
+    .fetch_one(tx.conn())
     .await?;
     let dependencies: i64 = sqlx::query_scalar(
         "SELECT count(*) FROM migration.asset_dependencies d
          JOIN migration.assets a ON a.client_account_id = d.client_account_id AND a.id = d.asset_id
          WHERE d.client_account_id = $1 AND a.discovery_flow_id = $2",
     )
-    .bind(ctx.client_account_id())
+    .bind(tx.client_account_id())
     .bind(discovery_flow_id)
-    .fetch_one(&mut *tx)
+    .fetch_one(tx.conn())
     .await?;
     let six_r_examples = sqlx::query_as(
         "SELECT DISTINCT ON (r.recommended_strategy) a.name AS asset, r.recommended_strategy::text AS strategy,
@@ -307,11 +280,10 @@ async fn inventory_of(
          WHERE r.client_account_id = $1 AND a.discovery_flow_id = $2
          ORDER BY r.recommended_strategy, a.name",
     )
-    .bind(ctx.client_account_id())
+    .bind(tx.client_account_id())
     .bind(discovery_flow_id)
-    .fetch_all(&mut *tx)
+    .fetch_all(tx.conn())
     .await?;
-    tx.commit().await?;
     let mut summary =
         InventorySummary { dependencies, average_completeness, average_quality, six_r_examples, ..Default::default() };
     for (asset_type, strategy, count) in counts {

@@ -1,14 +1,13 @@
 //! Master flows (`crewai_flow_state_extensions`) and the discovery flows they own.
 
 use serde::Deserialize;
-use sqlx::PgConnection;
 use uuid::Uuid;
 
+use super::RepoError;
 use super::table::insert;
-use super::{RepoError, scoped};
 use crate::models::{DiscoveryFlow, DiscoveryPhase, MasterFlow, NewMasterFlow};
 use crate::repo::imports::Deprecation;
-use crate::tenancy::TenantCtx;
+use crate::tenancy::TenantTx;
 
 /// What a caller gives to start a discovery; `is_mock` and `assessment_package` are deprecated
 /// fields of the old API, accepted and reported back, never stored.
@@ -28,8 +27,7 @@ pub struct DiscoveryInput {
 /// Seed task 4.1: the master flow is created first, then the discovery flow linked to it by
 /// `master_flow_id`, in one transaction.
 pub async fn start_discovery(
-    conn: &mut PgConnection,
-    ctx: &TenantCtx,
+    tx: &mut TenantTx<'_>,
     input: &DiscoveryInput,
 ) -> Result<(MasterFlow, DiscoveryFlow, Vec<Deprecation>), RepoError> {
     let mut deprecations = Vec::new();
@@ -38,15 +36,13 @@ pub async fn start_discovery(
             deprecations.push(Deprecation::ignored(field));
         }
     }
-    let engagement_id = ctx.require_engagement("discovery_flows")?;
-    let mut tx = scoped(conn, ctx).await?;
+    let engagement_id = tx.ctx().require_engagement("discovery_flows")?;
     let master = insert::<MasterFlow>(
-        &mut tx,
-        ctx,
+        tx,
         &NewMasterFlow {
             id: None,
             flow_id: None,
-            user_id: ctx.user_id(),
+            user_id: tx.user_id(),
             flow_type: "discovery".into(),
             flow_name: input.flow_name.clone(),
             flow_status: None,
@@ -72,15 +68,14 @@ pub async fn start_discovery(
              (client_account_id, engagement_id, master_flow_id, data_import_id, user_id, flow_name)
          VALUES ($1, $2, $3, $4, $5, $6) RETURNING *",
     )
-    .bind(ctx.client_account_id())
+    .bind(tx.client_account_id())
     .bind(engagement_id)
     .bind(master.flow_id)
     .bind(input.data_import_id)
-    .bind(ctx.user_id())
+    .bind(tx.user_id())
     .bind(&input.flow_name)
-    .fetch_one(&mut *tx)
+    .fetch_one(tx.conn())
     .await?;
-    tx.commit().await?;
     Ok((master, discovery, deprecations))
 }
 
@@ -88,12 +83,10 @@ pub async fn start_discovery(
 /// compatibility), `current_phase`, `phases_completed` (appended once: calling again changes
 /// nothing there), the JSON `flow_state` and `phases`, and the progress.
 pub async fn complete_phase(
-    conn: &mut PgConnection,
-    ctx: &TenantCtx,
+    tx: &mut TenantTx<'_>,
     discovery_flow_id: Uuid,
     phase: DiscoveryPhase,
 ) -> Result<DiscoveryFlow, RepoError> {
-    let mut tx = scoped(conn, ctx).await?;
     let flow: Option<DiscoveryFlow> = sqlx::query_as(
         "WITH next AS (
              SELECT id, CASE WHEN $3 = ANY (phases_completed) THEN phases_completed
@@ -118,30 +111,23 @@ pub async fn complete_phase(
          FROM next WHERE f.client_account_id = $1 AND f.id = next.id
          RETURNING f.*",
     )
-    .bind(ctx.client_account_id())
+    .bind(tx.client_account_id())
     .bind(discovery_flow_id)
     .bind(phase)
-    .fetch_optional(&mut *tx)
+    .fetch_optional(tx.conn())
     .await?;
-    tx.commit().await?;
     flow.ok_or_else(|| RepoError::not_found("discovery flow", discovery_flow_id))
 }
 
 /// The discovery flows a master flow owns.
-pub async fn discovery_flows_of(
-    conn: &mut PgConnection,
-    ctx: &TenantCtx,
-    master_flow_id: Uuid,
-) -> Result<Vec<DiscoveryFlow>, RepoError> {
-    let mut tx = scoped(conn, ctx).await?;
+pub async fn discovery_flows_of(tx: &mut TenantTx<'_>, master_flow_id: Uuid) -> Result<Vec<DiscoveryFlow>, RepoError> {
     let flows = sqlx::query_as(
         "SELECT * FROM migration.discovery_flows
          WHERE client_account_id = $1 AND master_flow_id = $2 ORDER BY created_at",
     )
-    .bind(ctx.client_account_id())
+    .bind(tx.client_account_id())
     .bind(master_flow_id)
-    .fetch_all(&mut *tx)
+    .fetch_all(tx.conn())
     .await?;
-    tx.commit().await?;
     Ok(flows)
 }

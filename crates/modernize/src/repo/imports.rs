@@ -1,13 +1,12 @@
 //! Data imports, accepting the legacy field names of the old API (seed tasks 3.2, 4.2, 4.3).
 
 use serde::{Deserialize, Serialize};
-use sqlx::PgConnection;
 use uuid::Uuid;
 
 use super::RepoError;
 use super::table::insert;
 use crate::models::{DataImport, ImportType, NewDataImport};
-use crate::tenancy::TenantCtx;
+use crate::tenancy::TenantTx;
 
 /// A field of the old API that is accepted, ignored and reported back.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -117,13 +116,12 @@ impl DataImportInput {
 }
 
 pub async fn create_import(
-    conn: &mut PgConnection,
-    ctx: &TenantCtx,
+    tx: &mut TenantTx<'_>,
     input: DataImportInput,
 ) -> Result<(DataImport, Vec<Deprecation>), RepoError> {
     let (mut new, deprecations) = input.resolve()?;
-    new.imported_by = ctx.user_id();
-    let row = insert::<DataImport>(conn, ctx, &new).await?;
+    new.imported_by = tx.user_id();
+    let row = insert::<DataImport>(tx, &new).await?;
     Ok((row, deprecations))
 }
 

@@ -1,13 +1,12 @@
 //! Field mappings of imports, and what a client account's reviews teach the mapping engine.
 
 use serde::Serialize;
-use sqlx::PgConnection;
 use uuid::Uuid;
 
-use super::{RepoError, scoped};
+use super::RepoError;
 use crate::discovery::cleansing::TransformationRules;
 use crate::models::{ImportFieldMapping, MappingStatus};
-use crate::tenancy::TenantCtx;
+use crate::tenancy::TenantTx;
 
 /// A reviewer's decision on a suggested mapping.
 #[derive(Debug, Clone, PartialEq)]
@@ -23,8 +22,7 @@ pub enum Review {
 }
 
 pub async fn review_mapping(
-    conn: &mut PgConnection,
-    ctx: &TenantCtx,
+    tx: &mut TenantTx<'_>,
     mapping_id: Uuid,
     review: &Review,
 ) -> Result<ImportFieldMapping, RepoError> {
@@ -34,7 +32,6 @@ pub async fn review_mapping(
         Review::Change { target, rules } => (MappingStatus::Approved, target.clone(), Some(rules)),
     };
     let changed = rules.is_some();
-    let mut tx = scoped(conn, ctx).await?;
     let row: Option<ImportFieldMapping> = sqlx::query_as(
         "UPDATE migration.import_field_mappings SET
              status = $3,
@@ -45,16 +42,15 @@ pub async fn review_mapping(
              approved_by = $6, approved_at = now(), updated_at = now()
          WHERE client_account_id = $1 AND id = $2 RETURNING *",
     )
-    .bind(ctx.client_account_id())
+    .bind(tx.client_account_id())
     .bind(mapping_id)
     .bind(status)
     .bind(target)
     .bind(changed)
-    .bind(ctx.user_id())
+    .bind(tx.user_id())
     .bind(rules.map(sqlx::types::Json))
-    .fetch_optional(&mut *tx)
+    .fetch_optional(tx.conn())
     .await?;
-    tx.commit().await?;
     row.ok_or_else(|| RepoError::not_found("field mapping", mapping_id))
 }
 
@@ -70,8 +66,7 @@ pub struct LearnedMapping {
 
 /// The latest decision per (header, target) of this client account: approvals to prefer,
 /// rejections to avoid. Nothing from other client accounts is ever included.
-pub async fn learned_mappings(conn: &mut PgConnection, ctx: &TenantCtx) -> Result<Vec<LearnedMapping>, RepoError> {
-    let mut tx = scoped(conn, ctx).await?;
+pub async fn learned_mappings(tx: &mut TenantTx<'_>) -> Result<Vec<LearnedMapping>, RepoError> {
     let rows = sqlx::query_as(
         "SELECT DISTINCT ON (lower(source_field), target_field)
                 source_field, target_field, status = 'approved' AS approved,
@@ -81,31 +76,24 @@ pub async fn learned_mappings(conn: &mut PgConnection, ctx: &TenantCtx) -> Resul
          WHERE client_account_id = $1 AND status <> 'suggested'
          ORDER BY lower(source_field), target_field, coalesce(approved_at, updated_at) DESC",
     )
-    .bind(ctx.client_account_id())
-    .fetch_all(&mut *tx)
+    .bind(tx.client_account_id())
+    .fetch_all(tx.conn())
     .await?;
-    tx.commit().await?;
     Ok(rows)
 }
 
 /// Forgets what was learned about a header: its reviewed mappings count as suggestions again.
 /// Returns how many decisions were forgotten.
-pub async fn forget_learned_mapping(
-    conn: &mut PgConnection,
-    ctx: &TenantCtx,
-    source_field: &str,
-) -> Result<u64, RepoError> {
-    let mut tx = scoped(conn, ctx).await?;
+pub async fn forget_learned_mapping(tx: &mut TenantTx<'_>, source_field: &str) -> Result<u64, RepoError> {
     let forgotten = sqlx::query(
         "UPDATE migration.import_field_mappings
          SET status = 'suggested', approved_by = NULL, approved_at = NULL, updated_at = now()
          WHERE client_account_id = $1 AND lower(source_field) = lower($2) AND status <> 'suggested'",
     )
-    .bind(ctx.client_account_id())
+    .bind(tx.client_account_id())
     .bind(source_field)
-    .execute(&mut *tx)
+    .execute(tx.conn())
     .await?
     .rows_affected();
-    tx.commit().await?;
     Ok(forgotten)
 }

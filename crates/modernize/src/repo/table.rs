@@ -7,13 +7,13 @@
 use serde::Serialize;
 use serde_json::{Map, Value};
 use sqlx::types::Json;
-use sqlx::{AssertSqlSafe, PgConnection, Postgres, QueryBuilder};
+use sqlx::{AssertSqlSafe, Postgres, QueryBuilder};
 use uuid::Uuid;
 
-use super::{Page, RepoError, scoped};
+use super::{Page, RepoError};
 use crate::db::quote_identifier;
 use crate::models::{EngagementScope, IdentifiedRow, TenantTable};
-use crate::tenancy::TenantCtx;
+use crate::tenancy::{TenantCtx, TenantTx};
 
 pub(crate) fn to_object<S: Serialize>(table: &'static str, value: &S) -> Result<Map<String, Value>, RepoError> {
     match serde_json::to_value(value).map_err(|source| RepoError::Encode { table, source })? {
@@ -46,7 +46,8 @@ fn push_scope<T: TenantTable>(query: &mut QueryBuilder<Postgres>, ctx: &TenantCt
     }
 }
 
-pub async fn insert<T: TenantTable>(conn: &mut PgConnection, ctx: &TenantCtx, new: &T::New) -> Result<T, RepoError> {
+pub async fn insert<T: TenantTable>(tx: &mut TenantTx<'_>, new: &T::New) -> Result<T, RepoError> {
+    let ctx = tx.ctx();
     let mut record = to_object(T::TABLE, new)?;
     record.insert("client_account_id".into(), ctx.client_account_id().to_string().into());
     match T::ENGAGEMENT {
@@ -61,59 +62,42 @@ pub async fn insert<T: TenantTable>(conn: &mut PgConnection, ctx: &TenantCtx, ne
         }
     }
     let sql = insert_sql(T::TABLE, &record);
-    let mut tx = scoped(conn, ctx).await?;
-    let row = sqlx::query_as::<_, T>(AssertSqlSafe(sql)).bind(Json(record)).fetch_one(&mut *tx).await?;
-    tx.commit().await?;
+    let row = sqlx::query_as::<_, T>(AssertSqlSafe(sql)).bind(Json(record)).fetch_one(tx.conn()).await?;
     Ok(row)
 }
 
-pub async fn get<T: TenantTable + IdentifiedRow>(
-    conn: &mut PgConnection,
-    ctx: &TenantCtx,
-    id: Uuid,
-) -> Result<T, RepoError> {
+pub async fn get<T: TenantTable + IdentifiedRow>(tx: &mut TenantTx<'_>, id: Uuid) -> Result<T, RepoError> {
     let mut query = QueryBuilder::new(format!("SELECT * FROM migration.{} WHERE", T::TABLE));
-    push_scope::<T>(&mut query, ctx);
+    push_scope::<T>(&mut query, tx.ctx());
     query.push(" AND id = ").push_bind(id);
-    let mut tx = scoped(conn, ctx).await?;
-    let row = query.build_query_as::<T>().fetch_optional(&mut *tx).await?;
-    tx.commit().await?;
+    let row = query.build_query_as::<T>().fetch_optional(tx.conn()).await?;
     row.ok_or_else(|| RepoError::not_found(T::TABLE, id))
 }
 
-pub async fn list<T: TenantTable + IdentifiedRow>(
-    conn: &mut PgConnection,
-    ctx: &TenantCtx,
-    page: Page,
-) -> Result<Vec<T>, RepoError> {
+pub async fn list<T: TenantTable + IdentifiedRow>(tx: &mut TenantTx<'_>, page: Page) -> Result<Vec<T>, RepoError> {
     let mut query = QueryBuilder::new(format!("SELECT * FROM migration.{} WHERE", T::TABLE));
-    push_scope::<T>(&mut query, ctx);
+    push_scope::<T>(&mut query, tx.ctx());
     query.push(" ORDER BY id LIMIT ").push_bind(page.limit).push(" OFFSET ").push_bind(page.offset);
-    let mut tx = scoped(conn, ctx).await?;
-    let rows = query.build_query_as::<T>().fetch_all(&mut *tx).await?;
-    tx.commit().await?;
+    let rows = query.build_query_as::<T>().fetch_all(tx.conn()).await?;
     Ok(rows)
 }
 
-pub async fn count<T: TenantTable>(conn: &mut PgConnection, ctx: &TenantCtx) -> Result<i64, RepoError> {
+pub async fn count<T: TenantTable>(tx: &mut TenantTx<'_>) -> Result<i64, RepoError> {
     let mut query = QueryBuilder::new(format!("SELECT count(*) FROM migration.{} WHERE", T::TABLE));
-    push_scope::<T>(&mut query, ctx);
-    let mut tx = scoped(conn, ctx).await?;
-    let count = query.build_query_scalar::<i64>().fetch_one(&mut *tx).await?;
-    tx.commit().await?;
+    push_scope::<T>(&mut query, tx.ctx());
+    let count = query.build_query_scalar::<i64>().fetch_one(tx.conn()).await?;
     Ok(count)
 }
 
 /// Writes the fields set in `patch` (and `updated_at`, where the table has one).
 pub async fn update<T: TenantTable + IdentifiedRow>(
-    conn: &mut PgConnection,
-    ctx: &TenantCtx,
+    tx: &mut TenantTx<'_>,
     id: Uuid,
     patch: &T::Patch,
 ) -> Result<T, RepoError> {
     let record = to_object(T::TABLE, patch)?;
     if record.is_empty() {
-        return get::<T>(conn, ctx, id).await;
+        return get::<T>(tx, id).await;
     }
     let (targets, values) = patch_columns(&record, T::HAS_UPDATED_AT);
     let mut query = QueryBuilder::new(format!(
@@ -121,11 +105,9 @@ pub async fn update<T: TenantTable + IdentifiedRow>(
         table = T::TABLE
     ));
     query.push_bind(Json(record)).push(")) WHERE");
-    push_scope::<T>(&mut query, ctx);
+    push_scope::<T>(&mut query, tx.ctx());
     query.push(" AND id = ").push_bind(id).push(" RETURNING *");
-    let mut tx = scoped(conn, ctx).await?;
-    let row = query.build_query_as::<T>().fetch_optional(&mut *tx).await?;
-    tx.commit().await?;
+    let row = query.build_query_as::<T>().fetch_optional(tx.conn()).await?;
     row.ok_or_else(|| RepoError::not_found(T::TABLE, id))
 }
 
@@ -140,16 +122,10 @@ pub(crate) fn patch_columns(record: &Map<String, Value>, has_updated_at: bool) -
     (targets.join(", "), values.join(", "))
 }
 
-pub async fn delete<T: TenantTable + IdentifiedRow>(
-    conn: &mut PgConnection,
-    ctx: &TenantCtx,
-    id: Uuid,
-) -> Result<(), RepoError> {
+pub async fn delete<T: TenantTable + IdentifiedRow>(tx: &mut TenantTx<'_>, id: Uuid) -> Result<(), RepoError> {
     let mut query = QueryBuilder::new(format!("DELETE FROM migration.{} WHERE", T::TABLE));
-    push_scope::<T>(&mut query, ctx);
+    push_scope::<T>(&mut query, tx.ctx());
     query.push(" AND id = ").push_bind(id);
-    let mut tx = scoped(conn, ctx).await?;
-    let deleted = query.build().execute(&mut *tx).await?.rows_affected();
-    tx.commit().await?;
+    let deleted = query.build().execute(tx.conn()).await?.rows_affected();
     if deleted == 0 { Err(RepoError::not_found(T::TABLE, id)) } else { Ok(()) }
 }

@@ -5,12 +5,12 @@ use uuid::Uuid;
 
 use super::global::{insert_global, list_global};
 use super::table::{insert, list};
-use super::{Page, RepoError, scoped};
+use super::{Page, RepoError};
 use crate::models::{
     ClientAccount, Engagement, EngagementAccess, MemberRole, NewClientAccount, NewEngagement, NewEngagementAccess,
     UserAccountAssociation,
 };
-use crate::tenancy::TenantCtx;
+use crate::tenancy::TenantTx;
 
 /// Creating a tenant is a platform-level act, so it takes no TenantCtx.
 pub async fn create_client_account(
@@ -32,30 +32,20 @@ pub async fn find_client_account_by_slug(conn: &mut PgConnection, slug: &str) ->
         .ok_or_else(|| RepoError::not_found("client account", slug))
 }
 
-pub async fn create_engagement(
-    conn: &mut PgConnection,
-    ctx: &TenantCtx,
-    new: &NewEngagement,
-) -> Result<Engagement, RepoError> {
-    insert::<Engagement>(conn, ctx, new).await
+pub async fn create_engagement(tx: &mut TenantTx<'_>, new: &NewEngagement) -> Result<Engagement, RepoError> {
+    insert::<Engagement>(tx, new).await
 }
 
-pub async fn list_engagements(
-    conn: &mut PgConnection,
-    ctx: &TenantCtx,
-    page: Page,
-) -> Result<Vec<Engagement>, RepoError> {
-    list::<Engagement>(conn, ctx, page).await
+pub async fn list_engagements(tx: &mut TenantTx<'_>, page: Page) -> Result<Vec<Engagement>, RepoError> {
+    list::<Engagement>(tx, page).await
 }
 
 /// Makes `user_id` a member of the context's client account with `role` (or changes the role).
 pub async fn add_account_member(
-    conn: &mut PgConnection,
-    ctx: &TenantCtx,
+    tx: &mut TenantTx<'_>,
     user_id: Uuid,
     role: MemberRole,
 ) -> Result<UserAccountAssociation, RepoError> {
-    let mut tx = scoped(conn, ctx).await?;
     let row = sqlx::query_as(
         "INSERT INTO migration.user_account_associations (client_account_id, user_id, role, invited_by)
          VALUES ($1, $2, $3, $4)
@@ -63,20 +53,18 @@ pub async fn add_account_member(
          DO UPDATE SET role = EXCLUDED.role, is_active = true, updated_at = now()
          RETURNING *",
     )
-    .bind(ctx.client_account_id())
+    .bind(tx.client_account_id())
     .bind(user_id)
     .bind(role)
-    .bind(ctx.user_id())
-    .fetch_one(&mut *tx)
+    .bind(tx.user_id())
+    .fetch_one(tx.conn())
     .await?;
-    tx.commit().await?;
     Ok(row)
 }
 
 /// Grants `user_id` a role in the context's engagement.
 pub async fn grant_engagement_access(
-    conn: &mut PgConnection,
-    ctx: &TenantCtx,
+    tx: &mut TenantTx<'_>,
     user_id: Uuid,
     role: MemberRole,
 ) -> Result<EngagementAccess, RepoError> {
@@ -85,20 +73,16 @@ pub async fn grant_engagement_access(
         user_id,
         role: Some(role),
         permissions: None,
-        granted_by: ctx.user_id(),
+        granted_by: tx.user_id(),
         granted_at: None,
         expires_at: None,
         is_active: None,
         created_at: None,
         updated_at: None,
     };
-    insert::<EngagementAccess>(conn, ctx, &new).await
+    insert::<EngagementAccess>(tx, &new).await
 }
 
-pub async fn list_account_members(
-    conn: &mut PgConnection,
-    ctx: &TenantCtx,
-    page: Page,
-) -> Result<Vec<UserAccountAssociation>, RepoError> {
-    list::<UserAccountAssociation>(conn, ctx, page).await
+pub async fn list_account_members(tx: &mut TenantTx<'_>, page: Page) -> Result<Vec<UserAccountAssociation>, RepoError> {
+    list::<UserAccountAssociation>(tx, page).await
 }

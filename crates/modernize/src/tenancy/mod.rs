@@ -1,12 +1,35 @@
-//! Who a request acts for. A [`TenantCtx`] names a client account (and possibly one of its
-//! engagements), the user and the role; its fields are private and only the constructors here
-//! produce one, each after checking the tenant exists and (for members) the membership.
+//! Who a request acts for, and the transaction it acts in.
+//!
+//! A [`TenantCtx`] names a client account (and possibly one of its engagements), the user and the
+//! role; its fields are private and only the constructors here produce one, each after checking
+//! that the tenant exists and (for members) the membership. A [`TenantTx`] is the only way to
+//! reach tenant data: it begins a transaction, switches to the role `modernize_app` (subject to
+//! row-level security) and sets the tenant once; every repository function on tenant data takes
+//! one, and the caller commits it once.
 
-use sqlx::PgConnection;
+use std::sync::atomic::{AtomicBool, Ordering};
+
+use sqlx::{Connection, PgConnection, Postgres, Transaction};
 use uuid::Uuid;
 
 use crate::models::MemberRole;
-use crate::repo::{RepoError, scoped};
+use crate::repo::RepoError;
+
+/// Proof that the process acts as an operator (the CLI, the worker): full rights on every client
+/// account. Only one can ever be made per process, by [`OperatorToken::bootstrap`], which the
+/// binary calls first thing in `main`; code reached later (an HTTP handler) cannot make another.
+#[derive(Debug)]
+pub struct OperatorToken(());
+
+static OPERATOR_TAKEN: AtomicBool = AtomicBool::new(false);
+
+impl OperatorToken {
+    /// The process's operator capability: `Some` on the first call in the process, `None` on
+    /// every later one. The binary's bootstrap takes it before it parses a request of any kind.
+    pub fn bootstrap() -> Option<Self> {
+        (!OPERATOR_TAKEN.swap(true, Ordering::SeqCst)).then_some(Self(()))
+    }
+}
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct TenantCtx {
@@ -14,6 +37,15 @@ pub struct TenantCtx {
     engagement_id: Option<Uuid>,
     user_id: Option<Uuid>,
     role: MemberRole,
+}
+
+/// Roles from weakest to strongest: each role may do what the weaker ones may.
+fn rank(role: MemberRole) -> u8 {
+    match role {
+        MemberRole::Viewer => 0,
+        MemberRole::Analyst => 1,
+        MemberRole::Admin => 2,
+    }
 }
 
 impl TenantCtx {
@@ -33,15 +65,26 @@ impl TenantCtx {
         self.role
     }
 
+    /// Whether the context's role is `role` or a stronger one.
+    pub fn has_role(&self, role: MemberRole) -> bool {
+        rank(self.role) >= rank(role)
+    }
+
     /// The engagement, for tables whose rows all belong to one.
     pub fn require_engagement(&self, table: &'static str) -> Result<Uuid, RepoError> {
         self.engagement_id.ok_or(RepoError::EngagementRequired { table })
     }
 
-    /// For operators (the CLI, admin tools): full rights on the client account, after checking
-    /// that it (and the engagement, when given) exists.
+    /// An operator context for a tenant being built (fixtures): nothing to check yet.
+    pub(crate) fn operator_unchecked(_operator: &OperatorToken, client_account_id: Uuid) -> Self {
+        Self { client_account_id, engagement_id: None, user_id: None, role: MemberRole::Admin }
+    }
+
+    /// For operators (the CLI, the worker): full rights on the client account, after checking
+    /// that it (and the engagement, when given) exists; NotFound otherwise.
     pub async fn for_operator(
         conn: &mut PgConnection,
+        _operator: &OperatorToken,
         client_account_id: Uuid,
         engagement_id: Option<Uuid>,
     ) -> Result<Self, RepoError> {
@@ -60,7 +103,7 @@ impl TenantCtx {
         engagement_id: Option<Uuid>,
     ) -> Result<Self, RepoError> {
         let probe = Self { client_account_id, engagement_id: None, user_id: Some(user_id), role: MemberRole::Viewer };
-        let mut tx = scoped(conn, &probe).await?;
+        let mut tx = TenantTx::begin(conn, &probe).await?;
         let account_role: Option<MemberRole> = sqlx::query_scalar(
             "SELECT m.role FROM migration.user_account_associations m
              JOIN migration.users u ON u.id = m.user_id
@@ -68,7 +111,7 @@ impl TenantCtx {
         )
         .bind(client_account_id)
         .bind(user_id)
-        .fetch_optional(&mut *tx)
+        .fetch_optional(tx.conn())
         .await?;
         let Some(account_role) = account_role else {
             return Err(RepoError::not_found("client account", client_account_id));
@@ -85,7 +128,7 @@ impl TenantCtx {
                 .bind(client_account_id)
                 .bind(engagement_id)
                 .bind(user_id)
-                .fetch_optional(&mut *tx)
+                .fetch_optional(tx.conn())
                 .await?;
                 match engagement_role {
                     None => return Err(RepoError::not_found("engagement", engagement_id)),
@@ -100,11 +143,25 @@ impl TenantCtx {
         Ok(Self { client_account_id, engagement_id, user_id: Some(user_id), role })
     }
 
+    /// The same member or operator, narrowed to one engagement of the account (NotFound when the
+    /// account has no such engagement). For members the role is looked up again, since an
+    /// engagement grant may differ from the account role.
+    pub async fn in_engagement(&self, conn: &mut PgConnection, engagement_id: Uuid) -> Result<Self, RepoError> {
+        match self.user_id {
+            Some(user_id) => Self::for_member(conn, user_id, self.client_account_id, Some(engagement_id)).await,
+            None => {
+                let ctx = Self { engagement_id: Some(engagement_id), ..self.clone() };
+                ctx.check_exists(conn).await?;
+                Ok(ctx)
+            }
+        }
+    }
+
     async fn check_exists(&self, conn: &mut PgConnection) -> Result<(), RepoError> {
-        let mut tx = scoped(conn, self).await?;
+        let mut tx = TenantTx::begin(conn, self).await?;
         let account: bool = sqlx::query_scalar("SELECT EXISTS (SELECT 1 FROM migration.client_accounts WHERE id = $1)")
             .bind(self.client_account_id)
-            .fetch_one(&mut *tx)
+            .fetch_one(tx.conn())
             .await?;
         if !account {
             return Err(RepoError::not_found("client account", self.client_account_id));
@@ -115,13 +172,119 @@ impl TenantCtx {
             )
             .bind(self.client_account_id)
             .bind(engagement_id)
-            .fetch_one(&mut *tx)
+            .fetch_one(tx.conn())
             .await?;
             if !engagement {
                 return Err(RepoError::not_found("engagement", engagement_id));
             }
         }
         tx.commit().await?;
+        Ok(())
+    }
+}
+
+/// A transaction acting for one tenant: begun by [`TenantTx::begin`], which switches to the role
+/// `modernize_app` and sets `modernize.client_account_id` (and `modernize.user_id`) for the whole
+/// transaction in one statement. Row-level security then admits only that client account's rows,
+/// whatever a query's `WHERE` says. Dropping it without [`TenantTx::commit`] rolls back.
+pub struct TenantTx<'c> {
+    tx: Transaction<'c, Postgres>,
+    ctx: TenantCtx,
+}
+
+impl std::fmt::Debug for TenantTx<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("TenantTx").field("ctx", &self.ctx).finish_non_exhaustive()
+    }
+}
+
+impl<'c> TenantTx<'c> {
+    /// Begins the tenant transaction on `conn`, which must not already be in a transaction: the
+    /// role and tenant are set transaction-locally, and inside a savepoint they would outlive it
+    /// for the rest of the caller's transaction.
+    pub async fn begin(conn: &'c mut PgConnection, ctx: &TenantCtx) -> Result<Self, RepoError> {
+        if conn.is_in_transaction() {
+            return Err(RepoError::NestedTenantTx);
+        }
+        let tx = conn.begin().await?;
+        Self::set_up(tx, ctx).await
+    }
+
+    /// Begins the tenant transaction on a connection of `pool`.
+    pub async fn begin_on(pool: &sqlx::PgPool, ctx: &TenantCtx) -> Result<TenantTx<'static>, RepoError> {
+        TenantTx::set_up(pool.begin().await?, ctx).await
+    }
+
+    async fn set_up<'t>(mut tx: Transaction<'t, Postgres>, ctx: &TenantCtx) -> Result<TenantTx<'t>, RepoError> {
+        sqlx::query(
+            "SELECT set_config('role', 'modernize_app', true),
+                    set_config('modernize.client_account_id', $1, true),
+                    set_config('modernize.user_id', $2, true)",
+        )
+        .bind(ctx.client_account_id().to_string())
+        .bind(ctx.user_id().map(|u| u.to_string()).unwrap_or_default())
+        .execute(&mut *tx)
+        .await?;
+        Ok(TenantTx { tx, ctx: ctx.clone() })
+    }
+
+    pub fn ctx(&self) -> &TenantCtx {
+        &self.ctx
+    }
+
+    pub fn client_account_id(&self) -> Uuid {
+        self.ctx.client_account_id
+    }
+
+    pub fn user_id(&self) -> Option<Uuid> {
+        self.ctx.user_id
+    }
+
+    /// The connection, running as `modernize_app` for this tenant: raw statements on it are
+    /// subject to row-level security like the repository's.
+    pub fn conn(&mut self) -> &mut PgConnection {
+        &mut self.tx
+    }
+
+    /// Acts for another tenant from here on, in the same transaction (setting the tenant again at
+    /// the top level of the transaction replaces it; no savepoint is involved). For use cases that
+    /// must be atomic across client accounts, e.g. a user created with memberships in several.
+    pub async fn switch_to(&mut self, ctx: &TenantCtx) -> Result<(), RepoError> {
+        sqlx::query(
+            "SELECT set_config('modernize.client_account_id', $1, true), set_config('modernize.user_id', $2, true)",
+        )
+        .bind(ctx.client_account_id().to_string())
+        .bind(ctx.user_id().map(|u| u.to_string()).unwrap_or_default())
+        .execute(&mut *self.tx)
+        .await?;
+        self.ctx = ctx.clone();
+        Ok(())
+    }
+
+    /// Narrows or widens the context to another engagement of the same client account (the
+    /// tenant, and so what row-level security admits, is unchanged). For building a tenant.
+    pub(crate) fn set_engagement(&mut self, engagement_id: Option<Uuid>) {
+        self.ctx.engagement_id = engagement_id;
+    }
+
+    pub async fn commit(self) -> Result<(), RepoError> {
+        self.tx.commit().await?;
+        Ok(())
+    }
+}
+
+impl TenantTx<'_> {
+    /// ANALYZE of a tenant table after a bulk change, so the rest of the transaction is planned
+    /// on fresh statistics. Only the table's owner may ANALYZE, so this one statement runs as the
+    /// session's role (a listed owner-run exception, docs/architecture.md): it returns no row and
+    /// PostgreSQL shows a table's statistics under row-level security to no one but its owner.
+    pub async fn analyze_as_owner(&mut self, table: &'static str) -> Result<(), RepoError> {
+        debug_assert!(crate::schema::TABLES.iter().any(|t| t.name == table), "{table} is a table of the schema");
+        sqlx::query("SELECT set_config('role', 'none', true)").execute(&mut *self.tx).await?;
+        sqlx::query(sqlx::AssertSqlSafe(format!("ANALYZE migration.{}", crate::db::quote_identifier(table))))
+            .execute(&mut *self.tx)
+            .await?;
+        sqlx::query("SELECT set_config('role', 'modernize_app', true)").execute(&mut *self.tx).await?;
         Ok(())
     }
 }

@@ -1,0 +1,59 @@
+//! API tokens: issue (the secret is shown once), list, revoke. A user manages their own tokens;
+//! operators manage anyone's. Another user's tokens are NotFound, as if the user did not exist.
+
+use chrono::{DateTime, Utc};
+use sqlx::{PgConnection, PgPool};
+use uuid::Uuid;
+
+use super::views::{IssuedToken, TokenView};
+use super::{Actor, ServiceError, connection};
+use crate::repo::RepoError;
+use crate::repo::users as users_repo;
+
+/// The user (by e-mail) whose tokens the actor may manage.
+async fn token_owner(conn: &mut PgConnection, actor: &Actor<'_>, email: &str) -> Result<Uuid, ServiceError> {
+    let not_found = || ServiceError::not_found("user", email);
+    let user = users_repo::find_user_by_email(conn, email).await.map_err(|error| match error {
+        RepoError::NotFound { .. } => not_found(),
+        other => other.into(),
+    })?;
+    match actor {
+        Actor::Operator(_) => Ok(user.id),
+        Actor::User(me) if me.user_id() == user.id => Ok(user.id),
+        Actor::User(_) => Err(not_found()),
+    }
+}
+
+/// Issues a token for the user with this e-mail: `name` 1 to 100 characters, `expires_at` in the
+/// future when given (Invalid otherwise).
+pub async fn create_token(
+    pool: &PgPool,
+    actor: &Actor<'_>,
+    email: &str,
+    name: &str,
+    expires_at: Option<DateTime<Utc>>,
+) -> Result<IssuedToken, ServiceError> {
+    let mut conn = connection(pool).await?;
+    let user_id = token_owner(&mut conn, actor, email).await?;
+    let (token, secret) = users_repo::create_api_token(&mut conn, user_id, name, expires_at).await?;
+    Ok(IssuedToken { token: secret.expose().to_owned(), api_token: token.into() })
+}
+
+/// The user's tokens, oldest first, never their secrets.
+pub async fn list_tokens(pool: &PgPool, actor: &Actor<'_>, email: &str) -> Result<Vec<TokenView>, ServiceError> {
+    let mut conn = connection(pool).await?;
+    let user_id = token_owner(&mut conn, actor, email).await?;
+    Ok(users_repo::list_api_tokens(&mut conn, user_id).await?.into_iter().map(TokenView::from).collect())
+}
+
+/// Revokes one of the user's tokens (NotFound for a token of someone else).
+pub async fn revoke_token(
+    pool: &PgPool,
+    actor: &Actor<'_>,
+    email: &str,
+    token_id: Uuid,
+) -> Result<TokenView, ServiceError> {
+    let mut conn = connection(pool).await?;
+    let user_id = token_owner(&mut conn, actor, email).await?;
+    Ok(users_repo::revoke_api_token(&mut conn, user_id, token_id).await?.into())
+}
