@@ -159,7 +159,7 @@ fn within_20_percent(a: std::time::Duration, b: std::time::Duration) -> bool {
 #[sqlx::test(migrations = false)]
 async fn refusals_take_as_long_for_unknown_accounts_and_tokens(pool: PgPool) {
     let mut conn = common::migrated(&pool).await;
-    demo_tenant(&mut conn, ACME).await.expect("A");
+    demo_tenant(&mut conn, common::operator(), ACME).await.expect("A");
     let analyst = users::find_user_by_email(&mut conn, &ACME.email("analyst")).await.expect("analyst");
     let (token, _) = users::create_api_token(&mut conn, analyst.id, "timing", None).await.expect("token");
     let wrong = Password::parse("not the demo password".into()).expect("password");
