@@ -32,9 +32,14 @@ pub struct SeedArgs {
     /// Same seed, same database.
     #[arg(long, default_value_t = 1)]
     seed: u64,
-    /// Drop the schemas migration, migration_legacy and modernize first.
+    /// Drop the schemas migration, migration_legacy and modernize first (destroys their data:
+    /// needs --yes).
     #[arg(long)]
     replace: bool,
+    /// Confirm --replace: the database's schemas migration, migration_legacy and modernize are
+    /// dropped with all their data.
+    #[arg(long)]
+    yes: bool,
 }
 
 #[derive(Debug, Args)]
@@ -55,7 +60,8 @@ pub struct ConsolidateArgs {
     /// depend on them, into the archive with the rule as the reason; consolidate the rest.
     #[arg(long)]
     quarantine: bool,
-    /// Where the verified backup goes [default: ./modernize-backup-<database>-<unix time>].
+    /// Where the verified backup goes (a new directory, made 0700, files 0600) [default:
+    /// <data-dir>/backups/<database>-<unix time>].
     #[arg(long)]
     backup_dir: Option<PathBuf>,
 }
@@ -64,6 +70,10 @@ pub struct ConsolidateArgs {
 pub struct RestoreArgs {
     /// A backup directory written by `modernize consolidate`.
     backup: PathBuf,
+    /// Restore even a backup of another database, or over data newer than the backup (which is
+    /// then lost).
+    #[arg(long)]
+    force: bool,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -101,6 +111,14 @@ pub async fn run_legacy(
 ) -> Result<ExitCode, CommandError> {
     let LegacyCommand::Seed(args) = command;
     let database = Database::resolve(url, cluster).await?;
+    if args.replace && !args.yes {
+        eprintln!(
+            "legacy seed --replace drops the schemas migration, migration_legacy and modernize of {} with all \
+             their data; add --yes to confirm",
+            database.description()
+        );
+        return Ok(ExitCode::FAILURE);
+    }
     let mut conn = connect(&database).await?;
     let options = SeedOptions { tenants: args.tenants, v3_rows: args.rows, seed: args.seed, replace: args.replace };
     let started = std::time::Instant::now();
@@ -119,10 +137,15 @@ pub async fn run_consolidate(
     cluster: &LocalCluster,
 ) -> Result<ExitCode, CommandError> {
     let database = Database::resolve(url, cluster).await?;
-    let dir = args.backup_dir.unwrap_or_else(|| {
-        let stamp = unix_time();
-        PathBuf::from(format!("modernize-backup-{}-{stamp}", database.name()))
-    });
+    let dir = match args.backup_dir {
+        Some(dir) => dir,
+        None => {
+            // Client data stays in the private data directory, never in the current directory.
+            let backups = cluster.data_dir().join("backups");
+            backup::private_dir(&backups)?;
+            backups.join(format!("{}-{}", database.name(), unix_time()))
+        }
+    };
     let options = Options {
         dry_run: args.dry_run,
         backup: (!args.dry_run).then(|| BackupPlan { tools: tools(&database, url), dir }),
@@ -181,7 +204,7 @@ pub async fn run_restore(
     cluster: &LocalCluster,
 ) -> Result<ExitCode, CommandError> {
     let database = Database::resolve(url, cluster).await?;
-    let manifest = backup::restore(&tools(&database, url), &args.backup).await?;
+    let manifest = backup::restore(&tools(&database, url), &args.backup, args.force).await?;
     println!(
         "restored {} from {} (backup of {} taken {}); {} tables verified against the manifest",
         database.description(),

@@ -7,6 +7,7 @@
 //! scratch database whose fingerprints equal the manifest's; `restore` checks the same after
 //! bringing the database back.
 
+use std::os::unix::fs::{DirBuilderExt, OpenOptionsExt, PermissionsExt};
 use std::path::{Path, PathBuf};
 use std::process::Stdio;
 use std::time::Instant;
@@ -64,10 +65,21 @@ pub enum BackupError {
     Checksum { file: String, expected: String, actual: String },
     #[error("the restored database differs from the backed-up one: {}", .0.join("; "))]
     Mismatch(Vec<String>),
-    #[error("database error: {0}")]
+    #[error("database error: {}", crate::describe(.0))]
     Database(#[from] sqlx::Error),
     #[error("a backup task failed: {0}")]
     Task(String),
+    #[error(
+        "{dir} is a backup of database {backup_of}, not of {target}; nothing was changed \
+         (pass --force to restore it here all the same)"
+    )]
+    OtherDatabase { dir: PathBuf, backup_of: String, target: String },
+    #[error(
+        "database {target} holds data newer than the backup, which restoring would lose: {}; nothing was changed \
+         (pass --force to restore all the same)",
+        .lost.join("; ")
+    )]
+    NewerData { target: String, lost: Vec<String> },
 }
 
 /// How to run pg_dump, pg_restore against the server, and reach its databases.
@@ -208,6 +220,10 @@ pub struct Fingerprint {
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Manifest {
     pub database: String,
+    /// The server's `system_identifier` (pg_control_system): with the name, which database this
+    /// is a backup of. Absent from manifests of earlier versions.
+    #[serde(default)]
+    pub system_identifier: Option<String>,
     pub created_at: DateTime<Utc>,
     pub files: Vec<ManifestFile>,
     pub tables: Vec<Fingerprint>,
@@ -256,7 +272,8 @@ pub async fn create(plan: &BackupPlan) -> Result<Manifest, BackupError> {
         let path = path.to_owned();
         move |source| BackupError::Io { path, source }
     };
-    tokio::fs::create_dir_all(dir.join("tables")).await.map_err(io(dir))?;
+    private_dir(dir)?;
+    private_dir(&dir.join("tables"))?;
     if std::fs::read_dir(dir).map_err(io(dir))?.any(|e| e.is_ok_and(|e| e.file_name() != "tables")) {
         return Err(BackupError::DirectoryNotEmpty(dir.clone()));
     }
@@ -274,6 +291,7 @@ pub async fn create(plan: &BackupPlan) -> Result<Manifest, BackupError> {
     .fetch_all(&mut conn)
     .await?;
     let names = table_names(&mut conn).await?;
+    let system_identifier = system_identifier(&mut conn).await?;
     let full = dir.join(FULL_DUMP);
     let mut dumps = vec![(full, None)];
     for table in TABLE_DUMPS.iter().filter(|t| existing.iter().any(|e| e == *t)) {
@@ -310,14 +328,16 @@ pub async fn create(plan: &BackupPlan) -> Result<Manifest, BackupError> {
     let paths: Vec<PathBuf> = dumps.into_iter().map(|(path, _)| path).collect();
     let mut files = Vec::with_capacity(paths.len());
     for path in paths {
+        private_file(&path)?;
         let (sha256, bytes) = sha256_file(&path).await?;
         let relative = path.strip_prefix(dir).unwrap_or(&path).display().to_string();
         files.push(ManifestFile { path: relative, sha256, bytes });
     }
-    let manifest = Manifest { database, created_at: Utc::now(), files, tables };
+    let manifest =
+        Manifest { database, system_identifier: Some(system_identifier), created_at: Utc::now(), files, tables };
     let json = serde_json::to_vec_pretty(&manifest)
         .map_err(|source| BackupError::Manifest { path: dir.join(MANIFEST), source })?;
-    tokio::fs::write(dir.join(MANIFEST), json).await.map_err(io(&dir.join(MANIFEST)))?;
+    write_private(&dir.join(MANIFEST), &json)?;
     Ok(manifest)
 }
 
@@ -331,7 +351,7 @@ pub async fn verify(tools: &PgTools, dir: &Path) -> Result<Manifest, BackupError
     let mut admin = tools.connect("postgres").await?;
     recreate_database(&mut admin, &scratch).await?;
     // The scratch database is thrown away: its restore need not be atomic, and runs two jobs.
-    let restored = restore_into(tools, dir, &scratch, Restore::Parallel).await;
+    let restored = restore_into(tools, dir, &scratch).await;
     let compared = match restored {
         Ok(()) => fingerprints(tools, &scratch).await.and_then(|found| compare(&manifest.tables, &found)),
         Err(e) => Err(e),
@@ -342,24 +362,197 @@ pub async fn verify(tools: &PgTools, dir: &Path) -> Result<Manifest, BackupError
     Ok(manifest)
 }
 
-/// Brings the database back to the backed-up state (the seed's rollback), then proves it.
-pub async fn restore(tools: &PgTools, dir: &Path) -> Result<Manifest, BackupError> {
+/// Brings the database back to the backed-up state (the seed's rollback), all or nothing.
+///
+/// Refused, with nothing changed, when the backup is of another database, or when the database
+/// holds data newer than the backup (rows written since the consolidation, or, on a database that
+/// was not consolidated, tables that differ from the backup), unless `force`. Then the schemas
+/// `migration`, `migration_legacy` and `modernize` are dropped, `full.dump` restored and every
+/// table's fingerprint compared with the manifest, in ONE transaction (psql `--single-transaction`
+/// running pg_restore's script): a conflicting object, a difference or a kill leaves the database
+/// exactly as it was.
+pub async fn restore(tools: &PgTools, dir: &Path, force: bool) -> Result<Manifest, BackupError> {
     let manifest = read_manifest(dir).await?;
     let database = tools.database();
     let mut conn = tools.connect(&database).await?;
-    sqlx::raw_sql(
-        "SET client_min_messages = warning;
-         DROP SCHEMA IF EXISTS migration CASCADE;
-         DROP SCHEMA IF EXISTS migration_legacy CASCADE;
-         DROP SCHEMA IF EXISTS modernize CASCADE;",
-    )
-    .execute(&mut conn)
-    .await?;
+    let here = system_identifier(&mut conn).await?;
+    let same_server = manifest.system_identifier.as_ref().is_none_or(|id| *id == here);
+    if !force && (manifest.database != database || !same_server) {
+        let backup_of = match &manifest.system_identifier {
+            Some(id) if !same_server => format!("{} (server {id})", manifest.database),
+            _ => manifest.database.clone(),
+        };
+        return Err(BackupError::OtherDatabase { dir: dir.to_owned(), backup_of, target: database });
+    }
+    if !force {
+        let lost = newer_data(&mut conn, &manifest).await?;
+        if !lost.is_empty() {
+            return Err(BackupError::NewerData { target: database, lost });
+        }
+    }
     conn.close().await?;
-    restore_into(tools, dir, &database, Restore::OneTransaction).await?;
-    let found = fingerprints(tools, &database).await?;
-    compare(&manifest.tables, &found)?;
+
+    // pg_restore's script (the dump as SQL, data included) goes to a private scratch directory
+    // first: a script cut short by a failing pg_restore must never reach psql, which would commit it.
+    let scratch = tempfile::Builder::new()
+        .prefix(".restore-")
+        .permissions(std::fs::Permissions::from_mode(0o700))
+        .tempdir_in(dir)
+        .map_err(|source| BackupError::Io { path: dir.to_owned(), source })?;
+    let script = scratch.path().join("restore.sql");
+    let full = path_str(&dir.join(FULL_DUMP));
+    tools.run("pg_restore", &database, &["--no-owner", "--file", &path_str(&script), &full]).await?;
+    private_file(&script)?;
+    let prelude = scratch.path().join("prelude.sql");
+    write_private(
+        &prelude,
+        b"SET client_min_messages = warning;
+          DROP SCHEMA IF EXISTS migration CASCADE;
+          DROP SCHEMA IF EXISTS migration_legacy CASCADE;
+          DROP SCHEMA IF EXISTS modernize CASCADE;
+          RESET client_min_messages;\n",
+    )?;
+    let check = scratch.path().join("check.sql");
+    write_private(&check, fingerprint_check(&manifest).as_bytes())?;
+    let args = [
+        "--no-psqlrc",
+        "--quiet",
+        "--set=ON_ERROR_STOP=1",
+        "--single-transaction",
+        "--file",
+        &path_str(&prelude),
+        "--file",
+        &path_str(&script),
+        "--file",
+        &path_str(&check),
+    ];
+    tools.run("psql", &database, &args).await?;
     Ok(manifest)
+}
+
+/// SQL that fails (and so rolls the restore back) unless every table has the manifest's row count
+/// and content hash, in the session settings sqlx's fingerprints were taken with.
+fn fingerprint_check(manifest: &Manifest) -> String {
+    let expected: Vec<String> = manifest
+        .tables
+        .iter()
+        .map(|t| format!("({}, {}, {})", sql_literal(&t.table), t.rows, sql_literal(&t.hash)))
+        .collect();
+    let values = if expected.is_empty() { "(NULL, NULL::bigint, NULL)".to_owned() } else { expected.join(", ") };
+    format!(
+        "SET LOCAL DateStyle = 'ISO, MDY'; SET LOCAL TimeZone = 'UTC'; SET LOCAL extra_float_digits = 2;
+         SET LOCAL IntervalStyle = 'postgres'; SET LOCAL bytea_output = 'hex';
+         DO $check$
+         DECLARE
+             e record; n bigint; h text; problems text[] := '{{}}';
+         BEGIN
+             FOR e IN SELECT * FROM (VALUES {values}) v (name, rows, hash) WHERE name IS NOT NULL LOOP
+                 IF to_regclass(e.name) IS NULL THEN
+                     problems := problems || format('%s is missing', e.name);
+                     CONTINUE;
+                 END IF;
+                 EXECUTE format('SELECT count(*), coalesce(sum((''x'' || substr(md5(t::text), 1, 16))::bit(64)::bigint::numeric), 0)::text FROM %s t', e.name)
+                     INTO n, h;
+                 IF n <> e.rows OR h <> e.hash THEN
+                     problems := problems || format('%s: %s rows (backup: %s), content %s', e.name, n, e.rows,
+                                                    CASE WHEN h = e.hash THEN 'equal' ELSE 'differs' END);
+                 END IF;
+             END LOOP;
+             IF cardinality(problems) > 0 THEN
+                 RAISE EXCEPTION 'the restored database differs from the backup: %', array_to_string(problems, '; ');
+             END IF;
+         END
+         $check$;\n"
+    )
+}
+
+fn sql_literal(text: &str) -> String {
+    format!("'{}'", text.replace('\'', "''"))
+}
+
+async fn system_identifier(conn: &mut PgConnection) -> Result<String, sqlx::Error> {
+    sqlx::query_scalar("SELECT system_identifier::text FROM pg_control_system()").fetch_one(conn).await
+}
+
+/// What restoring would lose. On a consolidated database: the rows of schema `migration` written
+/// since the consolidation's transaction (newer `xmin`) and the tables whose row count changed since
+/// (both recorded with the report, in that transaction). Otherwise: the tables whose fingerprint
+/// differs from the backup's.
+async fn newer_data(conn: &mut PgConnection, manifest: &Manifest) -> Result<Vec<String>, BackupError> {
+    let recorded: Option<serde_json::Value> =
+        if sqlx::query_scalar::<_, bool>("SELECT to_regclass('modernize.consolidation_runs') IS NOT NULL")
+            .fetch_one(&mut *conn)
+            .await?
+        {
+            sqlx::query_scalar(
+                "SELECT report -> 'committed' FROM modernize.consolidation_runs
+             WHERE jsonb_typeof(report -> 'committed' -> 'xid') = 'string' ORDER BY id DESC LIMIT 1",
+            )
+            .fetch_optional(&mut *conn)
+            .await?
+        } else {
+            None
+        };
+    let Some(committed) = recorded else {
+        let names = table_names(conn).await?;
+        let found = fingerprint_tables(conn, &names).await?;
+        return Ok(match compare(&manifest.tables, &found) {
+            Ok(()) => Vec::new(),
+            Err(BackupError::Mismatch(problems)) => problems,
+            Err(other) => return Err(other),
+        });
+    };
+    let xid = committed.get("xid").and_then(serde_json::Value::as_str).unwrap_or("0").to_owned();
+    let counts: Vec<(String, i64)> =
+        committed.get("tables").and_then(|t| serde_json::from_value(t.clone()).ok()).unwrap_or_default();
+    let tables: Vec<String> = sqlx::query_scalar(
+        "SELECT c.relname::text FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+         WHERE n.nspname = 'migration' AND c.relkind = 'r' ORDER BY 1",
+    )
+    .fetch_all(&mut *conn)
+    .await?;
+    let mut lost = Vec::new();
+    for table in tables {
+        let (rows, newer): (i64, i64) = sqlx::query_as(sqlx::AssertSqlSafe(format!(
+            "SELECT count(*), count(*) FILTER (WHERE age(t.xmin) <= age((($1::bigint) % 4294967296)::text::xid))
+             FROM migration.{} t",
+            crate::plan::quote(&table)
+        )))
+        .bind(xid.parse::<i64>().unwrap_or(0))
+        .fetch_one(&mut *conn)
+        .await?;
+        let then = counts.iter().find(|(t, _)| *t == table).map_or(0, |(_, n)| *n);
+        if newer > 0 {
+            lost.push(format!("migration.{table}: {newer} rows written since the consolidation"));
+        } else if rows != then {
+            lost.push(format!("migration.{table}: {rows} rows, {then} at the consolidation"));
+        }
+    }
+    Ok(lost)
+}
+
+/// Creates `dir` (and its missing parents) and makes it 0700 whatever the umask: backups hold every
+/// tenant's data and the password hashes.
+pub fn private_dir(dir: &Path) -> Result<(), BackupError> {
+    let io = |source| BackupError::Io { path: dir.to_owned(), source };
+    std::fs::DirBuilder::new().recursive(true).mode(0o700).create(dir).map_err(io)?;
+    std::fs::set_permissions(dir, std::fs::Permissions::from_mode(0o700)).map_err(io)
+}
+
+/// Makes a file 0600 whatever the umask it was created under.
+fn private_file(path: &Path) -> Result<(), BackupError> {
+    std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o600))
+        .map_err(|source| BackupError::Io { path: path.to_owned(), source })
+}
+
+/// Writes a file created 0600 (never readable by others, not even for a moment).
+fn write_private(path: &Path, bytes: &[u8]) -> Result<(), BackupError> {
+    use std::io::Write as _;
+    let io = |source| BackupError::Io { path: path.to_owned(), source };
+    let mut file =
+        std::fs::OpenOptions::new().write(true).create(true).truncate(true).mode(0o600).open(path).map_err(io)?;
+    file.write_all(bytes).map_err(io)?;
+    private_file(path)
 }
 
 async fn read_manifest(dir: &Path) -> Result<Manifest, BackupError> {
@@ -375,22 +568,10 @@ async fn read_manifest(dir: &Path) -> Result<Manifest, BackupError> {
     Ok(manifest)
 }
 
-/// How `pg_restore` runs.
-#[derive(Clone, Copy)]
-enum Restore {
-    /// All or nothing: bringing back the real database.
-    OneTransaction,
-    /// Two jobs: into a scratch database, which is dropped anyway if anything fails.
-    Parallel,
-}
-
-async fn restore_into(tools: &PgTools, dir: &Path, database: &str, mode: Restore) -> Result<(), BackupError> {
+/// Restores the dump into a scratch database (thrown away if anything fails: two jobs, not atomic).
+async fn restore_into(tools: &PgTools, dir: &Path, database: &str) -> Result<(), BackupError> {
     let full = path_str(&dir.join(FULL_DUMP));
-    let how = match mode {
-        Restore::OneTransaction => "--single-transaction",
-        Restore::Parallel => "--jobs=2",
-    };
-    let args = ["--no-owner", "--exit-on-error", how, "--dbname", database, &full];
+    let args = ["--no-owner", "--exit-on-error", "--jobs=2", "--dbname", database, &full];
     tools.run("pg_restore", database, &args).await
 }
 

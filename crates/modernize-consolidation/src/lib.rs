@@ -218,6 +218,7 @@ async fn locked(conn: &mut PgConnection, options: &Options, progress: &Progress)
                 return Ok(report);
             }
             tx.commit().await?;
+            mark_committed(conn, &mut report).await?;
         }
         State::Migrated => {
             // Left so by an earlier version, which committed migrate before verifying.
@@ -230,6 +231,7 @@ async fn locked(conn: &mut PgConnection, options: &Options, progress: &Progress)
                 return Ok(report);
             }
             tx.commit().await?;
+            mark_committed(conn, &mut report).await?;
         }
     }
     if options.dry_run {
@@ -246,6 +248,19 @@ async fn locked(conn: &mut PgConnection, options: &Options, progress: &Progress)
         report.update(conn, run_id).await?;
     }
     Ok(report)
+}
+
+/// Records, right after the COMMIT, the first transaction id not completed then: every row the
+/// consolidation wrote (savepoints included) has an older `xmin`, a row written later this one or a
+/// newer one (`restore` reads it to find newer data; without it, it compares every table instead).
+async fn mark_committed(conn: &mut PgConnection, report: &mut Report) -> Result<(), ConsolidationError> {
+    let xid: String =
+        sqlx::query_scalar("SELECT pg_snapshot_xmax(pg_current_snapshot())::text").fetch_one(&mut *conn).await?;
+    if let (Some(committed), Some(id)) = (report.committed.as_mut(), report.run_id) {
+        committed.xid = Some(xid);
+        report.update(conn, id).await?;
+    }
+    Ok(())
 }
 
 /// verify, then (only if every row is accounted for) drop and save the report, all in `tx`.
@@ -266,6 +281,15 @@ async fn verify_drop_and_save(
     let phase = Instant::now();
     report.dropped = drop_legacy(tx).await?;
     report.timing(if dry_run { "drop (rolled back)" } else { "drop" }, phase);
+    let tables: Vec<(String, i64)> = sqlx::query_as(
+        "SELECT c.relname::text, (xpath('/row/n/text()',
+                query_to_xml(format('SELECT count(*) AS n FROM migration.%I', c.relname), false, true, '')))[1]::text::bigint
+         FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+         WHERE n.nspname = 'migration' AND c.relkind = 'r' ORDER BY 1",
+    )
+    .fetch_all(&mut *tx)
+    .await?;
+    report.committed = Some(report::Committed { xid: None, tables });
     report.total_ms = report::elapsed_ms(started);
     report.run_id = Some(report.save(tx).await?);
     Ok(())

@@ -40,6 +40,19 @@ pub struct Report {
     pub total_ms: i64,
     /// Its row in `modernize.consolidation_runs` (saved in the transaction of the drop).
     pub run_id: Option<i64>,
+    /// The state the consolidation committed: what `restore` compares with to find newer data.
+    pub committed: Option<Committed>,
+}
+
+/// The consolidation's transaction id and the row count of every table of schema `migration` as
+/// it committed them.
+#[derive(Debug, Clone, Serialize)]
+pub struct Committed {
+    /// The first transaction id not completed right after its COMMIT (`pg_snapshot_xmax`): rows
+    /// with this `xmin` or a newer one were written after the consolidation. Recorded just after
+    /// the COMMIT (None if the run was killed in between: `restore` then compares every table).
+    pub xid: Option<String>,
+    pub tables: Vec<(String, i64)>,
 }
 
 pub(crate) fn elapsed_ms(started: Instant) -> i64 {
@@ -63,6 +76,7 @@ impl Report {
             phases: Vec::new(),
             total_ms: 0,
             run_id: None,
+            committed: None,
         }
     }
 
