@@ -169,7 +169,20 @@ pub async fn consolidate(
     options: &Options,
     progress: &Progress,
 ) -> Result<Report, ConsolidationError> {
-    sqlx::query("SELECT pg_advisory_lock($1)").bind(CONSOLIDATION_LOCK_KEY).execute(&mut *conn).await?;
+    // Polled, not waited for inside a statement: a waiting statement holds a snapshot, which the
+    // other run's CREATE INDEX CONCURRENTLY (the upgrade) would wait for in turn: a deadlock.
+    let mut waiting = false;
+    while !sqlx::query_scalar::<_, bool>("SELECT pg_try_advisory_lock($1)")
+        .bind(CONSOLIDATION_LOCK_KEY)
+        .fetch_one(&mut *conn)
+        .await?
+    {
+        if !waiting {
+            tracing::info!("another consolidation of this database is running; waiting for it to finish");
+            waiting = true;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+    }
     let result = locked(conn, options, progress).await;
     // A failed unlock only means the connection is gone, and the lock with it.
     let _ = sqlx::query("SELECT pg_advisory_unlock($1)").bind(CONSOLIDATION_LOCK_KEY).execute(&mut *conn).await;

@@ -189,3 +189,30 @@ async fn a_restore_killed_midway_changes_nothing(pool: PgPool) {
     assert!(restoring.await.expect("task").is_err(), "the killed restore fails");
     assert_eq!(state_of(&mut conn).await, before, "unchanged");
 }
+
+#[sqlx::test(migrations = false)]
+async fn two_consolidations_at_once_are_serialised_before_the_backup(pool: PgPool) {
+    let mut first = pool.connect_options().connect().await.expect("connection");
+    legacy::seed(&mut first, SeedOptions { tenants: 2, v3_rows: 2_000, seed: 3, replace: false }).await.expect("seed");
+    let mut second = pool.connect_options().connect().await.expect("connection");
+    let tools = PgTools::new(pool.connect_options().as_ref().clone(), None);
+    let dir = tempfile::tempdir().expect("temp dir");
+    let plan = |name: &str| Options {
+        backup: Some(BackupPlan { tools: tools.clone(), dir: dir.path().join(name) }),
+        ..Options::default()
+    };
+    let (a, b) = (plan("a"), plan("b"));
+    // Both would take a backup and restore it into the same scratch database; the lock is taken
+    // before, so the second waits, then finds the database consolidated and has nothing to do.
+    let hidden = Progress::hidden();
+    let (ra, rb) = tokio::join!(consolidate(&mut first, &a, &hidden), consolidate(&mut second, &b, &hidden));
+    let reports = [ra.expect("first"), rb.expect("second")];
+    let migrated = reports.iter().filter(|r| r.initial_state == State::Legacy).count();
+    let idle = reports.iter().filter(|r| r.initial_state == State::Consolidated && r.backup.is_none()).count();
+    assert_eq!((migrated, idle), (1, 1));
+    let runs: i64 = sqlx::query_scalar("SELECT count(*) FROM modernize.consolidation_runs")
+        .fetch_one(&mut first)
+        .await
+        .expect("runs");
+    assert_eq!(runs, 1);
+}
