@@ -357,3 +357,47 @@ async fn case_05_with_quarantine_the_duplicate_tenant_and_what_it_owns_go_to_the
     )
     .await;
 }
+
+#[sqlx::test(migrations = false)]
+async fn a_range_rule_is_refused_by_key_and_quarantined_with_what_depends_on_it(pool: PgPool) {
+    // A CHECK of the target (users_email_check, login_count >= 0) broken by legacy rows; a profile
+    // depends on the bad user.
+    let sql = "INSERT INTO migration.users (id, email) VALUES ('00000000-0000-4000-8000-0000000000b1', 'no-at-sign');
+               INSERT INTO migration.user_profiles (user_id, display_name)
+               VALUES ('00000000-0000-4000-8000-0000000000b1', 'Bad address');
+               INSERT INTO migration.users (id, email) VALUES ('00000000-0000-4000-8000-0000000000b2', 'ok@nordwind.example');
+               INSERT INTO migration.user_profiles (user_id, display_name, login_count)
+               VALUES ('00000000-0000-4000-8000-0000000000b2', 'Negative', -1);";
+    let mut conn = case(&pool, sql).await;
+    let error = both(&mut conn, Options::default()).await.expect_err("refused");
+    let message = error.to_string();
+    for part in ["legacy table users", "users_email_check", "00000000-0000-4000-8000-0000000000b1"] {
+        assert!(message.contains(part), "{part} in {message}");
+    }
+    let report = both(&mut conn, Options { quarantine: true, ..Options::default() }).await.expect("quarantined");
+    assert!(report.verification.as_ref().is_some_and(|v| v.passed), "{report}");
+    holds(
+        &mut conn,
+        &[
+            (
+                "the user breaking the check is quarantined with the rule",
+                "SELECT rule LIKE '%users_email_check%' FROM modernize.consolidation_archive
+              WHERE reason = 'quarantine' AND source_table = 'users'
+                AND row_key = '{\"id\": \"00000000-0000-4000-8000-0000000000b1\"}'",
+            ),
+            (
+                "its profile follows it",
+                "SELECT count(*) = 1 FROM modernize.consolidation_archive
+              WHERE reason = 'quarantine' AND source_table = 'user_profiles'
+                AND row_data ->> 'user_id' = '00000000-0000-4000-8000-0000000000b1'",
+            ),
+            (
+                "the negative counter is quarantined",
+                "SELECT rule LIKE '%user_profiles_counters_check%' FROM modernize.consolidation_archive
+              WHERE reason = 'quarantine' AND row_data ->> 'user_id' = '00000000-0000-4000-8000-0000000000b2'",
+            ),
+            ("the good user stays", "SELECT count(*) = 1 FROM migration.users WHERE email = 'ok@nordwind.example'"),
+        ],
+    )
+    .await;
+}
