@@ -131,12 +131,17 @@ async fn inexact_drifted_values_are_refused_by_row_key_and_column(pool: PgPool) 
 #[sqlx::test(migrations = false)]
 async fn case_03_dependent_objects_are_listed_and_refused_unless_told_to_drop_them(pool: PgPool) {
     let mut conn = case(&pool, include_str!("cases/03-view-outside-the-schema.sql")).await;
-    // More of the kind: a view on the view, a materialized view, a foreign key from another schema.
+    // More of the kind: a view on the view, a materialized view, a foreign key from another schema,
+    // a function returning a legacy row type, a trigger elsewhere calling a legacy-schema function.
     sqlx::raw_sql(
         "CREATE VIEW public.failed_imports AS SELECT id FROM public.weekly_import_report WHERE status = 'failed';
          CREATE MATERIALIZED VIEW public.engagement_count AS SELECT count(*) AS n FROM migration.engagements;
          CREATE TABLE public.invoices (id int PRIMARY KEY,
-                                       client_account_id uuid REFERENCES migration.client_accounts (id));",
+                                       client_account_id uuid REFERENCES migration.client_accounts (id));
+         CREATE FUNCTION public.recent_imports() RETURNS SETOF migration.data_imports LANGUAGE sql
+             AS 'SELECT * FROM migration.data_imports';
+         CREATE FUNCTION migration.stamp() RETURNS trigger LANGUAGE plpgsql AS 'BEGIN RETURN NEW; END';
+         CREATE TRIGGER stamp BEFORE INSERT ON public.invoices FOR EACH ROW EXECUTE FUNCTION migration.stamp();",
     )
     .execute(&mut conn)
     .await
@@ -149,7 +154,9 @@ async fn case_03_dependent_objects_are_listed_and_refused_unless_told_to_drop_th
         names,
         [
             "constraint invoices_client_account_id_fkey on table invoices",
+            "function recent_imports()",
             "materialized view engagement_count",
+            "trigger stamp on table invoices",
             "view failed_imports",
             "view weekly_import_report",
         ],
