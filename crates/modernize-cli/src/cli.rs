@@ -124,7 +124,7 @@ pub enum CliError {
     Cluster(#[from] ClusterError),
     #[error(transparent)]
     Migrate(#[from] MigrateError),
-    #[error("database error: {0}")]
+    #[error("database error: {}", modernize::db::database_message(.0))]
     Database(#[from] sqlx::Error),
     #[error("cannot write JSON: {0}")]
     Json(#[from] serde_json::Error),

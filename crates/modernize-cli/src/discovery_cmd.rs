@@ -35,6 +35,13 @@ pub struct ImportArgs {
     /// Text encoding of a CSV file.
     #[arg(long, value_enum, default_value_t = EncodingArg::Auto)]
     encoding: EncodingArg,
+    /// The file writes decimal commas (`99,5`; `1.234` is a thousand) [default: detected from
+    /// the cells, named in the summary].
+    #[arg(long, conflicts_with = "decimal_point")]
+    decimal_comma: bool,
+    /// The file writes decimal points (`99.5`; `1,234` is a thousand).
+    #[arg(long)]
+    decimal_point: bool,
     /// Approve suggested mappings at or above this confidence (0–1) and go on without review;
     /// without it the flow pauses after the field-mapping phase for a reviewer.
     #[arg(long, value_name = "CONFIDENCE")]
@@ -183,7 +190,17 @@ pub async fn run_import(
         &args.tenant.engagement,
     )
     .await?;
-    let options = ImportOptions { sheet: args.sheet, encoding: args.encoding.into(), accept_above: args.accept_above };
+    let decimal_comma = match (args.decimal_comma, args.decimal_point) {
+        (true, _) => Some(true),
+        (_, true) => Some(false),
+        _ => None,
+    };
+    let options = ImportOptions {
+        sheet: args.sheet,
+        encoding: args.encoding.into(),
+        accept_above: args.accept_above,
+        decimal_comma,
+    };
     let started = pipeline::start(&mut conn, &ctx, &uploads_dir(data_dir), &args.file, &options).await?;
     for deprecation in &started.deprecations {
         eprintln!("warning: {}", deprecation.message);
@@ -194,7 +211,10 @@ pub async fn run_import(
         return Ok(ExitCode::SUCCESS);
     }
     run_showing_progress(database, operator, &ctx, started.discovery_flow_id).await?;
-    report(&mut conn, &ctx, started.discovery_flow_id, args.json).await
+    // In the foreground the flow has run as far as it can: anything but completed, or paused
+    // for review, is a failure (a phase failed and waits for its retry).
+    let finished = |status: FlowStatus| matches!(status, FlowStatus::Completed | FlowStatus::Paused);
+    report_as(&mut conn, &ctx, started.discovery_flow_id, args.json, finished).await
 }
 
 /// Runs the jobs in this process with the flow's progress on stderr (drawn only on a terminal).
@@ -416,6 +436,17 @@ async fn apply_reviews(conn: &mut PgConnection, ctx: &TenantCtx, args: &ReviewAr
 
 /// Prints the flow's summary; the exit code says whether it failed.
 async fn report(conn: &mut PgConnection, ctx: &TenantCtx, flow_id: Uuid, json: bool) -> Result<ExitCode, CliError> {
+    report_as(conn, ctx, flow_id, json, |status| status != FlowStatus::Failed).await
+}
+
+/// Prints the flow's summary; the exit code is success when `succeeded` says so of its status.
+async fn report_as(
+    conn: &mut PgConnection,
+    ctx: &TenantCtx,
+    flow_id: Uuid,
+    json: bool,
+    succeeded: impl Fn(FlowStatus) -> bool,
+) -> Result<ExitCode, CliError> {
     let mut tx = TenantTx::begin(conn, ctx).await?;
     let summary = summary::summarise(&mut tx, flow_id).await?;
     tx.commit().await?;
@@ -424,7 +455,7 @@ async fn report(conn: &mut PgConnection, ctx: &TenantCtx, flow_id: Uuid, json: b
     } else {
         print_summary(&summary);
     }
-    Ok(if summary.status == FlowStatus::Failed { ExitCode::FAILURE } else { ExitCode::SUCCESS })
+    Ok(if succeeded(summary.status) { ExitCode::SUCCESS } else { ExitCode::FAILURE })
 }
 
 fn print_rows(rows: &[RowIssues], total: i64) {

@@ -4,6 +4,7 @@ use std::collections::{BTreeMap, HashMap};
 use std::sync::LazyLock;
 
 use modernize::discovery::cleansing::TransformationRules;
+use modernize::discovery::values::SizeUnit;
 use modernize::discovery::{MappingSuggestion, Suggester};
 use modernize::repo::mappings::LearnedMapping;
 use serde::Serialize;
@@ -22,6 +23,9 @@ const LEARNED: f64 = 0.99;
 const CEILING: f64 = 0.98;
 /// Confidence that a column resembling nothing should stay unmapped.
 const NOTHING_FITS: f64 = 0.85;
+/// A size column whose unit is guessed from its values' magnitudes never claims more: a
+/// threshold of 0.9 leaves it to a reviewer.
+const GUESSED_UNIT_CEILING: f64 = 0.85;
 const ALTERNATIVES: usize = 3;
 /// Family stems whose numbered sizes are summed into storage_gb.
 const DISK_STEMS: [&str; 6] = ["disk", "hdd", "drive", "vdisk", "volume", "harddisk"];
@@ -259,7 +263,7 @@ impl Engine {
             notes.extend(evidence.note);
             plan.candidates.push(Candidate {
                 target: t,
-                score: score.min(CEILING),
+                score: score.min(if rules.unit_guessed { GUESSED_UNIT_CEILING } else { CEILING }),
                 kind: Kind::Profile,
                 reason: format!("{label}: {note}"),
                 notes,
@@ -309,13 +313,16 @@ impl Engine {
                 // A stated size unit is evidence of a quantity, not a label.
                 score += 0.08;
                 notes.push(format!("the header states a size unit ({})", norm.unit.map_or("", Unit::label)));
+            } else if target.spec.expect == Expect::Size && values.has_evidence() && values.sized >= 0.8 {
+                // Every value stating a size ("80 GB") is stronger evidence than a header's unit.
+                score += 0.12;
             }
             if norm.custom_prefix {
                 notes.push("a ServiceNow custom field (u_)".to_owned());
             }
             plan.candidates.push(Candidate {
                 target: t,
-                score: score.clamp(0.0, CEILING),
+                score: score.clamp(0.0, if rules.unit_guessed { GUESSED_UNIT_CEILING } else { CEILING }),
                 kind,
                 reason,
                 notes,
@@ -331,20 +338,33 @@ impl Engine {
         let mut rules = TransformationRules::default();
         let mut notes = Vec::new();
         if TARGETS[t].expect == Expect::Size {
-            let stated = norm.unit.or(entry.and_then(|e| e.unit));
+            let stated = norm.unit.or(entry.and_then(|e| e.unit)).and_then(Unit::size_unit);
+            let values = &cx.values[i];
             let unit = match stated {
-                Some(unit) => Some(unit),
+                Some(unit) => {
+                    rules.unit = Some(unit);
+                    Some(unit)
+                }
+                // Values that carry their unit ("512 MB") are converted by it, row by row.
+                None if values.has_evidence() && values.sized >= 0.5 => {
+                    notes.push("the values carry their unit".to_owned());
+                    None
+                }
                 None => {
-                    let guess = guess_size_unit(TARGETS[t].name, &cx.values[i]);
+                    let guess = guess_size_unit(TARGETS[t].name, values);
                     if let Some(unit) = guess {
-                        notes.push(format!("values look like {}", unit.label()));
+                        rules.unit_guessed = true;
+                        notes.push(format!(
+                            "no unit stated: {} guessed from the values' magnitudes (confirm it)",
+                            unit.label()
+                        ));
                     }
                     guess
                 }
             };
-            if let Some(factor) = unit.and_then(Unit::to_gb).filter(|f| *f != 1.0) {
+            if let Some(factor) = unit.map(SizeUnit::to_gb).filter(|f| *f != 1.0) {
                 rules.scale = Some(factor);
-                notes.push(format!("{} → GB (×{})", unit.map_or("", Unit::label), scale_label(factor)));
+                notes.push(format!("{} → GB (×{})", unit.map_or("", SizeUnit::label), scale_label(factor)));
             }
         }
         if let Some(other) = entry.and_then(|e| e.multiply_by) {
@@ -520,8 +540,9 @@ fn round(x: f64) -> f64 {
 /// field takes the unit the header names ("RAM (MB)" → ×1/1024).
 pub fn rules_for(header: &str, target: &str) -> TransformationRules {
     let size = TARGETS.iter().any(|t| t.name == target && t.expect == Expect::Size);
-    let scale = normalise(header).unit.filter(|_| size).and_then(Unit::to_gb).filter(|f| *f != 1.0);
-    TransformationRules { scale, ..TransformationRules::default() }
+    let unit = normalise(header).unit.filter(|_| size).and_then(Unit::size_unit);
+    let scale = unit.map(SizeUnit::to_gb).filter(|f| *f != 1.0);
+    TransformationRules { scale, unit, ..TransformationRules::default() }
 }
 
 fn scale_label(factor: f64) -> String {
@@ -666,7 +687,9 @@ fn evidence(expect: Expect, v: &ValueProfile, rules: &TransformationRules) -> Ev
         Expect::Count => Evidence { delta: 0.02, veto: false, note: None },
         Expect::Size if v.numeric < 0.7 => veto("values are not numbers".into()),
         Expect::Size => {
-            let factor = rules.scale.unwrap_or(1.0) * if rules.multiply_by_column.is_some() { 2.0 } else { 1.0 };
+            // Values that carry their unit are sniffed in GB already.
+            let scale = if v.sized >= 0.5 { 1.0 } else { rules.scale.unwrap_or(1.0) };
+            let factor = scale * if rules.multiply_by_column.is_some() { 2.0 } else { 1.0 };
             match v.median.map(|m| m * factor) {
                 Some(gb) if !(0.1..=2_000_000.0).contains(&gb) => {
                     doubt(-0.2, format!("a median of {gb:.1} GB is implausible"))
@@ -685,14 +708,14 @@ fn evidence(expect: Expect, v: &ValueProfile, rules: &TransformationRules) -> Ev
 }
 
 /// Unit of a size column whose header does not say it, from the size of its values.
-fn guess_size_unit(target: &str, v: &ValueProfile) -> Option<Unit> {
+fn guess_size_unit(target: &str, v: &ValueProfile) -> Option<SizeUnit> {
     let median = v.median.filter(|_| v.has_evidence())?;
     if target == "memory_gb" {
-        (median > 256.0).then_some(Unit::Megabytes)
+        (median > 256.0).then_some(SizeUnit::Megabytes)
     } else if median >= 1e9 {
-        Some(Unit::Bytes)
+        Some(SizeUnit::Bytes)
     } else {
-        (median > 50_000.0).then_some(Unit::Megabytes)
+        (median > 50_000.0).then_some(SizeUnit::Megabytes)
     }
 }
 

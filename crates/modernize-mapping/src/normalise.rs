@@ -2,6 +2,7 @@
 //! "ram_mb", "u_ram") become comparable tokens, with the unit, the required marker and the
 //! "Disk N" family index taken out and kept aside.
 
+use modernize::discovery::values::SizeUnit;
 use serde::Serialize;
 
 /// A unit stated in a header.
@@ -33,16 +34,21 @@ impl Unit {
         })
     }
 
-    /// Factor that turns a quantity in this unit into GB (binary, as inventories count).
-    pub fn to_gb(self) -> Option<f64> {
+    /// The size this unit is, in the one table of sizes the cleansing also converts by.
+    pub fn size_unit(self) -> Option<SizeUnit> {
         match self {
-            Self::Bytes => Some(1.0 / 1024.0 / 1024.0 / 1024.0),
-            Self::Kilobytes => Some(1.0 / 1024.0 / 1024.0),
-            Self::Megabytes => Some(1.0 / 1024.0),
-            Self::Gigabytes => Some(1.0),
-            Self::Terabytes => Some(1024.0),
+            Self::Bytes => Some(SizeUnit::Bytes),
+            Self::Kilobytes => Some(SizeUnit::Kilobytes),
+            Self::Megabytes => Some(SizeUnit::Megabytes),
+            Self::Gigabytes => Some(SizeUnit::Gigabytes),
+            Self::Terabytes => Some(SizeUnit::Terabytes),
             Self::Percent | Self::Megahertz | Self::Gigahertz => None,
         }
+    }
+
+    /// Factor that turns a quantity in this unit into GB (binary, as inventories count).
+    pub fn to_gb(self) -> Option<f64> {
+        self.size_unit().map(SizeUnit::to_gb)
     }
 
     pub fn is_size(self) -> bool {

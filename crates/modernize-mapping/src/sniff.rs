@@ -3,6 +3,8 @@
 
 use std::net::IpAddr;
 
+use modernize::discovery::cleansing::parse_number;
+use modernize::discovery::values::{NumberError, parse_quantity};
 use serde_json::{Map, Value};
 
 /// Fractions are of the non-empty sample values.
@@ -20,6 +22,8 @@ pub struct ValueProfile {
     pub numeric: f64,
     pub integer: f64,
     pub uuid: f64,
+    /// Numbers written with a size unit (`512 MB`); their magnitudes below are in GB.
+    pub sized: f64,
     /// Values with more than one word.
     pub multi_word: f64,
     pub min: Option<f64>,
@@ -135,7 +139,8 @@ pub fn sniff(column: &str, samples: &[Map<String, Value>]) -> ValueProfile {
             continue;
         }
         counts.non_empty += 1;
-        if let Some(x) = number(text) {
+        if let Some((x, sized)) = number(text) {
+            counts.sized += usize::from(sized);
             numbers.push(x);
             counts.integer += usize::from(x.fract() == 0.0);
             // A number is none of the other kinds.
@@ -181,6 +186,7 @@ pub fn sniff(column: &str, samples: &[Map<String, Value>]) -> ValueProfile {
         numeric: share(numbers.len()),
         integer: share(counts.integer),
         uuid: share(counts.uuid),
+        sized: share(counts.sized),
         multi_word: share(counts.multi_word),
         min: numbers.first().copied(),
         max: numbers.last().copied(),
@@ -201,18 +207,22 @@ struct Counts {
     criticality: usize,
     integer: usize,
     uuid: usize,
+    sized: usize,
     multi_word: usize,
 }
 
-/// A plain number, possibly with thousands separators or a trailing unit ("16 GB", "35%").
-fn number(text: &str) -> Option<f64> {
-    let trimmed = text.trim_end_matches(|c: char| c.is_alphabetic() || c == '%' || c == ' ');
-    if trimmed.is_empty() || !trimmed.bytes().all(|c| c.is_ascii_digit() || matches!(c, b'.' | b',' | b'-')) {
+/// A number (thousands separators, either decimal mark, scientific notation), possibly with a
+/// trailing unit or word ("16 GB", "35%", "4 vCPU"), read by the parser the cleansing uses;
+/// a size is given in GB, and says so.
+fn number(text: &str) -> Option<(f64, bool)> {
+    if !text.starts_with(|c: char| c.is_ascii_digit() || matches!(c, '-' | '+' | '.')) {
         return None;
     }
-    let value: f64 =
-        if trimmed.contains(',') { trimmed.replace(',', "").parse().ok()? } else { trimmed.parse().ok()? };
-    value.is_finite().then_some(value)
+    match parse_quantity(text, None) {
+        Ok(q) => Some(q.gb().map_or((q.value, false), |gb| (gb, true))),
+        Err(NumberError::UnknownUnit(_)) => parse_number(text).map(|x| (x, false)),
+        Err(_) => None,
+    }
 }
 
 fn is_ip_list(text: &str) -> bool {
@@ -278,11 +288,13 @@ mod tests {
         assert!((hosts.host_like - 2.0 / 3.0).abs() < 1e-9 && (hosts.fqdn - 1.0 / 3.0).abs() < 1e-9);
         assert_eq!(sniff("c", &rows("c", &["Microsoft Windows Server 2019", "Ubuntu 22.04"])).os, 1.0);
         assert_eq!(sniff("c", &rows("c", &["PRD", "uat", "Dev"])).environment, 1.0);
-        let numbers = sniff("c", &rows("c", &["16384", "8,192", "4096 MB", "n/a"]));
+        let numbers = sniff("c", &rows("c", &["16384", "8,192", "4096", "n/a", "1e3"]));
         assert_eq!(
             (numbers.numeric, numbers.min, numbers.max, numbers.median),
-            (0.75, Some(4096.0), Some(16384.0), Some(8192.0))
+            (0.8, Some(1000.0), Some(16384.0), Some(8192.0))
         );
+        let sized = sniff("c", &rows("c", &["512 MB", "16 GB", "1.5 TB", "99,5 GB"]));
+        assert_eq!((sized.sized, sized.min, sized.max), (1.0, Some(0.5), Some(1536.0)), "in GB");
         assert_eq!(sniff("c", &rows("c", &["4206b5a6-3a5f-4c1e-9d1b-0123456789ab"])).uuid, 1.0);
         assert_eq!(sniff("missing", &rows("c", &["x"])), ValueProfile::default());
     }

@@ -200,7 +200,7 @@ fn disk_families_are_summed_into_storage() {
         "Hostname": "app-01", "Disk 1 (GB)": "100", "Disk 2 (GB)": "50", "Disk 3 (GB)": "", "Disk 1 IOPS": "300"
     }))
     .expect("raw");
-    let asset = cleanse(&raw, &approved(&suggestions)).asset;
+    let asset = cleanse(&raw, &approved(&suggestions), None).asset;
     assert_eq!(asset["storage_gb"], 150.0);
     assert_eq!(asset["custom_attributes"]["Disk 1 IOPS"], "300");
 }
@@ -230,7 +230,7 @@ fn azure_migrate_file_cleanses_end_to_end() {
         "Storage in use (In GB)": "700"
     }))
     .expect("raw");
-    let asset = cleanse(&raw, &approved(&mapping.suggestions)).asset;
+    let asset = cleanse(&raw, &approved(&mapping.suggestions), None).asset;
     assert_eq!(asset["hostname"], "fin-db01");
     assert_eq!(asset["ip_address"], "10.9.0.10");
     assert_eq!(asset["cpu_cores"], 8);
@@ -258,7 +258,7 @@ fn servicenow_cores_are_per_cpu() {
         "disk_space": "300", "os": "Linux Red Hat", "u_app_tier": "gold"
     }))
     .expect("raw");
-    let asset = cleanse(&raw, &approved(s)).asset;
+    let asset = cleanse(&raw, &approved(s), None).asset;
     assert_eq!(asset["cpu_cores"], 12);
     assert_eq!(asset["memory_gb"], 32.0);
     assert_eq!(asset["storage_gb"], 300.0);

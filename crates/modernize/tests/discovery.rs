@@ -52,7 +52,7 @@ fn cmdb_csv() -> String {
     csv.push_str("SRV-01,10.0.0.1,Ubuntu 24.04,32,8,prod,Webshop,20,CC-1\n"); // same host again: an update
     csv.push_str("srv-99,10.0.0.999,Ubuntu 22.04,8,2,test,,1,CC-99\n"); // bad IP: an issue, not a failure
     csv.push_str("=cmd|' /C calc'!A0,10.0.1.1,Ubuntu 22.04,8,2,prod,,,CC-X\n"); // kept as text, flagged
-    csv.push_str("srv-ragged,10.0.1.2\n"); // ragged: an invalid row
+    csv.push_str("srv-short,10.0.1.2\n"); // short: padded with empty cells, a warning
     csv
 }
 
@@ -88,14 +88,14 @@ async fn a_cmdb_file_becomes_an_assessed_inventory_linked_to_its_master_flow(poo
 
     let import =
         as_tenant!(conn, &s.ctx, |tx| table::get::<DataImport>(&mut tx, started.data_import_id)).expect("import");
-    assert_eq!((import.total_records, import.failed_records, import.progress_percentage), (44, 1, 100.0));
+    assert_eq!((import.total_records, import.failed_records, import.progress_percentage), (44, 0, 100.0));
 
     let inventory =
         as_tenant!(conn, &s.ctx, |tx| assets::assets_of_master_flow(&mut tx, started.master_flow_id)).expect("assets");
     let servers: Vec<_> =
         inventory.iter().filter(|a| a.asset_type != modernize::models::AssetType::Application).collect();
     let applications = inventory.len() - servers.len();
-    assert_eq!(servers.len(), 42, "40 hosts + srv-99 + the formula-named one; SRV-01 updated, not duplicated");
+    assert_eq!(servers.len(), 43, "40 hosts, srv-99, srv-short, the formula-named one; SRV-01 updated, not duplicated");
     assert_eq!(applications, 2, "Webshop and Payroll");
     assert!(inventory.iter().all(|a| a.master_flow_id == Some(started.master_flow_id)));
     assert!(inventory.iter().all(|a| a.discovery_flow_id == Some(started.discovery_flow_id)));
@@ -263,7 +263,12 @@ async fn malformed_files_are_refused_before_anything_is_written(pool: PgPool) {
     let cases = [
         ("empty.csv", "", "is empty"),
         ("dupes.csv", "hostname,OS,os\na,b,c\n", "duplicate column headers"),
-        ("blank.csv", "hostname,,os\n", "header 2 is empty"),
+        ("blank.csv", "hostname,,os\n", "row 1: header of column 2 is empty"),
+        (
+            "title.csv",
+            "Inventory\n\n1,2,3\n4,5,6\n",
+            "no header row in its first 3 non-blank rows (row 1 looks like data",
+        ),
         ("notes.pdf", "%PDF", "unsupported file type"),
     ];
     let before = as_tenant!(conn, &s.ctx, |tx| table::count::<DataImport>(&mut tx)).expect("count");

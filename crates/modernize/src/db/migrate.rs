@@ -107,7 +107,7 @@ pub enum MigrateError {
     UnknownVersion { version: i64, name: String },
     #[error("unknown target version {0}; known versions are 0 to {1}")]
     UnknownTarget(i64, i64),
-    #[error("migration {version} ({name}) failed {direction}: {source}")]
+    #[error("migration {version} ({name}) failed {direction}: {}", crate::db::database_message(.source))]
     Failed {
         version: i64,
         name: &'static str,
@@ -115,7 +115,7 @@ pub enum MigrateError {
         #[source]
         source: sqlx::Error,
     },
-    #[error(transparent)]
+    #[error("database error: {}", crate::db::database_message(.0))]
     Database(#[from] sqlx::Error),
 }
 

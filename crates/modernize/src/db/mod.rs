@@ -18,13 +18,13 @@ pub enum ConnectError {
     InvalidUrl(String),
     #[error(transparent)]
     LocalCluster(#[from] ClusterError),
-    #[error("cannot create database {database:?}: {source}")]
+    #[error("cannot create database {database:?}: {}", database_message(.source))]
     CreateDatabase {
         database: String,
         #[source]
         source: sqlx::Error,
     },
-    #[error("cannot connect to {target}: {source}")]
+    #[error("cannot connect to {target}: {}", database_message(.source))]
     Connect {
         target: String,
         #[source]
@@ -155,5 +155,35 @@ mod tests {
         let db = Database::from_url("postgres://alice:secret@db.example:5433/estate").expect("valid url");
         assert_eq!(db.description(), "postgresql://alice@db.example:5433/estate");
         assert_eq!(db.name(), "estate");
+    }
+}
+
+/// What a person reads of a database error: PostgreSQL's message, with its detail and hint,
+/// never the line of PostgreSQL's C source that sqlx's `Display` appends ("… at line 621").
+pub fn database_message(error: &sqlx::Error) -> String {
+    let Some(db) = error.as_database_error() else { return error.to_string() };
+    let mut text = db.message().to_owned();
+    if let Some(pg) = db.try_downcast_ref::<sqlx::postgres::PgDatabaseError>() {
+        if let Some(detail) = pg.detail() {
+            text.push_str(": ");
+            text.push_str(detail);
+        }
+        if let Some(hint) = pg.hint() {
+            text.push_str(" (");
+            text.push_str(hint);
+            text.push(')');
+        }
+    }
+    text
+}
+
+#[cfg(test)]
+mod message_tests {
+    #[sqlx::test(migrations = false)]
+    async fn database_errors_shown_to_a_person_carry_no_source_line(pool: sqlx::PgPool) {
+        let error = sqlx::query("SELECT '99999999999'::int").execute(&pool).await.expect_err("out of range");
+        assert!(error.to_string().contains(" at line "), "sqlx appends PostgreSQL's source line: {error}");
+        let shown = super::database_message(&error);
+        assert_eq!(shown, "value \"99999999999\" is out of range for type integer");
     }
 }

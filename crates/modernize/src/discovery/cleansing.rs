@@ -8,6 +8,8 @@ use std::net::IpAddr;
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value, json};
 
+use super::values::{DecimalMark, NumberError, SizeUnit, ValueUnit, parse_number as parse_in, parse_quantity};
+
 /// How a mapped value is transformed on its way into the asset (`import_field_mappings.
 /// transformation_rules`).
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
@@ -21,6 +23,13 @@ pub struct TransformationRules {
     /// Multiply by the value of another column (ServiceNow cpu_core_count × cpu_count).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub multiply_by_column: Option<String>,
+    /// The unit the column's header (or the format's profile) states for its values; a value
+    /// that carries a unit of its own is converted by that one instead, with a warning.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub unit: Option<SizeUnit>,
+    /// `scale` comes from a guess on the values' magnitudes, not from a stated unit.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub unit_guessed: bool,
 }
 
 /// One approved mapping, as the cleansing reads it.
@@ -65,12 +74,34 @@ const KEY_FIELDS: [&str; 10] = [
     "business_criticality",
 ];
 
-/// Parses "16", "16 GB", "1,024.5", "35%" into a number.
+/// Parses "16", "16 GB", "1,024.5", "35%", "1e3" into a number (the unit is not applied; see
+/// [`parse_quantity`] for that). None for what is not a number or overflows.
 pub fn parse_number(text: &str) -> Option<f64> {
-    let cleaned: String = text.trim().chars().filter(|c| c.is_ascii_digit() || matches!(c, '.' | '-')).collect();
-    let number = cleaned.parse::<f64>().ok()?;
-    number.is_finite().then_some(number)
+    match parse_quantity(text, None) {
+        Ok(q) => Some(q.value),
+        // "4 vCPU": the number before a word that is not a unit.
+        Err(NumberError::UnknownUnit(_)) => {
+            parse_in(text.trim().trim_end_matches(|c: char| c.is_alphabetic() || c == ' '), None).ok()
+        }
+        Err(_) => None,
+    }
 }
+
+/// The range a numeric asset field holds: its column's type and CHECK constraint, and for
+/// sizes what any machine could have (1 PiB of memory, 1 EiB of storage), so that a typo or a
+/// misread unit is flagged instead of stored.
+fn field_range(field: &str) -> (f64, f64) {
+    match field {
+        "cpu_cores" => (0.0, 1_000_000.0),
+        "memory_gb" => (0.0, 1024.0 * 1024.0),
+        "storage_gb" => (0.0, 1024.0 * 1024.0 * 1024.0),
+        "cpu_utilization_percent" | "memory_utilization_percent" => (0.0, 100.0),
+        "migration_priority" => (1.0, 10.0),
+        _ => (0.0, f64::from(i32::MAX)),
+    }
+}
+
+const SIZE_FIELDS: [&str; 2] = ["memory_gb", "storage_gb"];
 
 pub fn normalise_environment(text: &str) -> String {
     let word = text.trim().to_lowercase();
@@ -136,8 +167,68 @@ fn issue(field: &str, message: String) -> Value {
     json!({"kind": "cleansing", "severity": "warning", "column": field, "message": message})
 }
 
-/// Cleanses one record under `mappings` (only approved ones, target set).
-pub fn cleanse(raw: &Map<String, Value>, mappings: &[FieldMapping]) -> Cleansed {
+fn out_of_range(field: &str, number: f64, what: &str) -> Value {
+    json!({"kind": "out_of_range", "severity": "warning", "column": field,
+           "message": format!("{number} is not {what}; {field} left empty")})
+}
+
+/// One column's value as a number for `target`, in the target's unit: a size carried by the
+/// value wins over the column's stated or guessed unit (a disagreement is a warning), a value
+/// without a unit takes the column's scale. None, with an issue, when it is not one.
+fn read_number(
+    value: &str,
+    target: &str,
+    m: &FieldMapping,
+    mark: Option<DecimalMark>,
+    issues: &mut Vec<Value>,
+) -> Option<f64> {
+    let source = m.source_field.as_str();
+    let quantity = match parse_quantity(value, mark) {
+        Ok(q) => q,
+        Err(NumberError::OutOfRange(_)) => {
+            issues.push(json!({"kind": "out_of_range", "severity": "warning", "column": source,
+                               "message": format!("{value:?} is out of range for {target}; left empty")}));
+            return None;
+        }
+        Err(NumberError::UnknownUnit(_)) if !SIZE_FIELDS.contains(&target) => {
+            // "4 vCPU", "2 sockets": the number before a word that is not a size.
+            return match parse_number(value) {
+                Some(n) => Some(n * m.rules.scale.unwrap_or(1.0)),
+                None => {
+                    issues.push(issue(source, format!("{value:?} is not a number for {target}")));
+                    None
+                }
+            };
+        }
+        Err(e) => {
+            issues.push(issue(source, format!("{e} for {target}")));
+            return None;
+        }
+    };
+    match quantity.unit {
+        Some(ValueUnit::Size(unit)) if SIZE_FIELDS.contains(&target) => {
+            let stated = m.rules.unit.or_else(|| m.rules.scale.and_then(SizeUnit::from_gb_factor));
+            if let Some(stated) = stated.filter(|s| *s != unit) {
+                issues.push(json!({"kind": "unit_mismatch", "severity": "warning", "column": source,
+                    "message": format!("{value:?} says {}, the column says {}: converted as {}", unit.label(), stated.label(), unit.label())}));
+            }
+            Some(quantity.value * unit.to_gb())
+        }
+        Some(ValueUnit::Size(unit)) => {
+            issues.push(issue(source, format!("{value:?} is a size in {}, not a value for {target}", unit.label())));
+            None
+        }
+        Some(ValueUnit::Percent) if !target.ends_with("_percent") => {
+            issues.push(issue(source, format!("{value:?} is a percentage, not a value for {target}")));
+            None
+        }
+        _ => Some(quantity.value * m.rules.scale.unwrap_or(1.0)),
+    }
+}
+
+/// Cleanses one record under `mappings` (only approved ones, target set), reading numbers with
+/// the file's decimal mark (`None`: each value's own, see [`super::values::parse_number`]).
+pub fn cleanse(raw: &Map<String, Value>, mappings: &[FieldMapping], mark: Option<DecimalMark>) -> Cleansed {
     let mut asset = Map::new();
     let mut issues = Vec::new();
     let mapped: BTreeMap<&str, Vec<&FieldMapping>> = mappings.iter().fold(BTreeMap::new(), |mut acc, m| {
@@ -151,15 +242,10 @@ pub fn cleanse(raw: &Map<String, Value>, mappings: &[FieldMapping]) -> Cleansed 
             let mut total: Option<f64> = None;
             for m in sources {
                 let Some(value) = text(&m.source_field) else { continue };
-                let Some(mut number) = parse_number(value) else {
-                    issues.push(issue(&m.source_field, format!("{value:?} is not a number for {target}")));
-                    continue;
-                };
-                if let Some(factor) = m.rules.scale {
-                    number *= factor;
-                }
+                let Some(number) = read_number(value, target, m, mark, &mut issues) else { continue };
+                let mut number = number;
                 if let Some(other) = &m.rules.multiply_by_column {
-                    number *= text(other).and_then(parse_number).unwrap_or(1.0);
+                    number *= text(other).and_then(|o| parse_in(o, mark).ok()).unwrap_or(1.0);
                 }
                 total = Some(total.unwrap_or(0.0) + number);
                 if !m.rules.sum {
@@ -167,12 +253,11 @@ pub fn cleanse(raw: &Map<String, Value>, mappings: &[FieldMapping]) -> Cleansed 
                 }
             }
             let Some(mut number) = total else { continue };
-            if target.ends_with("_percent") && !(0.0..=100.0).contains(&number) {
-                issues.push(issue(target, format!("{number} is not a percentage")));
-                continue;
-            }
-            if number < 0.0 {
-                issues.push(issue(target, format!("{number} is negative")));
+            let (low, high) = field_range(target);
+            if !(low..=high).contains(&number) {
+                let what =
+                    if target.ends_with("_percent") { "a percentage".to_owned() } else { format!("in {low}..={high}") };
+                issues.push(out_of_range(target, number, &what));
                 continue;
             }
             if INTEGER_FIELDS.contains(target) {
@@ -312,7 +397,7 @@ mod tests {
                 TransformationRules { multiply_by_column: Some("CPU".into()), ..Default::default() },
             ),
         ];
-        let c = cleanse(&raw, &mappings);
+        let c = cleanse(&raw, &mappings, None);
         assert_eq!(c.asset["hostname"], "WEB-01");
         assert_eq!(c.asset["name"], "WEB-01");
         assert_eq!(c.dedup_key.as_deref(), Some("host:web-01"));
@@ -340,7 +425,7 @@ mod tests {
             mapping("CPU %", "cpu_utilization_percent", Default::default()),
             mapping("RAM", "memory_gb", Default::default()),
         ];
-        let c = cleanse(&raw, &mappings);
+        let c = cleanse(&raw, &mappings, None);
         assert_eq!(c.issues.len(), 3);
         assert!(!c.asset.contains_key("ip_address") && !c.asset.contains_key("memory_gb"));
         assert_eq!(c.asset["quality_score"], 55.0);

@@ -16,6 +16,7 @@ use super::cleansing::{FieldMapping, TransformationRules, cleanse};
 use super::ingest::{Encoding, InventoryFile};
 use super::lifecycle::transition;
 use super::sixr;
+use super::values::DecimalMark;
 use super::{DiscoveryError, MappingSuggestion, Suggester};
 use crate::jobs::{self, Job};
 use crate::models::{DiscoveryPhase, FlowStatus};
@@ -38,6 +39,21 @@ pub struct ImportOptions {
     /// Approve suggestions at or above this confidence and leave the rest unmapped; without it
     /// the flow waits for a reviewer after the field-mapping phase.
     pub accept_above: Option<f64>,
+    /// Whether the file writes decimal commas (`99,5`, thousands `1.234`): overrides what the
+    /// file's cells show ([`super::ingest::FileShape::decimal_mark`]).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub decimal_comma: Option<bool>,
+}
+
+impl ImportOptions {
+    /// The decimal mark to read the file's numbers with: the one given, else the one detected.
+    pub fn decimal_mark(&self, detected: Option<DecimalMark>) -> Option<DecimalMark> {
+        match self.decimal_comma {
+            Some(true) => Some(DecimalMark::Comma),
+            Some(false) => Some(DecimalMark::Point),
+            None => detected,
+        }
+    }
 }
 
 /// What a discovery job needs to find its flow.
@@ -411,7 +427,7 @@ async fn import_records(
     .await?;
     tx.commit().await?;
     let file = InventoryFile::open(&upload, import_options.sheet.as_deref(), import_options.encoding)?;
-    let (format, encoding) = (file.shape.format, file.shape.encoding);
+    let shape = file.shape.clone();
     // A thread reads and encodes the next chunks while this task COPYs the current one.
     let keys = [ctx.client_account_id(), job.engagement_id, job.data_import_id, job.master_flow_id];
     let (sender, mut chunks) = tokio::sync::mpsc::channel(2);
@@ -442,8 +458,20 @@ async fn import_records(
     let mut metrics = Map::new();
     metrics.insert("records".into(), json!(total));
     metrics.insert("invalid_records".into(), json!(failed));
-    metrics.insert("format".into(), json!(format));
-    metrics.insert("encoding".into(), json!(encoding));
+    // What was detected, named in the summary.
+    metrics.insert("format".into(), json!(shape.format));
+    metrics.insert("encoding".into(), json!(shape.encoding));
+    if let Some(delimiter) = shape.delimiter {
+        metrics.insert("delimiter".into(), json!(delimiter.to_string()));
+    }
+    if let Some(sheet) = &shape.sheet {
+        metrics.insert("sheet".into(), json!(sheet));
+    }
+    metrics.insert("header_row".into(), json!(shape.header_row));
+    let mark = import_options.decimal_mark(shape.decimal_mark);
+    let how = if import_options.decimal_comma.is_some() { "given" } else { "detected" };
+    let mark = mark.map_or_else(|| "none in the cells".to_owned(), |m| format!("{:?} ({how})", m.symbol()));
+    metrics.insert("decimal_mark".into(), json!(mark));
     Ok(Advance::Next(metrics))
 }
 
@@ -686,7 +714,11 @@ async fn cleanse_records(
 ) -> Result<Advance, DiscoveryError> {
     let mut tx = TenantTx::begin(&mut *conn, ctx).await?;
     let mappings = approved_mappings(&mut tx, job).await?;
+    let (upload, import_options) = flow_upload(&mut tx, job).await?;
     tx.commit().await?;
+    // The file's decimal mark, as the import phase found it (or as given).
+    let detected = InventoryFile::open(&upload, import_options.sheet.as_deref(), import_options.encoding)?.shape;
+    let mark = import_options.decimal_mark(detected.decimal_mark);
     let (mut cleansed, mut unidentified) = (0usize, 0usize);
     // Keyset pagination over row_number: each chunk starts where the last ended, so the phase
     // reads every record once (a re-run skips those already cleansed).
@@ -709,7 +741,7 @@ async fn cleanse_records(
         after = last;
         let (mut ids, mut documents) = (Vec::with_capacity(rows.len()), Vec::with_capacity(rows.len()));
         for (id, _, raw) in rows {
-            let result = cleanse(&record_object(raw)?, &mappings);
+            let result = cleanse(&record_object(raw)?, &mappings, mark);
             unidentified += usize::from(result.dedup_key.is_none());
             ids.push(id);
             documents.push(json!({"asset": result.asset, "dedup_key": result.dedup_key, "issues": result.issues}));

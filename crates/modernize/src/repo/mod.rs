@@ -42,7 +42,7 @@ pub enum RepoError {
     },
     #[error("a tenant transaction cannot be opened inside another transaction")]
     NestedTenantTx,
-    #[error("database error: {0}")]
+    #[error("database error: {}", crate::db::database_message(.0))]
     Database(#[source] sqlx::Error),
 }
 
