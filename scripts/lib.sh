@@ -60,3 +60,19 @@ ensure_squawk() {
     fi
     export PATH="$PWD/$venv/bin:$PATH"
 }
+
+# Node.js and npm for the web UI (web/), from Debian's packages when missing: the build works with
+# Debian 12's Node.js 18 (web/scripts/check-engines.mjs holds every package to it).
+ensure_node() {
+    command -v node >/dev/null && command -v npm >/dev/null || apt_install nodejs npm
+}
+
+# The web UI type-checked and built into web/dist (crates/modernize-web embeds it).
+# `npm ci` only when node_modules is missing or older than package-lock.json.
+build_web() {
+    ensure_node
+    if [ ! -d web/node_modules ] || [ web/package-lock.json -nt web/node_modules/.package-lock.json ]; then
+        (cd web && PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1 npm ci --no-audit --no-fund --loglevel=error)
+    fi
+    (cd web && npm run --silent build >/dev/null)
+}

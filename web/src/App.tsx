@@ -1,0 +1,26 @@
+import { Route, Routes } from "react-router-dom";
+import { Layout } from "./components/Layout";
+import { NotFound } from "./components/States";
+import { RequireSession } from "./session";
+import { AccountHome, Home } from "./pages/Home";
+import { SignIn } from "./pages/SignIn";
+
+/** Every page has its own URL; filters, sort and page live in the query string. */
+export function App() {
+  return (
+    <Routes>
+      <Route path="/sign-in" element={<SignIn />} />
+      <Route
+        element={
+          <RequireSession>
+            <Layout />
+          </RequireSession>
+        }
+      >
+        <Route path="/" element={<Home />} />
+        <Route path="/a/:account" element={<AccountHome />} />
+        <Route path="*" element={<NotFound />} />
+      </Route>
+    </Routes>
+  );
+}
