@@ -170,7 +170,8 @@ fn units_become_scales() {
     let ram = by_header(&suggestions)["RAM"];
     assert_eq!(ram.target_field.as_deref(), Some("memory_gb"));
     assert_eq!(rules(ram).scale, Some(1.0 / 1024.0));
-    assert!(ram.explanation.contains("values look like MB"), "{}", ram.explanation);
+    assert!(ram.explanation.contains("MB guessed from the values' magnitudes"), "{}", ram.explanation);
+    assert!(rules(ram).unit_guessed && ram.confidence <= 0.85, "a guess is never approved at 0.9");
     let disk = by_header(&suggestions)["Disk"];
     assert_eq!((disk.target_field.as_deref(), rules(disk).scale), (Some("storage_gb"), None));
 
