@@ -88,10 +88,14 @@ enum DbCommand {
         #[arg(long)]
         to: Option<i64>,
     },
-    /// Reverse migrations down to a version (0 removes the whole schema).
+    /// Reverse migrations down to a version (0 removes the whole schema and its data).
     Downgrade {
         #[arg(long)]
         to: i64,
+        /// Confirm: reversing migrations drops what they created, data included. Without it the
+        /// command asks on a terminal and refuses elsewhere.
+        #[arg(long)]
+        yes: bool,
     },
     /// Show which migrations are applied.
     Status(JsonFlag),
@@ -136,6 +140,8 @@ pub enum CliError {
     Discovery(#[from] modernize::discovery::DiscoveryError),
     #[error(transparent)]
     Service(#[from] modernize::service::ServiceError),
+    #[error(transparent)]
+    Prompt(#[from] crate::text::PromptError),
 }
 
 pub fn init_tracing(cli: &Cli) {
@@ -202,7 +208,23 @@ async fn run_db(command: DbCommand, database: &Database) -> Result<ExitCode, Cli
             let steps = migrate::upgrade(&mut conn, to).await?;
             print_steps(&steps, "up to date");
         }
-        DbCommand::Downgrade { to } => {
+        DbCommand::Downgrade { to, yes } => {
+            let status = migrate::status(&mut conn).await?;
+            let reverted: Vec<String> = status
+                .migrations
+                .iter()
+                .rev()
+                .filter(|m| m.version > to && m.applied_at.is_some())
+                .map(|m| format!("{:04} {}", m.version, m.name))
+                .collect();
+            if !reverted.is_empty() {
+                let action = format!(
+                    "db downgrade --to {to} reverts {} on {}, dropping what they created and the data in it",
+                    reverted.join(", "),
+                    database.description()
+                );
+                crate::text::confirm(&action, yes)?;
+            }
             let steps = migrate::downgrade(&mut conn, to).await?;
             print_steps(&steps, "nothing to reverse");
         }

@@ -36,8 +36,8 @@ pub struct SeedArgs {
     /// needs --yes).
     #[arg(long)]
     replace: bool,
-    /// Confirm --replace: the database's schemas migration, migration_legacy and modernize are
-    /// dropped with all their data.
+    /// Confirm --replace (it destroys those schemas' data); without it the command asks on a
+    /// terminal and refuses elsewhere.
     #[arg(long)]
     yes: bool,
 }
@@ -88,6 +88,8 @@ pub enum CommandError {
     Backup(#[from] BackupError),
     #[error("cannot write JSON: {0}")]
     Json(#[from] serde_json::Error),
+    #[error(transparent)]
+    Prompt(#[from] crate::text::PromptError),
 }
 
 /// A connection whose long statements are expected: sqlx's slow-statement warning would print
@@ -111,13 +113,12 @@ pub async fn run_legacy(
 ) -> Result<ExitCode, CommandError> {
     let LegacyCommand::Seed(args) = command;
     let database = Database::resolve(url, cluster).await?;
-    if args.replace && !args.yes {
-        eprintln!(
-            "legacy seed --replace drops the schemas migration, migration_legacy and modernize of {} with all \
-             their data; add --yes to confirm",
+    if args.replace {
+        let action = format!(
+            "legacy seed --replace drops the schemas migration, migration_legacy and modernize of {} with all their data",
             database.description()
         );
-        return Ok(ExitCode::FAILURE);
+        crate::text::confirm(&action, args.yes)?;
     }
     let mut conn = connect(&database).await?;
     let options = SeedOptions { tenants: args.tenants, v3_rows: args.rows, seed: args.seed, replace: args.replace };

@@ -3,11 +3,30 @@ use std::process::ExitCode;
 use clap::Parser;
 use modernize::tenancy::OperatorToken;
 
+// Every human-readable line goes through these, which shadow the standard macros in the whole
+// crate: control characters (terminal escape sequences from client files) are shown escaped, so
+// no print can forget it. JSON output is unchanged by them (serde_json escapes those already).
+macro_rules! print {
+    ($($arg:tt)*) => { ::std::print!("{}", $crate::text::Escaped(format_args!($($arg)*))) };
+}
+macro_rules! println {
+    () => { ::std::println!() };
+    ($($arg:tt)*) => { ::std::println!("{}", $crate::text::Escaped(format_args!($($arg)*))) };
+}
+macro_rules! eprint {
+    ($($arg:tt)*) => { ::std::eprint!("{}", $crate::text::Escaped(format_args!($($arg)*))) };
+}
+macro_rules! eprintln {
+    () => { ::std::eprintln!() };
+    ($($arg:tt)*) => { ::std::eprintln!("{}", $crate::text::Escaped(format_args!($($arg)*))) };
+}
+
 mod cli;
 mod consolidate_cmd;
 mod discovery_cmd;
 mod mapping_cmd;
 mod tenancy_cmd;
+mod text;
 
 /// `modernize … | head` closes stdout early: end quietly, as a process killed by SIGPIPE would
 /// (status 141), instead of reporting a panic from `println!`. (Resetting SIGPIPE itself needs

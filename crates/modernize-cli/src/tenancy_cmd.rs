@@ -113,9 +113,12 @@ pub enum TokenCommand {
 pub struct CreateUser {
     #[arg(long)]
     email: String,
-    /// At least 12 characters; stored as an argon2id hash. Without it the user cannot log in yet.
-    #[arg(long, env = "MODERNIZE_USER_PASSWORD", hide_env_values = true)]
-    password: Option<String>,
+    /// Ask for the password on the terminal (twice, not echoed). Scripts set the environment
+    /// variable MODERNIZE_USER_PASSWORD instead; never on the command line, where every user of
+    /// the machine can read it. At least 12 characters; stored as an argon2id hash. Without
+    /// either the user cannot log in yet.
+    #[arg(long)]
+    ask_password: bool,
     #[arg(long)]
     first_name: Option<String>,
     #[arg(long)]
@@ -207,7 +210,12 @@ pub async fn run_users(command: UsersCommand, database: &Database, operator: &Op
     match command {
         UsersCommand::Create(args) => {
             let memberships = args.memberships.iter().map(|m| parse_membership(m)).collect::<Result<_, _>>()?;
-            let password = args.password.map(Password::parse).transpose()?;
+            let password = if args.ask_password {
+                Some(crate::text::ask_new_password()?)
+            } else {
+                std::env::var("MODERNIZE_USER_PASSWORD").ok().filter(|p| !p.is_empty())
+            };
+            let password = password.map(Password::parse).transpose()?;
             let input = NewUser {
                 email: args.email,
                 password,

@@ -112,7 +112,7 @@ async fn downgrade_then_upgrade_through_the_cli(pool: PgPool) {
     let url = database_url(&pool);
     for (args, expected) in [
         (&["db", "upgrade"][..], "applied 0001"),
-        (&["db", "downgrade", "--to", "1"][..], "reverted 0002"),
+        (&["db", "downgrade", "--to", "1", "--yes"][..], "reverted 0002"),
         (&["db", "status"][..], "migrations pending"),
         (&["db", "upgrade"][..], "applied 0002"),
         (&["db", "status"][..], "schema is current"),
@@ -176,18 +176,18 @@ async fn tenancy_objects_are_created_and_listed_with_json(pool: PgPool) {
     let engagements: serde_json::Value = serde_json::from_slice(&output.stdout).expect("engagements JSON");
     assert_eq!(engagements[0]["slug"], "dc-exit");
 
-    let output = run(&[
-        "users",
-        "create",
-        "--email",
-        "Peter@Initech.example",
-        "--password",
-        "TPS reports, again",
-        "--member",
-        "initech:analyst",
-        "--json",
-    ]);
+    // The password comes from the environment (or a prompt), never from the command line.
+    let output = Command::new(env!("CARGO_BIN_EXE_modernize"))
+        .args(["--database-url", &url, "users", "create", "--email", "Peter@Initech.example"])
+        .args(["--member", "initech:analyst", "--json"])
+        .env("MODERNIZE_USER_PASSWORD", "TPS reports, again")
+        .output()
+        .expect("run modernize");
     assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
+    let refused = run(&["users", "create", "--email", "bob@initech.example", "--password", "TPS reports, again"]);
+    assert_eq!(refused.status.code(), Some(2), "no --password on the command line");
+    let refused = run(&["users", "create", "--email", "bob@initech.example", "--ask-password"]);
+    assert!(String::from_utf8_lossy(&refused.stderr).contains("needs a terminal"), "no terminal, no prompt");
     let user: serde_json::Value = serde_json::from_slice(&output.stdout).expect("user JSON");
     assert_eq!(user["email"], "peter@initech.example");
     assert_eq!(user["memberships"][0]["role"], "analyst");
@@ -467,4 +467,80 @@ async fn a_worker_process_killed_mid_import_is_taken_over_and_every_row_lands_on
     .await
     .expect("flow");
     assert_eq!((status.as_str(), assets), ("completed", ROWS));
+}
+
+/// Issue 11: commands that destroy data refuse without --yes when no one can be asked, and say
+/// what they would destroy; nothing is touched.
+#[sqlx::test(migrations = false)]
+async fn destructive_commands_need_yes(pool: PgPool) {
+    let url = database_url(&pool);
+    let run = |args: &[&str]| modernize(&[&["--database-url", &url][..], args].concat());
+    assert!(run(&["db", "upgrade"]).status.success());
+    assert!(run(&["accounts", "create", "--name", "Initech", "--slug", "initech"]).status.success());
+
+    let output = run(&["db", "downgrade", "--to", "0"]);
+    assert_eq!(output.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(stderr.contains("reverts 0005") && stderr.contains("0001 consolidated_schema"), "{stderr}");
+    assert!(stderr.contains("pass --yes to confirm"), "{stderr}");
+    let output = run(&["legacy", "seed", "--replace", "--rows", "10"]);
+    assert_eq!(output.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&output.stderr).contains("pass --yes"));
+    let accounts: i64 = sqlx::query_scalar("SELECT count(*) FROM migration.client_accounts")
+        .fetch_one(&pool)
+        .await
+        .expect("the schema and its data are still there");
+    assert_eq!(accounts, 1);
+
+    // Nothing to reverse, nothing to confirm; with --yes it goes ahead.
+    assert!(run(&["db", "downgrade", "--to", "5"]).status.success());
+    let output = run(&["db", "downgrade", "--to", "0", "--yes"]);
+    assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
+    assert!(stdout(&output).contains("reverted 0001"));
+}
+
+/// Issue 11 (`terminal-escapes.csv`): escape sequences in a header and a value reach the
+/// operator's terminal escaped in every human-readable output, while the data keeps them as they
+/// were.
+#[sqlx::test(migrations = false)]
+async fn control_characters_from_files_are_shown_escaped(pool: PgPool) {
+    let url = database_url(&pool);
+    let data_dir = tempfile::tempdir().expect("data dir");
+    let data_dir = data_dir.path().to_str().expect("utf-8 path").to_owned();
+    let run = |args: &[&str]| modernize(&[&["--database-url", &url, "--data-dir", &data_dir][..], args].concat());
+    assert!(run(&["db", "upgrade"]).status.success());
+    assert!(run(&["accounts", "create", "--name", "Initech", "--slug", "initech"]).status.success());
+    assert!(
+        run(&["engagements", "create", "--client-account", "initech", "--name", "w", "--slug", "w"]).status.success()
+    );
+    let file = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/data/cases/robustness/terminal-escapes.csv");
+    let tenant = ["--client-account", "initech"];
+
+    let import = run(&[&["import", file, "--engagement", "w"][..], &tenant].concat());
+    let flow = String::from_utf8_lossy(&import.stdout)
+        .split_whitespace()
+        .find(|word| uuid::Uuid::parse_str(word).is_ok())
+        .expect("the import names its flow")
+        .to_owned();
+    let mut outputs = vec![import];
+    for args in [&["flows", "show", &flow][..], &["flows", "review", &flow], &["flows", "list"]] {
+        outputs.push(run(&[args, &tenant].concat()));
+    }
+    let mut shown = String::new();
+    for output in &outputs {
+        for stream in [&output.stdout, &output.stderr] {
+            let text = String::from_utf8_lossy(stream);
+            let raw = text.chars().find(|c| c.is_control() && *c != '\n' && *c != '\t');
+            assert!(raw.is_none(), "a raw control character {raw:?} reached the terminal:\n{text}");
+            shown.push_str(&text);
+        }
+    }
+    assert!(shown.contains("\\u{1b}]52;c;ZWNobyBwd25lZA==\\u{7}Owner\\u{1b}[2J"), "the header, escaped:\n{shown}");
+
+    // The data itself is stored as it came.
+    let headers: Vec<String> = sqlx::query_scalar("SELECT source_field FROM migration.import_field_mappings")
+        .fetch_all(&pool)
+        .await
+        .expect("mappings");
+    assert!(headers.iter().any(|h| h.contains('\u{1b}')), "{headers:?}");
 }

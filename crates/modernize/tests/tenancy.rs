@@ -150,6 +150,43 @@ async fn users_authenticate_with_their_argon2_password(pool: PgPool) {
     }
 }
 
+/// Issue 11: a slug that reads as a UUID would name another account (or engagement) wherever an
+/// id or a slug is accepted: refused, in every form a UUID parses from.
+#[sqlx::test(migrations = false)]
+async fn slugs_that_read_as_uuids_are_refused(pool: PgPool) {
+    use modernize::models::{NewClientAccount, NewEngagement};
+    use modernize::repo::tenancy::{create_client_account, create_engagement};
+    use modernize::tenancy::TenantTx;
+    let mut conn = common::migrated(&pool).await;
+    let a = demo_tenant(&mut conn, common::operator(), ACME).await.expect("A");
+    let other = a.client_account_id;
+    for slug in [other.to_string(), other.simple().to_string(), Uuid::new_v4().to_string()] {
+        let new: NewClientAccount =
+            serde_json::from_value(serde_json::json!({"name": "Shadow", "slug": slug})).expect("account");
+        let result = create_client_account(&mut conn, &new).await;
+        assert!(
+            matches!(&result, Err(RepoError::Invalid { field, message }) if field == "slug" && message.contains("UUID")),
+            "{slug}: {result:?}"
+        );
+        let ctx = TenantCtx::for_operator(&mut conn, common::operator(), a.client_account_id, None).await.expect("ctx");
+        let new: NewEngagement =
+            serde_json::from_value(serde_json::json!({"name": "Shadow", "slug": slug})).expect("engagement");
+        let mut tx = TenantTx::begin(&mut conn, &ctx).await.expect("tx");
+        let result = create_engagement(&mut tx, &new).await;
+        drop(tx);
+        assert!(matches!(&result, Err(RepoError::Invalid { field, .. }) if field == "slug"), "{slug}: {result:?}");
+    }
+    let accounts: i64 = sqlx::query_scalar("SELECT count(*) FROM migration.client_accounts WHERE name = 'Shadow'")
+        .fetch_one(&mut *conn)
+        .await
+        .expect("count");
+    assert_eq!(accounts, 0);
+    // A slug of hex and hyphens that is not a UUID is fine.
+    let new: NewClientAccount =
+        serde_json::from_value(serde_json::json!({"name": "Cafe", "slug": "cafe-0123"})).expect("account");
+    create_client_account(&mut conn, &new).await.expect("an ordinary slug");
+}
+
 fn within_20_percent(a: std::time::Duration, b: std::time::Duration) -> bool {
     a.abs_diff(b).as_secs_f64() <= 0.2 * a.max(b).as_secs_f64()
 }

@@ -12,11 +12,24 @@ use crate::models::{
 };
 use crate::tenancy::TenantTx;
 
+/// Refuses a slug that parses as a UUID (any form `Uuid::parse_str` accepts): accounts and
+/// engagements are named by id or slug, and such a slug would name another row (issue 11).
+pub fn check_slug(slug: &str) -> Result<(), RepoError> {
+    if Uuid::try_parse(slug).is_ok() {
+        return Err(RepoError::Invalid {
+            field: "slug".into(),
+            message: format!("{slug:?} reads as a UUID, which names rows by id: choose a slug with other characters"),
+        });
+    }
+    Ok(())
+}
+
 /// Creating a tenant is a platform-level act, so it takes no TenantCtx.
 pub async fn create_client_account(
     conn: &mut PgConnection,
     new: &NewClientAccount,
 ) -> Result<ClientAccount, RepoError> {
+    check_slug(&new.slug)?;
     insert_global::<ClientAccount>(conn, new).await
 }
 
@@ -33,6 +46,7 @@ pub async fn find_client_account_by_slug(conn: &mut PgConnection, slug: &str) ->
 }
 
 pub async fn create_engagement(tx: &mut TenantTx<'_>, new: &NewEngagement) -> Result<Engagement, RepoError> {
+    check_slug(&new.slug)?;
     insert::<Engagement>(tx, new).await
 }
 
