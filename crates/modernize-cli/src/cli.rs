@@ -192,7 +192,13 @@ pub async fn run(cli: Cli, operator: &OperatorToken) -> Result<ExitCode, CliErro
             Ok(ExitCode::SUCCESS)
         }
         Command::Worker(args) => {
-            crate::discovery_cmd::run_worker(args, &Database::resolve(url, &cluster).await?, operator).await
+            crate::discovery_cmd::run_worker(
+                args,
+                &Database::resolve(url, &cluster).await?,
+                operator,
+                cluster.data_dir(),
+            )
+            .await
         }
         Command::Flows(command) => {
             crate::discovery_cmd::run_flows(command, &Database::resolve(url, &cluster).await?, operator).await

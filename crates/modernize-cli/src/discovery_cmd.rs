@@ -10,7 +10,7 @@ use modernize::db::Database;
 use modernize::discovery::ingest::Encoding;
 use modernize::discovery::pipeline::{self, ImportOptions, WorkerOptions};
 use modernize::discovery::summary::{self, FlowSummary, RowIssues};
-use modernize::discovery::{DiscoveryError, Suggester};
+use modernize::discovery::{DiscoveryError, Suggester, uploads};
 use modernize::models::{DiscoveryPhase, FlowStatus};
 use modernize::repo::mappings::{Review, review_mapping};
 use modernize::service::{self, Actor};
@@ -52,6 +52,36 @@ pub struct ImportArgs {
     /// Print the summary as JSON.
     #[arg(long)]
     json: bool,
+    #[command(flatten)]
+    retention: RetentionArgs,
+}
+
+/// How long client files stay under `<data-dir>/uploads` once their flow is over.
+#[derive(Debug, Args)]
+struct RetentionArgs {
+    /// Hours an uploaded file is kept after its flow completed or was cancelled; then `import`
+    /// and `worker` delete it (0: at once).
+    #[arg(
+        long = "upload-retention-hours",
+        env = "MODERNIZE_UPLOAD_RETENTION_HOURS",
+        value_name = "HOURS",
+        default_value_t = 168
+    )]
+    hours: u64,
+}
+
+impl RetentionArgs {
+    fn duration(&self) -> std::time::Duration {
+        std::time::Duration::from_secs(self.hours.saturating_mul(3600))
+    }
+}
+
+/// Deletes the uploads whose flows are over and past retention. Housekeeping: a failure is a
+/// warning, never the command's failure.
+async fn purge_uploads(conn: &mut PgConnection, operator: &OperatorToken, data_dir: &Path, retention: &RetentionArgs) {
+    if let Err(error) = uploads::purge(conn, operator, &uploads_dir(data_dir), retention.duration()).await {
+        eprintln!("warning: finished uploads not deleted: {error}");
+    }
 }
 
 #[derive(Debug, Args)]
@@ -91,6 +121,8 @@ pub struct WorkerArgs {
     /// worker takes the job up once this has passed.
     #[arg(long, value_name = "SECONDS", default_value_t = 60, value_parser = clap::value_parser!(u64).range(1..=3600))]
     lease: u64,
+    #[command(flatten)]
+    retention: RetentionArgs,
 }
 
 #[derive(Debug, Subcommand)]
@@ -214,7 +246,9 @@ pub async fn run_import(
     // In the foreground the flow has run as far as it can: anything but completed, or paused
     // for review, is a failure (a phase failed and waits for its retry).
     let finished = |status: FlowStatus| matches!(status, FlowStatus::Completed | FlowStatus::Paused);
-    report_as(&mut conn, &ctx, started.discovery_flow_id, args.json, finished).await
+    let code = report_as(&mut conn, &ctx, started.discovery_flow_id, args.json, finished).await?;
+    purge_uploads(&mut conn, operator, data_dir, &args.retention).await;
+    Ok(code)
 }
 
 /// Runs the jobs in this process with the flow's progress on stderr (drawn only on a terminal).
@@ -300,19 +334,37 @@ pub async fn demo(
     Ok(())
 }
 
-pub async fn run_worker(args: WorkerArgs, database: &Database, operator: &OperatorToken) -> Result<ExitCode, CliError> {
+pub async fn run_worker(
+    args: WorkerArgs,
+    database: &Database,
+    operator: &OperatorToken,
+    data_dir: &Path,
+) -> Result<ExitCode, CliError> {
     let pool = database.pool(WORKER_CONNECTIONS).await?;
     let options = WorkerOptions { lease: std::time::Duration::from_secs(args.lease), ..WorkerOptions::default() };
     let engine = suggester();
     if args.once {
         let ran = pipeline::run_worker(&pool, operator, &engine, &options, true).await?;
+        purge_uploads(&mut *pool.acquire().await?, operator, data_dir, &args.retention).await;
         println!("ran {ran} job(s); none is due");
         return Ok(ExitCode::SUCCESS);
     }
     eprintln!("{} running; Ctrl-C stops it (a job cut short is taken up again by the next worker)", options.name);
+    // Finished uploads are deleted at start and then hourly, on a connection of their own.
+    let housekeeping = async {
+        let mut hourly = tokio::time::interval(std::time::Duration::from_secs(3600));
+        loop {
+            hourly.tick().await;
+            match database.connect().await {
+                Ok(mut conn) => purge_uploads(&mut conn, operator, data_dir, &args.retention).await,
+                Err(error) => eprintln!("warning: finished uploads not deleted: {error}"),
+            }
+        }
+    };
     tokio::select! {
         result = pipeline::run_worker(&pool, operator, &engine, &options, false) => { result?; }
         _ = tokio::signal::ctrl_c() => eprintln!("stopped"),
+        () = housekeeping => {}
     }
     Ok(ExitCode::SUCCESS)
 }

@@ -544,3 +544,28 @@ async fn control_characters_from_files_are_shown_escaped(pool: PgPool) {
         .expect("mappings");
     assert!(headers.iter().any(|h| h.contains('\u{1b}')), "{headers:?}");
 }
+
+/// Issue 11: `import` deletes the uploads of flows that are over once past the retention time
+/// (here 0), and keeps them by default.
+#[sqlx::test(migrations = false)]
+async fn import_deletes_finished_uploads_after_retention(pool: PgPool) {
+    let url = database_url(&pool);
+    let data_dir = tempfile::tempdir().expect("data dir");
+    let uploads = data_dir.path().join("uploads");
+    let data_dir = data_dir.path().to_str().expect("utf-8 path").to_owned();
+    let run = |args: &[&str]| modernize(&[&["--database-url", &url, "--data-dir", &data_dir][..], args].concat());
+    assert!(run(&["db", "upgrade"]).status.success());
+    assert!(run(&["accounts", "create", "--name", "Initech", "--slug", "initech"]).status.success());
+    assert!(
+        run(&["engagements", "create", "--client-account", "initech", "--name", "w", "--slug", "w"]).status.success()
+    );
+    let file = sample_inventory();
+    let import = ["import", &file, "--client-account", "initech", "--engagement", "w", "--accept-above", "0.7"];
+    let count = || std::fs::read_dir(&uploads).map_or(0, |entries| entries.count());
+
+    assert!(run(&import).status.success());
+    assert_eq!(count(), 1, "kept for the default retention (7 days)");
+    let output = run(&[&import[..], &["--upload-retention-hours", "0"]].concat());
+    assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
+    assert_eq!(count(), 0, "both completed flows' uploads deleted");
+}

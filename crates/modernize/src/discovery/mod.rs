@@ -7,6 +7,7 @@ pub mod lifecycle;
 pub mod pipeline;
 pub mod sixr;
 pub mod summary;
+pub mod uploads;
 pub mod values;
 
 use serde::Serialize;

@@ -94,15 +94,11 @@ pub async fn start(
         }));
     }
     let filename = file.file_name().and_then(|n| n.to_str()).unwrap_or("upload").to_owned();
-    let upload_dir = uploads_dir.join(Uuid::new_v4().to_string());
-    let upload = upload_dir.join(&filename);
-    let store = |source| DiscoveryError::Upload { path: upload.clone(), source };
-    std::fs::create_dir_all(&upload_dir).map_err(store)?;
-    let size = std::fs::copy(file, &upload).map_err(store)?;
-    let started = register(conn, ctx, engagement_id, &upload, &filename, size, shape.format, options).await;
+    let upload = super::uploads::store(uploads_dir, file, &filename)?;
+    let started = register(conn, ctx, engagement_id, &upload.file, &filename, upload.size, shape.format, options).await;
     if started.is_err() {
         // Nothing refers to the copy: do not leave it behind.
-        let _ = std::fs::remove_dir_all(&upload_dir);
+        let _ = std::fs::remove_dir_all(&upload.dir);
     }
     started
 }

@@ -11,6 +11,7 @@ pub mod imports;
 pub mod mappings;
 pub mod table;
 pub mod tenancy;
+pub mod uploads;
 pub mod users;
 
 use crate::error::ErrorKind;
