@@ -76,6 +76,10 @@ enum Command {
     /// Discovery flows: list, show, review mappings, pause, resume, retry, cancel.
     #[command(subcommand)]
     Flows(crate::discovery_cmd::FlowsCommand),
+    /// Serve the REST API (and run job workers in the same process).
+    Serve(crate::serve_cmd::ServeArgs),
+    /// Print the REST API's OpenAPI 3.1 document (what `serve` answers at /api/v1/openapi.json).
+    Openapi,
     /// The whole story on the local database: set up, migrate, validate, report.
     Demo,
 }
@@ -142,6 +146,12 @@ pub enum CliError {
     Service(#[from] modernize::service::ServiceError),
     #[error(transparent)]
     Prompt(#[from] crate::text::PromptError),
+    #[error("{what}: {source}")]
+    Serve {
+        what: String,
+        #[source]
+        source: std::io::Error,
+    },
 }
 
 pub fn init_tracing(cli: &Cli) {
@@ -203,6 +213,11 @@ pub async fn run(cli: Cli, operator: &OperatorToken) -> Result<ExitCode, CliErro
         Command::Flows(command) => {
             crate::discovery_cmd::run_flows(command, &Database::resolve(url, &cluster).await?, operator).await
         }
+        Command::Serve(args) => {
+            crate::serve_cmd::run_serve(args, &Database::resolve(url, &cluster).await?, cluster.data_dir(), operator)
+                .await
+        }
+        Command::Openapi => crate::serve_cmd::run_openapi(),
         Command::Demo => demo(url, &cluster, operator).await,
     }
 }

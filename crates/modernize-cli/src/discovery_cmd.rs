@@ -192,11 +192,11 @@ pub struct ReviewArgs {
 }
 
 /// The engine the pipeline suggests mappings with.
-fn suggester() -> impl Suggester {
+pub(crate) fn suggester() -> impl Suggester {
     modernize_mapping::Engine::new()
 }
 
-fn uploads_dir(data_dir: &Path) -> PathBuf {
+pub(crate) fn uploads_dir(data_dir: &Path) -> PathBuf {
     data_dir.join("uploads")
 }
 

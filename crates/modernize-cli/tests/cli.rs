@@ -24,7 +24,7 @@ fn stdout(output: &Output) -> String {
 
 #[test]
 fn every_subcommand_has_help() {
-    let commands: [&[&str]; 42] = [
+    let commands: [&[&str]; 44] = [
         &[],
         &["db"],
         &["db", "upgrade"],
@@ -67,6 +67,8 @@ fn every_subcommand_has_help() {
         &["map", "suggest"],
         &["map", "learned"],
         &["map", "forget"],
+        &["serve"],
+        &["openapi"],
     ];
     for command in commands {
         let mut args = command.to_vec();
@@ -92,7 +94,7 @@ async fn validate_json_reports_43_tables_and_exits_0(pool: PgPool) {
 
     let output = modernize(&["--database-url", &url, "db", "status", "--json"]);
     let status: serde_json::Value = serde_json::from_slice(&output.stdout).expect("JSON status");
-    assert_eq!(status["current_version"], 5);
+    assert_eq!(status["current_version"], 6);
 }
 
 #[sqlx::test(migrations = false)]

@@ -19,7 +19,14 @@ async fn a_fresh_database_upgrades_to_a_valid_43_table_schema(pool: PgPool) {
     let steps = migrate::upgrade(&mut conn, None).await.expect("upgrade");
     assert_eq!(
         steps.iter().map(|s| (s.version, s.direction)).collect::<Vec<_>>(),
-        [(1, Direction::Up), (2, Direction::Up), (3, Direction::Up), (4, Direction::Up), (5, Direction::Up)]
+        [
+            (1, Direction::Up),
+            (2, Direction::Up),
+            (3, Direction::Up),
+            (4, Direction::Up),
+            (5, Direction::Up),
+            (6, Direction::Up)
+        ]
     );
 
     let report = validate::validate(&mut conn).await.expect("validate");
@@ -29,7 +36,7 @@ async fn a_fresh_database_upgrades_to_a_valid_43_table_schema(pool: PgPool) {
 
     let status = migrate::status(&mut conn).await.expect("status");
     assert!(status.is_current());
-    assert_eq!(status.current_version, 5);
+    assert_eq!(status.current_version, 6);
 }
 
 #[sqlx::test(migrations = false)]
@@ -39,7 +46,7 @@ async fn down_to_zero_then_up_leaves_an_identical_catalog(pool: PgPool) {
     assert!(before.lines.len() > 43 * 5, "the snapshot sees the schema");
 
     let steps = migrate::downgrade(&mut conn, 0).await.expect("downgrade");
-    assert_eq!(steps.iter().map(|s| s.version).collect::<Vec<_>>(), [5, 4, 3, 2, 1]);
+    assert_eq!(steps.iter().map(|s| s.version).collect::<Vec<_>>(), [6, 5, 4, 3, 2, 1]);
     let schemas: i64 = sqlx::query_scalar("SELECT count(*) FROM pg_namespace WHERE nspname = 'migration'")
         .fetch_one(&mut *conn)
         .await
@@ -80,11 +87,15 @@ async fn each_migration_reverses_exactly(pool: PgPool) {
     migrate::upgrade(&mut conn, None).await.expect("upgrade to 3 again");
     assert_eq!(at_three.diff(&catalog(&mut conn).await), Vec::<String>::new());
 
-    // 0004 (job queue) and 0005 (API tokens) live in the bookkeeping schema.
+    // 0004 (job queue), 0005 (API tokens) and 0006 (sessions) live in the bookkeeping schema.
     let bookkeeping = async |conn: &mut PgConnection| {
         Catalog::snapshot(conn, "modernize").await.expect("bookkeeping catalog snapshot")
     };
     let latest = bookkeeping(&mut conn).await;
+    migrate::downgrade(&mut conn, 5).await.expect("downgrade to 5");
+    let at_five = bookkeeping(&mut conn).await;
+    assert!(at_five.lines.iter().all(|l| !l.contains("sessions")), "0006 reversed");
+    assert!(at_five.lines.iter().any(|l| l.contains("api_tokens")));
     migrate::downgrade(&mut conn, 4).await.expect("downgrade to 4");
     let at_four = bookkeeping(&mut conn).await;
     assert!(at_four.lines.iter().all(|l| !l.contains("api_tokens")), "0005 reversed");
@@ -131,8 +142,8 @@ async fn a_database_from_a_newer_binary_is_refused(pool: PgPool) {
 #[sqlx::test(migrations = false)]
 async fn an_unknown_target_version_is_refused(pool: PgPool) {
     let mut conn = pool.acquire().await.expect("connection");
-    let error = migrate::upgrade(&mut conn, Some(7)).await.expect_err("unknown target");
-    assert!(matches!(error, MigrateError::UnknownTarget(7, 5)), "{error}");
+    let error = migrate::upgrade(&mut conn, Some(8)).await.expect_err("unknown target");
+    assert!(matches!(error, MigrateError::UnknownTarget(8, 6)), "{error}");
     let tables: i64 = sqlx::query_scalar("SELECT count(*) FROM pg_tables WHERE schemaname = 'migration'")
         .fetch_one(&mut *conn)
         .await

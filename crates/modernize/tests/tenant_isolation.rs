@@ -319,6 +319,9 @@ async fn every_repository_function_is_isolated(pool: PgPool) {
         "users::list_api_tokens",
         "users::revoke_api_token",
         "users::authenticate_token",
+        "users::create_session",
+        "users::authenticate_session",
+        "users::revoke_session",
     ];
     // Operator housekeeping across client accounts, behind an OperatorToken: it answers only
     // whether the flows that recorded an upload directory are over (tests/uploads.rs).

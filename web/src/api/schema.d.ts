@@ -15,8 +15,8 @@ export interface paths {
         put?: never;
         /**
          * Signs in with e-mail and password: opens a session and sets its cookie.
-         * @description After `login_attempts_per_minute` attempts (default 5) on one address within a minute, the
-         *     next ones are refused with 429 and a `Retry-After` header, right or wrong.
+         * @description After 5 attempts on one address, further ones are refused with 429 and a `Retry-After` header,
+         *     right or wrong, until the quota refills (one attempt every 12 s).
          */
         post: operations["login"];
         delete?: never;
@@ -121,11 +121,12 @@ export interface components {
             memberships: components["schemas"]["MembershipView"][];
             user: components["schemas"]["UserView"];
         };
-        /** @description The role a user has in one client account. */
+        /** @description A user's membership in one client account. */
         MembershipView: {
             /** Format: uuid */
             client_account_id: string;
             client_account_slug: string;
+            is_active: boolean;
             /**
              * @description `admin`, `analyst` or `viewer`.
              * @example analyst
@@ -169,17 +170,14 @@ export interface components {
             expires_at: string;
             user: components["schemas"]["UserView"];
         };
-        /** @description A user, as the API shows them (never a password hash). */
+        /** @description A user: never the password hash. */
         UserView: {
-            /** Format: date-time */
-            created_at: string;
             email: string;
             first_name?: string | null;
             /** Format: uuid */
             id: string;
+            is_active: boolean;
             is_platform_admin: boolean;
-            /** Format: date-time */
-            last_login_at?: string | null;
             last_name?: string | null;
         };
     };

@@ -112,3 +112,18 @@ pub async fn cancel_for_flow(conn: &mut PgConnection, flow_id: Uuid) -> Result<u
     .rows_affected();
     Ok(cancelled)
 }
+
+/// Hands back the jobs `worker` holds (a worker shutting down): queued again at once for the
+/// next worker instead of waiting for their leases to run out. The attempt is not counted.
+pub async fn release_leases(conn: &mut PgConnection, worker: &str) -> Result<u64, sqlx::Error> {
+    let released = sqlx::query(
+        "UPDATE modernize.jobs SET status = 'queued', attempts = greatest(attempts - 1, 0), locked_by = NULL,
+                locked_until = NULL, run_at = now(), updated_at = now()
+         WHERE status = 'running' AND locked_by = $1",
+    )
+    .bind(worker)
+    .execute(conn)
+    .await?
+    .rows_affected();
+    Ok(released)
+}

@@ -356,3 +356,99 @@ pub async fn authenticate_token(conn: &mut PgConnection, token: &TokenSecret) ->
     .fetch_one(conn)
     .await?)
 }
+
+/// A web sign-in session as the server knows it: never its secret.
+#[derive(Debug, Clone, PartialEq, Serialize, sqlx::FromRow)]
+pub struct Session {
+    pub id: Uuid,
+    pub user_id: Uuid,
+    pub created_at: chrono::DateTime<chrono::Utc>,
+    pub expires_at: chrono::DateTime<chrono::Utc>,
+}
+
+/// A session's secret in clear (64 hex characters): handed to the browser once, kept out of logs.
+#[derive(Clone)]
+pub struct SessionSecret(String);
+
+impl SessionSecret {
+    pub fn new(secret: String) -> Self {
+        Self(secret)
+    }
+
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+
+    /// What is stored: a random 256-bit value needs no slow hash, SHA-256 keeps a stolen table
+    /// from being replayed.
+    fn digest(&self) -> String {
+        use sha2::Digest;
+        hex::encode(sha2::Sha256::digest(self.0.as_bytes()))
+    }
+}
+
+impl std::fmt::Debug for SessionSecret {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("SessionSecret(***)")
+    }
+}
+
+/// Opens a session of `user_id` lasting `lifetime`; the secret is returned once and only its
+/// SHA-256 is stored (`modernize.sessions`, migration 0006).
+pub async fn create_session(
+    conn: &mut PgConnection,
+    user_id: Uuid,
+    lifetime: std::time::Duration,
+    user_agent: Option<&str>,
+) -> Result<(Session, SessionSecret), RepoError> {
+    let secret = SessionSecret(random_hex(32));
+    let session: Option<Session> = sqlx::query_as(
+        "INSERT INTO modernize.sessions (user_id, secret_sha256, expires_at, user_agent)
+         SELECT id, $2, now() + make_interval(secs => $3), left($4, 500) FROM migration.users WHERE id = $1
+         RETURNING id, user_id, created_at, expires_at",
+    )
+    .bind(user_id)
+    .bind(secret.digest())
+    .bind(lifetime.as_secs_f64())
+    .bind(user_agent)
+    .fetch_optional(conn)
+    .await?;
+    let session = session.ok_or_else(|| RepoError::not_found("user", user_id))?;
+    Ok((session, secret))
+}
+
+/// The session and its active user; NotFound for an unknown, ended or expired session or an
+/// inactive user alike.
+pub async fn authenticate_session(
+    conn: &mut PgConnection,
+    secret: &SessionSecret,
+) -> Result<(Session, User), RepoError> {
+    let session: Option<Session> = sqlx::query_as(
+        "UPDATE modernize.sessions s SET last_seen_at = now()
+         FROM migration.users u
+         WHERE s.secret_sha256 = $1 AND s.revoked_at IS NULL AND s.expires_at > now()
+           AND u.id = s.user_id AND u.is_active
+         RETURNING s.id, s.user_id, s.created_at, s.expires_at",
+    )
+    .bind(secret.digest())
+    .fetch_optional(&mut *conn)
+    .await?;
+    let session = session.ok_or_else(|| RepoError::not_found("session", "with this cookie"))?;
+    let user =
+        sqlx::query_as("SELECT * FROM migration.users WHERE id = $1").bind(session.user_id).fetch_one(conn).await?;
+    Ok((session, user))
+}
+
+/// Ends one of the user's sessions (signing out; another user's is not found); ending it twice
+/// keeps the first time.
+pub async fn revoke_session(conn: &mut PgConnection, user_id: Uuid, session_id: Uuid) -> Result<(), RepoError> {
+    let ended = sqlx::query(
+        "UPDATE modernize.sessions SET revoked_at = coalesce(revoked_at, now()) WHERE user_id = $1 AND id = $2",
+    )
+    .bind(user_id)
+    .bind(session_id)
+    .execute(conn)
+    .await?
+    .rows_affected();
+    if ended == 0 { Err(RepoError::not_found("session", session_id)) } else { Ok(()) }
+}

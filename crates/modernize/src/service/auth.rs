@@ -9,7 +9,7 @@ use super::views::{MembershipView, UserView, UserWithMemberships};
 use super::{AuthenticatedUser, ServiceError, connection};
 use crate::models::User;
 use crate::repo::global;
-use crate::repo::users::{self as users_repo, Membership, Password, TokenSecret};
+use crate::repo::users::{self as users_repo, Membership, Password, Session, SessionSecret, TokenSecret};
 
 /// The user with this e-mail and password.
 pub async fn sign_in(
@@ -52,4 +52,41 @@ pub async fn current_user(pool: &PgPool, user: &AuthenticatedUser) -> Result<Use
         user: found.into(),
         memberships: memberships.into_iter().map(MembershipView::from).collect(),
     })
+}
+
+/// A web session just opened: its secret goes to the browser once (the API's cookie).
+#[derive(Debug)]
+pub struct OpenedSession {
+    pub session: Session,
+    pub secret: SessionSecret,
+}
+
+/// Opens a web session of `user` lasting `lifetime` (`modernize.sessions`, migration 0006).
+pub async fn open_session(
+    pool: &PgPool,
+    user: &AuthenticatedUser,
+    lifetime: std::time::Duration,
+    user_agent: Option<&str>,
+) -> Result<OpenedSession, ServiceError> {
+    let mut conn = connection(pool).await?;
+    let (session, secret) = users_repo::create_session(&mut conn, user.user_id(), lifetime, user_agent).await?;
+    Ok(OpenedSession { session, secret })
+}
+
+/// The user a web session's secret belongs to, with the session; NotFound for an unknown, ended
+/// or expired session or an inactive user alike.
+pub async fn authenticate_session(
+    pool: &PgPool,
+    secret: &SessionSecret,
+) -> Result<(AuthenticatedUser, Session), ServiceError> {
+    let mut conn = connection(pool).await?;
+    let (session, user) = users_repo::authenticate_session(&mut conn, secret).await?;
+    Ok((AuthenticatedUser::new(user.id), session))
+}
+
+/// Ends one of the user's web sessions (signing out).
+pub async fn end_session(pool: &PgPool, user: &AuthenticatedUser, session_id: uuid::Uuid) -> Result<(), ServiceError> {
+    let mut conn = connection(pool).await?;
+    users_repo::revoke_session(&mut conn, user.user_id(), session_id).await?;
+    Ok(())
 }

@@ -1,5 +1,6 @@
 //! What services return (and the CLI's `--json` prints, and the API will send): built from rows,
-//! holding only what a caller may see. No row type crosses the service boundary.
+//! holding only what a caller may see. No row type crosses the service boundary. Each describes
+//! its JSON shape for the API's OpenAPI document (`utoipa::ToSchema`).
 
 use chrono::{DateTime, Utc};
 use serde::Serialize;
@@ -9,7 +10,7 @@ use crate::models::{ClientAccount, Engagement, EngagementStatus, MemberRole, Use
 use crate::repo::users::{ApiToken, Membership};
 
 /// A client account (tenant).
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
 pub struct AccountView {
     pub id: Uuid,
     pub name: String,
@@ -35,13 +36,14 @@ impl From<ClientAccount> for AccountView {
 }
 
 /// An engagement of a client account.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
 pub struct EngagementView {
     pub id: Uuid,
     pub client_account_id: Uuid,
     pub name: String,
     pub slug: String,
     pub description: Option<String>,
+    #[schema(value_type = String, example = "active")]
     pub status: EngagementStatus,
     pub is_active: bool,
     pub created_at: DateTime<Utc>,
@@ -63,7 +65,7 @@ impl From<Engagement> for EngagementView {
 }
 
 /// A user: never the password hash.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
 pub struct UserView {
     pub id: Uuid,
     pub email: String,
@@ -87,10 +89,12 @@ impl From<User> for UserView {
 }
 
 /// A user's membership in one client account.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
 pub struct MembershipView {
     pub client_account_id: Uuid,
     pub client_account_slug: String,
+    /// `admin`, `analyst` or `viewer`.
+    #[schema(value_type = String, example = "analyst")]
     pub role: MemberRole,
     pub is_active: bool,
 }
@@ -107,7 +111,7 @@ impl From<Membership> for MembershipView {
 }
 
 /// A user with the memberships the caller may see.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
 pub struct UserWithMemberships {
     #[serde(flatten)]
     pub user: UserView,
@@ -115,7 +119,7 @@ pub struct UserWithMemberships {
 }
 
 /// An API token as listed: never its secret nor its hash.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
 pub struct TokenView {
     pub id: Uuid,
     pub user_id: Uuid,
@@ -154,7 +158,7 @@ impl From<ApiToken> for TokenView {
 }
 
 /// A token just issued: the whole token in clear, shown this once.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
 pub struct IssuedToken {
     pub token: String,
     pub api_token: TokenView,

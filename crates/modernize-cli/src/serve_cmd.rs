@@ -1,0 +1,130 @@
+//! `modernize serve`: the REST API, with the job workers in the same process; and
+//! `modernize openapi`: the API's OpenAPI document.
+
+use std::net::SocketAddr;
+use std::path::Path;
+use std::process::ExitCode;
+use std::time::Duration;
+
+use clap::Args;
+use modernize::db::Database;
+use modernize::discovery::pipeline::{self, WorkerOptions};
+use modernize::jobs;
+use modernize::tenancy::OperatorToken;
+use modernize_api::{AppState, Config};
+use tokio::sync::watch;
+
+use crate::cli::CliError;
+
+#[derive(Debug, Args)]
+pub struct ServeArgs {
+    /// Address and port to listen on.
+    #[arg(long, env = "MODERNIZE_LISTEN", default_value = "127.0.0.1:8080")]
+    listen: SocketAddr,
+    /// Job workers run in this process (0: none; run `modernize worker` separately).
+    #[arg(long, default_value_t = 2, value_parser = clap::value_parser!(u16).range(0..=64))]
+    workers: u16,
+    /// Largest inventory upload accepted, in bytes (larger ones are refused with 413).
+    #[arg(long, value_name = "BYTES", default_value_t = Config::DEFAULT_MAX_UPLOAD_BYTES)]
+    max_upload_bytes: u64,
+    /// Longest a request may take before its response starts, in seconds (408 after).
+    #[arg(long, value_name = "SECONDS", default_value_t = 30, value_parser = clap::value_parser!(u64).range(1..=3600))]
+    request_timeout: u64,
+    /// Connections to PostgreSQL the API may hold (the workers hold their own).
+    #[arg(long, default_value_t = 16, value_parser = clap::value_parser!(u32).range(1..=1000))]
+    max_connections: u32,
+}
+
+/// Connections a worker holds: one for the job, one spare for the queue's bookkeeping.
+const WORKER_CONNECTIONS: u32 = 2;
+
+pub async fn run_serve(
+    args: ServeArgs,
+    database: &Database,
+    data_dir: &Path,
+    operator: &OperatorToken,
+) -> Result<ExitCode, CliError> {
+    let pool = database.pool(args.max_connections).await?;
+    let mut config = Config::new(crate::discovery_cmd::uploads_dir(data_dir));
+    config.max_upload_bytes = args.max_upload_bytes;
+    config.request_timeout = Duration::from_secs(args.request_timeout);
+    let state = AppState::new(pool, config);
+    let listener = tokio::net::TcpListener::bind(args.listen)
+        .await
+        .map_err(|source| CliError::Serve { what: format!("cannot listen on {}", args.listen), source })?;
+    let (stop, stopped) = watch::channel(false);
+    tokio::spawn(async move {
+        shutdown_signal().await;
+        tracing::info!("shutting down: finishing requests under way, handing back job leases");
+        let _ = stop.send(true);
+    });
+    // The workers act as the operator (jobs name their tenant); the API's state never holds the
+    // capability, so no request can act as one.
+    let mut workers = Vec::new();
+    if args.workers > 0 {
+        let worker_pool = database.pool(u32::from(args.workers) * WORKER_CONNECTIONS).await?;
+        for n in 0..args.workers {
+            workers.push(run_worker(worker_pool.clone(), operator, n, stopped.clone()));
+        }
+    }
+    eprintln!(
+        "serving the API on http://{} (reference at {}), {} in-process worker(s); Ctrl-C or SIGTERM stops",
+        args.listen,
+        modernize_api::REFERENCE_PATH,
+        args.workers
+    );
+    let mut until_stopped = stopped.clone();
+    let server = modernize_api::serve(listener, state, async move {
+        let _ = until_stopped.wait_for(|stop| *stop).await;
+    });
+    let (served, worked) = tokio::join!(server, futures_util::future::join_all(workers));
+    for error in worked.into_iter().filter_map(Result::err) {
+        tracing::error!(%error, "worker failed");
+    }
+    served.map_err(|source| CliError::Serve { what: "the server stopped".into(), source })?;
+    Ok(ExitCode::SUCCESS)
+}
+
+/// One in-process worker until the stop signal; then its job, cut short, is queued again at once
+/// for the next worker (jobs are idempotent) instead of waiting for the lease to run out.
+async fn run_worker(
+    pool: sqlx::PgPool,
+    operator: &OperatorToken,
+    n: u16,
+    mut stopped: watch::Receiver<bool>,
+) -> Result<(), CliError> {
+    let options = WorkerOptions { name: format!("serve-{}-{n}", std::process::id()), ..WorkerOptions::default() };
+    let engine = crate::discovery_cmd::suggester();
+    tokio::select! {
+        result = pipeline::run_worker(&pool, operator, &engine, &options, false) => { result?; }
+        _ = stopped.wait_for(|stop| *stop) => {}
+    }
+    let mut conn = pool.acquire().await?;
+    let released = jobs::release_leases(&mut conn, &options.name).await?;
+    if released > 0 {
+        tracing::info!(worker = %options.name, released, "job leases handed back");
+    }
+    Ok(())
+}
+
+async fn shutdown_signal() {
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut signal) => {
+                signal.recv().await;
+            }
+            // Without a SIGTERM handler, Ctrl-C still stops the server.
+            Err(_) => std::future::pending().await,
+        }
+    };
+    tokio::select! {
+        _ = tokio::signal::ctrl_c() => {}
+        _ = terminate => {}
+    }
+}
+
+/// Prints the OpenAPI document the server serves (docs/openapi.json is this output).
+pub fn run_openapi() -> Result<ExitCode, CliError> {
+    println!("{}", modernize_api::openapi().to_pretty_json()?);
+    Ok(ExitCode::SUCCESS)
+}
