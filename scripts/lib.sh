@@ -67,7 +67,12 @@ ensure_node() {
     command -v node >/dev/null && command -v npm >/dev/null || apt_install nodejs npm
 }
 
-# The web UI type-checked and built into web/dist (crates/modernize-web embeds it).
+# Debian's Chromium for the UI's end-to-end tests (Playwright drives it; no browser download).
+ensure_chromium() {
+    [ -x /usr/bin/chromium ] || apt_install chromium fonts-dejavu-core
+}
+
+# The web UI type-checked and built into web/dist, which the modernize binary embeds: so before cargo.
 # `npm ci` only when node_modules is missing or older than package-lock.json.
 build_web() {
     ensure_node

@@ -37,7 +37,7 @@ async function freePort(): Promise<number> {
 
 export default async function globalSetup(): Promise<void> {
   const db = databaseUrl();
-  cli(db, ["db", "downgrade", "--to", "0"]);
+  cli(db, ["db", "downgrade", "--to", "0", "--yes"]);
   cli(db, ["db", "upgrade"]);
   for (const tenant of TENANTS) {
     cli(db, ["accounts", "create", "--name", tenant.name, "--slug", tenant.slug]);

@@ -230,9 +230,11 @@ fn field_of_rejection(detail: &str) -> Option<String> {
     (!path.contains(' ')).then(|| path.to_owned())
 }
 
-/// The answer for a path no route matches.
-pub async fn unknown_route() -> ApiError {
-    ApiError::NotFound("no such resource".into())
+/// The answer for a path no route matches: the web UI's page or file for a UI path
+/// (`modernize_web::respond`), else 404 (always for `/api/…`, `/v3/…`, `/health`, `/ready`).
+pub async fn unknown_route(request: Request) -> Response {
+    modernize_web::respond(request.method(), request.uri(), request.headers())
+        .unwrap_or_else(|| ApiError::NotFound("no such resource".into()).into_response())
 }
 
 #[cfg(test)]

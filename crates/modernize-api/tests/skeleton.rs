@@ -35,7 +35,7 @@ async fn every_answer_has_a_request_id_and_a_given_one_is_kept(pool: PgPool) {
     let answer = app.get("/health", &Auth::None).await;
     let id = answer.headers.get("x-request-id").and_then(|v| v.to_str().ok()).expect("x-request-id");
     assert_eq!(id.len(), 36, "a UUID: {id}");
-    let request = Request::get("/nowhere").header("x-request-id", "from-the-proxy-42").body(Body::empty());
+    let request = Request::get("/api/v1/nowhere").header("x-request-id", "from-the-proxy-42").body(Body::empty());
     let answer = app.send(request.expect("request")).await;
     answer.assert_problem(StatusCode::NOT_FOUND);
     assert_eq!(answer.body["request_id"], "from-the-proxy-42");
