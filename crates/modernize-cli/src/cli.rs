@@ -337,8 +337,8 @@ async fn demo(url: Option<&str>, cluster: &LocalCluster, operator: &OperatorToke
     println!("demo users: admin|analyst|viewer@<slug>.example, password {:?}", fixtures::DEMO_PASSWORD);
     crate::consolidate_cmd::demo(&database, url).await?;
     if let Some((client_account_id, engagement_id)) = importer {
-        let tenant = TenantCtx::for_operator(&mut conn, operator, client_account_id, Some(engagement_id)).await?;
-        crate::discovery_cmd::demo(&database, &mut conn, &tenant, cluster.data_dir(), operator).await?;
+        let (account, engagement) = (client_account_id.to_string(), engagement_id.to_string());
+        crate::discovery_cmd::demo(&database, &account, &engagement, cluster.data_dir(), operator).await?;
     }
     if url.is_none() {
         println!("\nThe private cluster keeps running; stop it with `modernize local stop`.");

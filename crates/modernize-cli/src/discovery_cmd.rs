@@ -9,13 +9,14 @@ use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use modernize::db::Database;
 use modernize::discovery::ingest::Encoding;
 use modernize::discovery::pipeline::{self, ImportOptions, WorkerOptions};
-use modernize::discovery::summary::{self, FlowSummary, RowIssues};
+use modernize::discovery::summary::{FlowSummary, RowIssues};
 use modernize::discovery::{DiscoveryError, Suggester, uploads};
 use modernize::models::{DiscoveryPhase, FlowStatus};
-use modernize::repo::mappings::{Review, review_mapping};
+use modernize::repo::Page;
+use modernize::service::discovery::{self, MappingDecision};
 use modernize::service::{self, Actor};
-use modernize::tenancy::{OperatorToken, TenantCtx, TenantTx};
-use sqlx::PgConnection;
+use modernize::tenancy::{OperatorToken, TenantCtx};
+use sqlx::{PgConnection, PgPool};
 use uuid::Uuid;
 
 use crate::cli::CliError;
@@ -208,20 +209,19 @@ pub(crate) async fn account_ctx(
     Ok(service::account_ctx(conn, &Actor::Operator(operator), client_account).await?)
 }
 
+/// A pool of one connection for the use cases a command calls one after the other.
+async fn service_pool(database: &Database) -> Result<PgPool, CliError> {
+    Ok(database.pool(1).await?)
+}
+
 pub async fn run_import(
     args: ImportArgs,
     database: &Database,
     data_dir: &Path,
     operator: &OperatorToken,
 ) -> Result<ExitCode, CliError> {
-    let mut conn = database.connect().await?;
-    let (ctx, _) = service::engagement_ctx(
-        &mut conn,
-        &Actor::Operator(operator),
-        &args.tenant.client_account,
-        &args.tenant.engagement,
-    )
-    .await?;
+    let pool = service_pool(database).await?;
+    let actor = Actor::Operator(operator);
     let decimal_comma = match (args.decimal_comma, args.decimal_point) {
         (true, _) => Some(true),
         (_, true) => Some(false),
@@ -233,7 +233,16 @@ pub async fn run_import(
         accept_above: args.accept_above,
         decimal_comma,
     };
-    let started = pipeline::start(&mut conn, &ctx, &uploads_dir(data_dir), &args.file, &options).await?;
+    let started = discovery::start_import(
+        &pool,
+        &actor,
+        &args.tenant.client_account,
+        &args.tenant.engagement,
+        &uploads_dir(data_dir),
+        &args.file,
+        &options,
+    )
+    .await?;
     for deprecation in &started.deprecations {
         eprintln!("warning: {}", deprecation.message);
     }
@@ -242,11 +251,13 @@ pub async fn run_import(
         println!("run it with `modernize worker`; follow it with `modernize flows show {}`", started.discovery_flow_id);
         return Ok(ExitCode::SUCCESS);
     }
-    run_showing_progress(database, operator, &ctx, started.discovery_flow_id).await?;
+    let account = args.tenant.client_account.as_str();
+    run_showing_progress(database, &pool, operator, account, started.discovery_flow_id).await?;
     // In the foreground the flow has run as far as it can: anything but completed, or paused
     // for review, is a failure (a phase failed and waits for its retry).
     let finished = |status: FlowStatus| matches!(status, FlowStatus::Completed | FlowStatus::Paused);
-    let code = report_as(&mut conn, &ctx, started.discovery_flow_id, args.json, finished).await?;
+    let code = report_as(&pool, &actor, account, started.discovery_flow_id, args.json, finished).await?;
+    let mut conn = database.connect().await?;
     purge_uploads(&mut conn, operator, data_dir, &args.retention).await;
     Ok(code)
 }
@@ -254,17 +265,19 @@ pub async fn run_import(
 /// Runs the jobs in this process with the flow's progress on stderr (drawn only on a terminal).
 async fn run_showing_progress(
     database: &Database,
+    pool: &PgPool,
     operator: &OperatorToken,
-    ctx: &TenantCtx,
+    account: &str,
     flow_id: Uuid,
 ) -> Result<(), CliError> {
+    let actor = &Actor::Operator(operator);
     let bar = ProgressBar::with_draw_target(Some(100), ProgressDrawTarget::stderr());
     // The template is a constant, so it parses; fall back to the default style all the same.
     let style = ProgressStyle::with_template("[{elapsed_precise}] {bar:30} {pos:>3}% {wide_msg}")
         .unwrap_or_else(|_| ProgressStyle::default_bar());
     bar.set_style(style);
-    let watch = watch_progress(database, ctx, flow_id, &bar);
-    let worker = run_until_idle(database, operator);
+    let watch = watch_progress(pool, actor, account, flow_id, &bar);
+    let worker = run_until_idle(database, operator, flow_id);
     tokio::pin!(worker);
     // The bar is a courtesy: if watching fails, the flow still runs to its end.
     let ran = tokio::select! {
@@ -277,17 +290,15 @@ async fn run_showing_progress(
 
 /// Polls the flow's progress into `bar` until dropped.
 async fn watch_progress(
-    database: &Database,
-    ctx: &TenantCtx,
+    pool: &PgPool,
+    actor: &Actor<'_>,
+    account: &str,
     flow_id: Uuid,
     bar: &ProgressBar,
 ) -> Result<(), CliError> {
-    let mut conn = database.connect().await?;
     loop {
         tokio::time::sleep(std::time::Duration::from_millis(250)).await;
-        let mut tx = TenantTx::begin(&mut conn, ctx).await?;
-        let now = summary::progress(&mut tx, flow_id).await?;
-        tx.commit().await?;
+        let now = discovery::flow_progress(pool, actor, account, flow_id).await?;
         bar.set_position(now.progress_percentage.clamp(0.0, 100.0) as u64);
         bar.set_message(match now.running_phase {
             Some(DiscoveryPhase::DataImport) => {
@@ -310,8 +321,8 @@ const DEMO_ACCEPT_ABOVE: f64 = 0.7;
 /// [`DEMO_ACCEPT_ABOVE`] accepted, then the summary.
 pub async fn demo(
     database: &Database,
-    conn: &mut PgConnection,
-    ctx: &TenantCtx,
+    account: &str,
+    engagement: &str,
     data_dir: &Path,
     operator: &OperatorToken,
 ) -> Result<(), CliError> {
@@ -325,12 +336,13 @@ pub async fn demo(
         "\n== discovery: importing examples/inventory.csv into the demo engagement \
          (mappings at or above {DEMO_ACCEPT_ABOVE} accepted)"
     );
+    let pool = service_pool(database).await?;
+    let actor = Actor::Operator(operator);
     let options = ImportOptions { accept_above: Some(DEMO_ACCEPT_ABOVE), ..Default::default() };
-    let started = pipeline::start(conn, ctx, &uploads_dir(data_dir), &file, &options).await?;
-    run_until_idle(database, operator).await?;
-    let mut tx = TenantTx::begin(conn, ctx).await?;
-    print_summary(&summary::summarise(&mut tx, started.discovery_flow_id).await?);
-    tx.commit().await?;
+    let started =
+        discovery::start_import(&pool, &actor, account, engagement, &uploads_dir(data_dir), &file, &options).await?;
+    run_until_idle(database, operator, started.discovery_flow_id).await?;
+    print_summary(&discovery::flow_summary(&pool, &actor, account, started.discovery_flow_id).await?);
     Ok(())
 }
 
@@ -369,9 +381,11 @@ pub async fn run_worker(
     Ok(ExitCode::SUCCESS)
 }
 
-async fn run_until_idle(database: &Database, operator: &OperatorToken) -> Result<u64, CliError> {
+/// Runs the flow's jobs in this process until none is due (never another flow's).
+async fn run_until_idle(database: &Database, operator: &OperatorToken, flow_id: Uuid) -> Result<u64, CliError> {
     let pool = database.pool(WORKER_CONNECTIONS).await?;
-    let ran = pipeline::run_worker(&pool, operator, &suggester(), &WorkerOptions::default(), true).await?;
+    let options = WorkerOptions { only_flow: Some(flow_id), ..WorkerOptions::default() };
+    let ran = pipeline::run_worker(&pool, operator, &suggester(), &options, true).await?;
     pool.close().await;
     Ok(ran)
 }
@@ -381,25 +395,19 @@ pub async fn run_flows(
     database: &Database,
     operator: &OperatorToken,
 ) -> Result<ExitCode, CliError> {
-    let mut conn = database.connect().await?;
+    let pool = service_pool(database).await?;
     let actor = Actor::Operator(operator);
     match command {
-        FlowsCommand::List { client_account, engagement: wanted, json } => {
-            let ctx = match wanted {
-                Some(wanted) => service::engagement_ctx(&mut conn, &actor, &client_account, &wanted).await?.0,
-                None => service::account_ctx(&mut conn, &actor, &client_account).await?,
-            };
-            let mut tx = TenantTx::begin(&mut conn, &ctx).await?;
-            let flows = summary::list_flows(&mut tx).await?;
-            tx.commit().await?;
+        FlowsCommand::List { client_account, engagement, json } => {
+            let page = discovery::list_flows(&pool, &actor, &client_account, engagement.as_deref(), Page::ALL).await?;
             if json {
-                println!("{}", serde_json::to_string_pretty(&flows)?);
+                println!("{}", serde_json::to_string_pretty(&page.flows)?);
             } else {
                 println!(
                     "{:<36}  {:<10} {:>5}  {:<20}  {:<25}  name",
                     "discovery flow", "status", "%", "phase", "created"
                 );
-                for f in &flows {
+                for f in &page.flows {
                     let phase = f.current_phase.map_or("-", |p| p.as_str());
                     println!(
                         "{:<36}  {:<10} {:>5.0}  {:<20}  {:<25}  {}",
@@ -414,94 +422,76 @@ pub async fn run_flows(
             }
             Ok(ExitCode::SUCCESS)
         }
-        FlowsCommand::Show(flow) => {
-            let ctx = account_ctx(&mut conn, operator, &flow.client_account).await?;
-            report(&mut conn, &ctx, flow.flow, flow.json).await
-        }
+        FlowsCommand::Show(flow) => report(&pool, &actor, &flow.client_account, flow.flow, flow.json).await,
         FlowsCommand::Review(review) => {
-            let ctx = account_ctx(&mut conn, operator, &review.flow.client_account).await?;
-            apply_reviews(&mut conn, &ctx, &review).await?;
-            report(&mut conn, &ctx, review.flow.flow, review.flow.json).await
+            let mut decisions = Vec::new();
+            decisions.extend(review.approve.iter().map(|c| MappingDecision::Approve { column: c.clone() }));
+            decisions.extend(review.reject.iter().map(|c| MappingDecision::Reject { column: c.clone() }));
+            for change in &review.changes {
+                decisions.push(MappingDecision::parse_map(change)?);
+            }
+            let account = review.flow.client_account.as_str();
+            discovery::review_mappings(&pool, &actor, &suggester(), account, review.flow.flow, &decisions).await?;
+            report(&pool, &actor, account, review.flow.flow, review.flow.json).await
         }
         FlowsCommand::Pause(flow) => {
-            let ctx = account_ctx(&mut conn, operator, &flow.client_account).await?;
-            let mut tx = TenantTx::begin(&mut conn, &ctx).await?;
-            pipeline::pause(&mut tx, flow.flow).await?;
-            tx.commit().await?;
+            discovery::pause_flow(&pool, &actor, &flow.client_account, flow.flow).await?;
             println!("paused; `modernize flows resume {}` goes on", flow.flow);
             Ok(ExitCode::SUCCESS)
         }
-        FlowsCommand::Resume(args) | FlowsCommand::Retry(args) => {
-            let ctx = account_ctx(&mut conn, operator, &args.flow.client_account).await?;
-            let mut tx = TenantTx::begin(&mut conn, &ctx).await?;
-            pipeline::resume(&mut tx, args.flow.flow, args.accept_above).await?;
-            tx.commit().await?;
-            if args.detach {
-                println!("resumed; `modernize worker` runs it");
-                return Ok(ExitCode::SUCCESS);
-            }
-            run_until_idle(database, operator).await?;
-            report(&mut conn, &ctx, args.flow.flow, args.flow.json).await
+        FlowsCommand::Resume(args) => {
+            let account = args.flow.client_account.as_str();
+            discovery::resume_flow(&pool, &actor, account, args.flow.flow, args.accept_above).await?;
+            go_on(database, &pool, operator, &args).await
+        }
+        FlowsCommand::Retry(args) => {
+            discovery::retry_flow(&pool, &actor, &args.flow.client_account, args.flow.flow).await?;
+            go_on(database, &pool, operator, &args).await
         }
         FlowsCommand::Cancel(flow) => {
-            let ctx = account_ctx(&mut conn, operator, &flow.client_account).await?;
-            let mut tx = TenantTx::begin(&mut conn, &ctx).await?;
-            pipeline::cancel(&mut tx, flow.flow).await?;
-            tx.commit().await?;
+            discovery::cancel_flow(&pool, &actor, &flow.client_account, flow.flow).await?;
             println!("cancelled");
             Ok(ExitCode::SUCCESS)
         }
     }
 }
 
-async fn apply_reviews(conn: &mut PgConnection, ctx: &TenantCtx, args: &ReviewArgs) -> Result<(), CliError> {
-    let mut tx = TenantTx::begin(conn, ctx).await?;
-    let mappings = summary::mappings_of_flow(&mut tx, args.flow.flow).await?;
-    let mut decisions: Vec<(&str, Review)> = Vec::new();
-    decisions.extend(args.approve.iter().map(|c| (c.as_str(), Review::Approve)));
-    decisions.extend(args.reject.iter().map(|c| (c.as_str(), Review::Reject)));
-    for change in &args.changes {
-        let (column, field) = change
-            .split_once('=')
-            .ok_or_else(|| DiscoveryError::Invalid(format!("--map {change:?}: expected COLUMN=FIELD")))?;
-        let field = field.trim();
-        if !field.is_empty() && !modernize::discovery::TARGET_FIELDS.contains(&field) {
-            return Err(DiscoveryError::Invalid(format!(
-                "--map {change:?}: {field:?} is not an asset field (one of: {})",
-                modernize::discovery::TARGET_FIELDS.join(", ")
-            ))
-            .into());
-        }
-        let target = (!field.is_empty()).then(|| field.to_owned());
-        decisions.push((column, Review::Change { rules: modernize_mapping::rules_for(column, field), target }));
+/// After a resume or retry: run the flow here unless detached, then report.
+async fn go_on(
+    database: &Database,
+    pool: &PgPool,
+    operator: &OperatorToken,
+    args: &ResumeArgs,
+) -> Result<ExitCode, CliError> {
+    if args.detach {
+        println!("resumed; `modernize worker` runs it");
+        return Ok(ExitCode::SUCCESS);
     }
-    for (column, decision) in decisions {
-        let mapping = mappings
-            .iter()
-            .find(|m| m.source_field == column)
-            .ok_or_else(|| DiscoveryError::Invalid(format!("the flow's file has no column {column:?}")))?;
-        review_mapping(&mut tx, mapping.id, &decision).await?;
-    }
-    tx.commit().await?;
-    Ok(())
+    run_until_idle(database, operator, args.flow.flow).await?;
+    report(pool, &Actor::Operator(operator), &args.flow.client_account, args.flow.flow, args.flow.json).await
 }
 
 /// Prints the flow's summary; the exit code says whether it failed.
-async fn report(conn: &mut PgConnection, ctx: &TenantCtx, flow_id: Uuid, json: bool) -> Result<ExitCode, CliError> {
-    report_as(conn, ctx, flow_id, json, |status| status != FlowStatus::Failed).await
+async fn report(
+    pool: &PgPool,
+    actor: &Actor<'_>,
+    account: &str,
+    flow_id: Uuid,
+    json: bool,
+) -> Result<ExitCode, CliError> {
+    report_as(pool, actor, account, flow_id, json, |status| status != FlowStatus::Failed).await
 }
 
 /// Prints the flow's summary; the exit code is success when `succeeded` says so of its status.
 async fn report_as(
-    conn: &mut PgConnection,
-    ctx: &TenantCtx,
+    pool: &PgPool,
+    actor: &Actor<'_>,
+    account: &str,
     flow_id: Uuid,
     json: bool,
     succeeded: impl Fn(FlowStatus) -> bool,
 ) -> Result<ExitCode, CliError> {
-    let mut tx = TenantTx::begin(conn, ctx).await?;
-    let summary = summary::summarise(&mut tx, flow_id).await?;
-    tx.commit().await?;
+    let summary = discovery::flow_summary(pool, actor, account, flow_id).await?;
     if json {
         println!("{}", serde_json::to_string_pretty(&summary)?);
     } else {

@@ -513,6 +513,10 @@ impl Suggester for Engine {
     ) -> Vec<MappingSuggestion> {
         self.map(headers, samples, learned).suggestions
     }
+
+    fn rules_for(&self, header: &str, target: &str) -> TransformationRules {
+        rules_for(header, target)
+    }
 }
 
 struct Context<'a> {

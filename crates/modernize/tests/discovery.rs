@@ -154,7 +154,12 @@ async fn a_cmdb_file_becomes_an_assessed_inventory_linked_to_its_master_flow(poo
     let not_found = |r: Result<(), DiscoveryError>| matches!(r, Err(DiscoveryError::Repo(RepoError::NotFound { .. })));
     let flow_id = started.discovery_flow_id;
     assert!(not_found(as_tenant!(conn, &b_ctx, |tx| summary::summarise(&mut tx, flow_id)).map(|_| ())));
-    assert!(as_tenant!(conn, &b_ctx, |tx| summary::list_flows(&mut tx)).expect("list").iter().all(|f| f.id != flow_id));
+    assert!(
+        as_tenant!(conn, &b_ctx, |tx| summary::list_flows(&mut tx, modernize::repo::Page::ALL))
+            .expect("list")
+            .iter()
+            .all(|f| f.id != flow_id)
+    );
     assert!(not_found(as_tenant!(conn, &b_ctx, |tx| pipeline::pause(&mut tx, flow_id))));
     assert!(not_found(as_tenant!(conn, &b_ctx, |tx| pipeline::resume(&mut tx, flow_id, Some(0.5)))));
     assert!(not_found(as_tenant!(conn, &b_ctx, |tx| pipeline::cancel(&mut tx, flow_id))));

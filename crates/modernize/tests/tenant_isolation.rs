@@ -228,6 +228,10 @@ async fn every_repository_function_is_isolated(pool: PgPool) {
         as_tenant!(c, &w.a, |tx| flows::discovery_flows_of(&mut tx, w.b_ids.master_flow_id)).expect("flows").is_empty()
     );
     done("flows::discovery_flows_of");
+    let listed = as_tenant!(c, &w.a, |tx| flows::list_discovery_flows(&mut tx, Page::ALL)).expect("flows");
+    assert!(!listed.is_empty() && listed.iter().all(|f| f.client_account_id == w.a.client_account_id()));
+    assert!(listed.iter().all(|f| f.id != w.b_ids.discovery_flow_id));
+    done("flows::list_discovery_flows");
     let (master, discovery, _) =
         as_tenant!(c, &w.a, |tx| flows::start_discovery(&mut tx, &DiscoveryInput::default())).expect("start");
     assert_eq!(
@@ -295,6 +299,14 @@ async fn every_repository_function_is_isolated(pool: PgPool) {
     assert_eq!(as_tenant!(c, &w.b, |tx| assets::tags_of_asset(&mut tx, b_asset.id)).expect("tags").len(), 1);
     assert_eq!(as_tenant!(c, &w.b, |tx| table::count::<AssetTag>(&mut tx)).expect("count"), 1);
     done("assets::untag_asset");
+    let filter = assets::AssetFilter { search: Some("db-01".into()), ..Default::default() };
+    let found = as_tenant!(c, &w.a, |tx| assets::list_assets(&mut tx, &filter, None, 100)).expect("assets");
+    assert!(!found.is_empty() && found.iter().all(|a| a.client_account_id == w.a.client_account_id()));
+    // B's asset as the keyset cursor finds nothing of B's, and gives A nothing to start after.
+    let after_b = as_tenant!(c, &w.a, |tx| assets::list_assets(&mut tx, &Default::default(), Some(b_asset.id), 100))
+        .expect("assets");
+    assert!(after_b.is_empty(), "{after_b:?}");
+    done("assets::list_assets");
     assert_eq!(
         b_engagement,
         as_tenant!(c, &w.b, |tx| table::get::<Engagement>(&mut tx, w.b_ids.engagement_id)).expect("B's engagement")

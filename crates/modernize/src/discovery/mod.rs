@@ -40,6 +40,12 @@ pub trait Suggester: Send + Sync {
         samples: &[Map<String, Value>],
         learned: &[LearnedMapping],
     ) -> Vec<MappingSuggestion>;
+
+    /// The rules a column needs when a reviewer maps it to `target` (e.g. the unit its header
+    /// names: `RAM (MB)` → memory_gb ×1/1024). None by default.
+    fn rules_for(&self, _header: &str, _target: &str) -> cleansing::TransformationRules {
+        cleansing::TransformationRules::default()
+    }
 }
 
 #[derive(Debug, thiserror::Error)]

@@ -189,6 +189,9 @@ pub struct WorkerOptions {
     pub lease: Duration,
     pub chunk_rows: usize,
     pub poll: Duration,
+    /// Run only this discovery flow's jobs (a foreground `import` runs its own flow, never
+    /// another tenant's queued work).
+    pub only_flow: Option<Uuid>,
 }
 
 impl Default for WorkerOptions {
@@ -198,6 +201,7 @@ impl Default for WorkerOptions {
             lease: Duration::from_secs(60),
             chunk_rows: DEFAULT_CHUNK_ROWS,
             poll: Duration::from_millis(500),
+            only_flow: None,
         }
     }
 }
@@ -213,7 +217,7 @@ pub async fn run_worker(
     let mut ran = 0;
     loop {
         let mut conn = pool.acquire().await?;
-        let Some(job) = jobs::claim(&mut conn, &options.name, options.lease).await? else {
+        let Some(job) = jobs::claim(&mut conn, &options.name, options.lease, options.only_flow).await? else {
             if until_idle {
                 return Ok(ran);
             }

@@ -123,10 +123,8 @@ pub async fn progress(tx: &mut TenantTx<'_>, discovery_flow_id: Uuid) -> Result<
 }
 
 /// The discovery flows of the context (its engagement, if it has one), newest first.
-pub async fn list_flows(tx: &mut TenantTx<'_>) -> Result<Vec<DiscoveryFlow>, DiscoveryError> {
-    let mut flows = table::list::<DiscoveryFlow>(tx, Page::ALL).await?;
-    flows.sort_by_key(|f| std::cmp::Reverse(f.created_at));
-    Ok(flows)
+pub async fn list_flows(tx: &mut TenantTx<'_>, page: Page) -> Result<Vec<DiscoveryFlow>, DiscoveryError> {
+    Ok(crate::repo::flows::list_discovery_flows(tx, page).await?)
 }
 
 pub async fn summarise(tx: &mut TenantTx<'_>, discovery_flow_id: Uuid) -> Result<FlowSummary, DiscoveryError> {

@@ -45,8 +45,14 @@ pub async fn enqueue(
 }
 
 /// Claims the next due job (queued, or running with an expired lease: its worker died) for
-/// `lease`. The row lock lasts only this statement.
-pub async fn claim(conn: &mut PgConnection, worker: &str, lease: Duration) -> Result<Option<Job>, sqlx::Error> {
+/// `lease`; with `only_flow`, only a job of that discovery flow. The row lock lasts only this
+/// statement.
+pub async fn claim(
+    conn: &mut PgConnection,
+    worker: &str,
+    lease: Duration,
+    only_flow: Option<Uuid>,
+) -> Result<Option<Job>, sqlx::Error> {
     sqlx::query_as(
         "UPDATE modernize.jobs SET status = 'running', attempts = attempts + 1, locked_by = $1,
                 locked_until = now() + make_interval(secs => $2), updated_at = now()
@@ -54,11 +60,13 @@ pub async fn claim(conn: &mut PgConnection, worker: &str, lease: Duration) -> Re
              SELECT id FROM modernize.jobs
              WHERE run_at <= now()
                AND (status = 'queued' OR (status = 'running' AND locked_until < now()))
+               AND ($3::uuid IS NULL OR payload ->> 'discovery_flow_id' = $3::text)
              ORDER BY run_at, id LIMIT 1 FOR UPDATE SKIP LOCKED)
          RETURNING id, kind, client_account_id, payload, attempts, max_attempts",
     )
     .bind(worker)
     .bind(lease.as_secs_f64())
+    .bind(only_flow)
     .fetch_optional(conn)
     .await
 }

@@ -3,8 +3,8 @@
 use serde::Deserialize;
 use uuid::Uuid;
 
-use super::RepoError;
 use super::table::insert;
+use super::{Page, RepoError};
 use crate::models::{DiscoveryFlow, DiscoveryPhase, MasterFlow, NewMasterFlow};
 use crate::repo::imports::Deprecation;
 use crate::tenancy::TenantTx;
@@ -127,6 +127,23 @@ pub async fn discovery_flows_of(tx: &mut TenantTx<'_>, master_flow_id: Uuid) -> 
     )
     .bind(tx.client_account_id())
     .bind(master_flow_id)
+    .fetch_all(tx.conn())
+    .await?;
+    Ok(flows)
+}
+
+/// The discovery flows of the transaction's engagement (of the whole client account when the
+/// context names none), newest first, one page.
+pub async fn list_discovery_flows(tx: &mut TenantTx<'_>, page: Page) -> Result<Vec<DiscoveryFlow>, RepoError> {
+    let flows = sqlx::query_as(
+        "SELECT * FROM migration.discovery_flows
+         WHERE client_account_id = $1 AND ($2::uuid IS NULL OR engagement_id = $2)
+         ORDER BY created_at DESC, id LIMIT $3 OFFSET $4",
+    )
+    .bind(tx.client_account_id())
+    .bind(tx.ctx().engagement_id())
+    .bind(page.limit)
+    .bind(page.offset)
     .fetch_all(tx.conn())
     .await?;
     Ok(flows)

@@ -11,7 +11,9 @@
 //! memberships. Operators (the CLI and worker bootstrap, see [`OperatorToken`]) may do everything.
 
 pub mod accounts;
+pub mod assets;
 pub mod auth;
+pub mod discovery;
 pub mod engagements;
 pub mod error;
 pub mod tokens;

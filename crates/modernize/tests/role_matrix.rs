@@ -1,0 +1,197 @@
+//! The role matrix over the services: for each use case, a viewer, an analyst and an admin of the
+//! client account and a member of another account (a stranger) are allowed, Forbidden or
+//! NotFound (404 before 403), and a refused call leaves the database exactly as it was.
+
+mod common;
+
+use modernize::discovery::ExactNameSuggester;
+use modernize::discovery::pipeline::{self, ImportOptions, WorkerOptions};
+use modernize::error::ErrorKind;
+use modernize::fixtures::{ACME, DEMO_PASSWORD, DemoIds, GLOBEX, demo_tenant};
+use modernize::models::MemberRole;
+use modernize::repo::users::Password;
+use modernize::repo::{Page, tenancy};
+use modernize::service::discovery::{self, MappingDecision};
+use modernize::service::engagements::{self, NewEngagementInput};
+use modernize::service::users::{self, MembershipInput, NewUser};
+use modernize::service::{Actor, ServiceError, accounts, assets, auth};
+use modernize::tenancy::{TenantCtx, TenantTx};
+use sqlx::PgPool;
+use uuid::Uuid;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Outcome {
+    /// Done, or refused for a reason other than access (e.g. a conflict with the flow's state).
+    Allowed,
+    Forbidden,
+    NotFound,
+}
+
+use Outcome::{Allowed, Forbidden, NotFound};
+
+fn outcome(result: Result<(), ServiceError>) -> Outcome {
+    match result {
+        Err(e) if e.kind() == ErrorKind::Forbidden => Forbidden,
+        Err(e) if e.kind() == ErrorKind::NotFound => NotFound,
+        Err(e) if matches!(e.kind(), ErrorKind::Internal | ErrorKind::Unavailable) => panic!("unexpected: {e}"),
+        _ => Allowed,
+    }
+}
+
+struct World {
+    ids: DemoIds,
+    flow_id: Uuid,
+    asset_id: Uuid,
+    file: std::path::PathBuf,
+    uploads: tempfile::TempDir,
+}
+
+/// Everything a refused call could have changed, as text.
+async fn fingerprint(pool: &PgPool) -> String {
+    sqlx::query_scalar(
+        "SELECT concat_ws(' | ',
+            (SELECT count(*) FROM migration.users), (SELECT count(*) FROM migration.user_account_associations),
+            (SELECT string_agg(slug, ',' ORDER BY slug) FROM migration.engagements),
+            (SELECT string_agg(status || coalesce(updated_at::text, ''), ',' ORDER BY id) FROM migration.import_field_mappings),
+            (SELECT string_agg(status || updated_at::text, ',' ORDER BY id) FROM migration.discovery_flows),
+            (SELECT string_agg(updated_at::text, ',' ORDER BY id) FROM migration.assets),
+            (SELECT count(*) FROM migration.data_imports), (SELECT count(*) FROM modernize.jobs),
+            (SELECT count(*) FROM modernize.api_tokens))",
+    )
+    .fetch_one(pool)
+    .await
+    .expect("fingerprint")
+}
+
+async fn run_case(name: &str, pool: &PgPool, actor: &Actor<'_>, w: &World) -> Result<(), ServiceError> {
+    let account = ACME.slug;
+    let engagement = w.ids.engagement_id.to_string();
+    let fresh = Uuid::new_v4().simple().to_string();
+    match name {
+        "get_account" => accounts::get_account(pool, actor, account).await.map(drop),
+        "list_engagements" => engagements::list_engagements(pool, actor, account).await.map(drop),
+        "get_engagement" => engagements::get_engagement(pool, actor, account, &engagement).await.map(drop),
+        "create_engagement" => {
+            let input = NewEngagementInput { name: format!("wave {fresh}"), ..Default::default() };
+            engagements::create_engagement(pool, actor, account, input).await.map(drop)
+        }
+        "list_users" => users::list_users(pool, actor, Some(account)).await.map(drop),
+        "create_user" => {
+            let input = NewUser {
+                email: format!("{fresh}@acme.example"),
+                password: None,
+                first_name: None,
+                last_name: None,
+                memberships: vec![MembershipInput { account: account.into(), role: MemberRole::Viewer }],
+            };
+            users::create_user(pool, actor, input).await.map(drop)
+        }
+        "list_flows" => discovery::list_flows(pool, actor, account, Some(&engagement), Page::default()).await.map(drop),
+        "flow_summary" => discovery::flow_summary(pool, actor, account, w.flow_id).await.map(drop),
+        "flow_progress" => discovery::flow_progress(pool, actor, account, w.flow_id).await.map(drop),
+        "start_import" => {
+            let options = ImportOptions::default();
+            discovery::start_import(pool, actor, account, &engagement, w.uploads.path(), &w.file, &options)
+                .await
+                .map(drop)
+        }
+        "review_mappings" => {
+            let decisions = [MappingDecision::Approve { column: "hostname".into() }];
+            discovery::review_mappings(pool, actor, &ExactNameSuggester, account, w.flow_id, &decisions).await.map(drop)
+        }
+        "pause_flow" => discovery::pause_flow(pool, actor, account, w.flow_id).await,
+        "retry_flow" => discovery::retry_flow(pool, actor, account, w.flow_id).await,
+        "list_assets" => {
+            assets::list_assets(pool, actor, account, &engagement, &Default::default(), None, 10).await.map(drop)
+        }
+        "get_asset" => assets::get_asset(pool, actor, account, w.asset_id).await.map(drop),
+        "edit_asset" => {
+            let changes = serde_json::json!({"description": format!("edited {fresh}")});
+            let changes = changes.as_object().cloned().unwrap_or_default();
+            assets::edit_asset(pool, actor, account, w.asset_id, &changes).await.map(drop)
+        }
+        "cancel_flow" => discovery::cancel_flow(pool, actor, account, w.flow_id).await,
+        other => panic!("no case {other}"),
+    }
+}
+
+async fn sign_in(pool: &PgPool, email: &str) -> Actor<'static> {
+    let password = Password::parse(DEMO_PASSWORD.into()).expect("password");
+    Actor::User(auth::sign_in(pool, email, &password).await.expect("sign in").0)
+}
+
+async fn world(pool: &PgPool) -> World {
+    let mut conn = common::migrated(pool).await;
+    let ids = demo_tenant(&mut conn, common::operator(), ACME).await.expect("A");
+    demo_tenant(&mut conn, common::operator(), GLOBEX).await.expect("B");
+    // The viewer may read the engagement: a viewer grant there.
+    let ctx = TenantCtx::for_operator(&mut conn, common::operator(), ids.client_account_id, Some(ids.engagement_id))
+        .await
+        .expect("ctx");
+    let mut tx = TenantTx::begin(&mut conn, &ctx).await.expect("tx");
+    tenancy::grant_engagement_access(&mut tx, ids.viewer_user_id, MemberRole::Viewer).await.expect("grant");
+    let asset_id: Uuid = sqlx::query_scalar("SELECT id FROM migration.assets WHERE engagement_id = $1 LIMIT 1")
+        .bind(ids.engagement_id)
+        .fetch_one(tx.conn())
+        .await
+        .expect("an asset");
+    tx.commit().await.expect("commit");
+    // A flow paused for the review of its mappings.
+    let uploads = tempfile::tempdir().expect("dir");
+    let file = uploads.path().join("cmdb.csv");
+    std::fs::write(&file, "hostname,operating_system\nsrv-1,Ubuntu 22.04\nsrv-2,AIX 7.2\n").expect("file");
+    let started = pipeline::start(&mut conn, &ctx, &uploads.path().join("uploads"), &file, &ImportOptions::default())
+        .await
+        .expect("start");
+    let options = WorkerOptions { only_flow: Some(started.discovery_flow_id), ..Default::default() };
+    pipeline::run_worker(pool, common::operator(), &ExactNameSuggester, &options, true).await.expect("worker");
+    World { ids, flow_id: started.discovery_flow_id, asset_id, file, uploads }
+}
+
+#[sqlx::test(migrations = false)]
+async fn each_use_case_is_allowed_forbidden_or_not_found_by_role(pool: PgPool) {
+    let w = world(&pool).await;
+    let viewer = sign_in(&pool, &ACME.email("viewer")).await;
+    let analyst = sign_in(&pool, &ACME.email("analyst")).await;
+    let admin = sign_in(&pool, &ACME.email("admin")).await;
+    let stranger = sign_in(&pool, &GLOBEX.email("admin")).await;
+    // (use case, viewer, analyst, admin); a stranger always gets NotFound. Cases that change the
+    // flow's state come last, in an order where each still applies.
+    let matrix = [
+        ("get_account", Allowed, Allowed, Allowed),
+        ("list_engagements", Allowed, Allowed, Allowed),
+        ("get_engagement", Allowed, Allowed, Allowed),
+        ("create_engagement", Forbidden, Forbidden, Allowed),
+        ("list_users", Forbidden, Forbidden, Allowed),
+        ("create_user", Forbidden, Forbidden, Allowed),
+        ("list_flows", Allowed, Allowed, Allowed),
+        ("flow_summary", Allowed, Allowed, Allowed),
+        ("flow_progress", Allowed, Allowed, Allowed),
+        ("list_assets", Allowed, Allowed, Allowed),
+        ("get_asset", Allowed, Allowed, Allowed),
+        ("edit_asset", Forbidden, Allowed, Allowed),
+        ("start_import", Forbidden, Allowed, Allowed),
+        ("review_mappings", Forbidden, Allowed, Allowed),
+        ("pause_flow", Forbidden, Allowed, Allowed),
+        ("retry_flow", Forbidden, Allowed, Allowed),
+        ("cancel_flow", Forbidden, Allowed, Allowed),
+    ];
+    let mut refused = 0;
+    for (case, for_viewer, for_analyst, for_admin) in matrix {
+        for (who, actor, expected) in [
+            ("stranger", &stranger, NotFound),
+            ("viewer", &viewer, for_viewer),
+            ("analyst", &analyst, for_analyst),
+            ("admin", &admin, for_admin),
+        ] {
+            let before = fingerprint(&pool).await;
+            let got = outcome(run_case(case, &pool, actor, &w).await);
+            assert_eq!(got, expected, "{case} as {who}");
+            if got != Allowed {
+                refused += 1;
+                assert_eq!(fingerprint(&pool).await, before, "{case} as {who}: refused, yet the database changed");
+            }
+        }
+    }
+    assert!(refused > 20, "{refused}");
+}
