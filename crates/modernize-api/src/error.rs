@@ -35,7 +35,8 @@ pub struct Problem {
     /// What went wrong, for a human; never internal details on a 5xx.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub detail: Option<String>,
-    /// The input field (JSON field, query parameter, header or form part) at fault, on 422.
+    /// The input field (JSON field, query parameter, header or form part) at fault, on 422 and
+    /// on a 409 about one field.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub field: Option<String>,
     /// The request's id (also in the `x-request-id` header and the server's log).
@@ -71,6 +72,10 @@ pub enum ApiError {
     Forbidden(String),
     #[error("{0}")]
     Conflict(String),
+    /// A conflict on one input field (a slug or an e-mail address taken, a flow's status): the
+    /// problem's `field` names it.
+    #[error("{message}")]
+    ConflictOn { field: String, message: String },
     /// The message names the field (`invalid email: …`).
     #[error("{message}")]
     Invalid { field: String, message: String },
@@ -99,7 +104,7 @@ impl ApiError {
             Self::NotFound(_) => StatusCode::NOT_FOUND,
             Self::Unauthenticated | Self::WrongCredentials => StatusCode::UNAUTHORIZED,
             Self::Forbidden(_) => StatusCode::FORBIDDEN,
-            Self::Conflict(_) => StatusCode::CONFLICT,
+            Self::Conflict(_) | Self::ConflictOn { .. } => StatusCode::CONFLICT,
             Self::Invalid { .. } => StatusCode::UNPROCESSABLE_ENTITY,
             Self::BadRequest(_) => StatusCode::BAD_REQUEST,
             Self::TooManyRequests { .. } => StatusCode::TOO_MANY_REQUESTS,
@@ -117,7 +122,10 @@ impl From<ServiceError> for ApiError {
         match error.kind() {
             ErrorKind::NotFound => Self::NotFound(message),
             ErrorKind::Forbidden => Self::Forbidden(message),
-            ErrorKind::Conflict => Self::Conflict(message),
+            ErrorKind::Conflict => match error.field() {
+                Some(field) => Self::ConflictOn { field: field.to_owned(), message },
+                None => Self::Conflict(message),
+            },
             ErrorKind::Invalid => Self::Invalid { field: error.field().unwrap_or("body").to_owned(), message },
             ErrorKind::Unavailable => {
                 tracing::warn!(error = %error, source = ?std::error::Error::source(&error), "unavailable");
@@ -156,7 +164,7 @@ impl IntoResponse for ApiError {
         } else {
             problem.detail = Some(self.to_string());
         }
-        if let Self::Invalid { field, .. } = &self {
+        if let Self::Invalid { field, .. } | Self::ConflictOn { field, .. } = &self {
             problem.field = Some(field.clone());
         }
         let mut response = status.into_response();

@@ -9,6 +9,8 @@ pub mod auth;
 pub mod error;
 pub mod health;
 pub mod state;
+pub mod tenancy;
+pub mod tokens;
 
 use std::future::Future;
 use std::net::SocketAddr;
@@ -47,7 +49,8 @@ pub const REFERENCE_PATH: &str = "/api/v1/docs";
     security(("session" = []), ("api_token" = [])),
     tags(
         (name = "health", description = "Probes"),
-        (name = "auth", description = "Signing in and out, the caller"),
+        (name = "auth", description = "Signing in and out, the caller and their API tokens"),
+        (name = "tenancy", description = "Client accounts, their engagements and members"),
     ),
 )]
 struct ApiDoc;
@@ -79,7 +82,11 @@ impl Modify for SecuritySchemes {
 
 /// The routes and their OpenAPI description, before state and layers.
 fn api() -> OpenApiRouter<AppState> {
-    OpenApiRouter::with_openapi(ApiDoc::openapi()).merge(health::routes()).merge(auth::routes())
+    OpenApiRouter::with_openapi(ApiDoc::openapi())
+        .merge(health::routes())
+        .merge(auth::routes())
+        .merge(tokens::routes())
+        .merge(tenancy::routes())
 }
 
 /// The OpenAPI 3.1 document of the API, as served at [`OPENAPI_PATH`].

@@ -13,7 +13,7 @@ use modernize::repo::users::Password;
 use modernize::repo::{Page, tenancy};
 use modernize::service::discovery::{self, MappingDecision};
 use modernize::service::engagements::{self, NewEngagementInput};
-use modernize::service::users::{self, MembershipInput, NewUser};
+use modernize::service::users::{self, MembershipInput, NewMember, NewUser};
 use modernize::service::{Actor, ServiceError, accounts, assets, auth};
 use modernize::tenancy::{TenantCtx, TenantTx};
 use sqlx::PgPool;
@@ -40,6 +40,8 @@ fn outcome(result: Result<(), ServiceError>) -> Outcome {
 
 struct World {
     ids: DemoIds,
+    /// A viewer of the account whom the admin's removal case removes.
+    leaver_id: Uuid,
     flow_id: Uuid,
     asset_id: Uuid,
     file: std::path::PathBuf,
@@ -50,7 +52,9 @@ struct World {
 async fn fingerprint(pool: &PgPool) -> String {
     sqlx::query_scalar(
         "SELECT concat_ws(' | ',
-            (SELECT count(*) FROM migration.users), (SELECT count(*) FROM migration.user_account_associations),
+            (SELECT count(*) FROM migration.users),
+            (SELECT string_agg(user_id || role::text || is_active, ',' ORDER BY client_account_id, user_id)
+             FROM migration.user_account_associations),
             (SELECT string_agg(slug, ',' ORDER BY slug) FROM migration.engagements),
             (SELECT string_agg(status || coalesce(updated_at::text, ''), ',' ORDER BY id) FROM migration.import_field_mappings),
             (SELECT string_agg(status || updated_at::text, ',' ORDER BY id) FROM migration.discovery_flows),
@@ -86,6 +90,22 @@ async fn run_case(name: &str, pool: &PgPool, actor: &Actor<'_>, w: &World) -> Re
             };
             users::create_user(pool, actor, input).await.map(drop)
         }
+        "list_members" => users::list_members(pool, actor, account).await.map(drop),
+        "get_member" => users::get_member(pool, actor, account, w.ids.analyst_user_id).await.map(drop),
+        "add_member" => {
+            let input = NewMember {
+                email: format!("{fresh}@acme.example"),
+                role: MemberRole::Viewer,
+                password: None,
+                first_name: None,
+                last_name: None,
+            };
+            users::add_member(pool, actor, account, input).await.map(drop)
+        }
+        "change_member_role" => {
+            users::change_member_role(pool, actor, account, w.leaver_id, MemberRole::Analyst).await.map(drop)
+        }
+        "remove_member" => users::remove_member(pool, actor, account, w.leaver_id).await,
         "list_flows" => discovery::list_flows(pool, actor, account, Some(&engagement), Page::default()).await.map(drop),
         "flow_summary" => discovery::flow_summary(pool, actor, account, w.flow_id).await.map(drop),
         "flow_progress" => discovery::flow_progress(pool, actor, account, w.flow_id).await.map(drop),
@@ -130,6 +150,15 @@ async fn world(pool: &PgPool) -> World {
         .expect("ctx");
     let mut tx = TenantTx::begin(&mut conn, &ctx).await.expect("tx");
     tenancy::grant_engagement_access(&mut tx, ids.viewer_user_id, MemberRole::Viewer).await.expect("grant");
+    let leaver = modernize::repo::users::NewUserInput {
+        email: "leaver@acme-retail.example".into(),
+        password: None,
+        first_name: None,
+        last_name: None,
+        is_platform_admin: false,
+    };
+    let leaver_id = modernize::repo::users::create_user(tx.conn(), &leaver).await.expect("leaver").id;
+    tenancy::add_account_member(&mut tx, leaver_id, MemberRole::Viewer).await.expect("member");
     let asset_id: Uuid = sqlx::query_scalar("SELECT id FROM migration.assets WHERE engagement_id = $1 LIMIT 1")
         .bind(ids.engagement_id)
         .fetch_one(tx.conn())
@@ -145,7 +174,7 @@ async fn world(pool: &PgPool) -> World {
         .expect("start");
     let options = WorkerOptions { only_flow: Some(started.discovery_flow_id), ..Default::default() };
     pipeline::run_worker(pool, common::operator(), &ExactNameSuggester, &options, true).await.expect("worker");
-    World { ids, flow_id: started.discovery_flow_id, asset_id, file, uploads }
+    World { ids, leaver_id, flow_id: started.discovery_flow_id, asset_id, file, uploads }
 }
 
 #[sqlx::test(migrations = false)]
@@ -164,6 +193,11 @@ async fn each_use_case_is_allowed_forbidden_or_not_found_by_role(pool: PgPool) {
         ("create_engagement", Forbidden, Forbidden, Allowed),
         ("list_users", Forbidden, Forbidden, Allowed),
         ("create_user", Forbidden, Forbidden, Allowed),
+        ("list_members", Allowed, Allowed, Allowed),
+        ("get_member", Allowed, Allowed, Allowed),
+        ("add_member", Forbidden, Forbidden, Allowed),
+        ("change_member_role", Forbidden, Forbidden, Allowed),
+        ("remove_member", Forbidden, Forbidden, Allowed),
         ("list_flows", Allowed, Allowed, Allowed),
         ("flow_summary", Allowed, Allowed, Allowed),
         ("flow_progress", Allowed, Allowed, Allowed),

@@ -207,6 +207,25 @@ async fn every_repository_function_is_isolated(pool: PgPool) {
             .expect("grant");
     assert_eq!((grant.client_account_id, grant.engagement_id), (w.a.client_account_id(), w.a_ids.engagement_id));
     done("tenancy::grant_engagement_access");
+    // Members: B's admin is no member of A, whatever A asks.
+    let b_admin = w.b_ids.admin_user_id;
+    let b_members = as_tenant!(c, &w.b, |tx| tenancy::list_account_members(&mut tx, Page::ALL)).expect("B members");
+    let members = as_tenant!(c, &w.a, |tx| tenancy::list_active_members(&mut tx)).expect("A members");
+    assert!(members.iter().any(|m| m.user.id == w.a_ids.admin_user_id) && members.iter().all(|m| m.user.id != b_admin));
+    done("tenancy::list_active_members");
+    assert_eq!(as_tenant!(c, &w.a, |tx| tenancy::find_member(&mut tx, b_admin, true)).expect("find"), None);
+    done("tenancy::find_member");
+    let admins = as_tenant!(c, &w.a, |tx| tenancy::lock_active_admins(&mut tx)).expect("admins");
+    assert_eq!(admins, vec![w.a_ids.admin_user_id]);
+    done("tenancy::lock_active_admins");
+    assert_not_found(
+        as_tenant!(c, &w.a, |tx| tenancy::set_member_role(&mut tx, b_admin, MemberRole::Viewer)),
+        "change B's admin's role as A",
+    );
+    done("tenancy::set_member_role");
+    assert_not_found(as_tenant!(c, &w.a, |tx| tenancy::deactivate_member(&mut tx, b_admin)), "remove B's admin as A");
+    done("tenancy::deactivate_member");
+    assert_eq!(b_members, as_tenant!(c, &w.b, |tx| tenancy::list_account_members(&mut tx, Page::ALL)).expect("B"));
 
     // flows
     let b_flow =
@@ -329,6 +348,7 @@ async fn every_repository_function_is_isolated(pool: PgPool) {
         "users::memberships_of_users",
         "users::create_api_token",
         "users::list_api_tokens",
+        "users::get_api_token",
         "users::revoke_api_token",
         "users::authenticate_token",
         "users::create_session",

@@ -163,7 +163,8 @@ impl From<sqlx::Error> for RepoError {
                 field: field().unwrap_or_else(|| "reference".into()),
                 message: "refers to a row that does not exist in this client account".into(),
             },
-            Some("23514" | "23502" | "22P02" | "22007" | "22008" | "22003" | "22001") => {
+            // 22021/22P05: text PostgreSQL cannot store (a NUL character): the caller's input.
+            Some("23514" | "23502" | "22P02" | "22007" | "22008" | "22003" | "22001" | "22021" | "22P05") => {
                 Self::Invalid { field: field().unwrap_or_else(|| "value".into()), message: db.message().to_owned() }
             }
             _ => Self::Database(error),

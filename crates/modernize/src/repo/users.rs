@@ -313,6 +313,19 @@ pub async fn list_api_tokens(conn: &mut PgConnection, user_id: Uuid) -> Result<V
     .await?)
 }
 
+/// One of the user's tokens (a token of another user is not found).
+pub async fn get_api_token(conn: &mut PgConnection, user_id: Uuid, token_id: Uuid) -> Result<ApiToken, RepoError> {
+    sqlx::query_as(
+        "SELECT id, user_id, name, prefix, created_at, expires_at, last_used_at, revoked_at
+         FROM modernize.api_tokens WHERE user_id = $1 AND id = $2",
+    )
+    .bind(user_id)
+    .bind(token_id)
+    .fetch_optional(conn)
+    .await?
+    .ok_or_else(|| RepoError::not_found("API token", token_id))
+}
+
 /// Revokes one of the user's tokens (a token of another user is not found). Revoking twice keeps
 /// the first revocation time.
 pub async fn revoke_api_token(conn: &mut PgConnection, user_id: Uuid, token_id: Uuid) -> Result<ApiToken, RepoError> {

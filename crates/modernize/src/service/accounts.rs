@@ -5,15 +5,24 @@ use sqlx::{Connection, PgConnection, PgPool, Postgres, Transaction};
 
 use super::views::AccountView;
 use super::{Actor, AuthenticatedUser, ServiceError, account_ctx, check_name, connection, slug_or_derived};
-use crate::models::{ClientAccount, NewClientAccount, User};
+use uuid::Uuid;
+
+use crate::models::{ClientAccount, MemberRole, NewClientAccount, User};
 use crate::repo::{Page, global, tenancy};
+use crate::tenancy::{TenantCtx, TenantTx};
 
 /// A new client account; without a slug, one is derived from the name.
-#[derive(Debug, Clone, Default, Deserialize)]
+#[derive(Debug, Clone, Default, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct NewAccount {
+    /// 1 to 255 characters.
+    #[schema(example = "Initech")]
     pub name: String,
+    /// Lower-case letters, digits and dashes, at most 100, not a UUID; derived from the name when
+    /// left out.
+    #[schema(example = "initech")]
     pub slug: Option<String>,
+    /// At most 100 characters.
     pub industry: Option<String>,
     pub description: Option<String>,
 }
@@ -31,7 +40,8 @@ pub(crate) async fn is_platform_actor(conn: &mut PgConnection, actor: &Actor<'_>
 }
 
 /// Creates a client account. Operators and platform administrators only (Forbidden otherwise);
-/// Invalid `name` or `slug` for a bad one, Conflict `slug` when it is taken.
+/// a platform administrator becomes the new account's admin in the same transaction (else no
+/// one could reach it). Invalid `name` or `slug` for a bad one, Conflict `slug` when it is taken.
 pub async fn create_account(pool: &PgPool, actor: &Actor<'_>, input: NewAccount) -> Result<AccountView, ServiceError> {
     let mut conn = connection(pool).await?;
     if !is_platform_actor(&mut conn, actor).await? {
@@ -39,11 +49,22 @@ pub async fn create_account(pool: &PgPool, actor: &Actor<'_>, input: NewAccount)
     }
     let name = check_name("name", &input.name)?;
     let slug = slug_or_derived(input.slug.as_deref(), &name)?;
+    let id = Uuid::new_v4();
     let new: NewClientAccount = serde_json::from_value(serde_json::json!({
-        "name": name, "slug": slug, "industry": input.industry, "description": input.description
+        "id": id, "name": name, "slug": slug, "industry": input.industry, "description": input.description
     }))
     .map_err(|e| ServiceError::invalid("client account", e.to_string()))?;
-    let account = tenancy::create_client_account(&mut conn, &new).await?;
+    let account = match actor {
+        Actor::Operator(_) => tenancy::create_client_account(&mut conn, &new).await?,
+        Actor::User(user) => {
+            let ctx = TenantCtx::for_account_creator(id, user.user_id());
+            let mut tx = TenantTx::begin(&mut conn, &ctx).await?;
+            let account = tenancy::create_client_account(tx.conn(), &new).await?;
+            tenancy::add_account_member(&mut tx, user.user_id(), MemberRole::Admin).await?;
+            tx.commit().await?;
+            account
+        }
+    };
     Ok(account.into())
 }
 

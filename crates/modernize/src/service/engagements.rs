@@ -11,10 +11,15 @@ use crate::repo::{Page, tenancy};
 use crate::tenancy::TenantTx;
 
 /// A new engagement; without a slug, one is derived from the name.
-#[derive(Debug, Clone, Default, Deserialize)]
+#[derive(Debug, Clone, Default, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct NewEngagementInput {
+    /// 1 to 255 characters.
+    #[schema(example = "Data centre exit 2028")]
     pub name: String,
+    /// Lower-case letters, digits and dashes, at most 100, not a UUID, unique in the account;
+    /// derived from the name when left out.
+    #[schema(example = "dc-exit-2028")]
     pub slug: Option<String>,
     pub description: Option<String>,
 }

@@ -72,6 +72,8 @@ pub(crate) fn require(ctx: &TenantCtx, required: MemberRole, action: &str) -> Re
 pub async fn find_account(conn: &mut PgConnection, id_or_slug: &str) -> Result<ClientAccount, ServiceError> {
     let found = match id_or_slug.parse::<Uuid>() {
         Ok(id) => global::get_global::<ClientAccount>(conn, id).await,
+        // No slug has this shape (and a NUL byte could not even be sent to PostgreSQL).
+        Err(_) if check_slug(id_or_slug).is_err() => Err(RepoError::not_found("client account", id_or_slug)),
         Err(_) => tenancy_repo::find_client_account_by_slug(conn, id_or_slug).await,
     };
     found.map_err(|error| match error {
@@ -105,6 +107,7 @@ pub async fn engagement_ctx(
     let ctx = account_ctx(conn, actor, account).await?;
     let mut tx = TenantTx::begin(conn, &ctx).await?;
     let found: Option<Engagement> = match engagement.parse::<Uuid>() {
+        Err(_) if check_slug(engagement).is_err() => None,
         Ok(id) => {
             sqlx::query_as("SELECT * FROM migration.engagements WHERE client_account_id = $1 AND id = $2")
                 .bind(ctx.client_account_id())

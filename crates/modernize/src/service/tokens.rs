@@ -1,4 +1,4 @@
-//! API tokens: issue (the secret is shown once), list, revoke. A user manages their own tokens;
+//! API tokens: issue (the secret is shown once), list, get, revoke. A user manages their own tokens;
 //! operators manage anyone's. Another user's tokens are NotFound, as if the user did not exist.
 
 use chrono::{DateTime, Utc};
@@ -6,7 +6,7 @@ use sqlx::{PgConnection, PgPool};
 use uuid::Uuid;
 
 use super::views::{IssuedToken, TokenView};
-use super::{Actor, ServiceError, connection};
+use super::{Actor, AuthenticatedUser, ServiceError, connection};
 use crate::repo::RepoError;
 use crate::repo::users as users_repo;
 
@@ -56,4 +56,39 @@ pub async fn revoke_token(
     let mut conn = connection(pool).await?;
     let user_id = token_owner(&mut conn, actor, email).await?;
     Ok(users_repo::revoke_api_token(&mut conn, user_id, token_id).await?.into())
+}
+
+/// The signed-in user's own tokens, oldest first, never their secrets.
+pub async fn list_own_tokens(pool: &PgPool, user: &AuthenticatedUser) -> Result<Vec<TokenView>, ServiceError> {
+    let mut conn = connection(pool).await?;
+    Ok(users_repo::list_api_tokens(&mut conn, user.user_id()).await?.into_iter().map(TokenView::from).collect())
+}
+
+/// Issues a token to the signed-in user (Invalid `name` or `expires_at` as for [`create_token`]).
+pub async fn create_own_token(
+    pool: &PgPool,
+    user: &AuthenticatedUser,
+    name: &str,
+    expires_at: Option<DateTime<Utc>>,
+) -> Result<IssuedToken, ServiceError> {
+    let mut conn = connection(pool).await?;
+    let (token, secret) = users_repo::create_api_token(&mut conn, user.user_id(), name, expires_at).await?;
+    Ok(IssuedToken { token: secret.expose().to_owned(), api_token: token.into() })
+}
+
+/// One of the signed-in user's tokens (NotFound for anyone else's).
+pub async fn get_own_token(pool: &PgPool, user: &AuthenticatedUser, token_id: Uuid) -> Result<TokenView, ServiceError> {
+    let mut conn = connection(pool).await?;
+    Ok(users_repo::get_api_token(&mut conn, user.user_id(), token_id).await?.into())
+}
+
+/// Revokes one of the signed-in user's tokens (NotFound for anyone else's; revoking twice keeps
+/// the first time).
+pub async fn revoke_own_token(
+    pool: &PgPool,
+    user: &AuthenticatedUser,
+    token_id: Uuid,
+) -> Result<TokenView, ServiceError> {
+    let mut conn = connection(pool).await?;
+    Ok(users_repo::revoke_api_token(&mut conn, user.user_id(), token_id).await?.into())
 }

@@ -1,14 +1,15 @@
-//! Users and their memberships: create a user with memberships in one transaction, list users.
+//! Users and their memberships: create a user with memberships in one transaction, list users;
+//! the members of one client account: list, add (creating the user when needed), change role, remove.
 
 use sqlx::{Connection, PgPool};
 use uuid::Uuid;
 
 use super::accounts::is_platform_actor;
-use super::views::{MembershipView, UserView, UserWithMemberships};
+use super::views::{AddedMember, MemberView, MembershipView, UserView, UserWithMemberships};
 use super::{Actor, ServiceError, account_ctx, connection, find_account, require};
 use crate::models::{MemberRole, User};
 use crate::repo::users::{self as users_repo, NewUserInput, Password};
-use crate::repo::{Page, tenancy};
+use crate::repo::{Page, RepoError, tenancy};
 use crate::tenancy::TenantTx;
 
 /// A membership to grant: a client account (id or slug) and the role in it.
@@ -145,4 +146,153 @@ pub async fn list_users(
             UserWithMemberships { user: UserView::from(u), memberships: mine }
         })
         .collect())
+}
+
+/// Who to add to a client account: the user with this e-mail address, created when there is none.
+#[derive(Debug, Clone)]
+pub struct NewMember {
+    pub email: String,
+    pub role: MemberRole,
+    /// Only for a user created here: an existing user's password is theirs alone (Invalid
+    /// `password` when given for one).
+    pub password: Option<Password>,
+    /// Only for a user created here; an existing user's names are kept.
+    pub first_name: Option<String>,
+    pub last_name: Option<String>,
+}
+
+/// The active members of the client account, by e-mail address. Any member may read them;
+/// NotFound for a non-member.
+pub async fn list_members(pool: &PgPool, actor: &Actor<'_>, account: &str) -> Result<Vec<MemberView>, ServiceError> {
+    let mut conn = connection(pool).await?;
+    let ctx = account_ctx(&mut conn, actor, account).await?;
+    let mut tx = TenantTx::begin(&mut conn, &ctx).await?;
+    let members = tenancy::list_active_members(&mut tx).await?;
+    tx.commit().await?;
+    Ok(members.into_iter().map(MemberView::from).collect())
+}
+
+/// One active member of the client account (NotFound for a user who is none, and for a caller
+/// who is no member).
+pub async fn get_member(
+    pool: &PgPool,
+    actor: &Actor<'_>,
+    account: &str,
+    user_id: Uuid,
+) -> Result<MemberView, ServiceError> {
+    let mut conn = connection(pool).await?;
+    let ctx = account_ctx(&mut conn, actor, account).await?;
+    let mut tx = TenantTx::begin(&mut conn, &ctx).await?;
+    let member = active_member(&mut tx, user_id, false).await?;
+    tx.commit().await?;
+    Ok(member.into())
+}
+
+async fn active_member(tx: &mut TenantTx<'_>, user_id: Uuid, lock: bool) -> Result<tenancy::Member, ServiceError> {
+    tenancy::find_member(tx, user_id, lock)
+        .await?
+        .filter(|m| m.membership_active)
+        .ok_or_else(|| ServiceError::not_found("member", user_id))
+}
+
+/// Adds a user to the client account with a role, creating the user when no one has the e-mail
+/// address, in one transaction. Account admins only (NotFound for a non-member, Forbidden for a
+/// weaker role); Invalid `email`/`password`; Conflict `email` when the user is already an active
+/// member. A removed member is added again with the new role.
+pub async fn add_member(
+    pool: &PgPool,
+    actor: &Actor<'_>,
+    account: &str,
+    input: NewMember,
+) -> Result<AddedMember, ServiceError> {
+    let mut conn = connection(pool).await?;
+    let ctx = account_ctx(&mut conn, actor, account).await?;
+    require(&ctx, MemberRole::Admin, "adding a member")?;
+    let email = users_repo::parse_email(&input.email)?;
+    let mut tx = TenantTx::begin(&mut conn, &ctx).await?;
+    let existing = match users_repo::find_user_by_email(tx.conn(), &email).await {
+        Ok(user) => Some(user),
+        Err(RepoError::NotFound { .. }) => None,
+        Err(other) => return Err(other.into()),
+    };
+    let (user_id, user_created) = match existing {
+        Some(user) => {
+            if tenancy::find_member(&mut tx, user.id, true).await?.is_some_and(|m| m.membership_active) {
+                return Err(ServiceError::conflict(Some("email"), format!("{email} is already a member")));
+            }
+            if input.password.is_some() {
+                return Err(ServiceError::invalid(
+                    "password",
+                    format!("{email} already has an account; only its owner sets its password"),
+                ));
+            }
+            (user.id, false)
+        }
+        None => {
+            let new = NewUserInput {
+                email,
+                password: input.password,
+                first_name: input.first_name,
+                last_name: input.last_name,
+                is_platform_admin: false,
+            };
+            (users_repo::create_user(tx.conn(), &new).await?.id, true)
+        }
+    };
+    tenancy::add_account_member(&mut tx, user_id, input.role).await?;
+    let member = active_member(&mut tx, user_id, false).await?;
+    tx.commit().await?;
+    Ok(AddedMember { member: member.into(), user_created })
+}
+
+/// Changes an active member's role. Account admins only; NotFound for a user who is no member;
+/// Conflict `role` when it would leave the account without an active admin.
+pub async fn change_member_role(
+    pool: &PgPool,
+    actor: &Actor<'_>,
+    account: &str,
+    user_id: Uuid,
+    role: MemberRole,
+) -> Result<MemberView, ServiceError> {
+    let mut conn = connection(pool).await?;
+    let ctx = account_ctx(&mut conn, actor, account).await?;
+    require(&ctx, MemberRole::Admin, "changing a member's role")?;
+    let mut tx = TenantTx::begin(&mut conn, &ctx).await?;
+    // The admins first, always in the same order, so that concurrent changes cannot deadlock.
+    let admins = tenancy::lock_active_admins(&mut tx).await?;
+    let member = active_member(&mut tx, user_id, true).await?;
+    if member.role == MemberRole::Admin && role != MemberRole::Admin {
+        keep_an_admin(&admins, user_id, "role")?;
+    }
+    tenancy::set_member_role(&mut tx, user_id, role).await?;
+    let member = active_member(&mut tx, user_id, false).await?;
+    tx.commit().await?;
+    Ok(member.into())
+}
+
+/// Ends a user's membership of the client account (and their grants to its engagements). Account
+/// admins only; NotFound for a user who is no active member; Conflict when it would leave the
+/// account without an active admin.
+pub async fn remove_member(pool: &PgPool, actor: &Actor<'_>, account: &str, user_id: Uuid) -> Result<(), ServiceError> {
+    let mut conn = connection(pool).await?;
+    let ctx = account_ctx(&mut conn, actor, account).await?;
+    require(&ctx, MemberRole::Admin, "removing a member")?;
+    let mut tx = TenantTx::begin(&mut conn, &ctx).await?;
+    let admins = tenancy::lock_active_admins(&mut tx).await?;
+    let member = active_member(&mut tx, user_id, true).await?;
+    if member.role == MemberRole::Admin {
+        keep_an_admin(&admins, user_id, "user_id")?;
+    }
+    tenancy::deactivate_member(&mut tx, user_id).await?;
+    tx.commit().await?;
+    Ok(())
+}
+
+/// Refuses a change that leaves no active admin but `user_id` (an account nobody can manage).
+fn keep_an_admin(admins: &[Uuid], user_id: Uuid, field: &str) -> Result<(), ServiceError> {
+    if admins.iter().any(|admin| *admin != user_id) {
+        Ok(())
+    } else {
+        Err(ServiceError::conflict(Some(field), "this is the account's last admin: make another member admin first"))
+    }
 }

@@ -7,6 +7,7 @@ use serde::Serialize;
 use uuid::Uuid;
 
 use crate::models::{ClientAccount, Engagement, EngagementStatus, MemberRole, User};
+use crate::repo::tenancy::Member;
 use crate::repo::users::{ApiToken, Membership};
 
 /// A client account (tenant).
@@ -162,4 +163,39 @@ impl From<ApiToken> for TokenView {
 pub struct IssuedToken {
     pub token: String,
     pub api_token: TokenView,
+}
+
+/// A member of a client account: the user and their role there.
+#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
+pub struct MemberView {
+    pub user: UserView,
+    pub client_account_id: Uuid,
+    /// `admin`, `analyst` or `viewer`.
+    #[schema(value_type = String, example = "analyst")]
+    pub role: MemberRole,
+    /// Whether the membership is in force (a removed member's is not).
+    pub is_active: bool,
+    /// When the user became a member.
+    pub joined_at: DateTime<Utc>,
+}
+
+impl From<Member> for MemberView {
+    fn from(m: Member) -> Self {
+        Self {
+            user: m.user.into(),
+            client_account_id: m.client_account_id,
+            role: m.role,
+            is_active: m.membership_active,
+            joined_at: m.joined_at,
+        }
+    }
+}
+
+/// A member just added, and whether their user was created for it.
+#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
+pub struct AddedMember {
+    #[serde(flatten)]
+    pub member: MemberView,
+    /// True when no user had this e-mail address and one was created.
+    pub user_created: bool,
 }

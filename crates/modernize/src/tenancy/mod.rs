@@ -80,6 +80,12 @@ impl TenantCtx {
         Self { client_account_id, engagement_id: None, user_id: None, role: MemberRole::Admin }
     }
 
+    /// For the user creating the client account `client_account_id` (a platform administrator),
+    /// who becomes its first admin in the same transaction: nothing to check yet.
+    pub(crate) fn for_account_creator(client_account_id: Uuid, user_id: Uuid) -> Self {
+        Self { client_account_id, engagement_id: None, user_id: Some(user_id), role: MemberRole::Admin }
+    }
+
     /// For operators (the CLI, the worker): full rights on the client account, after checking
     /// that it (and the engagement, when given) exists; NotFound otherwise.
     pub async fn for_operator(

@@ -1,0 +1,326 @@
+//! Tenancy routes: client accounts, engagements, members, the caller's API tokens. Each works for
+//! the right role; another tenant's ids are 404 and change nothing (cross-tenant matrix); a role
+//! too weak is 403 and changes nothing (role matrix).
+//!
+//! Sessions (cookies) rather than API tokens authenticate most requests here: a token costs an
+//! argon2 verification per request, slow in a debug build.
+
+mod common;
+
+use axum::http::{Method, StatusCode, header};
+use common::{Answer, Auth, TestApp, app, tenant};
+use modernize::fixtures::{ACME, DEMO_PASSWORD, DemoIds, GLOBEX};
+use serde_json::{Value, json};
+use sqlx::PgPool;
+
+/// Everything the tenancy routes can change, as one comparable value.
+async fn tenancy_state(pool: &PgPool) -> Vec<String> {
+    sqlx::query_scalar(
+        "SELECT 'account ' || id || ' ' || slug || ' ' || name FROM migration.client_accounts
+         UNION ALL SELECT 'engagement ' || id || ' ' || slug || ' ' || name FROM migration.engagements
+         UNION ALL SELECT 'user ' || id || ' ' || email || ' ' || is_active || ' ' || coalesce(password_hash, '')
+           FROM migration.users
+         UNION ALL SELECT 'member ' || client_account_id || ' ' || user_id || ' ' || role || ' ' || is_active
+           FROM migration.user_account_associations
+         UNION ALL SELECT 'access ' || client_account_id || ' ' || user_id || ' ' || is_active FROM migration.engagement_access
+         UNION ALL SELECT 'token ' || id || ' ' || coalesce(revoked_at::text, 'live') FROM modernize.api_tokens
+         ORDER BY 1",
+    )
+    .fetch_all(pool)
+    .await
+    .expect("state")
+}
+
+fn location(answer: &Answer) -> String {
+    answer.headers.get(header::LOCATION).and_then(|v| v.to_str().ok()).expect("location").to_owned()
+}
+
+async fn session(app: &TestApp, tenant: modernize::fixtures::DemoTenant, who: &str) -> Auth {
+    app.login(&tenant.email(who), DEMO_PASSWORD).await
+}
+
+#[sqlx::test(migrations = false)]
+async fn client_accounts_are_listed_to_members_and_created_by_platform_admins(pool: PgPool) {
+    let app = app(&pool).await;
+    let acme = tenant(&pool, ACME).await;
+    tenant(&pool, GLOBEX).await;
+    let viewer = session(&app, ACME, "viewer").await;
+    let listed = app.get("/api/v1/client-accounts", &viewer).await;
+    assert_eq!(listed.status, StatusCode::OK, "{:?}", listed.body);
+    assert_eq!(listed.body.as_array().map(|a| a.len()), Some(1), "only the viewer's own: {:?}", listed.body);
+    for name in [ACME.slug.to_owned(), acme.client_account_id.to_string()] {
+        let one = app.get(&format!("/api/v1/client-accounts/{name}"), &viewer).await;
+        assert_eq!(one.status, StatusCode::OK, "{:?}", one.body);
+        assert_eq!(one.body["id"], acme.client_account_id.to_string());
+    }
+
+    let new = json!({"name": "Initech", "industry": "Software"});
+    let admin = session(&app, ACME, "admin").await;
+    app.call(Method::POST, "/api/v1/client-accounts", &admin, Some(new.clone()))
+        .await
+        .assert_problem(StatusCode::FORBIDDEN);
+    sqlx::query("UPDATE migration.users SET is_platform_admin = true WHERE id = $1")
+        .bind(acme.admin_user_id)
+        .execute(&pool)
+        .await
+        .expect("platform admin");
+    let created = app.call(Method::POST, "/api/v1/client-accounts", &admin, Some(new.clone())).await;
+    assert_eq!(created.status, StatusCode::CREATED, "{:?}", created.body);
+    assert_eq!(created.body["slug"], "initech");
+    assert_eq!(location(&created), format!("/api/v1/client-accounts/{}", created.body["id"].as_str().expect("id")));
+    let fetched = app.get(&location(&created), &admin).await;
+    assert_eq!(fetched.status, StatusCode::OK, "a platform admin reaches it: {:?}", fetched.body);
+    assert_eq!(app.get("/api/v1/client-accounts", &admin).await.body.as_array().map(|a| a.len()), Some(3));
+
+    let taken = app.call(Method::POST, "/api/v1/client-accounts", &admin, Some(new)).await;
+    taken.assert_problem(StatusCode::CONFLICT);
+    assert_eq!(taken.body["field"], "slug", "{:?}", taken.body);
+    let bad =
+        app.call(Method::POST, "/api/v1/client-accounts", &admin, Some(json!({"name": "X", "slug": "Not A Slug"})));
+    let bad = bad.await;
+    bad.assert_problem(StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(bad.body["field"], "slug");
+    let nul = app.call(Method::POST, "/api/v1/client-accounts", &admin, Some(json!({"name": "Nul\u{0}Corp"}))).await;
+    nul.assert_problem(StatusCode::UNPROCESSABLE_ENTITY);
+    app.get("/api/v1/client-accounts/no%00such", &admin).await.assert_problem(StatusCode::NOT_FOUND);
+}
+
+#[sqlx::test(migrations = false)]
+async fn engagements_are_read_by_members_and_created_by_admins(pool: PgPool) {
+    let app = app(&pool).await;
+    let acme = tenant(&pool, ACME).await;
+    let analyst = session(&app, ACME, "analyst").await;
+    let listed = app.get("/api/v1/client-accounts/acme-retail/engagements", &analyst).await;
+    assert_eq!(listed.status, StatusCode::OK, "{:?}", listed.body);
+    assert_eq!(listed.body[0]["id"], acme.engagement_id.to_string());
+    for name in ["cloud-2027".to_owned(), acme.engagement_id.to_string()] {
+        let uri = format!("/api/v1/client-accounts/{}/engagements/{name}", acme.client_account_id);
+        let one = app.get(&uri, &analyst).await;
+        assert_eq!(one.status, StatusCode::OK, "{:?}", one.body);
+        assert_eq!(one.body["slug"], "cloud-2027");
+    }
+
+    let admin = session(&app, ACME, "admin").await;
+    let new = json!({"name": "Data centre exit 2028", "description": "Frankfurt"});
+    let created = app.call(Method::POST, "/api/v1/client-accounts/acme-retail/engagements", &admin, Some(new)).await;
+    assert_eq!(created.status, StatusCode::CREATED, "{:?}", created.body);
+    assert_eq!(created.body["slug"], "data-centre-exit-2028");
+    let id = created.body["id"].as_str().expect("id");
+    assert_eq!(location(&created), format!("/api/v1/client-accounts/{}/engagements/{id}", acme.client_account_id));
+    assert_eq!(app.get(&location(&created), &admin).await.status, StatusCode::OK);
+    // The analyst has no grant to the new engagement: it is not theirs to see.
+    app.get(&location(&created), &analyst).await.assert_problem(StatusCode::NOT_FOUND);
+
+    let taken = json!({"name": "Again", "slug": "cloud-2027"});
+    let taken = app.call(Method::POST, "/api/v1/client-accounts/acme-retail/engagements", &admin, Some(taken)).await;
+    taken.assert_problem(StatusCode::CONFLICT);
+    assert_eq!(taken.body["field"], "slug", "{:?}", taken.body);
+    let unknown = json!({"name": "X", "owner": "me"});
+    let unknown = app.call(Method::POST, "/api/v1/client-accounts/acme-retail/engagements", &admin, Some(unknown));
+    unknown.await.assert_problem(StatusCode::UNPROCESSABLE_ENTITY);
+}
+
+#[sqlx::test(migrations = false)]
+async fn admins_add_change_and_remove_members(pool: PgPool) {
+    let app = app(&pool).await;
+    let acme = tenant(&pool, ACME).await;
+    let globex = tenant(&pool, GLOBEX).await;
+    let members_uri = "/api/v1/client-accounts/acme-retail/members";
+    let viewer = session(&app, ACME, "viewer").await;
+    let listed = app.get(members_uri, &viewer).await;
+    assert_eq!(listed.status, StatusCode::OK, "{:?}", listed.body);
+    let emails: Vec<&str> =
+        listed.body.as_array().expect("list").iter().filter_map(|m| m["user"]["email"].as_str()).collect();
+    assert_eq!(emails, ["admin@acme-retail.example", "analyst@acme-retail.example", "viewer@acme-retail.example"]);
+
+    // A new user, created with a password that is never echoed.
+    let admin = session(&app, ACME, "admin").await;
+    let password = "a brand new secret phrase";
+    let new =
+        json!({"email": "New.Hire@Acme-Retail.example", "role": "analyst", "password": password, "first_name": "New"});
+    let added = app.call(Method::POST, members_uri, &admin, Some(new.clone())).await;
+    assert_eq!(added.status, StatusCode::CREATED, "{:?}", added.body);
+    assert!(!added.body.to_string().contains(password), "{:?}", added.body);
+    assert_eq!((added.body["user_created"].clone(), added.body["role"].clone()), (json!(true), json!("analyst")));
+    assert_eq!(added.body["user"]["email"], "new.hire@acme-retail.example");
+    let user_id = added.body["user"]["id"].as_str().expect("id").to_owned();
+    let member_uri = format!("/api/v1/client-accounts/{}/members/{user_id}", acme.client_account_id);
+    assert_eq!(location(&added), member_uri);
+    assert_eq!(app.get(&member_uri, &viewer).await.body["role"], "analyst");
+    let hire = app.login("new.hire@acme-retail.example", password).await;
+    assert_eq!(app.get("/api/v1/client-accounts/acme-retail/engagements", &hire).await.status, StatusCode::OK);
+
+    let again = app.call(Method::POST, members_uri, &admin, Some(new)).await;
+    again.assert_problem(StatusCode::CONFLICT);
+    assert_eq!(again.body["field"], "email", "{:?}", again.body);
+
+    // An existing user of another account: added, their password left alone.
+    let existing =
+        json!({"email": GLOBEX.email("analyst"), "role": "viewer", "password": "an attempt to take it over"});
+    let refused = app.call(Method::POST, members_uri, &admin, Some(existing)).await;
+    refused.assert_problem(StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(refused.body["field"], "password");
+    let existing = json!({"email": GLOBEX.email("analyst"), "role": "viewer"});
+    let added = app.call(Method::POST, members_uri, &admin, Some(existing)).await;
+    assert_eq!(added.status, StatusCode::CREATED, "{:?}", added.body);
+    assert_eq!(added.body["user_created"], false);
+    assert_eq!(added.body["user"]["id"], globex.analyst_user_id.to_string());
+
+    // Change the role, then remove the member: their session no longer reaches the account.
+    let changed = app.call(Method::PATCH, &member_uri, &admin, Some(json!({"role": "viewer"}))).await;
+    assert_eq!(changed.status, StatusCode::OK, "{:?}", changed.body);
+    assert_eq!(changed.body["role"], "viewer");
+    let bad_role = app.call(Method::PATCH, &member_uri, &admin, Some(json!({"role": "owner"}))).await;
+    bad_role.assert_problem(StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(bad_role.body["field"], "role", "{:?}", bad_role.body);
+    let removed = app.call(Method::DELETE, &member_uri, &admin, None).await;
+    assert_eq!(removed.status, StatusCode::NO_CONTENT, "{:?}", removed.body);
+    app.get(&member_uri, &admin).await.assert_problem(StatusCode::NOT_FOUND);
+    app.call(Method::DELETE, &member_uri, &admin, None).await.assert_problem(StatusCode::NOT_FOUND);
+    app.get("/api/v1/client-accounts/acme-retail", &hire).await.assert_problem(StatusCode::NOT_FOUND);
+    // Added back, with the role asked for this time.
+    let back = json!({"email": "new.hire@acme-retail.example", "role": "admin"});
+    let back = app.call(Method::POST, members_uri, &admin, Some(back)).await;
+    assert_eq!((back.status, back.body["role"].clone()), (StatusCode::CREATED, json!("admin")), "{:?}", back.body);
+}
+
+#[sqlx::test(migrations = false)]
+async fn the_last_admin_can_be_neither_demoted_nor_removed(pool: PgPool) {
+    let app = app(&pool).await;
+    let acme = tenant(&pool, ACME).await;
+    let admin = session(&app, ACME, "admin").await;
+    let me = format!("/api/v1/client-accounts/acme-retail/members/{}", acme.admin_user_id);
+    let demoted = app.call(Method::PATCH, &me, &admin, Some(json!({"role": "analyst"}))).await;
+    demoted.assert_problem(StatusCode::CONFLICT);
+    assert_eq!(demoted.body["field"], "role");
+    app.call(Method::DELETE, &me, &admin, None).await.assert_problem(StatusCode::CONFLICT);
+    // With a second admin, the first may step down.
+    let analyst = format!("/api/v1/client-accounts/acme-retail/members/{}", acme.analyst_user_id);
+    let promoted = app.call(Method::PATCH, &analyst, &admin, Some(json!({"role": "admin"}))).await;
+    assert_eq!(promoted.status, StatusCode::OK, "{:?}", promoted.body);
+    let stepped_down = app.call(Method::PATCH, &me, &admin, Some(json!({"role": "viewer"}))).await;
+    assert_eq!(stepped_down.status, StatusCode::OK, "{:?}", stepped_down.body);
+    // Now a viewer: no more member management.
+    app.call(Method::DELETE, &analyst, &admin, None).await.assert_problem(StatusCode::FORBIDDEN);
+}
+
+#[sqlx::test(migrations = false)]
+async fn callers_issue_list_and_revoke_their_own_tokens(pool: PgPool) {
+    let app = app(&pool).await;
+    let acme = tenant(&pool, ACME).await;
+    let viewer = session(&app, ACME, "viewer").await;
+    let issued = app.call(Method::POST, "/api/v1/me/tokens", &viewer, Some(json!({"name": "laptop"}))).await;
+    assert_eq!(issued.status, StatusCode::CREATED, "{:?}", issued.body);
+    let secret = issued.body["token"].as_str().expect("the secret, once").to_owned();
+    let id = issued.body["api_token"]["id"].as_str().expect("id").to_owned();
+    assert_eq!(location(&issued), format!("/api/v1/me/tokens/{id}"));
+    assert_eq!(issued.body["api_token"]["user_id"], acme.viewer_user_id.to_string());
+
+    let bearer = Auth::Bearer(secret.clone());
+    assert_eq!(app.get("/api/v1/me", &bearer).await.body["authenticated_by"], "api_token");
+    let listed = app.get("/api/v1/me/tokens", &viewer).await;
+    assert_eq!(listed.status, StatusCode::OK);
+    assert_eq!(listed.body.as_array().map(Vec::len), Some(1));
+    assert!(!listed.body.to_string().contains(&secret[secret.len() - 20..]), "never the secret again");
+    assert_eq!(app.get(&location(&issued), &viewer).await.body["state"], "active");
+
+    let past = json!({"name": "late", "expires_at": "2001-01-01T00:00:00Z"});
+    let refused = app.call(Method::POST, "/api/v1/me/tokens", &viewer, Some(past)).await;
+    refused.assert_problem(StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(refused.body["field"], "expires_at");
+
+    let revoked = app.call(Method::DELETE, &location(&issued), &viewer, None).await;
+    assert_eq!(revoked.status, StatusCode::OK, "{:?}", revoked.body);
+    assert_eq!(revoked.body["state"], "revoked");
+    app.get("/api/v1/me", &bearer).await.assert_problem(StatusCode::UNAUTHORIZED);
+}
+
+/// One request of a matrix: method, path, body.
+type Call = (Method, String, Option<Value>);
+
+/// Every tenancy route that names something of tenant A.
+fn calls_on(a: &DemoIds, a_token_id: &str, b: &DemoIds) -> Vec<Call> {
+    let account = a.client_account_id;
+    let engagement = a.engagement_id;
+    let member = a.analyst_user_id;
+    let new_member = json!({"email": "intruder@example.com", "role": "admin", "password": "a long enough password"});
+    let mut calls = Vec::new();
+    for name in [account.to_string(), ACME.slug.to_owned()] {
+        let base = format!("/api/v1/client-accounts/{name}");
+        calls.extend([
+            (Method::GET, base.clone(), None),
+            (Method::GET, format!("{base}/engagements"), None),
+            (Method::POST, format!("{base}/engagements"), Some(json!({"name": "Intrusion"}))),
+            (Method::GET, format!("{base}/engagements/{engagement}"), None),
+            (Method::GET, format!("{base}/engagements/cloud-2027"), None),
+            (Method::GET, format!("{base}/members"), None),
+            (Method::POST, format!("{base}/members"), Some(new_member.clone())),
+            (Method::GET, format!("{base}/members/{member}"), None),
+            (Method::PATCH, format!("{base}/members/{member}"), Some(json!({"role": "viewer"}))),
+            (Method::DELETE, format!("{base}/members/{member}"), None),
+        ]);
+    }
+    // A's ids under B's own account.
+    let own = format!("/api/v1/client-accounts/{}", b.client_account_id);
+    calls.extend([
+        (Method::GET, format!("{own}/engagements/{engagement}"), None),
+        (Method::GET, format!("{own}/members/{member}"), None),
+        (Method::PATCH, format!("{own}/members/{member}"), Some(json!({"role": "viewer"}))),
+        (Method::DELETE, format!("{own}/members/{member}"), None),
+        (Method::GET, format!("/api/v1/me/tokens/{a_token_id}"), None),
+        (Method::DELETE, format!("/api/v1/me/tokens/{a_token_id}"), None),
+    ]);
+    calls
+}
+
+#[sqlx::test(migrations = false)]
+async fn another_tenants_admin_gets_404_on_every_id_and_changes_nothing(pool: PgPool) {
+    let app = app(&pool).await;
+    let a = tenant(&pool, ACME).await;
+    let b = tenant(&pool, GLOBEX).await;
+    let a_analyst = session(&app, ACME, "analyst").await;
+    let a_token = app.call(Method::POST, "/api/v1/me/tokens", &a_analyst, Some(json!({"name": "a's"}))).await;
+    let a_token_id = a_token.body["api_token"]["id"].as_str().expect("id").to_owned();
+    let b_admin = session(&app, GLOBEX, "admin").await;
+    let before = tenancy_state(&pool).await;
+    let calls = calls_on(&a, &a_token_id, &b);
+    for (method, uri, body) in calls.iter().cloned() {
+        let answer = app.call(method.clone(), &uri, &b_admin, body).await;
+        assert_eq!(answer.status, StatusCode::NOT_FOUND, "{method} {uri}: {:?}", answer.body);
+        answer.assert_problem(StatusCode::NOT_FOUND);
+    }
+    assert_eq!(tenancy_state(&pool).await, before, "B's admin changed something of A's");
+    assert!(calls.len() >= 26, "{}", calls.len());
+}
+
+#[sqlx::test(migrations = false)]
+async fn viewers_and_analysts_are_refused_every_admin_write_and_change_nothing(pool: PgPool) {
+    let app = app(&pool).await;
+    let a = tenant(&pool, ACME).await;
+    let account = a.client_account_id;
+    let writes: Vec<Call> = vec![
+        (Method::POST, "/api/v1/client-accounts".into(), Some(json!({"name": "Not yours"}))),
+        (Method::POST, format!("/api/v1/client-accounts/{account}/engagements"), Some(json!({"name": "Not yours"}))),
+        (
+            Method::POST,
+            format!("/api/v1/client-accounts/{account}/members"),
+            Some(json!({"email": "friend@example.com", "role": "admin"})),
+        ),
+        (
+            Method::PATCH,
+            format!("/api/v1/client-accounts/{account}/members/{}", a.admin_user_id),
+            Some(json!({"role": "viewer"})),
+        ),
+        (Method::DELETE, format!("/api/v1/client-accounts/{account}/members/{}", a.admin_user_id), None),
+    ];
+    let before = tenancy_state(&pool).await;
+    for who in ["viewer", "analyst"] {
+        let caller = session(&app, ACME, who).await;
+        for (method, uri, body) in writes.iter().cloned() {
+            let answer = app.call(method.clone(), &uri, &caller, body).await;
+            assert_eq!(answer.status, StatusCode::FORBIDDEN, "{who}: {method} {uri}: {:?}", answer.body);
+            answer.assert_problem(StatusCode::FORBIDDEN);
+        }
+    }
+    assert_eq!(tenancy_state(&pool).await, before, "a refused write changed something");
+}
