@@ -2,8 +2,9 @@ import { Route, Routes } from "react-router-dom";
 import { Layout } from "./components/Layout";
 import { NotFound } from "./components/States";
 import { RequireSession } from "./session";
-import { AccountHome, Home } from "./pages/Home";
+import { AccountHome, EngagementScope, Home } from "./pages/Home";
 import { SignIn } from "./pages/SignIn";
+import { Dashboard } from "./features/dashboard/Dashboard";
 
 /** Every page has its own URL; filters, sort and page live in the query string. */
 export function App() {
@@ -19,6 +20,9 @@ export function App() {
       >
         <Route path="/" element={<Home />} />
         <Route path="/a/:account" element={<AccountHome />} />
+        <Route path="/a/:account/e/:engagement" element={<EngagementScope />}>
+          <Route index element={<Dashboard />} />
+        </Route>
         <Route path="*" element={<NotFound />} />
       </Route>
     </Routes>

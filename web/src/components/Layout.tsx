@@ -4,10 +4,14 @@ import { useDisclosure } from "@mantine/hooks";
 import { useQueryClient } from "@tanstack/react-query";
 import { Link, Outlet, useLocation, useNavigate, useParams } from "react-router-dom";
 import { api } from "../api/client";
+import { useEngagements } from "../api/queries";
+import { paths } from "../lib/paths";
 import { Loading } from "./States";
 import { useMe, useRole } from "../session";
 
-/** The workspace frame: the client-account and engagement switcher, the page links, sign out. */
+/** The workspace frame: the client-account and engagement switchers, the page links, sign out.
+ * Switching keeps the reader on the same kind of page (assets stay assets) but drops its query
+ * string: another engagement's filters and cursor mean nothing here. */
 export function Layout() {
   const me = useMe();
   const { account, engagement } = useParams();
@@ -16,7 +20,7 @@ export function Layout() {
   const location = useLocation();
   const queries = useQueryClient();
   const [opened, { toggle }] = useDisclosure();
-
+  const engagements = useEngagements(role ? account : undefined);
 
   async function signOut() {
     await api.POST("/api/v1/auth/logout");
@@ -24,13 +28,18 @@ export function Layout() {
     navigate("/sign-in");
   }
 
-  const base = account && engagement ? `/a/${account}/e/${engagement}` : undefined;
-  const links = base
+  function switchEngagement(next: string) {
+    if (!account) return;
+    // Same section in the other engagement (/assets, /flows, …), not a specific asset or flow.
+    const section = engagement ? location.pathname.split("/")[5] : undefined;
+    const keep = section && ["import", "flows", "assets", "dependencies"].includes(section) ? `/${section}` : "";
+    navigate(paths.engagement(account, next) + keep);
+  }
+
+  const base = account && engagement ? paths.engagement(account, engagement) : undefined;
+  const links = account && engagement && base
     ? [
         { to: base, label: "Dashboard" },
-        { to: `${base}/import`, label: "Import" },
-        { to: `${base}/flows`, label: "Flows" },
-        { to: `${base}/assets`, label: "Assets" },
       ]
     : [];
 
@@ -50,9 +59,22 @@ export function Layout() {
               w={200}
               value={account ?? null}
               data={me.memberships.map((m) => ({ value: m.client_account_slug, label: m.client_account_slug }))}
-              onChange={(value) => value && navigate(`/a/${value}`)}
+              onChange={(value) => value && navigate(paths.account(value))}
               allowDeselect={false}
             />
+            {account && role && (
+              <Select
+                aria-label="Engagement"
+                placeholder={engagements.isPending ? "Loading engagements…" : "Engagement"}
+                size="xs"
+                w={200}
+                value={engagement ?? null}
+                data={(engagements.data ?? []).map((e) => ({ value: e.slug, label: e.name }))}
+                onChange={(value) => value && switchEngagement(value)}
+                allowDeselect={false}
+                nothingFoundMessage="No engagement"
+              />
+            )}
           </Group>
           <Group wrap="nowrap">
             <Text size="sm" visibleFrom="sm">
@@ -78,9 +100,9 @@ export function Layout() {
         {account && role === "admin" && (
           <NavLink
             component={Link}
-            to={`/a/${account}/admin`}
+            to={paths.admin(account)}
             label="Admin"
-            active={location.pathname.startsWith(`/a/${account}/admin`)}
+            active={location.pathname.startsWith(paths.admin(account))}
           />
         )}
       </AppShell.Navbar>
