@@ -43,6 +43,9 @@ pub enum RepoError {
     },
     #[error("a tenant transaction cannot be opened inside another transaction")]
     NestedTenantTx,
+    /// Work handed to a blocking thread (argon2) panicked or was cancelled.
+    #[error("blocking work failed: {0}")]
+    Blocking(#[source] tokio::task::JoinError),
     #[error("database error: {}", crate::db::database_message(.0))]
     Database(#[source] sqlx::Error),
 }
@@ -58,7 +61,7 @@ impl RepoError {
             Self::NotFound { .. } => ErrorKind::NotFound,
             Self::Conflict { .. } => ErrorKind::Conflict,
             Self::Invalid { .. } | Self::EngagementRequired { .. } => ErrorKind::Invalid,
-            Self::Encode { .. } | Self::Decode { .. } | Self::NestedTenantTx => ErrorKind::Internal,
+            Self::Encode { .. } | Self::Decode { .. } | Self::NestedTenantTx | Self::Blocking(_) => ErrorKind::Internal,
             Self::Database(error) => database_error_kind(error),
         }
     }

@@ -1,5 +1,6 @@
 //! Users are global: one account per person, whatever client accounts they work for. Passwords
-//! are stored as argon2id hashes (PHC strings), never in clear.
+//! are stored as argon2id hashes (PHC strings), never in clear; hashing and verifying run on
+//! tokio's blocking pool, never on an async worker thread.
 
 use argon2::Argon2;
 use argon2::password_hash::rand_core::OsRng;
@@ -91,10 +92,29 @@ fn secret_matches_or_dummy(secret: &str, stored: Option<&str>) -> bool {
     }
 }
 
+/// Runs `work` on tokio's blocking pool. argon2 costs tens of milliseconds of CPU (19 MiB,
+/// two passes) by design; on an async worker thread it would stall every request scheduled there.
+async fn off_async_threads<T: Send + 'static>(work: impl FnOnce() -> T + Send + 'static) -> Result<T, RepoError> {
+    tokio::task::spawn_blocking(work).await.map_err(RepoError::Blocking)
+}
+
+/// [`hash_secret`] off the async threads.
+async fn hash_off_thread(secret: String) -> Result<String, RepoError> {
+    off_async_threads(move || hash_secret(&secret)).await?
+}
+
+/// [`secret_matches_or_dummy`] off the async threads: one argon2 verification whatever `stored` is.
+async fn verify_off_thread(secret: String, stored: Option<String>) -> Result<bool, RepoError> {
+    off_async_threads(move || secret_matches_or_dummy(&secret, stored.as_deref())).await
+}
+
 /// Creates the user and its profile together.
 pub async fn create_user(conn: &mut PgConnection, input: &NewUserInput) -> Result<User, RepoError> {
     let email = parse_email(&input.email)?;
-    let password_hash = input.password.as_ref().map(|p| hash_secret(&p.0)).transpose()?;
+    let password_hash = match &input.password {
+        Some(password) => Some(hash_off_thread(password.0.clone()).await?),
+        None => None,
+    };
     let mut tx = conn.begin().await?;
     let user: User = sqlx::query_as(
         "INSERT INTO migration.users (email, password_hash, first_name, last_name, is_platform_admin, is_verified)
@@ -140,8 +160,8 @@ pub async fn authenticate(conn: &mut PgConnection, email: &str, password: &Passw
         Err(RepoError::NotFound { .. } | RepoError::Invalid { .. }) => None,
         Err(e) => return Err(e),
     };
-    let stored = user.as_ref().and_then(|u| u.password_hash.as_deref());
-    let matches = secret_matches_or_dummy(&password.0, stored);
+    let stored = user.as_ref().and_then(|u| u.password_hash.clone());
+    let matches = verify_off_thread(password.0.clone(), stored).await?;
     match user {
         Some(user) if matches && user.is_active => {
             sqlx::query("UPDATE migration.users SET last_login_at = now() WHERE id = $1")
@@ -295,7 +315,7 @@ pub async fn create_api_token(
     .bind(user_id)
     .bind(name)
     .bind(&prefix)
-    .bind(hash_secret(&secret)?)
+    .bind(hash_off_thread(secret.clone()).await?)
     .bind(expires_at)
     .fetch_optional(conn)
     .await?;
@@ -346,7 +366,7 @@ pub async fn revoke_api_token(conn: &mut PgConnection, user_id: Uuid, token_id: 
 pub async fn authenticate_token(conn: &mut PgConnection, token: &TokenSecret) -> Result<User, RepoError> {
     let refused = || RepoError::not_found("user", "with this token");
     let Some((prefix, secret)) = token.parts() else {
-        secret_matches_or_dummy(token.expose(), None);
+        verify_off_thread(token.expose().to_owned(), None).await?;
         return Err(refused());
     };
     let found: Option<(Uuid, String)> = sqlx::query_as(
@@ -357,7 +377,7 @@ pub async fn authenticate_token(conn: &mut PgConnection, token: &TokenSecret) ->
     .bind(prefix)
     .fetch_optional(&mut *conn)
     .await?;
-    let matches = secret_matches_or_dummy(secret, found.as_ref().map(|(_, hash)| hash.as_str()));
+    let matches = verify_off_thread(secret.to_owned(), found.as_ref().map(|(_, hash)| hash.clone())).await?;
     let Some((token_id, _)) = found.filter(|_| matches) else {
         return Err(refused());
     };
