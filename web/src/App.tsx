@@ -5,6 +5,7 @@ import { RequireSession } from "./session";
 import { AccountHome, EngagementScope, Home } from "./pages/Home";
 import { SignIn } from "./pages/SignIn";
 import { Dashboard } from "./features/dashboard/Dashboard";
+import { AdminPage } from "./features/admin/AdminPage";
 
 /** Every page has its own URL; filters, sort and page live in the query string. */
 export function App() {
@@ -20,6 +21,7 @@ export function App() {
       >
         <Route path="/" element={<Home />} />
         <Route path="/a/:account" element={<AccountHome />} />
+        <Route path="/a/:account/admin" element={<AdminPage />} />
         <Route path="/a/:account/e/:engagement" element={<EngagementScope />}>
           <Route index element={<Dashboard />} />
         </Route>

@@ -5,7 +5,7 @@ import "@xyflow/react/dist/style.css";
 import "./index.css";
 import { StrictMode } from "react";
 import { createRoot } from "react-dom/client";
-import { MantineProvider, createTheme } from "@mantine/core";
+import { MantineProvider, createTheme, type CSSVariablesResolver } from "@mantine/core";
 import { Notifications } from "@mantine/notifications";
 import { QueryClient, QueryClientProvider } from "@tanstack/react-query";
 import { BrowserRouter } from "react-router-dom";
@@ -18,6 +18,19 @@ const theme = createTheme({
   // Shade 8: white text on it passes WCAG AA contrast (4.5:1), which shade 6 does not.
   primaryShade: 8,
   fontFamily: "system-ui, -apple-system, 'Segoe UI', Roboto, 'DejaVu Sans', sans-serif",
+});
+
+// WCAG AA contrast (4.5:1) for dimmed text and for the text of light and subtle variants (badges,
+// subtle buttons), which Mantine draws in shade 6 by default: shade 9 on the light backgrounds.
+const contrast: CSSVariablesResolver = (resolved) => ({
+  variables: {},
+  light: {
+    "--mantine-color-dimmed": resolved.colors.gray[7],
+    ...Object.fromEntries(
+      Object.entries(resolved.colors).map(([name, shades]) => [`--mantine-color-${name}-light-color`, shades[9]]),
+    ),
+  },
+  dark: {},
 });
 
 const queries = new QueryClient({
@@ -34,7 +47,7 @@ const root = document.getElementById("root");
 if (root) {
   createRoot(root).render(
     <StrictMode>
-      <MantineProvider theme={theme}>
+      <MantineProvider theme={theme} cssVariablesResolver={contrast}>
         <Notifications />
         <QueryClientProvider client={queries}>
           <BrowserRouter>

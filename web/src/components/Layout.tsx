@@ -97,11 +97,11 @@ export function Layout() {
             active={link.to === base ? location.pathname === base : location.pathname.startsWith(link.to)}
           />
         ))}
-        {account && role === "admin" && (
+        {account && role && (
           <NavLink
             component={Link}
             to={paths.admin(account)}
-            label="Admin"
+            label="Members and tokens"
             active={location.pathname.startsWith(paths.admin(account))}
           />
         )}
