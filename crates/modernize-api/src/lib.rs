@@ -5,6 +5,7 @@
 //! repositories, and respond. Every route lives under `/api/v1`, apart from the probes
 //! (`/health`, `/ready`); `/` is left for the web UI.
 
+pub mod assets;
 pub mod auth;
 pub mod error;
 pub mod health;
@@ -51,6 +52,7 @@ pub const REFERENCE_PATH: &str = "/api/v1/docs";
         (name = "health", description = "Probes"),
         (name = "auth", description = "Signing in and out, the caller and their API tokens"),
         (name = "tenancy", description = "Client accounts, their engagements and members"),
+        (name = "assets", description = "The asset inventory of an engagement"),
     ),
 )]
 struct ApiDoc;
@@ -87,6 +89,7 @@ fn api() -> OpenApiRouter<AppState> {
         .merge(auth::routes())
         .merge(tokens::routes())
         .merge(tenancy::routes())
+        .merge(assets::routes())
 }
 
 /// The OpenAPI 3.1 document of the API, as served at [`OPENAPI_PATH`].

@@ -124,11 +124,11 @@ async fn run_case(name: &str, pool: &PgPool, actor: &Actor<'_>, w: &World) -> Re
         "list_assets" => {
             assets::list_assets(pool, actor, account, &engagement, &Default::default(), None, 10).await.map(drop)
         }
-        "get_asset" => assets::get_asset(pool, actor, account, w.asset_id).await.map(drop),
+        "get_asset" => assets::get_asset(pool, actor, account, &engagement, w.asset_id).await.map(drop),
         "edit_asset" => {
             let changes = serde_json::json!({"description": format!("edited {fresh}")});
             let changes = changes.as_object().cloned().unwrap_or_default();
-            assets::edit_asset(pool, actor, account, w.asset_id, &changes).await.map(drop)
+            assets::edit_asset(pool, actor, account, &engagement, w.asset_id, &changes).await.map(drop)
         }
         "cancel_flow" => discovery::cancel_flow(pool, actor, account, w.flow_id).await,
         other => panic!("no case {other}"),

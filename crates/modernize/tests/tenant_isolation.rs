@@ -12,7 +12,7 @@ use modernize::models::*;
 use modernize::repo::flows::DiscoveryInput;
 use modernize::repo::imports::DataImportInput;
 use modernize::repo::mappings::Review;
-use modernize::repo::{Page, RepoError, assets, flows, imports, mappings, table, tenancy};
+use modernize::repo::{Page, RepoError, assets, audit, flows, imports, mappings, table, tenancy};
 use modernize::schema::{Ownership, TABLES};
 use modernize::tenancy::TenantCtx;
 use sqlx::{PgConnection, PgPool};
@@ -142,6 +142,7 @@ async fn every_tenant_table_is_isolated(pool: PgPool) {
 fn repository_functions() -> BTreeSet<String> {
     let sources = [
         ("assets", include_str!("../src/repo/assets.rs")),
+        ("audit", include_str!("../src/repo/audit.rs")),
         ("flows", include_str!("../src/repo/flows.rs")),
         ("global", include_str!("../src/repo/global.rs")),
         ("imports", include_str!("../src/repo/imports.rs")),
@@ -319,12 +320,29 @@ async fn every_repository_function_is_isolated(pool: PgPool) {
     assert_eq!(as_tenant!(c, &w.b, |tx| table::count::<AssetTag>(&mut tx)).expect("count"), 1);
     done("assets::untag_asset");
     let filter = assets::AssetFilter { search: Some("db-01".into()), ..Default::default() };
-    let found = as_tenant!(c, &w.a, |tx| assets::list_assets(&mut tx, &filter, None, 100)).expect("assets");
-    assert!(!found.is_empty() && found.iter().all(|a| a.client_account_id == w.a.client_account_id()));
-    // B's asset as the keyset cursor finds nothing of B's, and gives A nothing to start after.
-    let after_b = as_tenant!(c, &w.a, |tx| assets::list_assets(&mut tx, &Default::default(), Some(b_asset.id), 100))
-        .expect("assets");
-    assert!(after_b.is_empty(), "{after_b:?}");
+    let (sort, order) = (assets::AssetSort::Name, assets::SortOrder::Asc);
+    let found =
+        as_tenant!(c, &w.a, |tx| assets::list_assets(&mut tx, &filter, sort, order, None, 100)).expect("assets");
+    assert!(!found.is_empty() && found.iter().all(|a| a.asset.client_account_id == w.a.client_account_id()));
+    assert_eq!(as_tenant!(c, &w.a, |tx| assets::count_assets(&mut tx, &filter)).expect("count"), found.len() as i64);
+    done("assets::count_assets");
+    // B's asset as the keyset cursor gives A only A's rows after that key.
+    let key = assets::AssetKey { value: Some(String::new()), id: b_asset.id };
+    let after_b =
+        as_tenant!(c, &w.a, |tx| assets::list_assets(&mut tx, &Default::default(), sort, order, Some(&key), 100))
+            .expect("assets");
+    assert!(after_b.iter().all(|a| a.asset.client_account_id == w.a.client_account_id()), "{after_b:?}");
+    // A bulk edit of every asset as A changes none of B's.
+    let b_before = as_tenant!(c, &w.b, |tx| table::list::<Asset>(&mut tx, Page::ALL)).expect("B assets");
+    let patch = AssetPatch { location: Some(Some("edited by A".into())), ..Default::default() };
+    let changed = as_tenant!(c, &w.a, |tx| assets::update_assets(&mut tx, &Default::default(), &patch)).expect("bulk");
+    assert_eq!(changed as i64, as_tenant!(c, &w.a, |tx| table::count::<Asset>(&mut tx)).expect("count"));
+    assert_eq!(b_before, as_tenant!(c, &w.b, |tx| table::list::<Asset>(&mut tx, Page::ALL)).expect("B assets"));
+    done("assets::update_assets");
+    let b_web = GLOBEX.id("asset/web-01").to_string();
+    assert!(as_tenant!(c, &w.a, |tx| audit::audit_trail(&mut tx, "asset", &b_web, "read")).expect("trail").is_empty());
+    assert_eq!(as_tenant!(c, &w.b, |tx| audit::audit_trail(&mut tx, "asset", &b_web, "read")).expect("trail").len(), 1);
+    done("audit::audit_trail");
     done("assets::list_assets");
     assert_eq!(
         b_engagement,

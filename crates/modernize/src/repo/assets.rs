@@ -1,9 +1,14 @@
-//! The asset inventory: queries by master flow, and tagging.
+//! The asset inventory: queries by master flow, tagging, and the filtered, sorted, keyset-paged
+//! listing (with its count and bulk edit) behind the API's asset routes.
 
+use serde::{Deserialize, Serialize};
+use sqlx::types::Json;
+use sqlx::{Postgres, QueryBuilder};
 use uuid::Uuid;
 
 use super::RepoError;
-use crate::models::{Asset, AssetTag, Tag};
+use crate::db::quote_identifier;
+use crate::models::{Asset, AssetPatch, AssetTag, AssetType, CriticalityLevel, SixrStrategy, Tag, TenantTable};
 use crate::tenancy::TenantTx;
 
 /// Every asset discovered under one master flow (seed task 5.2).
@@ -64,52 +69,234 @@ pub async fn tags_of_asset(tx: &mut TenantTx<'_>, asset_id: Uuid) -> Result<Vec<
     Ok(tags)
 }
 
-/// Which assets a listing shows; every filter given must match.
-#[derive(Debug, Clone, Default, PartialEq, serde::Deserialize)]
-#[serde(deny_unknown_fields)]
+/// Which assets a listing, a count, a bulk edit or an export covers, within the transaction's
+/// engagement: every filter given must match. Unknown fields are ignored when deserialising (a
+/// query string carries other parameters too); [`AssetFilter::strict`] refuses them.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, utoipa::ToSchema, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct AssetFilter {
-    pub asset_type: Option<crate::models::AssetType>,
+    #[param(inline)]
+    pub asset_type: Option<AssetType>,
+    /// The environment, any case (`production`).
     pub environment: Option<String>,
-    pub six_r_strategy: Option<crate::models::SixrStrategy>,
+    #[param(inline)]
+    pub six_r_strategy: Option<SixrStrategy>,
+    #[param(inline)]
+    pub criticality: Option<CriticalityLevel>,
+    #[param(inline)]
+    pub business_criticality: Option<CriticalityLevel>,
+    /// A part of the operating system's name, any case (`windows`).
+    pub operating_system: Option<String>,
+    /// Only the assets this discovery flow found.
     pub discovery_flow_id: Option<Uuid>,
-    /// A part of the name or hostname, any case.
+    /// A part of the name, hostname, IP address or FQDN, any case; `%`, `_` and `\` match
+    /// themselves.
     pub search: Option<String>,
 }
 
-/// Assets of the transaction's engagement in (name, id) order, `limit` of them after the asset
-/// `after` (keyset pagination: stable while assets are added or edited).
+impl AssetFilter {
+    /// A filter from a JSON object, refusing a field that is no filter (a typo must not widen a
+    /// bulk edit to every asset): Invalid names the field (`filter.<name>`).
+    pub fn strict(object: &serde_json::Map<String, serde_json::Value>) -> Result<Self, RepoError> {
+        let invalid = |field: &str, message: String| RepoError::Invalid { field: format!("filter.{field}"), message };
+        let known = serde_json::to_value(Self::default()).unwrap_or_default();
+        if let Some(unknown) = object.keys().find(|key| known.get(key.as_str()).is_none()) {
+            return Err(invalid(unknown, "is not a filter of assets".into()));
+        }
+        for (field, value) in object {
+            let single = serde_json::Map::from_iter([(field.clone(), value.clone())]);
+            serde_json::from_value::<Self>(serde_json::Value::Object(single))
+                .map_err(|e| invalid(field, e.to_string()))?;
+        }
+        serde_json::from_value(serde_json::Value::Object(object.clone())).map_err(|e| invalid("", e.to_string()))
+    }
+}
+
+/// The columns a listing or an export may be sorted by (a whitelist: the name is never SQL).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum AssetSort {
+    #[default]
+    Name,
+    Hostname,
+    IpAddress,
+    AssetType,
+    Environment,
+    OperatingSystem,
+    Criticality,
+    BusinessCriticality,
+    SixRStrategy,
+    Status,
+    MigrationPriority,
+    MigrationWave,
+    CpuCores,
+    MemoryGb,
+    StorageGb,
+    CreatedAt,
+    UpdatedAt,
+}
+
+impl AssetSort {
+    /// The column and the SQL type a cursor's value is cast back to.
+    fn column(self) -> (&'static str, &'static str) {
+        match self {
+            Self::Name => ("a.name", "text"),
+            Self::Hostname => ("a.hostname", "text"),
+            Self::IpAddress => ("a.ip_address", "text"),
+            Self::AssetType => ("a.asset_type", "migration.asset_type"),
+            Self::Environment => ("a.environment", "text"),
+            Self::OperatingSystem => ("a.operating_system", "text"),
+            Self::Criticality => ("a.criticality", "migration.criticality_level"),
+            Self::BusinessCriticality => ("a.business_criticality", "migration.criticality_level"),
+            Self::SixRStrategy => ("a.six_r_strategy", "migration.sixr_strategy"),
+            Self::Status => ("a.status", "migration.asset_status"),
+            Self::MigrationPriority => ("a.migration_priority", "integer"),
+            Self::MigrationWave => ("a.migration_wave", "integer"),
+            Self::CpuCores => ("a.cpu_cores", "integer"),
+            Self::MemoryGb => ("a.memory_gb", "double precision"),
+            Self::StorageGb => ("a.storage_gb", "double precision"),
+            Self::CreatedAt => ("a.created_at", "timestamptz"),
+            Self::UpdatedAt => ("a.updated_at", "timestamptz"),
+        }
+    }
+}
+
+/// Ascending or descending; empty values come last either way, ties go by id in the same
+/// direction.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum SortOrder {
+    #[default]
+    Asc,
+    Desc,
+}
+
+/// Where a keyset page starts: after the asset with this sort value (as PostgreSQL prints it;
+/// None for an empty value) and id.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AssetKey {
+    pub value: Option<String>,
+    pub id: Uuid,
+}
+
+/// An asset of a listing, with its sort value as text (what the next page's [`AssetKey`] holds).
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct ListedAsset {
+    #[sqlx(flatten)]
+    pub asset: Asset,
+    pub sort_value: Option<String>,
+}
+
+/// `a.client_account_id = … AND a.engagement_id = … AND <the filters>`.
+fn push_filter(query: &mut QueryBuilder<Postgres>, tx: &TenantTx<'_>, filter: &AssetFilter) -> Result<(), RepoError> {
+    let engagement = tx.ctx().require_engagement(Asset::TABLE)?;
+    query.push(" a.client_account_id = ").push_bind(tx.client_account_id());
+    query.push(" AND a.engagement_id = ").push_bind(engagement);
+    if let Some(asset_type) = filter.asset_type {
+        query.push(" AND a.asset_type = ").push_bind(asset_type);
+    }
+    if let Some(environment) = non_blank(&filter.environment) {
+        query.push(" AND lower(a.environment) = lower(").push_bind(environment.to_owned()).push(")");
+    }
+    if let Some(strategy) = filter.six_r_strategy {
+        query.push(" AND a.six_r_strategy = ").push_bind(strategy);
+    }
+    if let Some(criticality) = filter.criticality {
+        query.push(" AND a.criticality = ").push_bind(criticality);
+    }
+    if let Some(criticality) = filter.business_criticality {
+        query.push(" AND a.business_criticality = ").push_bind(criticality);
+    }
+    if let Some(os) = non_blank(&filter.operating_system) {
+        query.push(" AND a.operating_system ILIKE ").push_bind(contains_pattern(os));
+    }
+    if let Some(flow) = filter.discovery_flow_id {
+        query.push(" AND a.discovery_flow_id = ").push_bind(flow);
+    }
+    if let Some(search) = non_blank(&filter.search) {
+        let pattern = contains_pattern(search);
+        query.push(" AND (a.name ILIKE ").push_bind(pattern.clone());
+        query.push(" OR a.hostname ILIKE ").push_bind(pattern.clone());
+        query.push(" OR a.ip_address ILIKE ").push_bind(pattern.clone());
+        query.push(" OR a.fqdn ILIKE ").push_bind(pattern).push(")");
+    }
+    Ok(())
+}
+
+fn non_blank(value: &Option<String>) -> Option<&str> {
+    value.as_deref().map(str::trim).filter(|v| !v.is_empty())
+}
+
+/// An ILIKE pattern matching `text` anywhere, its wildcards escaped (`\` is LIKE's escape).
+fn contains_pattern(text: &str) -> String {
+    format!("%{}%", text.replace('\\', "\\\\").replace('%', "\\%").replace('_', "\\_"))
+}
+
+/// Assets of the transaction's engagement matching `filter`, sorted by `sort` then id (empty
+/// values last), `limit` of them after `after` (keyset pagination: stable while assets are added
+/// or edited, whatever the depth).
 pub async fn list_assets(
     tx: &mut TenantTx<'_>,
     filter: &AssetFilter,
-    after: Option<Uuid>,
+    sort: AssetSort,
+    order: SortOrder,
+    after: Option<&AssetKey>,
     limit: i64,
-) -> Result<Vec<Asset>, RepoError> {
-    let search = filter
-        .search
-        .as_deref()
-        .map(|s| format!("%{}%", s.replace('\\', "\\\\").replace('%', "\\%").replace('_', "\\_")));
-    let assets = sqlx::query_as(
-        "SELECT a.* FROM migration.assets a
-         WHERE a.client_account_id = $1 AND ($2::uuid IS NULL OR a.engagement_id = $2)
-           AND ($3::migration.asset_type IS NULL OR a.asset_type = $3)
-           AND ($4::text IS NULL OR a.environment = $4)
-           AND ($5::migration.sixr_strategy IS NULL OR a.six_r_strategy = $5)
-           AND ($6::uuid IS NULL OR a.discovery_flow_id = $6)
-           AND ($7::text IS NULL OR a.name ILIKE $7 OR a.hostname ILIKE $7)
-           AND ($8::uuid IS NULL OR (a.name, a.id) > (SELECT c.name, c.id FROM migration.assets c
-                                                       WHERE c.client_account_id = $1 AND c.id = $8))
-         ORDER BY a.name, a.id LIMIT $9",
-    )
-    .bind(tx.client_account_id())
-    .bind(tx.ctx().engagement_id())
-    .bind(filter.asset_type)
-    .bind(&filter.environment)
-    .bind(filter.six_r_strategy)
-    .bind(filter.discovery_flow_id)
-    .bind(search)
-    .bind(after)
-    .bind(limit)
-    .fetch_all(tx.conn())
-    .await?;
+) -> Result<Vec<ListedAsset>, RepoError> {
+    let (column, cast) = sort.column();
+    let mut query =
+        QueryBuilder::new(format!("SELECT a.*, ({column})::text AS sort_value FROM migration.assets a WHERE"));
+    push_filter(&mut query, tx, filter)?;
+    let (cmp, direction) = match order {
+        SortOrder::Asc => (">", "ASC"),
+        SortOrder::Desc => ("<", "DESC"),
+    };
+    match after {
+        Some(AssetKey { value: Some(value), id }) => {
+            query.push(format!(" AND ({column} {cmp} ")).push_bind(value.clone());
+            query.push(format!("::{cast} OR ({column} = ")).push_bind(value.clone());
+            query.push(format!("::{cast} AND a.id {cmp} ")).push_bind(*id);
+            query.push(format!(") OR {column} IS NULL)"));
+        }
+        Some(AssetKey { value: None, id }) => {
+            query.push(format!(" AND {column} IS NULL AND a.id {cmp} ")).push_bind(*id);
+        }
+        None => {}
+    }
+    query.push(format!(" ORDER BY {column} {direction} NULLS LAST, a.id {direction} LIMIT ")).push_bind(limit);
+    let assets = query.build_query_as::<ListedAsset>().fetch_all(tx.conn()).await?;
     Ok(assets)
+}
+
+/// How many assets of the transaction's engagement match `filter`.
+pub async fn count_assets(tx: &mut TenantTx<'_>, filter: &AssetFilter) -> Result<i64, RepoError> {
+    let mut query = QueryBuilder::new("SELECT count(*) FROM migration.assets a WHERE");
+    push_filter(&mut query, tx, filter)?;
+    let count = query.build_query_scalar::<i64>().fetch_one(tx.conn()).await?;
+    Ok(count)
+}
+
+/// Writes the fields set in `patch` on every asset of the engagement matching `filter` whose
+/// values differ, in one statement; returns how many changed (`updated_at` and `updated_by`, the
+/// transaction's user, are stamped on those only).
+pub async fn update_assets(tx: &mut TenantTx<'_>, filter: &AssetFilter, patch: &AssetPatch) -> Result<u64, RepoError> {
+    let record = super::table::to_object(Asset::TABLE, patch)?;
+    if record.is_empty() {
+        return Ok(0);
+    }
+    let columns: Vec<String> = record.keys().map(|c| quote_identifier(c)).collect();
+    let list = |prefix: &str| columns.iter().map(|c| format!("{prefix}.{c}")).collect::<Vec<_>>().join(", ");
+    let mut query = QueryBuilder::new(format!(
+        "UPDATE migration.assets a SET ({targets}, updated_at, updated_by) = ({values}, now(), ",
+        targets = columns.join(", "),
+        values = list("p"),
+    ));
+    query
+        .push("coalesce(")
+        .push_bind(tx.user_id())
+        .push("::uuid, a.updated_by)) FROM jsonb_populate_record(NULL::migration.assets, ");
+    query.push_bind(Json(record)).push(") p WHERE");
+    push_filter(&mut query, tx, filter)?;
+    query.push(format!(" AND ({}) IS DISTINCT FROM ({})", list("a"), list("p")));
+    Ok(query.build().execute(tx.conn()).await?.rows_affected())
 }

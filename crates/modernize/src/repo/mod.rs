@@ -5,6 +5,7 @@
 //! Repositories never commit: the caller (a service) commits its transaction once.
 
 pub mod assets;
+pub mod audit;
 pub mod flows;
 pub mod global;
 pub mod imports;

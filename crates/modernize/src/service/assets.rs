@@ -1,37 +1,43 @@
-//! The asset inventory: list with filters and keyset pagination, get one, edit one. Reading needs
-//! the viewer role in the asset's engagement, editing the analyst role.
+//! The asset inventory of an engagement: list with filters, sort and keyset pagination (with the
+//! filtered total), get one, edit one, edit a filtered set at once, export a filtered set. Reading
+//! needs the viewer role in the engagement, editing the analyst role. Every edit is written to the
+//! tenant's audit trail (`access_audit_log`) in the transaction that makes it.
 
-use serde::Serialize;
-use serde_json::{Map, Value};
-use sqlx::{PgConnection, PgPool};
+use serde::{Deserialize, Serialize};
+use serde_json::{Map, Value, json};
+use sqlx::PgPool;
 use uuid::Uuid;
 
-use super::{Actor, ServiceError, account_ctx, connection, engagement_ctx, require};
-use crate::models::{Asset, AssetPatch, AssetStatus, AssetType, CriticalityLevel, MemberRole, SixrStrategy};
-use crate::repo::assets::{self as assets_repo, AssetFilter};
+use super::{Actor, ServiceError, connection, engagement_ctx, require};
+use crate::models::{
+    AccessAuditLogEntry, Asset, AssetPatch, AssetStatus, AssetType, CriticalityLevel, MemberRole,
+    NewAccessAuditLogEntry, SixrStrategy,
+};
+use crate::repo::assets::{self as assets_repo, AssetFilter, AssetKey, AssetSort, ListedAsset, SortOrder};
 use crate::repo::{RepoError, table};
-use crate::tenancy::{TenantCtx, TenantTx};
+use crate::tenancy::TenantTx;
 
-/// The fields a user may edit on an asset; the rest come from discovery.
-pub const EDITABLE_FIELDS: [&str; 14] = [
-    "name",
-    "description",
-    "environment",
-    "location",
-    "business_owner",
-    "technical_owner",
-    "department",
-    "business_unit",
-    "application_name",
-    "criticality",
-    "business_criticality",
-    "six_r_strategy",
-    "migration_priority",
-    "migration_wave",
+/// The fields a user may edit on an asset, with the most characters a text field holds (its
+/// column's `varchar` size; None for `text` and non-text fields). The rest come from discovery;
+/// the 6R strategy changes only by overriding the recommendation, which records a reason.
+pub const EDITABLE_FIELDS: [(&str, Option<usize>); 13] = [
+    ("name", Some(255)),
+    ("description", None),
+    ("environment", Some(50)),
+    ("location", Some(255)),
+    ("business_owner", Some(255)),
+    ("technical_owner", Some(255)),
+    ("department", Some(255)),
+    ("business_unit", Some(255)),
+    ("application_name", Some(255)),
+    ("criticality", None),
+    ("business_criticality", None),
+    ("migration_priority", None),
+    ("migration_wave", None),
 ];
 
 /// An asset as shown to users.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
 pub struct AssetView {
     pub id: Uuid,
     pub engagement_id: Uuid,
@@ -48,7 +54,9 @@ pub struct AssetView {
     pub operating_system: Option<String>,
     pub os_version: Option<String>,
     pub cpu_cores: Option<i32>,
+    /// Memory in GB.
     pub memory_gb: Option<f64>,
+    /// Storage in GB.
     pub storage_gb: Option<f64>,
     pub business_owner: Option<String>,
     pub technical_owner: Option<String>,
@@ -58,11 +66,17 @@ pub struct AssetView {
     pub criticality: Option<CriticalityLevel>,
     pub business_criticality: Option<CriticalityLevel>,
     pub status: AssetStatus,
+    /// The strategy in force: the 6R phase's recommendation, or an analyst's override.
     pub six_r_strategy: Option<SixrStrategy>,
+    /// 1 (first) to 10.
     pub migration_priority: Option<i32>,
     pub migration_wave: Option<i32>,
+    /// 0 to 100.
     pub completeness_score: Option<f64>,
+    /// 0 to 100.
     pub quality_score: Option<f64>,
+    /// Columns of the import that map to no field, by their header.
+    #[schema(value_type = Object)]
     pub custom_attributes: Value,
     pub created_at: chrono::DateTime<chrono::Utc>,
     pub updated_at: chrono::DateTime<chrono::Utc>,
@@ -108,105 +122,236 @@ impl From<Asset> for AssetView {
     }
 }
 
+/// Which assets, in which order.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct AssetQuery {
+    pub filter: AssetFilter,
+    pub sort: AssetSort,
+    pub order: SortOrder,
+}
+
 /// One page of assets.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct AssetPage {
     pub assets: Vec<AssetView>,
-    /// Pass as `after` for the next page; None on the last one.
-    pub next_after: Option<Uuid>,
+    /// How many assets match the filters (all pages).
+    pub total: i64,
+    /// Pass as `cursor` (with the same filters and sort) for the next page; null on the last.
+    pub next_cursor: Option<String>,
 }
 
 /// The largest page a listing gives.
 pub const MAX_PAGE: i64 = 1000;
 
-/// Assets of an engagement (viewer) matching `filter`, in (name, id) order: `limit` (1 to
-/// [`MAX_PAGE`]) after the asset `after`.
+/// What an opaque cursor holds: the sort it was made for and where the page ends.
+#[derive(Debug, Serialize, Deserialize)]
+struct Cursor {
+    sort: AssetSort,
+    order: SortOrder,
+    #[serde(flatten)]
+    key: AssetKey,
+}
+
+fn encode_cursor(query: &AssetQuery, last: &ListedAsset) -> String {
+    let cursor = Cursor {
+        sort: query.sort,
+        order: query.order,
+        key: AssetKey { value: last.sort_value.clone(), id: last.asset.id },
+    };
+    // Serialising plain data to JSON cannot fail.
+    hex::encode(serde_json::to_vec(&cursor).unwrap_or_default())
+}
+
+fn decode_cursor(query: &AssetQuery, cursor: &str) -> Result<AssetKey, ServiceError> {
+    let invalid = || ServiceError::invalid("cursor", "is not a cursor this listing gave");
+    let bytes = hex::decode(cursor).map_err(|_| invalid())?;
+    let cursor: Cursor = serde_json::from_slice(&bytes).map_err(|_| invalid())?;
+    if (cursor.sort, cursor.order) != (query.sort, query.order) {
+        return Err(ServiceError::invalid("cursor", "was made for another sort; start again without a cursor"));
+    }
+    Ok(cursor.key)
+}
+
+/// Assets of an engagement (viewer) matching the query: `limit` (1 to [`MAX_PAGE`]) after the
+/// `cursor` a previous page gave, and how many match in all.
 pub async fn list_assets(
     pool: &PgPool,
     actor: &Actor<'_>,
     account: &str,
     engagement: &str,
-    filter: &AssetFilter,
-    after: Option<Uuid>,
+    query: &AssetQuery,
+    cursor: Option<&str>,
     limit: i64,
 ) -> Result<AssetPage, ServiceError> {
     if !(1..=MAX_PAGE).contains(&limit) {
         return Err(ServiceError::invalid("limit", format!("must be 1 to {MAX_PAGE}")));
     }
+    let after = cursor.map(|c| decode_cursor(query, c)).transpose()?;
     let mut conn = connection(pool).await?;
     let (ctx, _) = engagement_ctx(&mut conn, actor, account, engagement).await?;
     let mut tx = TenantTx::begin(&mut conn, &ctx).await?;
-    let mut assets = assets_repo::list_assets(&mut tx, filter, after, limit + 1).await?;
+    let mut assets =
+        assets_repo::list_assets(&mut tx, &query.filter, query.sort, query.order, after.as_ref(), limit + 1).await?;
+    let total = assets_repo::count_assets(&mut tx, &query.filter).await?;
     tx.commit().await?;
     let more = assets.len() as i64 > limit;
     assets.truncate(usize::try_from(limit).unwrap_or(usize::MAX));
-    let next_after = if more { assets.last().map(|a| a.id) } else { None };
-    Ok(AssetPage { assets: assets.into_iter().map(AssetView::from).collect(), next_after })
+    let next_cursor = if more { assets.last().map(|last| encode_cursor(query, last)) } else { None };
+    Ok(AssetPage { assets: assets.into_iter().map(|a| a.asset.into()).collect(), total, next_cursor })
 }
 
-/// The context for one asset: its engagement and the actor's role there.
-async fn asset_ctx(
-    conn: &mut PgConnection,
-    actor: &Actor<'_>,
-    account: &str,
-    asset_id: Uuid,
-) -> Result<(TenantCtx, Asset), ServiceError> {
-    let account_ctx = account_ctx(conn, actor, account).await?;
-    let mut tx = TenantTx::begin(conn, &account_ctx).await?;
-    let asset = table::get::<Asset>(&mut tx, asset_id).await;
-    tx.commit().await?;
-    let not_found = || ServiceError::not_found("asset", asset_id);
-    let asset = asset.map_err(|error| match error {
-        RepoError::NotFound { .. } => not_found(),
+/// The asset `asset_id` of the engagement: NotFound when it is not one of its assets.
+pub(crate) async fn asset_of_engagement(tx: &mut TenantTx<'_>, asset_id: Uuid) -> Result<Asset, ServiceError> {
+    table::get::<Asset>(tx, asset_id).await.map_err(|error| match error {
+        RepoError::NotFound { .. } => ServiceError::not_found("asset", asset_id),
         other => other.into(),
-    })?;
-    let ctx = account_ctx.in_engagement(conn, asset.engagement_id).await.map_err(|error| match error {
-        RepoError::NotFound { .. } => not_found(),
-        other => other.into(),
-    })?;
-    Ok((ctx, asset))
+    })
 }
 
-/// One asset (viewer in its engagement).
+/// One asset of an engagement (viewer).
 pub async fn get_asset(
     pool: &PgPool,
     actor: &Actor<'_>,
     account: &str,
+    engagement: &str,
     asset_id: Uuid,
 ) -> Result<AssetView, ServiceError> {
     let mut conn = connection(pool).await?;
-    let (_, asset) = asset_ctx(&mut conn, actor, account, asset_id).await?;
+    let (ctx, _) = engagement_ctx(&mut conn, actor, account, engagement).await?;
+    let mut tx = TenantTx::begin(&mut conn, &ctx).await?;
+    let asset = asset_of_engagement(&mut tx, asset_id).await?;
+    tx.commit().await?;
     Ok(asset.into())
 }
 
-/// Edits an asset (analyst in its engagement): `changes` maps fields of [`EDITABLE_FIELDS`] to
-/// their new values (null clears an optional one). Invalid names the field that is not editable
-/// or whose value does not fit it.
-pub async fn edit_asset(
-    pool: &PgPool,
-    actor: &Actor<'_>,
-    account: &str,
-    asset_id: Uuid,
-    changes: &Map<String, Value>,
-) -> Result<AssetView, ServiceError> {
-    let mut conn = connection(pool).await?;
-    let (ctx, _) = asset_ctx(&mut conn, actor, account, asset_id).await?;
-    require(&ctx, MemberRole::Analyst, "editing an asset")?;
+/// Checks `changes` (field → new value, null clears an optional field) against
+/// [`EDITABLE_FIELDS`]: Invalid names the first field that is not editable or whose value does
+/// not fit it.
+pub fn parse_changes(changes: &Map<String, Value>) -> Result<AssetPatch, ServiceError> {
+    if changes.is_empty() {
+        return Err(ServiceError::invalid("changes", "name at least one field to change"));
+    }
     for (field, value) in changes {
-        if !EDITABLE_FIELDS.contains(&field.as_str()) {
+        if field == "six_r_strategy" {
             return Err(ServiceError::invalid(
                 field,
-                format!("is not editable (editable: {})", EDITABLE_FIELDS.join(", ")),
+                "is changed by overriding the 6R recommendation, which records a reason (…/assets/{asset}/six-r/override)",
             ));
+        }
+        let Some((_, max_chars)) = EDITABLE_FIELDS.iter().find(|(name, _)| name == field) else {
+            let editable: Vec<&str> = EDITABLE_FIELDS.iter().map(|(name, _)| *name).collect();
+            return Err(ServiceError::invalid(field, format!("is not editable (editable: {})", editable.join(", "))));
+        };
+        if let (Some(max), Some(text)) = (max_chars, value.as_str())
+            && text.chars().count() > *max
+        {
+            return Err(ServiceError::invalid(field, format!("is longer than {max} characters")));
+        }
+        // The name is required: null would read as "unchanged" in the patch, so refuse it here.
+        if field == "name" && value.as_str().is_none_or(|name| name.trim().is_empty()) {
+            return Err(ServiceError::invalid(field, "must be a non-empty text"));
         }
         let single = Map::from_iter([(field.clone(), value.clone())]);
         serde_json::from_value::<AssetPatch>(Value::Object(single))
             .map_err(|e| ServiceError::invalid(field, e.to_string()))?;
     }
-    let patch: AssetPatch = serde_json::from_value(Value::Object(changes.clone()))
-        .map_err(|e| ServiceError::invalid("asset", e.to_string()))?;
+    serde_json::from_value(Value::Object(changes.clone())).map_err(|e| ServiceError::invalid("changes", e.to_string()))
+}
+
+/// Records what `ctx`'s user did in the tenant's audit trail (in the caller's transaction).
+pub(crate) async fn audit(
+    tx: &mut TenantTx<'_>,
+    action_type: &str,
+    resource_id: Option<Uuid>,
+    reason: Option<&str>,
+    details: Value,
+) -> Result<AccessAuditLogEntry, ServiceError> {
+    let entry = NewAccessAuditLogEntry {
+        id: None,
+        user_id: tx.user_id(),
+        action_type: action_type.to_owned(),
+        resource_type: Some("asset".into()),
+        resource_id: resource_id.map(|id| id.to_string()),
+        result: "success".into(),
+        reason: reason.map(str::to_owned),
+        ip_address: None,
+        user_agent: None,
+        http_method: None,
+        endpoint: None,
+        details: Some(details),
+        created_at: None,
+    };
+    Ok(table::insert::<AccessAuditLogEntry>(tx, &entry).await?)
+}
+
+/// Edits an asset of the engagement (analyst): `changes` as [`parse_changes`] reads them. The
+/// audit trail gets the old and new value of each field (`asset_update`).
+pub async fn edit_asset(
+    pool: &PgPool,
+    actor: &Actor<'_>,
+    account: &str,
+    engagement: &str,
+    asset_id: Uuid,
+    changes: &Map<String, Value>,
+) -> Result<AssetView, ServiceError> {
+    let mut conn = connection(pool).await?;
+    let (ctx, _) = engagement_ctx(&mut conn, actor, account, engagement).await?;
+    require(&ctx, MemberRole::Analyst, "editing an asset")?;
     let mut tx = TenantTx::begin(&mut conn, &ctx).await?;
-    let asset = table::update::<Asset>(&mut tx, asset_id, &patch).await?;
+    let before: AssetView = asset_of_engagement(&mut tx, asset_id).await?.into();
+    let mut patch = parse_changes(changes)?;
+    if let Some(user_id) = ctx.user_id() {
+        patch.updated_by = Some(Some(user_id));
+    }
+    let after: AssetView = table::update::<Asset>(&mut tx, asset_id, &patch).await?.into();
+    audit(&mut tx, "asset_update", Some(asset_id), None, json!({ "changes": field_changes(&before, &after, changes) }))
+        .await?;
     tx.commit().await?;
-    Ok(asset.into())
+    Ok(after)
+}
+
+/// `{field: {"old": …, "new": …}}` for the fields named in `changes` whose value changed.
+fn field_changes(before: &AssetView, after: &AssetView, changes: &Map<String, Value>) -> Map<String, Value> {
+    let (old, new) =
+        (serde_json::to_value(before).unwrap_or_default(), serde_json::to_value(after).unwrap_or_default());
+    changes
+        .keys()
+        .filter(|field| old[field.as_str()] != new[field.as_str()])
+        .map(|field| (field.clone(), json!({"old": old[field.as_str()], "new": new[field.as_str()]})))
+        .collect()
+}
+
+/// What a bulk edit did.
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct BulkEditResult {
+    /// Assets matching the filter.
+    pub matched: i64,
+    /// Assets whose values changed (those already holding the new values are left alone).
+    pub changed: u64,
+}
+
+/// Edits every asset of the engagement matching `filter` (analyst; read by
+/// [`AssetFilter::strict`]: an unknown filter is Invalid, never ignored), in one transaction: all
+/// or none. `changes` as [`parse_changes`] reads them. The audit trail gets one `asset_bulk_update`
+/// entry with the filter, the changes and the count.
+pub async fn bulk_edit_assets(
+    pool: &PgPool,
+    actor: &Actor<'_>,
+    account: &str,
+    engagement: &str,
+    filter: &Map<String, Value>,
+    changes: &Map<String, Value>,
+) -> Result<BulkEditResult, ServiceError> {
+    let mut conn = connection(pool).await?;
+    let (ctx, _) = engagement_ctx(&mut conn, actor, account, engagement).await?;
+    require(&ctx, MemberRole::Analyst, "editing assets")?;
+    let filter = &AssetFilter::strict(filter)?;
+    let patch = parse_changes(changes)?;
+    let mut tx = TenantTx::begin(&mut conn, &ctx).await?;
+    let matched = assets_repo::count_assets(&mut tx, filter).await?;
+    let changed = assets_repo::update_assets(&mut tx, filter, &patch).await?;
+    audit(&mut tx, "asset_bulk_update", None, None, json!({"filter": filter, "changes": changes, "changed": changed}))
+        .await?;
+    tx.commit().await?;
+    Ok(BulkEditResult { matched, changed })
 }
