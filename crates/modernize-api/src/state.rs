@@ -24,6 +24,8 @@ pub struct Config {
     /// Sign-in attempts allowed per e-mail address: a burst, then one more each period
     /// (default 5 per minute: 5 at once, then one every 12 s).
     pub login_quota: Quota,
+    /// Assets read per query (and sent per piece) by an export.
+    pub export_page_rows: i64,
 }
 
 impl Config {
@@ -38,6 +40,7 @@ impl Config {
             uploads_dir,
             session_lifetime: Duration::from_secs(12 * 3600),
             login_quota: Quota::per_minute(NonZeroU32::MIN.saturating_add(4)),
+            export_page_rows: 500,
         }
     }
 }

@@ -8,7 +8,7 @@ mod common;
 use std::collections::{BTreeMap, BTreeSet};
 
 use axum::http::{Method, StatusCode};
-use common::{Answer, Auth, TestApp, app, operator, tenant};
+use common::{Answer, Auth, TestApp, app_with, operator, tenant};
 use modernize::discovery::ExactNameSuggester;
 use modernize::discovery::pipeline::{self, ImportOptions, WorkerOptions};
 use modernize::fixtures::{ACME, DemoIds, GLOBEX};
@@ -103,7 +103,12 @@ fn set(names: &[&str]) -> BTreeSet<String> {
 /// Tenant A (Acme) with the inventory imported into its engagement `estate` (analyst and viewer
 /// granted there), and tenant B (Globex) beside it.
 async fn world(pool: &PgPool) -> World {
-    let app = app(pool).await;
+    world_with(pool, |_| {}).await
+}
+
+/// [`world`] with the server's settings changed by `tune`.
+async fn world_with(pool: &PgPool, tune: impl FnOnce(&mut modernize_api::Config)) -> World {
+    let app = app_with(pool, tune).await;
     let a = tenant(pool, ACME).await;
     let b = tenant(pool, GLOBEX).await;
     let op = Actor::Operator(operator());
@@ -354,11 +359,115 @@ async fn a_bulk_edit_changes_the_filtered_set_in_one_go(pool: PgPool) {
     }
 }
 
+/// The body of `GET {base}{path}` as sent: its data frames and content type.
+async fn download(w: &World, path: &str, auth: &Auth) -> (StatusCode, String, Vec<Vec<u8>>) {
+    use http_body_util::BodyExt;
+    use tower::ServiceExt;
+    let Auth::Bearer(token) = auth else { panic!("a token") };
+    let request = axum::http::Request::get(format!("{}{path}", w.base))
+        .header(axum::http::header::AUTHORIZATION, format!("Bearer {token}"))
+        .body(axum::body::Body::empty())
+        .expect("request");
+    let response = w.app.router.clone().oneshot(request).await.expect("infallible");
+    let status = response.status();
+    let content_type = response
+        .headers()
+        .get(axum::http::header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or_default()
+        .to_owned();
+    let mut body = response.into_body();
+    let mut frames = Vec::new();
+    while let Some(frame) = body.frame().await {
+        if let Ok(data) = frame.expect("frame").into_data() {
+            frames.push(data.to_vec());
+        }
+    }
+    (status, content_type, frames)
+}
+
+fn csv_records(bytes: &[u8]) -> Vec<Vec<String>> {
+    csv::ReaderBuilder::new()
+        .has_headers(false)
+        .from_reader(bytes)
+        .records()
+        .map(|r| r.expect("record").iter().map(str::to_owned).collect())
+        .collect()
+}
+
+#[sqlx::test(migrations = false)]
+async fn the_csv_export_streams_the_filtered_set_page_by_page(pool: PgPool) {
+    let w = world_with(&pool, |config| config.export_page_rows = 2).await;
+    let formula = "=HYPERLINK(\"http://evil.example\",\"x\")";
+    let edit = json!({"description": formula});
+    let answer = w.send(Method::PATCH, &format!("/assets/{}", w.id("shop-web-2")), &w.analyst, edit).await;
+    assert_eq!(answer.status, StatusCode::OK, "{:?}", answer.body);
+
+    let (status, content_type, frames) =
+        download(&w, "/assets/export.csv?asset_type=server&sort=name&order=desc", &w.viewer).await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(content_type, "text/csv; charset=utf-8");
+    // 7 servers, 2 per page: 4 pieces, each sent as it was read.
+    assert_eq!(frames.len(), 4, "{frames:?}");
+    let records = csv_records(&frames.concat());
+    assert_eq!(records[0], modernize::service::assets::EXPORT_COLUMNS.map(str::to_owned).to_vec());
+    let column = |name: &str| records[0].iter().position(|c| c == name).expect("column");
+    let names: Vec<&str> = records[1..].iter().map(|r| r[column("name")].as_str()).collect();
+    assert_eq!(
+        names,
+        ["test-win-2", "test-win-1", "shop-web-2", "shop-web-1", "ledger-1", "build_01", "build-01x"],
+        "servers only, by name descending"
+    );
+    let web2 = &records[3];
+    assert_eq!(web2[column("id")], w.id("shop-web-2").to_string());
+    assert_eq!(web2[column("ip_address")], "10.1.0.2");
+    assert_eq!(web2[column("memory_gb")], "32");
+    assert_eq!(web2[column("criticality")], "high");
+    assert_eq!(web2[column("description")], format!("'{formula}"), "a formula is shown, never run");
+
+    let (status, _, frames) = download(&w, "/assets/export.csv?search=nothing-matches", &w.viewer).await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(csv_records(&frames.concat()).len(), 1, "the header alone");
+}
+
+#[sqlx::test(migrations = false)]
+async fn the_xlsx_export_opens_with_the_filtered_rows(pool: PgPool) {
+    use calamine::{Data, Reader, Xlsx};
+    let w = world_with(&pool, |config| config.export_page_rows = 3).await;
+    let (status, content_type, frames) =
+        download(&w, "/assets/export.xlsx?environment=production&sort=memory_gb&order=desc", &w.viewer).await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(content_type, "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet");
+    let mut workbook: Xlsx<_> = calamine::open_workbook_from_rs(std::io::Cursor::new(frames.concat())).expect("opens");
+    assert_eq!(workbook.sheet_names(), ["Assets"]);
+    let range = workbook.worksheet_range("Assets").expect("sheet");
+    let rows: Vec<&[Data]> = range.rows().collect();
+    let header: Vec<String> = rows[0].iter().map(|c| c.to_string()).collect();
+    assert_eq!(header, modernize::service::assets::EXPORT_COLUMNS.map(str::to_owned).to_vec());
+    let column = |name: &str| header.iter().position(|c| c == name).expect("column");
+    let got: Vec<(String, Data)> =
+        rows[1..].iter().map(|r| (r[column("name")].to_string(), r[column("memory_gb")].clone())).collect();
+    assert_eq!(
+        got,
+        [
+            ("shop-db-1".to_owned(), Data::Float(128.0)),
+            ("ledger-1".to_owned(), Data::Float(64.0)),
+            ("ledger-db-1".to_owned(), Data::Float(48.0)),
+            ("shop-web-2".to_owned(), Data::Float(32.0)),
+            ("shop-web-1".to_owned(), Data::Float(16.0)),
+        ]
+    );
+    assert_eq!(rows[1][column("asset_type")], Data::String("database".into()));
+    assert_eq!(rows[1][column("id")], Data::String(w.id("shop-db-1").to_string()));
+}
+
 /// Every route of this module that names a tenant-A resource, with a body for writes.
 fn routes(w: &World) -> Vec<(Method, String, Option<Value>)> {
     let asset = w.id("shop-web-1");
     vec![
         (Method::GET, "/assets".into(), None),
+        (Method::GET, "/assets/export.csv".into(), None),
+        (Method::GET, "/assets/export.xlsx".into(), None),
         (Method::GET, format!("/assets/{asset}"), None),
         (Method::PATCH, format!("/assets/{asset}"), Some(json!({"location": "Mars"}))),
         (Method::POST, "/assets/bulk-update".into(), Some(json!({"filter": {}, "changes": {"location": "Mars"}}))),
@@ -382,7 +491,7 @@ async fn another_tenant_gets_404_on_every_route_and_changes_nothing(pool: PgPool
             checked += 1;
         }
     }
-    assert_eq!(checked, 8);
+    assert_eq!(checked, 12);
     // Tenant A's asset under tenant B's own engagement: not found either.
     let asset = w.id("shop-web-1");
     for (method, body) in [(Method::GET, None), (Method::PATCH, Some(json!({"location": "Mars"})))] {

@@ -15,7 +15,7 @@ use crate::models::{
 };
 use crate::repo::assets::{self as assets_repo, AssetFilter, AssetKey, AssetSort, ListedAsset, SortOrder};
 use crate::repo::{RepoError, table};
-use crate::tenancy::TenantTx;
+use crate::tenancy::{TenantCtx, TenantTx};
 
 /// The fields a user may edit on an asset, with the most characters a text field holds (its
 /// column's `varchar` size; None for `text` and non-text fields). The rest come from discovery;
@@ -354,4 +354,223 @@ pub async fn bulk_edit_assets(
         .await?;
     tx.commit().await?;
     Ok(BulkEditResult { matched, changed })
+}
+
+/// The columns of an export, in order (a subset of [`AssetView`], by its field names).
+pub const EXPORT_COLUMNS: [&str; 26] = [
+    "id",
+    "name",
+    "asset_type",
+    "hostname",
+    "fqdn",
+    "ip_address",
+    "environment",
+    "operating_system",
+    "os_version",
+    "cpu_cores",
+    "memory_gb",
+    "storage_gb",
+    "criticality",
+    "business_criticality",
+    "status",
+    "six_r_strategy",
+    "migration_priority",
+    "migration_wave",
+    "application_name",
+    "business_owner",
+    "technical_owner",
+    "department",
+    "business_unit",
+    "location",
+    "description",
+    "updated_at",
+];
+
+/// One cell of an export.
+#[derive(Debug, Clone, PartialEq)]
+pub enum ExportCell {
+    Empty,
+    Number(f64),
+    Text(String),
+}
+
+impl ExportCell {
+    /// The cell as CSV text. Text starting with `=`, `+`, `-`, `@`, a tab or a carriage return
+    /// gets a leading `'`, so a spreadsheet opening the file shows it instead of running it as a
+    /// formula (OWASP's advice on CSV injection); numbers are written as they are.
+    pub fn csv_text(&self) -> String {
+        match self {
+            Self::Empty => String::new(),
+            Self::Number(n) => n.to_string(),
+            Self::Text(t) if t.starts_with(['=', '+', '-', '@', '\t', '\r']) => format!("'{t}"),
+            Self::Text(t) => t.clone(),
+        }
+    }
+}
+
+/// The [`EXPORT_COLUMNS`] of an asset.
+pub fn export_cells(asset: &AssetView) -> Vec<ExportCell> {
+    let json = serde_json::to_value(asset).unwrap_or_default();
+    EXPORT_COLUMNS
+        .iter()
+        .map(|column| match &json[*column] {
+            Value::Null => ExportCell::Empty,
+            Value::Number(n) => n.as_f64().map_or(ExportCell::Empty, ExportCell::Number),
+            Value::String(s) => ExportCell::Text(s.clone()),
+            other => ExportCell::Text(other.to_string()),
+        })
+        .collect()
+}
+
+/// An export under way: the filtered, sorted assets read page by page, each page in a short
+/// transaction of its own (keyset pages: no asset twice, none skipped for others being added),
+/// so no connection is held while the client reads and the set is never in memory at once.
+pub struct AssetExport {
+    pool: PgPool,
+    ctx: TenantCtx,
+    query: AssetQuery,
+    page_rows: i64,
+    after: Option<AssetKey>,
+    started: bool,
+    done: bool,
+}
+
+/// Starts an export of the engagement's assets matching `query` (viewer), `page_rows` at a time
+/// (at least 1). Access is checked here, before anything is sent.
+pub async fn export_assets(
+    pool: &PgPool,
+    actor: &Actor<'_>,
+    account: &str,
+    engagement: &str,
+    query: AssetQuery,
+    page_rows: i64,
+) -> Result<AssetExport, ServiceError> {
+    let mut conn = connection(pool).await?;
+    let (ctx, _) = engagement_ctx(&mut conn, actor, account, engagement).await?;
+    Ok(AssetExport {
+        pool: pool.clone(),
+        ctx,
+        query,
+        page_rows: page_rows.max(1),
+        after: None,
+        started: false,
+        done: false,
+    })
+}
+
+impl AssetExport {
+    /// The next page of assets; None once all were given (or after an error).
+    pub async fn next_page(&mut self) -> Result<Option<Vec<AssetView>>, ServiceError> {
+        if self.done {
+            return Ok(None);
+        }
+        let page = self.read_page().await;
+        if !matches!(page, Ok(Some(_))) {
+            self.done = true;
+        }
+        page
+    }
+
+    async fn read_page(&mut self) -> Result<Option<Vec<AssetView>>, ServiceError> {
+        let mut conn = connection(&self.pool).await?;
+        let mut tx = TenantTx::begin(&mut conn, &self.ctx).await?;
+        let (filter, sort, order) = (&self.query.filter, self.query.sort, self.query.order);
+        let page = assets_repo::list_assets(&mut tx, filter, sort, order, self.after.as_ref(), self.page_rows).await?;
+        tx.commit().await?;
+        let Some(last) = page.last() else { return Ok(None) };
+        self.after = Some(AssetKey { value: last.sort_value.clone(), id: last.asset.id });
+        Ok(Some(page.into_iter().map(|a| a.asset.into()).collect()))
+    }
+
+    /// The next piece of the CSV file (UTF-8, a header line first, then one line per asset):
+    /// one page of assets; None once all were given.
+    pub async fn next_csv_chunk(&mut self) -> Result<Option<Vec<u8>>, ServiceError> {
+        let header = !self.started;
+        self.started = true;
+        let page = self.next_page().await?;
+        if page.is_none() && !header {
+            return Ok(None);
+        }
+        let csv_error = |e: csv::Error| ServiceError::internal(format!("writing CSV: {e}"));
+        let mut writer = csv::Writer::from_writer(Vec::new());
+        if header {
+            writer.write_record(EXPORT_COLUMNS).map_err(csv_error)?;
+        }
+        for asset in page.iter().flatten() {
+            writer.write_record(export_cells(asset).iter().map(ExportCell::csv_text)).map_err(csv_error)?;
+        }
+        let bytes = writer.into_inner().map_err(|e| ServiceError::internal(format!("writing CSV: {e}")))?;
+        Ok(Some(bytes))
+    }
+}
+
+/// The most assets an XLSX export holds. The workbook is built in memory (an XLSX file is a zip
+/// whose directory comes last, so it cannot be sent before it is complete; rust_xlsxwriter's
+/// constant-memory mode would need temporary files): this bounds that memory (about 26 cells per
+/// asset); larger sets are exported as CSV, which is streamed.
+pub const MAX_XLSX_ROWS: i64 = 100_000;
+
+/// The most characters Excel keeps in a cell; longer text is cut there.
+const MAX_XLSX_TEXT: usize = 32_767;
+
+/// The engagement's assets matching `query` as an XLSX workbook (viewer): one sheet `Assets`,
+/// a bold, frozen header row with an autofilter, then one row per asset (numbers as numbers, text
+/// always as text, never as a formula). Invalid (`format`) above [`MAX_XLSX_ROWS`] assets.
+pub async fn export_assets_xlsx(
+    pool: &PgPool,
+    actor: &Actor<'_>,
+    account: &str,
+    engagement: &str,
+    query: AssetQuery,
+    page_rows: i64,
+) -> Result<Vec<u8>, ServiceError> {
+    use rust_xlsxwriter::{Format, Workbook};
+    let mut export = export_assets(pool, actor, account, engagement, query, page_rows).await?;
+    let total = {
+        let mut conn = connection(pool).await?;
+        let mut tx = TenantTx::begin(&mut conn, &export.ctx).await?;
+        let total = assets_repo::count_assets(&mut tx, &export.query.filter).await?;
+        tx.commit().await?;
+        total
+    };
+    if total > MAX_XLSX_ROWS {
+        return Err(ServiceError::invalid(
+            "format",
+            format!("{total} assets match; an XLSX export holds at most {MAX_XLSX_ROWS}: export CSV instead"),
+        ));
+    }
+    let xlsx_error = |e: rust_xlsxwriter::XlsxError| ServiceError::internal(format!("writing XLSX: {e}"));
+    let mut workbook = Workbook::new();
+    let sheet = workbook.add_worksheet();
+    sheet.set_name("Assets").map_err(xlsx_error)?;
+    let bold = Format::new().set_bold();
+    for (column, name) in (0u16..).zip(EXPORT_COLUMNS) {
+        sheet.write_string_with_format(0, column, name, &bold).map_err(xlsx_error)?;
+    }
+    let mut row: u32 = 0;
+    while let Some(page) = export.next_page().await? {
+        for asset in &page {
+            row += 1;
+            for (column, cell) in (0u16..).zip(export_cells(asset)) {
+                match cell {
+                    ExportCell::Empty => {}
+                    ExportCell::Number(n) => {
+                        sheet.write_number(row, column, n).map_err(xlsx_error)?;
+                    }
+                    ExportCell::Text(text) => {
+                        let text: String = text.chars().take(MAX_XLSX_TEXT).collect();
+                        sheet.write_string(row, column, text).map_err(xlsx_error)?;
+                    }
+                }
+            }
+        }
+    }
+    sheet.set_freeze_panes(1, 0).map_err(xlsx_error)?;
+    let last_column = u16::try_from(EXPORT_COLUMNS.len() - 1).unwrap_or(u16::MAX);
+    sheet.autofilter(0, 0, row.max(1), last_column).map_err(xlsx_error)?;
+    // Compressing the workbook is CPU work: off the async threads.
+    tokio::task::spawn_blocking(move || workbook.save_to_buffer())
+        .await
+        .map_err(|e| ServiceError::internal(format!("writing XLSX: {e}")))?
+        .map_err(xlsx_error)
 }

@@ -71,6 +71,11 @@ impl ServiceError {
         }
     }
 
+    /// A failure of the server's own (its message is for the log).
+    pub fn internal(message: impl Into<String>) -> Self {
+        Self { kind: ErrorKind::Internal, field: None, message: message.into(), source: None }
+    }
+
     pub fn conflict(field: Option<&str>, message: impl Into<String>) -> Self {
         Self { kind: ErrorKind::Conflict, field: field.map(str::to_owned), message: message.into(), source: None }
     }
