@@ -148,6 +148,44 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/client-accounts/{account}/engagements/{engagement}/assets/export.csv": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The assets matching the filters as CSV (UTF-8, header line, one line per asset), streamed:
+         *     read and sent a page at a time, never held whole. Text that a spreadsheet would run as a
+         *     formula (`=`, `+`, `-`, `@` first) is prefixed with `'`. A failure after the first byte cuts
+         *     the download short (the log has the cause). */
+        get: operations["export_assets_csv"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/client-accounts/{account}/engagements/{engagement}/assets/export.xlsx": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The assets matching the filters as an XLSX workbook (sheet `Assets`, header row frozen, with
+         *     an autofilter). Built in memory, so limited to 100,000 assets (422 `format` above: export CSV). */
+        get: operations["export_assets_xlsx"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/client-accounts/{account}/engagements/{engagement}/assets/{asset}": {
         parameters: {
             query?: never;
@@ -1230,6 +1268,137 @@ export interface operations {
                 };
             };
             /** @description An unknown filter, a field that is not editable or a bad value (`field` names it) */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    export_assets_csv: {
+        parameters: {
+            query?: {
+                asset_type?: "server" | "database" | "application" | "network" | "load_balancer" | "storage" | "security_group" | "virtual_machine" | "container" | "other";
+                /** @description The environment, any case (`production`). */
+                environment?: string;
+                six_r_strategy?: "rehost" | "replatform" | "refactor" | "rearchitect" | "repurchase" | "retire" | "retain";
+                criticality?: "low" | "medium" | "high" | "critical";
+                business_criticality?: "low" | "medium" | "high" | "critical";
+                /** @description A part of the operating system's name, any case (`windows`). */
+                operating_system?: string;
+                /** @description Only the assets this discovery flow found. */
+                discovery_flow_id?: string;
+                /** @description A part of the name, hostname, IP address or FQDN, any case; `%`, `_` and `\` match
+                 *     themselves. */
+                search?: string;
+                /** @description The column to sort by (default `name`); ties go by id. */
+                sort?: "name" | "hostname" | "ip_address" | "asset_type" | "environment" | "operating_system" | "criticality" | "business_criticality" | "six_r_strategy" | "status" | "migration_priority" | "migration_wave" | "cpu_cores" | "memory_gb" | "storage_gb" | "created_at" | "updated_at";
+                /** @description `asc` (default) or `desc`. */
+                order?: "asc" | "desc";
+            };
+            header?: never;
+            path: {
+                /** @description The client account's id or slug. */
+                account: string;
+                /** @description The engagement's id or slug. */
+                engagement: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The CSV file */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "text/csv": string;
+                };
+            };
+            /** @description Not signed in */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No such account or engagement (or not yours) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    export_assets_xlsx: {
+        parameters: {
+            query?: {
+                asset_type?: "server" | "database" | "application" | "network" | "load_balancer" | "storage" | "security_group" | "virtual_machine" | "container" | "other";
+                /** @description The environment, any case (`production`). */
+                environment?: string;
+                six_r_strategy?: "rehost" | "replatform" | "refactor" | "rearchitect" | "repurchase" | "retire" | "retain";
+                criticality?: "low" | "medium" | "high" | "critical";
+                business_criticality?: "low" | "medium" | "high" | "critical";
+                /** @description A part of the operating system's name, any case (`windows`). */
+                operating_system?: string;
+                /** @description Only the assets this discovery flow found. */
+                discovery_flow_id?: string;
+                /** @description A part of the name, hostname, IP address or FQDN, any case; `%`, `_` and `\` match
+                 *     themselves. */
+                search?: string;
+                /** @description The column to sort by (default `name`); ties go by id. */
+                sort?: "name" | "hostname" | "ip_address" | "asset_type" | "environment" | "operating_system" | "criticality" | "business_criticality" | "six_r_strategy" | "status" | "migration_priority" | "migration_wave" | "cpu_cores" | "memory_gb" | "storage_gb" | "created_at" | "updated_at";
+                /** @description `asc` (default) or `desc`. */
+                order?: "asc" | "desc";
+            };
+            header?: never;
+            path: {
+                /** @description The client account's id or slug. */
+                account: string;
+                /** @description The engagement's id or slug. */
+                engagement: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The workbook */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet": number[];
+                };
+            };
+            /** @description Not signed in */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No such account or engagement (or not yours) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too many assets for a workbook */
             422: {
                 headers: {
                     [name: string]: unknown;
