@@ -21,8 +21,9 @@ use uuid::Uuid;
 
 use crate::cli::CliError;
 
-/// Connections a worker holds: one for the job, one spare for the queue's bookkeeping.
-const WORKER_CONNECTIONS: u32 = 2;
+/// Connections a worker holds: one for the job, one holding its flow's lock, one for the lease's
+/// heartbeat (`pipeline::run_worker`).
+const WORKER_CONNECTIONS: u32 = 3;
 
 #[derive(Debug, Args)]
 pub struct ImportArgs {

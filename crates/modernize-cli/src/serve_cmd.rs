@@ -35,8 +35,9 @@ pub struct ServeArgs {
     max_connections: u32,
 }
 
-/// Connections a worker holds: one for the job, one spare for the queue's bookkeeping.
-const WORKER_CONNECTIONS: u32 = 2;
+/// Connections a worker holds: one for the job, one holding its flow's lock, one for the lease's
+/// heartbeat (`pipeline::run_worker`).
+const WORKER_CONNECTIONS: u32 = 3;
 
 pub async fn run_serve(
     args: ServeArgs,

@@ -45,7 +45,8 @@ pub struct FieldMapping {
 pub struct Cleansed {
     /// Asset columns → JSON values ready for jsonb_populate_record.
     pub asset: Map<String, Value>,
-    /// How the record identifies its asset within the engagement, if it can.
+    /// How the record identifies its asset within the engagement, if it can: its strongest key
+    /// ([`super::identity::keys`]).
     pub dedup_key: Option<String>,
     pub issues: Vec<Value>,
 }
@@ -340,11 +341,7 @@ pub fn cleanse(raw: &Map<String, Value>, mappings: &[FieldMapping], mark: Option
     if let Some(name) = &name {
         asset.entry("name").or_insert_with(|| Value::String(name.clone()));
     }
-    let key_of = |field: &str, prefix: &str| {
-        asset.get(field).and_then(Value::as_str).map(|v| format!("{prefix}:{}", v.to_lowercase()))
-    };
-    let dedup_key =
-        key_of("hostname", "host").or_else(|| key_of("serial_number", "serial")).or_else(|| key_of("name", "name"));
+    let dedup_key = super::identity::keys(&asset, raw).into_iter().next();
 
     // Columns that feed no field are kept, never lost.
     let mapped_sources: Vec<&str> = mappings.iter().map(|m| m.source_field.as_str()).collect();

@@ -207,6 +207,10 @@ impl Default for WorkerOptions {
 }
 
 /// Runs jobs until none is due (when `until_idle`) or forever. Returns how many ran.
+///
+/// A job runs only under its flow's lock ([`FlowLock`]): a job whose flow another worker is
+/// running is handed back ([`jobs::defer`]), so a flow's phases never run twice at once, whatever
+/// the leases. While a job runs, its lease is kept alive ([`Heartbeat`]) whatever the phase.
 pub async fn run_worker(
     pool: &PgPool,
     operator: &OperatorToken,
@@ -225,8 +229,23 @@ pub async fn run_worker(
             tokio::time::sleep(options.poll).await;
             continue;
         };
+        let Some(lock) = FlowLock::try_acquire(pool, &job).await? else {
+            tracing::debug!(job = job.id, "its flow is being run by another worker; handed back");
+            jobs::defer(&mut conn, job.id, &options.name).await?;
+            drop(conn);
+            tokio::time::sleep(options.poll).await;
+            continue;
+        };
+        // The lease may have run out, and the job been claimed and finished by another worker,
+        // between the claim and the lock.
+        if !jobs::is_held(&mut conn, job.id, &options.name).await? {
+            lock.release().await?;
+            continue;
+        }
         ran += 1;
+        let heartbeat = Heartbeat::start(pool.clone(), job.id, options);
         let result = run_job(&mut conn, operator, &job, suggester, options).await;
+        drop(heartbeat);
         match result {
             Ok(()) => jobs::complete(&mut conn, job.id).await?,
             Err(error) => {
@@ -237,6 +256,74 @@ pub async fn run_worker(
                 }
             }
         }
+        lock.release().await?;
+    }
+}
+
+/// The lock of the flow a job belongs to: a transaction-level advisory lock held by an open
+/// transaction on a connection of its own, so that it ends with the job, with the worker's
+/// process, and with this value if the worker's future is dropped (the transaction rolls back).
+struct FlowLock(sqlx::Transaction<'static, sqlx::Postgres>);
+
+impl FlowLock {
+    /// The lock of the job's discovery flow (of the job itself for a job of no flow), or None when
+    /// another worker holds it.
+    async fn try_acquire(pool: &PgPool, job: &Job) -> Result<Option<Self>, DiscoveryError> {
+        let key = job
+            .payload
+            .get("discovery_flow_id")
+            .and_then(Value::as_str)
+            .map_or_else(|| format!("job:{}", job.id), |flow| format!("discovery_flow:{flow}"));
+        let mut tx = pool.begin().await?;
+        let locked: bool = sqlx::query_scalar("SELECT pg_try_advisory_xact_lock(hashtextextended($1, 0))")
+            .bind(format!("modernize.{key}"))
+            .fetch_one(&mut *tx)
+            .await?;
+        if !locked {
+            tx.rollback().await?;
+            return Ok(None);
+        }
+        Ok(Some(Self(tx)))
+    }
+
+    async fn release(self) -> Result<(), DiscoveryError> {
+        self.0.rollback().await?;
+        Ok(())
+    }
+}
+
+/// Extends a job's lease every third of the lease while the job runs, on a connection of its own,
+/// so that no phase, however long, outlives its lease while its worker is alive. Stopped when
+/// dropped.
+struct Heartbeat(tokio::task::JoinHandle<()>);
+
+impl Heartbeat {
+    fn start(pool: PgPool, job_id: i64, options: &WorkerOptions) -> Self {
+        let (worker, lease) = (options.name.clone(), options.lease);
+        Self(tokio::spawn(async move {
+            let mut ticks = tokio::time::interval(lease / 3);
+            ticks.tick().await;
+            loop {
+                ticks.tick().await;
+                let extended = match pool.acquire().await {
+                    Ok(mut conn) => jobs::extend_lease(&mut conn, job_id, &worker, lease).await,
+                    Err(error) => Err(error),
+                };
+                match extended {
+                    Ok(true) => {}
+                    // Another worker claimed it: the flow lock keeps it from running the phase
+                    // while this one does.
+                    Ok(false) => return,
+                    Err(error) => tracing::warn!(job = job_id, %error, "the job's lease could not be extended"),
+                }
+            }
+        }))
+    }
+}
+
+impl Drop for Heartbeat {
+    fn drop(&mut self) {
+        self.0.abort();
     }
 }
 
@@ -270,7 +357,7 @@ async fn run_job(
     let span = tracing::info_span!("phase", client_account_id = %phase.client_account_id, phase = %phase.phase);
     let advance = async {
         match phase.phase {
-            DiscoveryPhase::DataImport => import_records(conn, &ctx, &phase, job, options).await,
+            DiscoveryPhase::DataImport => import_records(conn, &ctx, &phase, options).await,
             DiscoveryPhase::FieldMapping => suggest_mappings(conn, &ctx, &phase, suggester).await,
             DiscoveryPhase::DataCleansing => cleanse_records(conn, &ctx, &phase, options).await,
             DiscoveryPhase::AssetInventory => build_inventory(conn, &ctx, &phase).await,
@@ -328,13 +415,19 @@ async fn finish_phase(
     job: &PhaseJob,
     metrics: Map<String, Value>,
 ) -> Result<(), DiscoveryError> {
-    let status: FlowStatus = sqlx::query_scalar(
-        "SELECT status FROM migration.discovery_flows WHERE client_account_id = $1 AND id = $2 FOR UPDATE",
+    let (status, completed): (FlowStatus, Vec<DiscoveryPhase>) = sqlx::query_as(
+        "SELECT status, phases_completed FROM migration.discovery_flows
+         WHERE client_account_id = $1 AND id = $2 FOR UPDATE",
     )
     .bind(tx.client_account_id())
     .bind(job.discovery_flow_id)
     .fetch_one(tx.conn())
     .await?;
+    if completed.contains(&job.phase) {
+        // A run of this phase already finished (its worker died before marking the job done) and
+        // enqueued what comes next: the phase is recorded and its successor enqueued once.
+        return Ok(());
+    }
     complete_phase(tx, job.discovery_flow_id, job.phase).await?;
     if let Some(ms) = metrics.get("duration_ms") {
         sqlx::query(
@@ -404,7 +497,6 @@ async fn import_records(
     conn: &mut PgConnection,
     ctx: &TenantCtx,
     job: &PhaseJob,
-    claimed: &Job,
     options: &WorkerOptions,
 ) -> Result<Advance, DiscoveryError> {
     let mut tx = TenantTx::begin(&mut *conn, ctx).await?;
@@ -438,7 +530,6 @@ async fn import_records(
         // 100 is for when the import's counters are final.
         let progress = (chunk.fraction_read * 100.0).min(99.0);
         write_chunk(conn, ctx, job, &chunk, progress).await?;
-        jobs::extend_lease(conn, claimed.id, options.lease).await?;
     }
     reader.await.map_err(|e| DiscoveryError::Invalid(format!("the file reader stopped: {e}")))?;
     // Fresh statistics after a bulk load, or the next phases' joins are planned for an empty table.
@@ -774,8 +865,10 @@ const ASSET_COLUMNS: &str = "name, asset_name, hostname, fqdn, asset_type, descr
     business_criticality, migration_priority, migration_wave, cpu_utilization_percent,
     memory_utilization_percent, completeness_score, quality_score, custom_attributes";
 
-/// Creates or updates one asset per identity within the engagement (hostname, else serial
-/// number, else name; the last record of the file wins), linked to the master and discovery flow.
+/// Creates or updates one asset per identity within the engagement (`assets.dedup_key`, see
+/// [`super::identity`]; records of one identity are merged, the last record of the file winning
+/// where they differ, and flagged), linked to the master and discovery flow. Inventories of one
+/// engagement run one at a time ([`lock_engagement_assets`]); the unique key is the backstop.
 async fn build_inventory(conn: &mut PgConnection, ctx: &TenantCtx, job: &PhaseJob) -> Result<Advance, DiscoveryError> {
     // A new asset takes the column defaults where the file says nothing; an existing one keeps
     // what it had where this file says nothing.
@@ -798,28 +891,22 @@ async fn build_inventory(conn: &mut PgConnection, ctx: &TenantCtx, job: &PhaseJo
         })
         .collect::<Vec<_>>()
         .join(", ");
-    let identity = "CASE WHEN a.hostname IS NOT NULL THEN 'host:' || lower(a.hostname)
-                         WHEN a.serial_number IS NOT NULL THEN 'serial:' || lower(a.serial_number)
-                         ELSE 'name:' || lower(a.name) END";
     let source = "SELECT DISTINCT ON (r.cleansed_data ->> 'dedup_key') r.id AS record_id,
                          r.cleansed_data ->> 'dedup_key' AS dedup_key, r.cleansed_data -> 'asset' AS asset
                   FROM migration.raw_import_records r
                   WHERE r.client_account_id = $1 AND r.data_import_id = $2 AND r.is_valid
                     AND r.cleansed_data ->> 'dedup_key' IS NOT NULL
                   ORDER BY r.cleansed_data ->> 'dedup_key', r.row_number DESC";
-    let keyed = format!(
-        "SELECT a.id, {identity} AS dedup_key FROM migration.assets a
-         WHERE a.client_account_id = $1 AND a.engagement_id = $5"
-    );
     let mut tx = TenantTx::begin(&mut *conn, ctx).await?;
+    lock_engagement_assets(&mut tx, job.engagement_id).await?;
     let updated = sqlx::query(sqlx::AssertSqlSafe(format!(
-        "WITH src AS ({source}), keyed AS MATERIALIZED ({keyed})
+        "WITH src AS ({source})
          UPDATE migration.assets a SET ({ASSET_COLUMNS}, master_flow_id, discovery_flow_id, data_import_id,
                 raw_import_record_id, updated_at)
              = (SELECT {merged}, $3, $4, $2, src.record_id, now()
                 FROM jsonb_populate_record(NULL::migration.assets, src.asset) p)
-         FROM src JOIN keyed ON keyed.dedup_key = src.dedup_key
-         WHERE a.client_account_id = $1 AND a.id = keyed.id"
+         FROM src
+         WHERE a.client_account_id = $1 AND a.engagement_id = $5 AND a.dedup_key = src.dedup_key"
     )))
     .bind(ctx.client_account_id())
     .bind(job.data_import_id)
@@ -830,13 +917,14 @@ async fn build_inventory(conn: &mut PgConnection, ctx: &TenantCtx, job: &PhaseJo
     .await?
     .rows_affected();
     let created = sqlx::query(sqlx::AssertSqlSafe(format!(
-        "WITH src AS ({source}), keyed AS MATERIALIZED ({keyed})
+        "WITH src AS ({source})
          INSERT INTO migration.assets (client_account_id, engagement_id, master_flow_id, discovery_flow_id,
                 data_import_id, raw_import_record_id, discovery_method, discovery_source, discovery_timestamp,
-                {ASSET_COLUMNS})
-         SELECT $1, $5, $3, $4, $2, src.record_id, 'import', 'discovery flow', now(), {inserted}
+                dedup_key, {ASSET_COLUMNS})
+         SELECT $1, $5, $3, $4, $2, src.record_id, 'import', 'discovery flow', now(), src.dedup_key, {inserted}
          FROM src, jsonb_populate_record(NULL::migration.assets, src.asset) p
-         WHERE NOT EXISTS (SELECT 1 FROM keyed WHERE keyed.dedup_key = src.dedup_key)"
+         WHERE NOT EXISTS (SELECT 1 FROM migration.assets a
+                           WHERE a.client_account_id = $1 AND a.engagement_id = $5 AND a.dedup_key = src.dedup_key)"
     )))
     .bind(ctx.client_account_id())
     .bind(job.data_import_id)
@@ -847,25 +935,56 @@ async fn build_inventory(conn: &mut PgConnection, ctx: &TenantCtx, job: &PhaseJo
     .await?
     .rows_affected();
     tx.analyze_as_owner("assets").await?;
-    // Joined on the identity through a hash join: the asset identity is computed once per asset.
-    sqlx::query(sqlx::AssertSqlSafe(format!(
-        "WITH keyed AS MATERIALIZED ({keyed})
-         UPDATE migration.raw_import_records r SET asset_id = keyed.id, is_processed = true, processed_at = now()
-         FROM keyed
-         WHERE r.client_account_id = $1 AND r.data_import_id = $2 AND keyed.dedup_key = r.cleansed_data ->> 'dedup_key'"
-    )))
+    // Every record points at its asset: both rows of a merge are kept against it.
+    sqlx::query(
+        "UPDATE migration.raw_import_records r SET asset_id = a.id, is_processed = true, processed_at = now()
+         FROM migration.assets a
+         WHERE r.client_account_id = $1 AND r.data_import_id = $2 AND r.is_valid
+           AND a.client_account_id = $1 AND a.engagement_id = $3 AND a.dedup_key = r.cleansed_data ->> 'dedup_key'",
+    )
     .bind(ctx.client_account_id())
     .bind(job.data_import_id)
-    .bind(job.master_flow_id)
-    .bind(job.discovery_flow_id)
     .bind(job.engagement_id)
     .execute(tx.conn())
     .await?;
+    // A merge is said on each of its rows, naming the others (once, whatever the re-runs).
+    let merged = sqlx::query(
+        "UPDATE migration.raw_import_records r SET cleansed_data = jsonb_set(r.cleansed_data, '{issues}',
+                coalesce(r.cleansed_data -> 'issues', '[]') || jsonb_build_array(jsonb_build_object(
+                    'kind', 'merged', 'severity', 'warning',
+                    'message', 'rows ' || array_to_string(m.rows, ', ') || ' of the file are one asset ('
+                        || m.dedup_key || '): merged, the last row''s values kept where they differ')))
+         FROM (SELECT cleansed_data ->> 'dedup_key' AS dedup_key, array_agg(row_number ORDER BY row_number) AS rows
+               FROM migration.raw_import_records
+               WHERE client_account_id = $1 AND data_import_id = $2 AND is_valid
+                 AND cleansed_data ->> 'dedup_key' IS NOT NULL
+               GROUP BY 1 HAVING count(*) > 1) m
+         WHERE r.client_account_id = $1 AND r.data_import_id = $2 AND r.is_valid
+           AND r.cleansed_data ->> 'dedup_key' = m.dedup_key
+           AND NOT coalesce(r.cleansed_data -> 'issues', '[]') @> '[{\"kind\": \"merged\"}]'",
+    )
+    .bind(ctx.client_account_id())
+    .bind(job.data_import_id)
+    .execute(tx.conn())
+    .await?
+    .rows_affected();
     tx.commit().await?;
     let mut metrics = Map::new();
     metrics.insert("assets_created".into(), json!(created));
     metrics.insert("assets_updated".into(), json!(updated));
+    metrics.insert("records_merged".into(), json!(merged));
     Ok(Advance::Next(metrics))
+}
+
+/// Serialises the phases that create assets in one engagement (inventories and the applications
+/// derived from them, of concurrent imports) until the caller's transaction ends, so that each
+/// sees the assets the other created; `assets.dedup_key`'s unique key refuses what would slip by.
+async fn lock_engagement_assets(tx: &mut TenantTx<'_>, engagement_id: Uuid) -> Result<(), DiscoveryError> {
+    sqlx::query("SELECT pg_advisory_xact_lock(hashtextextended('modernize.engagement_assets:' || $1::text, 0))")
+        .bind(engagement_id)
+        .execute(tx.conn())
+        .await?;
+    Ok(())
 }
 
 /// Application ↔ server relations in the file: each distinct application named on a server
@@ -876,17 +995,19 @@ async fn find_dependencies(
     job: &PhaseJob,
 ) -> Result<Advance, DiscoveryError> {
     let mut tx = TenantTx::begin(conn, ctx).await?;
+    lock_engagement_assets(&mut tx, job.engagement_id).await?;
     let applications = sqlx::query(
         "INSERT INTO migration.assets (client_account_id, engagement_id, master_flow_id, discovery_flow_id,
-                data_import_id, name, asset_type, application_name, discovery_method)
-         SELECT DISTINCT ON (lower(s.application_name)) $1, $2, $3, $4, $5, s.application_name, 'application',
-                s.application_name, 'derived'
+                data_import_id, name, asset_type, application_name, discovery_method, dedup_key)
+         SELECT DISTINCT ON (lower(btrim(s.application_name))) $1, $2, $3, $4, $5, s.application_name, 'application',
+                s.application_name, 'derived', 'application:' || lower(btrim(s.application_name))
          FROM migration.assets s
          WHERE s.client_account_id = $1 AND s.engagement_id = $2 AND s.data_import_id = $5
            AND s.application_name IS NOT NULL AND s.asset_type <> 'application'
            AND NOT EXISTS (SELECT 1 FROM migration.assets a WHERE a.client_account_id = $1 AND a.engagement_id = $2
                            AND a.asset_type = 'application' AND lower(a.name) = lower(s.application_name))
-         ORDER BY lower(s.application_name)",
+         ORDER BY lower(btrim(s.application_name))
+         ON CONFLICT (client_account_id, engagement_id, dedup_key) DO NOTHING",
     )
     .bind(ctx.client_account_id())
     .bind(job.engagement_id)

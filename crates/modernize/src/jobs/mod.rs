@@ -24,7 +24,8 @@ pub struct Job {
 }
 
 /// Enqueues a job in the caller's transaction. With a `dedupe_key`, enqueueing twice is a no-op
-/// (returns None the second time).
+/// (returns None the second time); so is enqueueing a discovery phase that already has a queued or
+/// running job (unique index `jobs_pending_phase_key`, migration 0007).
 pub async fn enqueue(
     conn: &mut PgConnection,
     kind: &str,
@@ -34,7 +35,7 @@ pub async fn enqueue(
 ) -> Result<Option<i64>, sqlx::Error> {
     sqlx::query_scalar(
         "INSERT INTO modernize.jobs (kind, client_account_id, payload, dedupe_key) VALUES ($1, $2, $3, $4)
-         ON CONFLICT (dedupe_key) DO NOTHING RETURNING id",
+         ON CONFLICT DO NOTHING RETURNING id",
     )
     .bind(kind)
     .bind(client_account_id)
@@ -71,13 +72,52 @@ pub async fn claim(
     .await
 }
 
-/// Keeps the lease of a long job alive.
-pub async fn extend_lease(conn: &mut PgConnection, job_id: i64, lease: Duration) -> Result<(), sqlx::Error> {
-    sqlx::query("UPDATE modernize.jobs SET locked_until = now() + make_interval(secs => $2) WHERE id = $1")
-        .bind(job_id)
-        .bind(lease.as_secs_f64())
-        .execute(conn)
-        .await?;
+/// Keeps the lease `worker` holds on a job alive. Returns false when the worker no longer holds
+/// it (it ran out and another worker claimed the job, or the job ended).
+pub async fn extend_lease(
+    conn: &mut PgConnection,
+    job_id: i64,
+    worker: &str,
+    lease: Duration,
+) -> Result<bool, sqlx::Error> {
+    let extended = sqlx::query(
+        "UPDATE modernize.jobs SET locked_until = now() + make_interval(secs => $3)
+         WHERE id = $1 AND locked_by = $2 AND status = 'running'",
+    )
+    .bind(job_id)
+    .bind(worker)
+    .bind(lease.as_secs_f64())
+    .execute(conn)
+    .await?
+    .rows_affected();
+    Ok(extended > 0)
+}
+
+/// Whether `worker` still holds the job it claimed (running, leased to it).
+pub async fn is_held(conn: &mut PgConnection, job_id: i64, worker: &str) -> Result<bool, sqlx::Error> {
+    sqlx::query_scalar(
+        "SELECT EXISTS (SELECT 1 FROM modernize.jobs WHERE id = $1 AND locked_by = $2 AND status = 'running')",
+    )
+    .bind(job_id)
+    .bind(worker)
+    .fetch_one(conn)
+    .await
+}
+
+/// Hands back a job `worker` claimed but may not run now (another worker is running its flow):
+/// queued again at once, the attempt not counted, for whichever worker gets to it once the flow
+/// is free. A no-op when the job is no longer leased to `worker` (the other worker completed it
+/// meanwhile).
+pub async fn defer(conn: &mut PgConnection, job_id: i64, worker: &str) -> Result<(), sqlx::Error> {
+    sqlx::query(
+        "UPDATE modernize.jobs SET status = 'queued', attempts = greatest(attempts - 1, 0), locked_by = NULL,
+                locked_until = NULL, updated_at = now()
+         WHERE id = $1 AND locked_by = $2 AND status = 'running'",
+    )
+    .bind(job_id)
+    .bind(worker)
+    .execute(conn)
+    .await?;
     Ok(())
 }
 

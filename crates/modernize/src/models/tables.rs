@@ -1205,6 +1205,7 @@ pub struct Asset {
     pub updated_by: Option<Uuid>,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
+    pub dedup_key: Option<String>,
 }
 
 /// A new `assets` row: `None` takes the column's default (or NULL); the tenant keys come from the TenantCtx.
@@ -1327,6 +1328,8 @@ pub struct NewAsset {
     pub created_at: Option<DateTime<Utc>>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub updated_at: Option<DateTime<Utc>>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub dedup_key: Option<String>,
 }
 
 /// Changes to a `assets` row: only the `Some` fields are written; `Some(None)` sets a nullable column to NULL.
@@ -1444,6 +1447,8 @@ pub struct AssetPatch {
     pub created_by: Option<Option<Uuid>>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub updated_by: Option<Option<Uuid>>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub dedup_key: Option<Option<String>>,
 }
 
 impl TenantTable for Asset {
