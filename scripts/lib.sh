@@ -61,6 +61,20 @@ ensure_squawk() {
     export PATH="$PWD/$venv/bin:$PATH"
 }
 
+# schemathesis (a third-party OpenAPI fuzzer, from PyPI) for scripts/api-fuzz, pinned, in a
+# virtualenv of its own under the user's cache directory, so it survives `cargo clean`.
+SCHEMATHESIS_VERSION=4.32.5
+ensure_schemathesis() {
+    local venv="${XDG_CACHE_HOME:-$HOME/.cache}/modernize/schemathesis-$SCHEMATHESIS_VERSION"
+    if [ ! -x "$venv/bin/schemathesis" ]; then
+        mkdir -p "$(dirname "$venv")"
+        rm -rf "$venv"
+        python3 -m venv "$venv" 2>/dev/null || { apt_install python3-venv && rm -rf "$venv" && python3 -m venv "$venv"; }
+        "$venv/bin/pip" install --quiet --disable-pip-version-check "schemathesis==$SCHEMATHESIS_VERSION"
+    fi
+    export PATH="$venv/bin:$PATH"
+}
+
 # Node.js and npm for the web UI (web/), from Debian's packages when missing: the build works with
 # Debian 12's Node.js 18 (web/scripts/check-engines.mjs holds every package to it).
 ensure_node() {

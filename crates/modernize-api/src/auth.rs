@@ -67,19 +67,44 @@ fn refused(error: ServiceError) -> ApiError {
     }
 }
 
-async fn authenticate(headers: &HeaderMap, state: &AppState) -> Result<Caller, ApiError> {
-    if let Some(value) = headers.get(header::AUTHORIZATION) {
-        let token =
-            value.to_str().ok().and_then(|v| v.strip_prefix("Bearer ")).ok_or(ApiError::Unauthenticated)?.trim();
-        let (user, _) =
-            auth::authenticate_token(&state.pool, &TokenSecret::new(token.to_owned())).await.map_err(refused)?;
-        return Ok(Caller { user, session_id: None });
+/// The session cookie's value, if the request has one. A `Cookie` header naming the session that
+/// cannot be read (bytes that are not visible ASCII, a malformed pair) is a wrong credential, not
+/// an absent one.
+fn session_cookie(headers: &HeaderMap) -> Result<Option<SessionSecret>, ApiError> {
+    if let Some(cookie) = CookieJar::from_headers(headers).get(SESSION_COOKIE) {
+        return Ok(Some(SessionSecret::new(cookie.value().to_owned())));
     }
-    let jar = CookieJar::from_headers(headers);
-    let secret = jar.get(SESSION_COOKIE).ok_or(ApiError::Unauthenticated)?.value().to_owned();
-    let (user, session) =
-        auth::authenticate_session(&state.pool, &SessionSecret::new(secret)).await.map_err(refused)?;
-    Ok(Caller { user, session_id: Some(session.id) })
+    let name = SESSION_COOKIE.as_bytes();
+    let named = headers.get_all(header::COOKIE).iter().any(|v| v.as_bytes().windows(name.len()).any(|w| w == name));
+    if named { Err(ApiError::Unauthenticated) } else { Ok(None) }
+}
+
+/// Every credential the request presents must prove who calls: a wrong one is refused even beside
+/// a right one, and a token and a session of two different users are refused too, so a request
+/// never acts for someone other than every credential it carries says.
+async fn authenticate(headers: &HeaderMap, state: &AppState) -> Result<Caller, ApiError> {
+    let token = match headers.get(header::AUTHORIZATION) {
+        Some(value) => {
+            let token =
+                value.to_str().ok().and_then(|v| v.strip_prefix("Bearer ")).ok_or(ApiError::Unauthenticated)?.trim();
+            let (user, _) =
+                auth::authenticate_token(&state.pool, &TokenSecret::new(token.to_owned())).await.map_err(refused)?;
+            Some(user)
+        }
+        None => None,
+    };
+    let session = match session_cookie(headers)? {
+        Some(secret) => Some(auth::authenticate_session(&state.pool, &secret).await.map_err(refused)?),
+        None => None,
+    };
+    match (token, session) {
+        (Some(user), None) => Ok(Caller { user, session_id: None }),
+        (None, Some((user, session))) => Ok(Caller { user, session_id: Some(session.id) }),
+        (Some(token_user), Some((user, session))) if token_user == user => {
+            Ok(Caller { user, session_id: Some(session.id) })
+        }
+        _ => Err(ApiError::Unauthenticated),
+    }
 }
 
 /// Credentials to sign in with.

@@ -83,24 +83,87 @@ impl Modify for SecuritySchemes {
 }
 
 /// The routes and their OpenAPI description, before state and layers.
-fn api() -> OpenApiRouter<AppState> {
-    OpenApiRouter::with_openapi(ApiDoc::openapi())
+fn api() -> (axum::Router<AppState>, utoipa::openapi::OpenApi) {
+    let (routes, mut openapi) = OpenApiRouter::with_openapi(ApiDoc::openapi())
         .merge(health::routes())
         .merge(auth::routes())
         .merge(tokens::routes())
         .merge(tenancy::routes())
         .merge(assets::routes())
+        .split_for_parts();
+    document_common_answers(&mut openapi);
+    (routes, openapi)
 }
 
 /// The OpenAPI 3.1 document of the API, as served at [`OPENAPI_PATH`].
 pub fn openapi() -> utoipa::openapi::OpenApi {
-    api().into_openapi()
+    api().1
+}
+
+/// Adds to every operation the error answers the server's frame gives, whatever the handler:
+/// 401 without credentials (unless the operation is public); for a body, 400 (not JSON), 413 (over
+/// the limit), 415 (not `application/json`) and 422 (not the shape); 400 for a path id that is not
+/// a UUID or a query parameter that cannot be read. A handler's own description of a status is kept. So the document describes every
+/// answer a client can get (schemathesis checks it: scripts/api-fuzz).
+fn document_common_answers(openapi: &mut utoipa::openapi::OpenApi) {
+    use utoipa::openapi::path::{Operation, ParameterIn};
+    use utoipa::openapi::{Content, Ref, Response};
+    let problem = |description: &str| {
+        Response::builder()
+            .description(description)
+            .content(error::PROBLEM_JSON, Content::new(Some(Ref::from_schema_name("Problem"))))
+            .build()
+    };
+    let public = |operation: &Operation| {
+        operation.security.as_ref().is_some_and(|requirements| {
+            requirements.iter().any(|r| serde_json::to_value(r).is_ok_and(|v| v == serde_json::json!({})))
+        })
+    };
+    // Parameters axum parses (and refuses with 400): a UUID in the path, any query parameter.
+    let parsed_parameter = |operation: &Operation| {
+        operation.parameters.iter().flatten().any(|p| match p.parameter_in {
+            ParameterIn::Path => serde_json::to_value(&p.schema).is_ok_and(|schema| schema["format"] == "uuid"),
+            ParameterIn::Query => true,
+            _ => false,
+        })
+    };
+    for item in openapi.paths.paths.values_mut() {
+        let operations = [
+            &mut item.get,
+            &mut item.put,
+            &mut item.post,
+            &mut item.delete,
+            &mut item.options,
+            &mut item.head,
+            &mut item.patch,
+            &mut item.trace,
+        ];
+        for operation in operations.into_iter().flatten() {
+            let mut answers = Vec::new();
+            if !public(operation) {
+                answers.push(("401", "No or wrong credentials"));
+            }
+            if operation.request_body.is_some() {
+                answers.extend([
+                    ("400", "The body is not JSON"),
+                    ("413", "The body is larger than allowed"),
+                    ("415", "The body is not `application/json`"),
+                    ("422", "The body does not have the expected shape (`field` names the culprit)"),
+                ]);
+            } else if parsed_parameter(operation) {
+                answers.push(("400", "A path id that is not a UUID, or a query parameter that cannot be read"));
+            }
+            for (status, description) in answers {
+                operation.responses.responses.entry(status.into()).or_insert_with(|| problem(description).into());
+            }
+        }
+    }
 }
 
 /// The whole application: routes, the API reference, and the layers every request goes through
 /// (request id, trace span, timeout, body limit, problem+json errors).
 pub fn router(state: AppState) -> Router {
-    let (routes, openapi) = api().split_for_parts();
+    let (routes, openapi) = api();
     let config = state.config.clone();
     routes
         .merge(SwaggerUi::new(REFERENCE_PATH).url(OPENAPI_PATH, openapi))

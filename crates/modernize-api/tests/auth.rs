@@ -133,3 +133,35 @@ async fn an_expired_session_is_refused(pool: PgPool) {
     .expect("expire");
     app.get("/api/v1/me", &session).await.assert_problem(StatusCode::UNAUTHORIZED);
 }
+
+/// A request is refused when any credential it carries is wrong, even beside a right one, and
+/// when its token and session belong to two different users.
+#[sqlx::test(migrations = false)]
+async fn every_credential_presented_must_hold(pool: PgPool) {
+    let app = app(&pool).await;
+    let acme = tenant(&pool, ACME).await;
+    let Auth::Bearer(token) = app.token(acme.analyst_user_id).await else { panic!("a bearer token") };
+    let Auth::Cookie(own_session) = app.login("analyst@acme-retail.example", DEMO_PASSWORD).await else {
+        panic!("a cookie")
+    };
+    let Auth::Cookie(other_session) = app.login("viewer@acme-retail.example", DEMO_PASSWORD).await else {
+        panic!("a cookie")
+    };
+    let me = |cookie: &str| {
+        axum::http::Request::get("/api/v1/me")
+            .header(header::AUTHORIZATION, format!("Bearer {token}"))
+            .header(header::COOKIE, cookie)
+            .body(axum::body::Body::empty())
+            .expect("request")
+    };
+    let both = app.send(me(&own_session)).await;
+    assert_eq!(both.status, StatusCode::OK, "{:?}", both.body);
+    app.send(me("modernize_session=forged")).await.assert_problem(StatusCode::UNAUTHORIZED);
+    let unreadable = axum::http::Request::get("/api/v1/me")
+        .header(header::AUTHORIZATION, format!("Bearer {token}"))
+        .header(header::COOKIE, axum::http::HeaderValue::from_bytes(b"modernize_session=\xe9t\xe9").expect("latin-1"))
+        .body(axum::body::Body::empty())
+        .expect("request");
+    app.send(unreadable).await.assert_problem(StatusCode::UNAUTHORIZED);
+    app.send(me(&other_session)).await.assert_problem(StatusCode::UNAUTHORIZED);
+}
