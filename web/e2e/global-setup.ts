@@ -5,7 +5,7 @@ import { mkdtempSync, openSync, writeFileSync } from "node:fs";
 import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
-import { BIN, PASSWORD, STATE_FILE, TENANTS, type ServerState } from "./fixtures";
+import { BIN, NORTH, PASSWORD, STATE_FILE, TENANTS, type ServerState } from "./fixtures";
 
 function databaseUrl(): string {
   const server = process.env.DATABASE_URL;
@@ -65,8 +65,14 @@ export default async function globalSetup(): Promise<void> {
     }
   }
   grantEngagements(db);
-  const port = await freePort();
   const dataDir = mkdtempSync(join(tmpdir(), "modernize-e2e-"));
+  // An inventory to browse from the start (the upload test imports the same file again, through
+  // the UI): examples/inventory.csv, its mappings accepted above 0.9 confidence.
+  cli(db, [
+    "--data-dir", dataDir, "import", resolve("../examples/inventory.csv"),
+    "--client-account", NORTH.slug, "--engagement", NORTH.engagement, "--accept-above", "0.9",
+  ]);
+  const port = await freePort();
   const log = openSync(resolve("test-results-server.log"), "w");
   const server = spawn(BIN, ["--database-url", db, "--data-dir", dataDir, "serve", "--listen", `127.0.0.1:${port}`], {
     stdio: ["ignore", log, log],

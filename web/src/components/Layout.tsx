@@ -40,6 +40,7 @@ export function Layout() {
   const links = account && engagement && base
     ? [
         { to: base, label: "Dashboard" },
+        { to: paths.assets(account, engagement), label: "Assets" },
       ]
     : [];
 

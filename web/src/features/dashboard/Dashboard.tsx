@@ -13,9 +13,6 @@ export function Dashboard() {
       <PageTitle>{found.data?.name ?? engagement}</PageTitle>
       {found.data?.description && <Text>{found.data.description}</Text>}
       <Group>
-        <Anchor component={Link} to={paths.import(account, engagement)}>
-          Import an inventory
-        </Anchor>
         <Anchor component={Link} to={paths.assets(account, engagement)}>
           Asset inventory
         </Anchor>
