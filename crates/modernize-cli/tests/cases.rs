@@ -249,3 +249,99 @@ async fn a_sparse_sheet_is_refused_before_anything_is_written(pool: PgPool) {
         sqlx::query_scalar("SELECT count(*) FROM migration.discovery_flows").fetch_one(&pool).await.expect("count");
     assert_eq!(flows, 0, "nothing written");
 }
+
+/// The engagement's assets from files (not the derived applications) by identity: the asset row
+/// as JSON.
+async fn assets_by_identity(pool: &PgPool) -> BTreeMap<String, Value> {
+    let rows: Vec<(String, Value)> = sqlx::query_as(
+        "SELECT a.dedup_key, to_jsonb(a) FROM migration.assets a
+         WHERE a.dedup_key IS NOT NULL AND a.asset_type <> 'application'",
+    )
+    .fetch_all(pool)
+    .await
+    .expect("assets");
+    rows.into_iter().collect()
+}
+
+fn inventory_metrics(summary: &Value) -> Value {
+    summary["phases"]
+        .as_array()
+        .and_then(|phases| phases.iter().find(|p| p["phase"] == "asset_inventory"))
+        .map(|p| p["metrics"].clone())
+        .unwrap_or(Value::Null)
+}
+
+/// Case 11 (issue 14 item 3): the same VM name in two vCenters is two VMs, identified by their
+/// VM UUID and vCenter; neither's values overwrite the other's, and a re-import of the file
+/// updates the three assets instead of adding any.
+#[sqlx::test(migrations = false)]
+async fn the_same_vm_name_in_two_vcenters_is_two_assets(pool: PgPool) {
+    let tenant = Tenant::new(&pool);
+    let file = case("import/11-rvtools-same-vm-two-vcenters.xlsx");
+    let (summary, output) = tenant.import(&file, &[]);
+    completed(&summary, &output);
+    let assets = assets_by_identity(&pool).await;
+    let east = "uuid:vc-east.example/4210aa01-0000-4e00-8000-000000000001";
+    let west = "uuid:vc-west.example/4210bb02-0000-4e00-8000-000000000002";
+    let billing = "uuid:vc-east.example/4210cc03-0000-4e00-8000-000000000003";
+    assert_eq!(assets.keys().map(String::as_str).collect::<Vec<_>>(), [east, billing, west]);
+    let facts = |key: &str| {
+        let a = &assets[key];
+        (a["name"].as_str(), a["cpu_cores"].as_i64(), a["memory_gb"].as_f64(), a["storage_gb"].as_f64())
+    };
+    assert_eq!(facts(east), (Some("monitoring"), Some(2), Some(4.0), Some(60.0)));
+    assert_eq!(facts(west), (Some("monitoring"), Some(8), Some(32.0), Some(500.0)));
+    assert_eq!(assets[west]["fqdn"], "monitoring.west.example");
+    assert_eq!(facts(billing).0, Some("billing-01"));
+    assert_eq!(inventory_metrics(&summary)["records_merged"], 0, "nothing merged");
+
+    let (again, output) = tenant.import(&file, &[]);
+    completed(&again, &output);
+    let metrics = inventory_metrics(&again);
+    assert_eq!((metrics["assets_created"].as_i64(), metrics["assets_updated"].as_i64()), (Some(0), Some(3)));
+    let after = assets_by_identity(&pool).await;
+    assert_eq!(after.len(), 3, "a re-import updates, never duplicates");
+    assert_eq!(after[west]["memory_gb"].as_f64(), Some(32.0));
+}
+
+/// Case 11's kind in a CMDB export: one hostname under two serial numbers is two machines (the
+/// stronger key decides), while two rows of one serial number are one machine: a real merge,
+/// recorded on both rows and linking both to the asset.
+#[sqlx::test(migrations = false)]
+async fn one_hostname_under_two_serials_is_two_assets_and_one_serial_twice_is_a_merge(pool: PgPool) {
+    let tenant = Tenant::new(&pool);
+    let dir = tempfile::tempdir().expect("dir");
+    let file = dir.path().join("cmdb.csv");
+    let body = "Hostname,Serial Number,RAM (GB),Location\n\
+                web-01,SN-A,16,Paris\n\
+                web-01,SN-B,32,Lyon\n\
+                db-01,SN-C,64,Paris\n\
+                db-01-old,sn-c,128,Paris\n";
+    std::fs::write(&file, body).expect("write");
+    let (summary, output) = tenant.import(file.to_str().expect("path"), &[]);
+    completed(&summary, &output);
+    let assets = assets_by_identity(&pool).await;
+    assert_eq!(assets.keys().map(String::as_str).collect::<Vec<_>>(), ["serial:sn-a", "serial:sn-b", "serial:sn-c"]);
+    assert_eq!(
+        (assets["serial:sn-a"]["hostname"].as_str(), assets["serial:sn-a"]["memory_gb"].as_f64()),
+        (Some("web-01"), Some(16.0))
+    );
+    assert_eq!(
+        (assets["serial:sn-b"]["hostname"].as_str(), assets["serial:sn-b"]["memory_gb"].as_f64()),
+        (Some("web-01"), Some(32.0))
+    );
+    // The merge: the last row's values, both rows flagged and linked to the asset.
+    let merged = &assets["serial:sn-c"];
+    assert_eq!((merged["hostname"].as_str(), merged["memory_gb"].as_f64()), (Some("db-01-old"), Some(128.0)));
+    assert_eq!(inventory_metrics(&summary)["records_merged"], 2);
+    let warnings = summary["import"]["warning_rows"].to_string();
+    assert!(warnings.contains("data rows 3, 4 are one asset (serial:sn-c)"), "{warnings}");
+    let linked: Vec<i32> = sqlx::query_scalar(
+        "SELECT row_number FROM migration.raw_import_records WHERE asset_id = $1::uuid ORDER BY row_number",
+    )
+    .bind(merged["id"].as_str().expect("asset id"))
+    .fetch_all(&pool)
+    .await
+    .expect("records");
+    assert_eq!(linked, [3, 4], "both source rows are kept against the asset");
+}

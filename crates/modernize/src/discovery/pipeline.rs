@@ -952,7 +952,7 @@ async fn build_inventory(conn: &mut PgConnection, ctx: &TenantCtx, job: &PhaseJo
         "UPDATE migration.raw_import_records r SET cleansed_data = jsonb_set(r.cleansed_data, '{issues}',
                 coalesce(r.cleansed_data -> 'issues', '[]') || jsonb_build_array(jsonb_build_object(
                     'kind', 'merged', 'severity', 'warning',
-                    'message', 'rows ' || array_to_string(m.rows, ', ') || ' of the file are one asset ('
+                    'message', 'data rows ' || array_to_string(m.rows, ', ') || ' are one asset ('
                         || m.dedup_key || '): merged, the last row''s values kept where they differ')))
          FROM (SELECT cleansed_data ->> 'dedup_key' AS dedup_key, array_agg(row_number ORDER BY row_number) AS rows
                FROM migration.raw_import_records
