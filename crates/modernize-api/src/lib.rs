@@ -7,6 +7,7 @@
 
 pub mod assets;
 pub mod auth;
+pub mod discovery;
 pub mod error;
 pub mod health;
 pub mod state;
@@ -15,14 +16,15 @@ pub mod tokens;
 
 use std::future::Future;
 use std::net::SocketAddr;
+use std::time::Duration;
 
 use axum::Router;
-use axum::extract::{DefaultBodyLimit, Request};
-use axum::http::StatusCode;
-use axum::middleware;
+use axum::extract::{DefaultBodyLimit, Request, State};
+use axum::http::{StatusCode, header};
+use axum::middleware::{self, Next};
+use axum::response::{IntoResponse, Response};
 use tokio::net::TcpListener;
 use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
-use tower_http::timeout::TimeoutLayer;
 use tower_http::trace::{DefaultOnResponse, TraceLayer};
 use utoipa::openapi::security::{ApiKey, ApiKeyValue, HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::{Modify, OpenApi};
@@ -53,6 +55,8 @@ pub const REFERENCE_PATH: &str = "/api/v1/docs";
         (name = "auth", description = "Signing in and out, the caller and their API tokens"),
         (name = "tenancy", description = "Client accounts, their engagements and members"),
         (name = "assets", description = "The asset inventory of an engagement"),
+        (name = "imports", description = "Inventory uploads; each starts a discovery flow"),
+        (name = "flows", description = "Master and discovery flows: state, summary, lifecycle, live progress"),
     ),
 )]
 struct ApiDoc;
@@ -90,6 +94,7 @@ fn api() -> (axum::Router<AppState>, utoipa::openapi::OpenApi) {
         .merge(tokens::routes())
         .merge(tenancy::routes())
         .merge(assets::routes())
+        .merge(discovery::routes())
         .split_for_parts();
     document_common_answers(&mut openapi);
     (routes, openapi)
@@ -170,7 +175,7 @@ pub fn router(state: AppState) -> Router {
         .fallback(error::unknown_route)
         .with_state(state)
         .layer(DefaultBodyLimit::max(config.max_json_body_bytes))
-        .layer(TimeoutLayer::with_status_code(StatusCode::REQUEST_TIMEOUT, config.request_timeout))
+        .layer(middleware::from_fn_with_state(config.request_timeout, deadline))
         .layer(middleware::from_fn(error::problem_responses))
         .layer(PropagateRequestIdLayer::x_request_id())
         .layer(
@@ -182,6 +187,24 @@ pub fn router(state: AppState) -> Router {
                 .on_response(DefaultOnResponse::new().level(tracing::Level::INFO)),
         )
         .layer(SetRequestIdLayer::x_request_id(MakeRequestUuid))
+}
+
+/// The request timeout: a response must start within `timeout` (408 otherwise). Multipart
+/// uploads are exempt, since a large file takes longer than any fixed deadline; they time out
+/// instead when no data arrives for `timeout` (see `discovery::upload`).
+async fn deadline(State(timeout): State<Duration>, request: Request, next: Next) -> Response {
+    let upload = request
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.to_ascii_lowercase().starts_with("multipart/form-data"));
+    if upload {
+        return next.run(request).await;
+    }
+    match tokio::time::timeout(timeout, next.run(request)).await {
+        Ok(response) => response,
+        Err(_) => StatusCode::REQUEST_TIMEOUT.into_response(),
+    }
 }
 
 /// Serves [`router`] on `listener` until `shutdown` completes; requests under way then finish

@@ -299,7 +299,7 @@ async fn watch_progress(
 ) -> Result<(), CliError> {
     loop {
         tokio::time::sleep(std::time::Duration::from_millis(250)).await;
-        let now = discovery::flow_progress(pool, actor, account, flow_id).await?;
+        let now = discovery::flow_progress(pool, actor, account, None, flow_id).await?;
         bar.set_position(now.progress_percentage.clamp(0.0, 100.0) as u64);
         bar.set_message(match now.running_phase {
             Some(DiscoveryPhase::DataImport) => {
@@ -343,7 +343,7 @@ pub async fn demo(
     let started =
         discovery::start_import(&pool, &actor, account, engagement, &uploads_dir(data_dir), &file, &options).await?;
     run_until_idle(database, operator, started.discovery_flow_id).await?;
-    print_summary(&discovery::flow_summary(&pool, &actor, account, started.discovery_flow_id).await?);
+    print_summary(&discovery::flow_summary(&pool, &actor, account, None, started.discovery_flow_id).await?);
     Ok(())
 }
 
@@ -432,25 +432,26 @@ pub async fn run_flows(
                 decisions.push(MappingDecision::parse_map(change)?);
             }
             let account = review.flow.client_account.as_str();
-            discovery::review_mappings(&pool, &actor, &suggester(), account, review.flow.flow, &decisions).await?;
+            discovery::review_mappings(&pool, &actor, &suggester(), account, None, review.flow.flow, &decisions)
+                .await?;
             report(&pool, &actor, account, review.flow.flow, review.flow.json).await
         }
         FlowsCommand::Pause(flow) => {
-            discovery::pause_flow(&pool, &actor, &flow.client_account, flow.flow).await?;
+            discovery::pause_flow(&pool, &actor, &flow.client_account, None, flow.flow).await?;
             println!("paused; `modernize flows resume {}` goes on", flow.flow);
             Ok(ExitCode::SUCCESS)
         }
         FlowsCommand::Resume(args) => {
             let account = args.flow.client_account.as_str();
-            discovery::resume_flow(&pool, &actor, account, args.flow.flow, args.accept_above).await?;
+            discovery::resume_flow(&pool, &actor, account, None, args.flow.flow, args.accept_above).await?;
             go_on(database, &pool, operator, &args).await
         }
         FlowsCommand::Retry(args) => {
-            discovery::retry_flow(&pool, &actor, &args.flow.client_account, args.flow.flow).await?;
+            discovery::retry_flow(&pool, &actor, &args.flow.client_account, None, args.flow.flow).await?;
             go_on(database, &pool, operator, &args).await
         }
         FlowsCommand::Cancel(flow) => {
-            discovery::cancel_flow(&pool, &actor, &flow.client_account, flow.flow).await?;
+            discovery::cancel_flow(&pool, &actor, &flow.client_account, None, flow.flow).await?;
             println!("cancelled");
             Ok(ExitCode::SUCCESS)
         }
@@ -492,7 +493,7 @@ async fn report_as(
     json: bool,
     succeeded: impl Fn(FlowStatus) -> bool,
 ) -> Result<ExitCode, CliError> {
-    let summary = discovery::flow_summary(pool, actor, account, flow_id).await?;
+    let summary = discovery::flow_summary(pool, actor, account, None, flow_id).await?;
     if json {
         println!("{}", serde_json::to_string_pretty(&summary)?);
     } else {

@@ -107,8 +107,8 @@ async fn run_case(name: &str, pool: &PgPool, actor: &Actor<'_>, w: &World) -> Re
         }
         "remove_member" => users::remove_member(pool, actor, account, w.leaver_id).await,
         "list_flows" => discovery::list_flows(pool, actor, account, Some(&engagement), Page::default()).await.map(drop),
-        "flow_summary" => discovery::flow_summary(pool, actor, account, w.flow_id).await.map(drop),
-        "flow_progress" => discovery::flow_progress(pool, actor, account, w.flow_id).await.map(drop),
+        "flow_summary" => discovery::flow_summary(pool, actor, account, Some(&engagement), w.flow_id).await.map(drop),
+        "flow_progress" => discovery::flow_progress(pool, actor, account, None, w.flow_id).await.map(drop),
         "start_import" => {
             let options = ImportOptions::default();
             discovery::start_import(pool, actor, account, &engagement, w.uploads.path(), &w.file, &options)
@@ -117,10 +117,12 @@ async fn run_case(name: &str, pool: &PgPool, actor: &Actor<'_>, w: &World) -> Re
         }
         "review_mappings" => {
             let decisions = [MappingDecision::Approve { column: "hostname".into() }];
-            discovery::review_mappings(pool, actor, &ExactNameSuggester, account, w.flow_id, &decisions).await.map(drop)
+            discovery::review_mappings(pool, actor, &ExactNameSuggester, account, None, w.flow_id, &decisions)
+                .await
+                .map(drop)
         }
-        "pause_flow" => discovery::pause_flow(pool, actor, account, w.flow_id).await,
-        "retry_flow" => discovery::retry_flow(pool, actor, account, w.flow_id).await,
+        "pause_flow" => discovery::pause_flow(pool, actor, account, Some(&engagement), w.flow_id).await,
+        "retry_flow" => discovery::retry_flow(pool, actor, account, None, w.flow_id).await,
         "list_assets" => {
             assets::list_assets(pool, actor, account, &engagement, &Default::default(), None, 10).await.map(drop)
         }
@@ -130,7 +132,7 @@ async fn run_case(name: &str, pool: &PgPool, actor: &Actor<'_>, w: &World) -> Re
             let changes = changes.as_object().cloned().unwrap_or_default();
             assets::edit_asset(pool, actor, account, &engagement, w.asset_id, &changes).await.map(drop)
         }
-        "cancel_flow" => discovery::cancel_flow(pool, actor, account, w.flow_id).await,
+        "cancel_flow" => discovery::cancel_flow(pool, actor, account, Some(&engagement), w.flow_id).await,
         other => panic!("no case {other}"),
     }
 }

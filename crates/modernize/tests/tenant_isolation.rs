@@ -252,6 +252,29 @@ async fn every_repository_function_is_isolated(pool: PgPool) {
     assert!(!listed.is_empty() && listed.iter().all(|f| f.client_account_id == w.a.client_account_id()));
     assert!(listed.iter().all(|f| f.id != w.b_ids.discovery_flow_id));
     done("flows::list_discovery_flows");
+    let masters = as_tenant!(c, &w.a, |tx| flows::list_master_flows(&mut tx, Page::ALL)).expect("master flows");
+    assert!(!masters.is_empty() && masters.iter().all(|m| m.client_account_id == w.a.client_account_id()));
+    assert!(masters.iter().all(|m| m.flow_id != w.b_ids.master_flow_id));
+    done("flows::list_master_flows");
+    assert_not_found(
+        as_tenant!(c, &w.a, |tx| flows::get_master_flow(&mut tx, w.b_ids.master_flow_id)),
+        "get B's master flow as A",
+    );
+    let own = as_tenant!(c, &w.a, |tx| flows::get_master_flow(&mut tx, w.a_ids.master_flow_id)).expect("own");
+    assert_eq!(own.client_account_id, w.a.client_account_id());
+    done("flows::get_master_flow");
+    let a_imports = as_tenant!(c, &w.a, |tx| imports::list_imports(&mut tx, Page::ALL)).expect("imports");
+    let b_imports = as_tenant!(c, &w.b, |tx| imports::list_imports(&mut tx, Page::ALL)).expect("B imports");
+    assert!(!a_imports.is_empty() && !b_imports.is_empty());
+    assert!(a_imports.iter().all(|i| i.import.client_account_id == w.a.client_account_id()));
+    done("imports::list_imports");
+    assert_not_found(
+        as_tenant!(c, &w.a, |tx| imports::get_import(&mut tx, b_imports[0].import.id)),
+        "get B's import as A",
+    );
+    let own = as_tenant!(c, &w.a, |tx| imports::get_import(&mut tx, a_imports[0].import.id)).expect("own import");
+    assert_eq!(own.import.client_account_id, w.a.client_account_id());
+    done("imports::get_import");
     let (master, discovery, _) =
         as_tenant!(c, &w.a, |tx| flows::start_discovery(&mut tx, &DiscoveryInput::default())).expect("start");
     assert_eq!(

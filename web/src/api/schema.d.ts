@@ -43,33 +43,15 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
-    "/api/v1/client-accounts": {
+    "/api/v1/client-accounts/{account}/engagements/{engagement}/flows": {
         parameters: {
             query?: never;
             header?: never;
             path?: never;
             cookie?: never;
         };
-        /** The client accounts the caller can reach (all of them for platform administrators), by slug. */
-        get: operations["list_client_accounts"];
-        put?: never;
-        /** Creates a client account (platform administrators only). */
-        post: operations["create_client_account"];
-        delete?: never;
-        options?: never;
-        head?: never;
-        patch?: never;
-        trace?: never;
-    };
-    "/api/v1/client-accounts/{account}": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        /** One client account, by id or slug. */
-        get: operations["get_client_account"];
+        /** The engagement's discovery flows, newest first (viewer). */
+        get: operations["list_flows"];
         put?: never;
         post?: never;
         delete?: never;
@@ -78,33 +60,15 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
-    "/api/v1/client-accounts/{account}/engagements": {
+    "/api/v1/client-accounts/{account}/engagements/{engagement}/flows/{flow_id}": {
         parameters: {
             query?: never;
             header?: never;
             path?: never;
             cookie?: never;
         };
-        /** The account's engagements the caller can reach (all of them for its admins), by slug. */
-        get: operations["list_engagements"];
-        put?: never;
-        /** Creates an engagement in the account (its admins only). */
-        post: operations["create_engagement"];
-        delete?: never;
-        options?: never;
-        head?: never;
-        patch?: never;
-        trace?: never;
-    };
-    "/api/v1/client-accounts/{account}/engagements/{engagement}": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        /** One engagement of the account, by id or slug. */
-        get: operations["get_engagement"];
+        /** One discovery flow (viewer). */
+        get: operations["get_flow"];
         put?: never;
         post?: never;
         delete?: never;
@@ -113,24 +77,7 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
-    "/api/v1/client-accounts/{account}/engagements/{engagement}/assets": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        /** Assets of the engagement matching the filters, one keyset page at a time, with the total. */
-        get: operations["list_assets"];
-        put?: never;
-        post?: never;
-        delete?: never;
-        options?: never;
-        head?: never;
-        patch?: never;
-        trace?: never;
-    };
-    "/api/v1/client-accounts/{account}/engagements/{engagement}/assets/bulk-update": {
+    "/api/v1/client-accounts/{account}/engagements/{engagement}/flows/{flow_id}/cancel": {
         parameters: {
             query?: never;
             header?: never;
@@ -139,27 +86,26 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** Edits every asset matching a filter (analyst), in one transaction: all or nothing. Answers how
-         *     many matched and how many changed. */
-        post: operations["bulk_update_assets"];
+        /** Cancels a flow and its pending jobs (analyst); 409 when it already ended. */
+        post: operations["cancel_flow"];
         delete?: never;
         options?: never;
         head?: never;
         patch?: never;
         trace?: never;
     };
-    "/api/v1/client-accounts/{account}/engagements/{engagement}/assets/export.csv": {
+    "/api/v1/client-accounts/{account}/engagements/{engagement}/flows/{flow_id}/events": {
         parameters: {
             query?: never;
             header?: never;
             path?: never;
             cookie?: never;
         };
-        /** The assets matching the filters as CSV (UTF-8, header line, one line per asset), streamed:
-         *     read and sent a page at a time, never held whole. Text that a spreadsheet would run as a
-         *     formula (`=`, `+`, `-`, `@` first) is prefixed with `'`. A failure after the first byte cuts
-         *     the download short (the log has the cause). */
-        get: operations["export_assets_csv"];
+        /** Follows a discovery flow live (viewer): `text/event-stream` with a `progress` event (JSON
+         *     `FlowProgress`) whenever its status, phase or counts change, comments as keep-alives every
+         *     15 s, and a last `end` event (the final `FlowProgress`) when the flow completes, fails or is
+         *     cancelled; then the stream closes. The first event describes the flow as it is. */
+        get: operations["get_flow_events"];
         put?: never;
         post?: never;
         delete?: never;
@@ -168,16 +114,69 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
-    "/api/v1/client-accounts/{account}/engagements/{engagement}/assets/export.xlsx": {
+    "/api/v1/client-accounts/{account}/engagements/{engagement}/flows/{flow_id}/pause": {
         parameters: {
             query?: never;
             header?: never;
             path?: never;
             cookie?: never;
         };
-        /** The assets matching the filters as an XLSX workbook (sheet `Assets`, header row frozen, with
-         *     an autofilter). Built in memory, so limited to 100,000 assets (422 `format` above: export CSV). */
-        get: operations["export_assets_xlsx"];
+        get?: never;
+        put?: never;
+        /** Pauses a running flow after the phase under way (analyst); 409 when it is not running. */
+        post: operations["pause_flow"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/client-accounts/{account}/engagements/{engagement}/flows/{flow_id}/resume": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Resumes a paused flow at its first unfinished phase (analyst). A flow waiting for the review
+         *     of its mappings goes on once none awaits review; `accept_above` decides the rest. 409 when the
+         *     flow is not paused; 422 (field `accept_above`) while mappings still await review. */
+        post: operations["resume_flow"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/client-accounts/{account}/engagements/{engagement}/flows/{flow_id}/retry": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Runs a failed flow again from its failed phase (analyst); 409 when it has not failed. */
+        post: operations["retry_flow"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/client-accounts/{account}/engagements/{engagement}/flows/{flow_id}/summary": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** What a discovery flow did: state, import counts and first bad rows, mappings, per-phase
+         *     figures and timings, and the inventory it produced (viewer). */
+        get: operations["get_flow_summary"];
         put?: never;
         post?: never;
         delete?: never;
@@ -186,62 +185,81 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
-    "/api/v1/client-accounts/{account}/engagements/{engagement}/assets/{asset}": {
+    "/api/v1/client-accounts/{account}/engagements/{engagement}/imports": {
         parameters: {
             query?: never;
             header?: never;
             path?: never;
             cookie?: never;
         };
-        /** One asset. */
-        get: operations["get_asset"];
+        /** The engagement's imports, newest first (viewer). */
+        get: operations["list_imports"];
         put?: never;
-        post?: never;
-        delete?: never;
-        options?: never;
-        head?: never;
-        /** Edits an asset (analyst): the fields sent, and only those. Recorded in the audit trail with
-         *     the old and new values. */
-        patch: operations["patch_asset"];
-        trace?: never;
-    };
-    "/api/v1/client-accounts/{account}/members": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        /** The account's active members, by e-mail address (any member may read them). */
-        get: operations["list_members"];
-        put?: never;
-        /** Adds a user to the account with a role (its admins only), creating the user when no one has
-         *     the e-mail address; a removed member comes back with the new role. */
-        post: operations["add_member"];
+        /**
+         * Uploads an inventory file and starts its discovery flow (analyst).
+         * @description The body is `multipart/form-data` with a `file` part and optional `sheet`, `encoding` and
+         *     `accept_above` parts. The file is streamed to disk (private, 0600) and never held in memory;
+         *     over the server's upload limit (default 1 GiB) the answer is 413 and nothing is kept. The
+         *     file's structure is checked before the flow starts (422, field `file`). Then the master flow,
+         *     its discovery flow and the import are created and the first phase is queued: 202 with the
+         *     flow's URL in `Location`.
+         */
+        post: operations["create_import"];
         delete?: never;
         options?: never;
         head?: never;
         patch?: never;
         trace?: never;
     };
-    "/api/v1/client-accounts/{account}/members/{user}": {
+    "/api/v1/client-accounts/{account}/engagements/{engagement}/imports/{import_id}": {
         parameters: {
             query?: never;
             header?: never;
             path?: never;
             cookie?: never;
         };
-        /** One active member of the account. */
-        get: operations["get_member"];
+        /** One import of the engagement (viewer). */
+        get: operations["get_import"];
         put?: never;
         post?: never;
-        /** Removes a member from the account (its admins only; the last admin cannot be removed). The
-         *     user keeps their account and other memberships. */
-        delete: operations["remove_member"];
+        delete?: never;
         options?: never;
         head?: never;
-        /** Changes a member's role (the account's admins only; the last admin cannot be demoted). */
-        patch: operations["change_member_role"];
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/client-accounts/{account}/engagements/{engagement}/master-flows": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The engagement's master flows, newest first, each naming its discovery flows (viewer). */
+        get: operations["list_master_flows"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/client-accounts/{account}/engagements/{engagement}/master-flows/{flow_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** One master flow, by its `flow_id`, with its transitions and phase timings (viewer). */
+        get: operations["get_master_flow"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
         trace?: never;
     };
     "/api/v1/me": {
@@ -256,43 +274,6 @@ export interface paths {
         put?: never;
         post?: never;
         delete?: never;
-        options?: never;
-        head?: never;
-        patch?: never;
-        trace?: never;
-    };
-    "/api/v1/me/tokens": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        /** The caller's API tokens, oldest first (never their secrets). */
-        get: operations["list_my_tokens"];
-        put?: never;
-        /** Issues an API token to the caller. The whole token (`mdz_…`) is in this response only; the
-         *     server keeps an argon2 hash of its secret. */
-        post: operations["create_my_token"];
-        delete?: never;
-        options?: never;
-        head?: never;
-        patch?: never;
-        trace?: never;
-    };
-    "/api/v1/me/tokens/{id}": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        /** One of the caller's tokens. */
-        get: operations["get_my_token"];
-        put?: never;
-        post?: never;
-        /** Revokes one of the caller's tokens: it is refused from now on (revoking twice is harmless). */
-        delete: operations["revoke_my_token"];
         options?: never;
         head?: never;
         patch?: never;
@@ -336,237 +317,180 @@ export interface paths {
 export type webhooks = Record<string, never>;
 export interface components {
     schemas: {
-        /** @description A client account (tenant). */
-        AccountView: {
-            /** Format: date-time */
-            created_at: string;
-            description?: string | null;
-            /** Format: uuid */
-            id: string;
-            industry?: string | null;
-            is_active: boolean;
-            name: string;
-            slug: string;
-        };
-        /** @description A user to add to the account with a role; a user is created when no one has the address. */
-        AddMemberRequest: {
-            /**
-             * @description The user's e-mail address (case does not matter).
-             * @example new.analyst@acme-retail.example
-             */
-            email: string;
-            /** @description For a user created here only; an existing user's names are kept. */
-            first_name?: string | null;
-            last_name?: string | null;
-            /**
-             * Format: password
-             * @description For a user created here only (at least 12 characters); never echoed. Refused (422) for an
-             *     existing user, whose password is theirs alone. Without one, the new user cannot sign in
-             *     until one is set.
-             */
-            password?: string | null;
-            role: components["schemas"]["Role"];
-        };
-        /** @description A member just added, and whether their user was created for it. */
-        AddedMember: components["schemas"]["MemberView"] & {
-            /** @description True when no user had this e-mail address and one was created. */
-            user_created: boolean;
-        };
-        /** @description The fields of an asset a user may change (send only those to change; null clears one).
-         *     The 6R strategy changes through `…/six-r/override`, which records a reason. (The handler reads
-         *     the body as a JSON object, to tell an absent field from null.) */
-        AssetChanges: {
-            application_name?: string | null;
-            business_criticality?: null | components["schemas"]["CriticalityLevel"];
-            business_owner?: string | null;
-            business_unit?: string | null;
-            criticality?: null | components["schemas"]["CriticalityLevel"];
-            department?: string | null;
-            description?: string | null;
-            environment?: string | null;
-            location?: string | null;
-            /**
-             * Format: int32
-             * @description 1 (first) to 10.
-             */
-            migration_priority?: number | null;
-            /** Format: int32 */
-            migration_wave?: number | null;
-            name?: string | null;
-            technical_owner?: string | null;
-        };
-        /** @description Which assets a listing, a count, a bulk edit or an export covers, within the transaction's
-         *     engagement: every filter given must match. Unknown fields are ignored when deserialising (a
-         *     query string carries other parameters too); [`AssetFilter::strict`] refuses them. */
-        AssetFilter: {
-            asset_type?: null | components["schemas"]["AssetType"];
-            business_criticality?: null | components["schemas"]["CriticalityLevel"];
-            criticality?: null | components["schemas"]["CriticalityLevel"];
-            /**
-             * Format: uuid
-             * @description Only the assets this discovery flow found.
-             */
-            discovery_flow_id?: string | null;
-            /** @description The environment, any case (`production`). */
-            environment?: string | null;
-            /** @description A part of the operating system's name, any case (`windows`). */
-            operating_system?: string | null;
-            /** @description A part of the name, hostname, IP address or FQDN, any case; `%`, `_` and `\` match
-             *     themselves. */
-            search?: string | null;
-            six_r_strategy?: null | components["schemas"]["SixrStrategy"];
-        };
-        /** @description One page of assets. */
-        AssetPage: {
-            assets: components["schemas"]["AssetView"][];
-            /** @description Pass as `cursor` (with the same filters and sort) for the next page; null on the last. */
-            next_cursor?: string | null;
+        /** @description One page of discovery flows, newest first. */
+        FlowPage: {
+            flows: components["schemas"]["FlowView"][];
             /**
              * Format: int64
-             * @description How many assets match the filters (all pages).
+             * @description Where the next page starts (`page.offset` to pass), when there may be more.
              */
-            total: number;
+            next_offset?: number | null;
         };
-        /**
-         * @description Where the asset stands in its migration.
-         * @enum {string}
-         */
-        AssetStatus: "discovered" | "assessed" | "planned" | "migrating" | "migrated" | "failed" | "excluded";
-        /**
-         * @description The kind of asset.
-         * @enum {string}
-         */
-        AssetType: "server" | "database" | "application" | "network" | "load_balancer" | "storage" | "security_group" | "virtual_machine" | "container" | "other";
-        /** @description An asset as shown to users. */
-        AssetView: {
-            application_name?: string | null;
-            asset_type: components["schemas"]["AssetType"];
-            business_criticality?: null | components["schemas"]["CriticalityLevel"];
-            business_owner?: string | null;
-            business_unit?: string | null;
-            /**
-             * Format: double
-             * @description 0 to 100.
-             */
-            completeness_score?: number | null;
-            /** Format: int32 */
-            cpu_cores?: number | null;
-            /** Format: date-time */
-            created_at: string;
-            criticality?: null | components["schemas"]["CriticalityLevel"];
-            /** @description Columns of the import that map to no field, by their header. */
-            custom_attributes: Record<string, never>;
-            department?: string | null;
-            description?: string | null;
+        /** @description What a flow did (see the module doc). */
+        FlowSummary: {
             /** Format: uuid */
-            discovery_flow_id?: string | null;
-            /** Format: uuid */
-            engagement_id: string;
-            environment?: string | null;
-            fqdn?: string | null;
-            hostname?: string | null;
-            /** Format: uuid */
-            id: string;
-            ip_address?: string | null;
-            location?: string | null;
+            discovery_flow_id: string;
+            error_message?: string | null;
+            error_phase?: string | null;
+            flow_name?: string | null;
+            import?: null | components["schemas"]["ImportSummary"];
+            inventory: components["schemas"]["InventorySummary"];
+            mappings: components["schemas"]["MappingLine"][];
             /** Format: uuid */
             master_flow_id?: string | null;
-            /**
-             * Format: double
-             * @description Memory in GB.
-             */
-            memory_gb?: number | null;
-            /**
-             * Format: int32
-             * @description 1 (first) to 10.
-             */
-            migration_priority?: number | null;
-            /** Format: int32 */
-            migration_wave?: number | null;
-            name: string;
-            operating_system?: string | null;
-            os_version?: string | null;
-            /**
-             * Format: double
-             * @description 0 to 100.
-             */
-            quality_score?: number | null;
-            six_r_strategy?: null | components["schemas"]["SixrStrategy"];
-            status: components["schemas"]["AssetStatus"];
-            /**
-             * Format: double
-             * @description Storage in GB.
-             */
-            storage_gb?: number | null;
-            technical_owner?: string | null;
-            /** Format: date-time */
-            updated_at: string;
+            phases: components["schemas"]["PhaseLine"][];
+            phases_completed: string[];
+            /** Format: double */
+            progress_percentage: number;
+            /** @example completed */
+            status: string;
         };
-        /** @description A bulk edit: which assets (the listing's filters; none = every asset of the engagement) and
-         *     what to change on all of them. */
-        BulkEditRequest: {
-            changes: components["schemas"]["AssetChanges"];
-            filter?: components["schemas"]["AssetFilter"];
-        };
-        /** @description What a bulk edit did. */
-        BulkEditResult: {
-            /**
-             * Format: int64
-             * @description Assets whose values changed (those already holding the new values are left alone).
-             */
-            changed: number;
-            /**
-             * Format: int64
-             * @description Assets matching the filter.
-             */
-            matched: number;
-        };
-        /** @description A member's new role. */
-        ChangeRoleRequest: {
-            role: components["schemas"]["Role"];
-        };
-        /** @description A token to issue to the caller. */
-        CreateTokenRequest: {
-            /**
-             * Format: date-time
-             * @description When the token stops working (in the future); never, when left out.
-             */
-            expires_at?: string | null;
-            /**
-             * @description What the token is for, 1 to 100 characters.
-             * @example ci pipeline
-             */
-            name: string;
-        };
-        /**
-         * @description Criticality, from low to critical (sorted in that order).
-         * @enum {string}
-         */
-        CriticalityLevel: "low" | "medium" | "high" | "critical";
-        /** @description An engagement of a client account. */
-        EngagementView: {
-            /** Format: uuid */
-            client_account_id: string;
+        /** @description A discovery flow as listed. */
+        FlowView: {
             /** Format: date-time */
             created_at: string;
-            description?: string | null;
+            /**
+             * @description The last phase completed.
+             * @example field_mapping
+             */
+            current_phase?: string | null;
+            /** Format: uuid */
+            data_import_id?: string | null;
+            /** Format: uuid */
+            engagement_id: string;
+            error_message?: string | null;
+            error_phase?: string | null;
+            flow_name?: string | null;
             /** Format: uuid */
             id: string;
-            is_active: boolean;
-            name: string;
-            slug: string;
-            /** @example active */
+            /** Format: uuid */
+            master_flow_id?: string | null;
+            phases_completed: string[];
+            /**
+             * Format: double
+             * @description 0 to 100: the share of the six phases completed.
+             */
+            progress_percentage: number;
+            /**
+             * @description `initialized`, `running`, `paused`, `completed`, `failed` or `cancelled`.
+             * @example running
+             */
             status: string;
+            /** Format: date-time */
+            updated_at: string;
         };
         /** @description A probe's answer. */
         HealthView: {
             /** @description `ok`. */
             status: string;
         };
-        /** @description A token just issued: the whole token in clear, shown this once. */
-        IssuedToken: {
-            api_token: components["schemas"]["TokenView"];
-            token: string;
+        /** @description One page of imports, newest first. */
+        ImportPage: {
+            imports: components["schemas"]["ImportView"][];
+            /**
+             * Format: int64
+             * @description The `offset` of the next page, when there may be more.
+             */
+            next_offset?: number | null;
+        };
+        /** @description The flow an upload started (202 Accepted: the phases run in the background). */
+        ImportStarted: {
+            /** Format: uuid */
+            data_import_id: string;
+            /** Format: uuid */
+            discovery_flow_id: string;
+            /** @description The discovery flow's URL (also the `Location` header): its state, summary and events. */
+            flow_url: string;
+            /** Format: uuid */
+            master_flow_id: string;
+        };
+        /** @description The import's counts and its first bad rows and rows with warnings. */
+        ImportSummary: {
+            /** Format: uuid */
+            data_import_id: string;
+            filename: string;
+            /** Format: int32 */
+            invalid_records: number;
+            /** @description The first bad rows, each with its reasons. */
+            invalid_rows: components["schemas"]["RowIssues"][];
+            /**
+             * Format: int64
+             * @description Valid rows with warnings (a formula-like cell, a value cleansing could not use).
+             */
+            rows_with_warnings: number;
+            status: string;
+            /** Format: int32 */
+            total_records: number;
+            /** Format: int32 */
+            valid_records: number;
+            warning_rows: components["schemas"]["RowIssues"][];
+        };
+        /** @description A data import as the API and `--json` show it: the file, its counters and the flow reading it. */
+        ImportView: {
+            /** Format: date-time */
+            completed_at?: string | null;
+            /** Format: date-time */
+            created_at: string;
+            /**
+             * Format: uuid
+             * @description The discovery flow that reads this import (None until one does).
+             */
+            discovery_flow_id?: string | null;
+            /** Format: uuid */
+            engagement_id: string;
+            error_message?: string | null;
+            /** Format: int32 */
+            failed_records: number;
+            /**
+             * Format: int64
+             * @description Bytes.
+             */
+            file_size?: number | null;
+            filename: string;
+            /** Format: uuid */
+            id: string;
+            import_name: string;
+            /** @example cmdb */
+            import_type: string;
+            /** Format: uuid */
+            master_flow_id?: string | null;
+            mime_type?: string | null;
+            /** Format: int32 */
+            processed_records: number;
+            /**
+             * Format: double
+             * @description 0 to 100.
+             */
+            progress_percentage: number;
+            source_system?: string | null;
+            /** Format: date-time */
+            started_at?: string | null;
+            /**
+             * @description `pending`, `processing`, `completed` or `failed`.
+             * @example completed
+             */
+            status: string;
+            /** Format: int32 */
+            total_records: number;
+        };
+        /** @description The assets the flow produced, by type and 6R strategy. */
+        InventorySummary: {
+            /** Format: int64 */
+            assets: number;
+            /** Format: double */
+            average_completeness?: number | null;
+            /** Format: double */
+            average_quality?: number | null;
+            by_six_r_strategy: {
+                [key: string]: number;
+            };
+            by_type: {
+                [key: string]: number;
+            };
+            /** Format: int64 */
+            dependencies: number;
+            /** @description One asset per recommended strategy, with the rule's rationale. */
+            six_r_examples: components["schemas"]["SixrExample"][];
         };
         /** @description Credentials to sign in with. */
         LoginRequest: {
@@ -578,30 +502,59 @@ export interface components {
              */
             password: string;
         };
+        /** @description A source column's mapping, in short. */
+        MappingLine: {
+            /** Format: double */
+            confidence?: number | null;
+            /** Format: uuid */
+            id: string;
+            match_type: string;
+            source_field: string;
+            status: string;
+            target_field?: string | null;
+        };
+        /** @description One page of master flows, newest first. */
+        MasterFlowPage: {
+            master_flows: components["schemas"]["MasterFlowView"][];
+            /**
+             * Format: int64
+             * @description The `offset` of the next page, when there may be more.
+             */
+            next_offset?: number | null;
+        };
+        /** @description A master flow (`crewai_flow_state_extensions`): the lifecycle every child flow reports to. */
+        MasterFlowView: {
+            /** Format: date-time */
+            completed_at?: string | null;
+            /** Format: date-time */
+            created_at: string;
+            /** @description The discovery flows this master flow owns. */
+            discovery_flow_ids: string[];
+            /** Format: uuid */
+            engagement_id: string;
+            error_message?: string | null;
+            /** Format: uuid */
+            flow_id: string;
+            flow_name?: string | null;
+            /** @example running */
+            flow_status: string;
+            /** @description `discovery` for the flows discovery starts. */
+            flow_type: string;
+            /** @description Per phase: `{"duration_ms": …}`. */
+            phase_execution_times: Record<string, never>;
+            /** Format: date-time */
+            started_at?: string | null;
+            /** @description The audit trail of the flow's transitions: `{from, to, reason, at, user_id}`, oldest first. */
+            transitions: Record<string, never>[];
+            /** Format: date-time */
+            updated_at: string;
+        };
         /** @description The caller and where they may work. */
         MeView: {
             /** @description `session` (signed in with the web UI) or `api_token`. */
             authenticated_by: string;
             /** @description Active memberships only, by client account slug. */
             memberships: components["schemas"]["MembershipView"][];
-            user: components["schemas"]["UserView"];
-        };
-        /** @description A member of a client account: the user and their role there. */
-        MemberView: {
-            /** Format: uuid */
-            client_account_id: string;
-            /** @description Whether the membership is in force (a removed member's is not). */
-            is_active: boolean;
-            /**
-             * Format: date-time
-             * @description When the user became a member.
-             */
-            joined_at: string;
-            /**
-             * @description `admin`, `analyst` or `viewer`.
-             * @example analyst
-             */
-            role: string;
             user: components["schemas"]["UserView"];
         };
         /** @description A user's membership in one client account. */
@@ -616,44 +569,24 @@ export interface components {
              */
             role: string;
         };
-        /** @description A new client account; without a slug, one is derived from the name. */
-        NewAccount: {
-            description?: string | null;
-            /** @description At most 100 characters. */
-            industry?: string | null;
+        /** @description One phase: its state, duration and figures. */
+        PhaseLine: {
+            /** Format: int64 */
+            duration_ms?: number | null;
+            metrics: Record<string, never>;
+            /** @example data_import */
+            phase: string;
             /**
-             * @description 1 to 255 characters.
-             * @example Initech
+             * @description `pending`, `running`, `completed` or `failed`.
+             * @example completed
              */
-            name: string;
-            /**
-             * @description Lower-case letters, digits and dashes, at most 100, not a UUID; derived from the name when
-             *     left out.
-             * @example initech
-             */
-            slug?: string | null;
-        };
-        /** @description A new engagement; without a slug, one is derived from the name. */
-        NewEngagementInput: {
-            description?: string | null;
-            /**
-             * @description 1 to 255 characters.
-             * @example Data centre exit 2028
-             */
-            name: string;
-            /**
-             * @description Lower-case letters, digits and dashes, at most 100, not a UUID, unique in the account;
-             *     derived from the name when left out.
-             * @example dc-exit-2028
-             */
-            slug?: string | null;
+            status: string;
         };
         /** @description An error body (RFC 9457 problem details). */
         Problem: {
             /** @description What went wrong, for a human; never internal details on a 5xx. */
             detail?: string | null;
-            /** @description The input field (JSON field, query parameter, header or form part) at fault, on 422 and
-             *     on a 409 about one field. */
+            /** @description The input field (JSON field, query parameter, header or form part) at fault, on 422. */
             field?: string | null;
             /** @description The request's id (also in the `x-request-id` header and the server's log). */
             request_id?: string | null;
@@ -677,12 +610,12 @@ export interface components {
             /** @description `ready`. */
             status: string;
         };
-        /**
-         * @description A role in a client account, weakest last: an admin also manages engagements and members, an
-         *     analyst also imports, reviews and edits, a viewer reads.
-         * @enum {string}
-         */
-        Role: "admin" | "analyst" | "viewer";
+        /** @description A record (1 = the first after the header) and its issues (`{kind, severity, message, row?, column?}`). */
+        RowIssues: {
+            issues: Record<string, never>[];
+            /** Format: int32 */
+            row_number: number;
+        };
         /** @description A signed-in session (its secret travels only in the cookie). */
         SessionView: {
             /**
@@ -692,30 +625,32 @@ export interface components {
             expires_at: string;
             user: components["schemas"]["UserView"];
         };
-        /**
-         * @description A 6R migration strategy.
-         * @enum {string}
-         */
-        SixrStrategy: "rehost" | "replatform" | "refactor" | "rearchitect" | "repurchase" | "retire" | "retain";
-        /** @description An API token as listed: never its secret nor its hash. */
-        TokenView: {
-            /** Format: date-time */
-            created_at: string;
-            /** Format: date-time */
-            expires_at?: string | null;
-            /** Format: uuid */
-            id: string;
-            /** Format: date-time */
-            last_used_at?: string | null;
-            name: string;
-            /** @description The public part of the token, to recognise it (`mdz_<prefix>_…`). */
-            prefix: string;
-            /** Format: date-time */
-            revoked_at?: string | null;
-            /** @description `active`, `expired` or `revoked`, as of the call. */
-            state: string;
-            /** Format: uuid */
-            user_id: string;
+        /** @description One asset per recommended 6R strategy. */
+        SixrExample: {
+            asset: string;
+            /** Format: double */
+            confidence?: number | null;
+            rationale: Record<string, never>;
+            strategy: string;
+        };
+        /** @description The multipart form of an upload (documentation only: the body is read as a stream). */
+        UploadForm: {
+            /**
+             * Format: double
+             * @description Approve suggested field mappings at or above this confidence (0..1) and go on without a
+             *     review; without it the flow pauses for a reviewer after suggesting mappings.
+             */
+            accept_above?: number | null;
+            /** @description How a CSV's bytes are decoded: `auto` (default), `utf8` or `latin1`. */
+            encoding?: string | null;
+            /**
+             * Format: binary
+             * @description The inventory file: CSV (`.csv`, `.txt`, `.tsv`) or a workbook (`.xlsx`, `.xlsm`, `.xls`,
+             *     `.xlsb`, `.ods`); its file name's extension tells which.
+             */
+            file: string;
+            /** @description The workbook's sheet (default: the first). */
+            sheet?: string | null;
         };
         /** @description A user: never the password hash. */
         UserView: {
@@ -760,35 +695,8 @@ export interface operations {
                     "application/json": components["schemas"]["SessionView"];
                 };
             };
-            /** @description The body is not JSON */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
             /** @description Unknown address, wrong password or inactive user (not told apart) */
             401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description The body is larger than allowed */
-            413: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description The body is not `application/json` */
-            415: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -843,429 +751,35 @@ export interface operations {
             };
         };
     };
-    list_client_accounts: {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        requestBody?: never;
-        responses: {
-            /** @description The caller's client accounts */
-            200: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["AccountView"][];
-                };
-            };
-            /** @description Not signed in */
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-        };
-    };
-    create_client_account: {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        requestBody: {
-            content: {
-                "application/json": components["schemas"]["NewAccount"];
-            };
-        };
-        responses: {
-            /** @description Created */
-            201: {
-                headers: {
-                    /** @description /api/v1/client-accounts/{id} */
-                    location?: string;
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["AccountView"];
-                };
-            };
-            /** @description Malformed JSON */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Not signed in */
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Not a platform administrator */
-            403: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description The slug is taken (`field`: `slug`) */
-            409: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description The body is larger than allowed */
-            413: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description The body is not `application/json` */
-            415: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Invalid input (`field` names it) */
-            422: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-        };
-    };
-    get_client_account: {
-        parameters: {
-            query?: never;
-            header?: never;
-            path: {
-                /**
-                 * @description Client account id or slug
-                 * @example acme-retail
-                 */
-                account: string;
-            };
-            cookie?: never;
-        };
-        requestBody?: never;
-        responses: {
-            /** @description The client account */
-            200: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["AccountView"];
-                };
-            };
-            /** @description Not signed in */
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description No such account, or the caller is no member */
-            404: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-        };
-    };
-    list_engagements: {
-        parameters: {
-            query?: never;
-            header?: never;
-            path: {
-                /**
-                 * @description Client account id or slug
-                 * @example acme-retail
-                 */
-                account: string;
-            };
-            cookie?: never;
-        };
-        requestBody?: never;
-        responses: {
-            /** @description The engagements */
-            200: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["EngagementView"][];
-                };
-            };
-            /** @description Not signed in */
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description No such account, or the caller is no member */
-            404: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-        };
-    };
-    create_engagement: {
-        parameters: {
-            query?: never;
-            header?: never;
-            path: {
-                /**
-                 * @description Client account id or slug
-                 * @example acme-retail
-                 */
-                account: string;
-            };
-            cookie?: never;
-        };
-        requestBody: {
-            content: {
-                "application/json": components["schemas"]["NewEngagementInput"];
-            };
-        };
-        responses: {
-            /** @description Created */
-            201: {
-                headers: {
-                    /** @description /api/v1/client-accounts/{account id}/engagements/{id} */
-                    location?: string;
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["EngagementView"];
-                };
-            };
-            /** @description Malformed JSON */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Not signed in */
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Not an admin of the account */
-            403: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description No such account, or the caller is no member */
-            404: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description The account has an engagement with this slug (`field`: `slug`) */
-            409: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description The body is larger than allowed */
-            413: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description The body is not `application/json` */
-            415: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Invalid input (`field` names it) */
-            422: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-        };
-    };
-    get_engagement: {
-        parameters: {
-            query?: never;
-            header?: never;
-            path: {
-                /**
-                 * @description Client account id or slug
-                 * @example acme-retail
-                 */
-                account: string;
-                /**
-                 * @description Engagement id or slug
-                 * @example cloud-2027
-                 */
-                engagement: string;
-            };
-            cookie?: never;
-        };
-        requestBody?: never;
-        responses: {
-            /** @description The engagement */
-            200: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["EngagementView"];
-                };
-            };
-            /** @description Not signed in */
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description No such account or engagement, or the caller cannot reach it */
-            404: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-        };
-    };
-    list_assets: {
+    list_flows: {
         parameters: {
             query?: {
-                asset_type?: "server" | "database" | "application" | "network" | "load_balancer" | "storage" | "security_group" | "virtual_machine" | "container" | "other";
-                /** @description The environment, any case (`production`). */
-                environment?: string;
-                six_r_strategy?: "rehost" | "replatform" | "refactor" | "rearchitect" | "repurchase" | "retire" | "retain";
-                criticality?: "low" | "medium" | "high" | "critical";
-                business_criticality?: "low" | "medium" | "high" | "critical";
-                /** @description A part of the operating system's name, any case (`windows`). */
-                operating_system?: string;
-                /** @description Only the assets this discovery flow found. */
-                discovery_flow_id?: string;
-                /** @description A part of the name, hostname, IP address or FQDN, any case; `%`, `_` and `\` match
-                 *     themselves. */
-                search?: string;
-                /** @description The column to sort by (default `name`); ties go by id. */
-                sort?: "name" | "hostname" | "ip_address" | "asset_type" | "environment" | "operating_system" | "criticality" | "business_criticality" | "six_r_strategy" | "status" | "migration_priority" | "migration_wave" | "cpu_cores" | "memory_gb" | "storage_gb" | "created_at" | "updated_at";
-                /** @description `asc` (default) or `desc`; empty values come last either way. */
-                order?: "asc" | "desc";
-                /** @description The `next_cursor` of the previous page (same filters and sort). */
-                cursor?: string;
-                /** @description Assets per page, 1 to 1000 (default 100). */
+                /** @description Rows per page, 1 to 500 (default 50). */
                 limit?: number;
+                /** @description Rows to skip (default 0); a page's `next_offset` gives the next one. */
+                offset?: number;
             };
             header?: never;
             path: {
-                /** @description The client account's id or slug. */
+                /** @description Client account id or slug. */
                 account: string;
-                /** @description The engagement's id or slug. */
+                /** @description Engagement id or slug. */
                 engagement: string;
             };
             cookie?: never;
         };
         requestBody?: never;
         responses: {
-            /** @description A page of assets */
+            /** @description One page of discovery flows */
             200: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["AssetPage"];
+                    "application/json": components["schemas"]["FlowPage"];
                 };
             };
-            /** @description A path id that is not a UUID, or a query parameter that cannot be read */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Not signed in */
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description No such account or engagement (or not yours) */
+            /** @description No such account or engagement (or not the caller's) */
             404: {
                 headers: {
                     [name: string]: unknown;
@@ -1274,7 +788,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description A bad filter, sort, cursor or limit (`field` names it) */
+            /** @description Bad paging */
             422: {
                 headers: {
                     [name: string]: unknown;
@@ -1285,35 +799,33 @@ export interface operations {
             };
         };
     };
-    bulk_update_assets: {
+    get_flow: {
         parameters: {
             query?: never;
             header?: never;
             path: {
-                /** @description The client account's id or slug. */
+                /** @description Client account id or slug. */
                 account: string;
-                /** @description The engagement's id or slug. */
+                /** @description Engagement id or slug. */
                 engagement: string;
+                /** @description The discovery flow's id (or, under `master-flows`, the master flow's `flow_id`). */
+                flow_id: string;
             };
             cookie?: never;
         };
-        requestBody: {
-            content: {
-                "application/json": components["schemas"]["BulkEditRequest"];
-            };
-        };
+        requestBody?: never;
         responses: {
-            /** @description Done */
+            /** @description The flow */
             200: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["BulkEditResult"];
+                    "application/json": components["schemas"]["FlowView"];
                 };
             };
-            /** @description The body is not JSON */
-            400: {
+            /** @description No such flow in this engagement */
+            404: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -1321,16 +833,34 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Not signed in */
-            401: {
+        };
+    };
+    cancel_flow: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description Client account id or slug. */
+                account: string;
+                /** @description Engagement id or slug. */
+                engagement: string;
+                /** @description The discovery flow's id (or, under `master-flows`, the master flow's `flow_id`). */
+                flow_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Cancelled; the flow as it is now */
+            200: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/problem+json": components["schemas"]["Problem"];
+                    "application/json": components["schemas"]["FlowView"];
                 };
             };
-            /** @description A viewer */
+            /** @description The caller's role is weaker than analyst */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -1339,7 +869,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description No such account or engagement (or not yours) */
+            /** @description No such flow in this engagement */
             404: {
                 headers: {
                     [name: string]: unknown;
@@ -1348,26 +878,8 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description The body is larger than allowed */
-            413: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description The body is not `application/json` */
-            415: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description An unknown filter, a field that is not editable or a bad value (`field` names it) */
-            422: {
+            /** @description The flow already completed or was cancelled */
+            409: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -1377,199 +889,32 @@ export interface operations {
             };
         };
     };
-    export_assets_csv: {
-        parameters: {
-            query?: {
-                asset_type?: "server" | "database" | "application" | "network" | "load_balancer" | "storage" | "security_group" | "virtual_machine" | "container" | "other";
-                /** @description The environment, any case (`production`). */
-                environment?: string;
-                six_r_strategy?: "rehost" | "replatform" | "refactor" | "rearchitect" | "repurchase" | "retire" | "retain";
-                criticality?: "low" | "medium" | "high" | "critical";
-                business_criticality?: "low" | "medium" | "high" | "critical";
-                /** @description A part of the operating system's name, any case (`windows`). */
-                operating_system?: string;
-                /** @description Only the assets this discovery flow found. */
-                discovery_flow_id?: string;
-                /** @description A part of the name, hostname, IP address or FQDN, any case; `%`, `_` and `\` match
-                 *     themselves. */
-                search?: string;
-                /** @description The column to sort by (default `name`); ties go by id. */
-                sort?: "name" | "hostname" | "ip_address" | "asset_type" | "environment" | "operating_system" | "criticality" | "business_criticality" | "six_r_strategy" | "status" | "migration_priority" | "migration_wave" | "cpu_cores" | "memory_gb" | "storage_gb" | "created_at" | "updated_at";
-                /** @description `asc` (default) or `desc`. */
-                order?: "asc" | "desc";
-            };
-            header?: never;
-            path: {
-                /** @description The client account's id or slug. */
-                account: string;
-                /** @description The engagement's id or slug. */
-                engagement: string;
-            };
-            cookie?: never;
-        };
-        requestBody?: never;
-        responses: {
-            /** @description The CSV file */
-            200: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "text/csv": string;
-                };
-            };
-            /** @description A path id that is not a UUID, or a query parameter that cannot be read */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Not signed in */
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description No such account or engagement (or not yours) */
-            404: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-        };
-    };
-    export_assets_xlsx: {
-        parameters: {
-            query?: {
-                asset_type?: "server" | "database" | "application" | "network" | "load_balancer" | "storage" | "security_group" | "virtual_machine" | "container" | "other";
-                /** @description The environment, any case (`production`). */
-                environment?: string;
-                six_r_strategy?: "rehost" | "replatform" | "refactor" | "rearchitect" | "repurchase" | "retire" | "retain";
-                criticality?: "low" | "medium" | "high" | "critical";
-                business_criticality?: "low" | "medium" | "high" | "critical";
-                /** @description A part of the operating system's name, any case (`windows`). */
-                operating_system?: string;
-                /** @description Only the assets this discovery flow found. */
-                discovery_flow_id?: string;
-                /** @description A part of the name, hostname, IP address or FQDN, any case; `%`, `_` and `\` match
-                 *     themselves. */
-                search?: string;
-                /** @description The column to sort by (default `name`); ties go by id. */
-                sort?: "name" | "hostname" | "ip_address" | "asset_type" | "environment" | "operating_system" | "criticality" | "business_criticality" | "six_r_strategy" | "status" | "migration_priority" | "migration_wave" | "cpu_cores" | "memory_gb" | "storage_gb" | "created_at" | "updated_at";
-                /** @description `asc` (default) or `desc`. */
-                order?: "asc" | "desc";
-            };
-            header?: never;
-            path: {
-                /** @description The client account's id or slug. */
-                account: string;
-                /** @description The engagement's id or slug. */
-                engagement: string;
-            };
-            cookie?: never;
-        };
-        requestBody?: never;
-        responses: {
-            /** @description The workbook */
-            200: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet": number[];
-                };
-            };
-            /** @description A path id that is not a UUID, or a query parameter that cannot be read */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Not signed in */
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description No such account or engagement (or not yours) */
-            404: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Too many assets for a workbook */
-            422: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-        };
-    };
-    get_asset: {
+    get_flow_events: {
         parameters: {
             query?: never;
             header?: never;
             path: {
-                /** @description The client account's id or slug. */
+                /** @description Client account id or slug. */
                 account: string;
-                /** @description The engagement's id or slug. */
+                /** @description Engagement id or slug. */
                 engagement: string;
-                /** @description The asset's id. */
-                asset: string;
+                /** @description The discovery flow's id (or, under `master-flows`, the master flow's `flow_id`). */
+                flow_id: string;
             };
             cookie?: never;
         };
         requestBody?: never;
         responses: {
-            /** @description The asset */
+            /** @description Server-Sent Events: `progress` (data: FlowProgress) and a last `end` */
             200: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["AssetView"];
+                    "text/event-stream": string;
                 };
             };
-            /** @description A path id that is not a UUID, or a query parameter that cannot be read */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Not signed in */
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description No such asset in this engagement (or not yours) */
+            /** @description No such flow in this engagement */
             404: {
                 headers: {
                     [name: string]: unknown;
@@ -1580,54 +925,32 @@ export interface operations {
             };
         };
     };
-    patch_asset: {
+    pause_flow: {
         parameters: {
             query?: never;
             header?: never;
             path: {
-                /** @description The client account's id or slug. */
+                /** @description Client account id or slug. */
                 account: string;
-                /** @description The engagement's id or slug. */
+                /** @description Engagement id or slug. */
                 engagement: string;
-                /** @description The asset's id. */
-                asset: string;
+                /** @description The discovery flow's id (or, under `master-flows`, the master flow's `flow_id`). */
+                flow_id: string;
             };
             cookie?: never;
         };
-        requestBody: {
-            content: {
-                "application/json": components["schemas"]["AssetChanges"];
-            };
-        };
+        requestBody?: never;
         responses: {
-            /** @description The asset as edited */
+            /** @description Paused; the flow as it is now */
             200: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["AssetView"];
+                    "application/json": components["schemas"]["FlowView"];
                 };
             };
-            /** @description The body is not JSON */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Not signed in */
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description A viewer */
+            /** @description The caller's role is weaker than analyst */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -1636,7 +959,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description No such asset in this engagement (or not yours) */
+            /** @description No such flow in this engagement */
             404: {
                 headers: {
                     [name: string]: unknown;
@@ -1645,8 +968,8 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description The body is larger than allowed */
-            413: {
+            /** @description The flow is not running */
+            409: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -1654,8 +977,39 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description The body is not `application/json` */
-            415: {
+        };
+    };
+    resume_flow: {
+        parameters: {
+            query?: {
+                /** @description Decide the mappings still awaiting review: approved at or above this confidence (0..1),
+                 *     rejected below. */
+                accept_above?: number;
+            };
+            header?: never;
+            path: {
+                /** @description Client account id or slug. */
+                account: string;
+                /** @description Engagement id or slug. */
+                engagement: string;
+                /** @description The discovery flow's id (or, under `master-flows`, the master flow's `flow_id`). */
+                flow_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Resumed; the flow as it is now */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["FlowView"];
+                };
+            };
+            /** @description The caller's role is weaker than analyst */
+            403: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -1663,7 +1017,25 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description A field that is not editable or a bad value (`field` names it) */
+            /** @description No such flow in this engagement */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The flow is not paused */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Mappings still await review, or a bad threshold */
             422: {
                 headers: {
                     [name: string]: unknown;
@@ -1674,32 +1046,33 @@ export interface operations {
             };
         };
     };
-    list_members: {
+    retry_flow: {
         parameters: {
             query?: never;
             header?: never;
             path: {
-                /**
-                 * @description Client account id or slug
-                 * @example acme-retail
-                 */
+                /** @description Client account id or slug. */
                 account: string;
+                /** @description Engagement id or slug. */
+                engagement: string;
+                /** @description The discovery flow's id (or, under `master-flows`, the master flow's `flow_id`). */
+                flow_id: string;
             };
             cookie?: never;
         };
         requestBody?: never;
         responses: {
-            /** @description The members */
+            /** @description Retrying; the flow as it is now */
             200: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["MemberView"][];
+                    "application/json": components["schemas"]["FlowView"];
                 };
             };
-            /** @description Not signed in */
-            401: {
+            /** @description The caller's role is weaker than analyst */
+            403: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -1707,7 +1080,52 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description No such account, or the caller is no member */
+            /** @description No such flow in this engagement */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The flow has not failed */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    get_flow_summary: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description Client account id or slug. */
+                account: string;
+                /** @description Engagement id or slug. */
+                engagement: string;
+                /** @description The discovery flow's id (or, under `master-flows`, the master flow's `flow_id`). */
+                flow_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The flow's summary */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["FlowSummary"];
+                };
+            };
+            /** @description No such flow in this engagement */
             404: {
                 headers: {
                     [name: string]: unknown;
@@ -1718,37 +1136,84 @@ export interface operations {
             };
         };
     };
-    add_member: {
+    list_imports: {
+        parameters: {
+            query?: {
+                /** @description Rows per page, 1 to 500 (default 50). */
+                limit?: number;
+                /** @description Rows to skip (default 0); a page's `next_offset` gives the next one. */
+                offset?: number;
+            };
+            header?: never;
+            path: {
+                /** @description Client account id or slug. */
+                account: string;
+                /** @description Engagement id or slug. */
+                engagement: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description One page of imports */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ImportPage"];
+                };
+            };
+            /** @description No such account or engagement (or not the caller's) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Bad paging */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    create_import: {
         parameters: {
             query?: never;
             header?: never;
             path: {
-                /**
-                 * @description Client account id or slug
-                 * @example acme-retail
-                 */
+                /** @description Client account id or slug. */
                 account: string;
+                /** @description Engagement id or slug. */
+                engagement: string;
             };
             cookie?: never;
         };
         requestBody: {
             content: {
-                "application/json": components["schemas"]["AddMemberRequest"];
+                "multipart/form-data": components["schemas"]["UploadForm"];
             };
         };
         responses: {
-            /** @description Added */
-            201: {
+            /** @description The discovery flow started */
+            202: {
                 headers: {
-                    /** @description /api/v1/client-accounts/{account id}/members/{user id} */
+                    /** @description The discovery flow */
                     location?: string;
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["AddedMember"];
+                    "application/json": components["schemas"]["ImportStarted"];
                 };
             };
-            /** @description Malformed JSON */
+            /** @description Malformed multipart body */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -1757,16 +1222,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Not signed in */
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Not an admin of the account */
+            /** @description The caller's role is weaker than analyst */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -1775,7 +1231,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description No such account, or the caller is no member */
+            /** @description No such account or engagement (or not the caller's) */
             404: {
                 headers: {
                     [name: string]: unknown;
@@ -1784,16 +1240,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Already a member (`field`: `email`) */
-            409: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description The body is larger than allowed */
+            /** @description The file is larger than the server's limit */
             413: {
                 headers: {
                     [name: string]: unknown;
@@ -1802,7 +1249,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description The body is not `application/json` */
+            /** @description The body is not multipart/form-data */
             415: {
                 headers: {
                     [name: string]: unknown;
@@ -1811,7 +1258,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Invalid input (`field` names it) */
+            /** @description No file, an unknown part, a bad option, or a file that is no inventory */
             422: {
                 headers: {
                     [name: string]: unknown;
@@ -1822,51 +1269,32 @@ export interface operations {
             };
         };
     };
-    get_member: {
+    get_import: {
         parameters: {
             query?: never;
             header?: never;
             path: {
-                /**
-                 * @description Client account id or slug
-                 * @example acme-retail
-                 */
+                /** @description Client account id or slug. */
                 account: string;
-                /** @description The member's user id */
-                user: string;
+                /** @description Engagement id or slug. */
+                engagement: string;
+                /** @description The data import's id. */
+                import_id: string;
             };
             cookie?: never;
         };
         requestBody?: never;
         responses: {
-            /** @description The member */
+            /** @description The import */
             200: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["MemberView"];
+                    "application/json": components["schemas"]["ImportView"];
                 };
             };
-            /** @description The user id is not a UUID */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Not signed in */
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description No such account or member, or the caller is no member */
+            /** @description No such import in this engagement */
             404: {
                 headers: {
                     [name: string]: unknown;
@@ -1877,135 +1305,35 @@ export interface operations {
             };
         };
     };
-    remove_member: {
+    list_master_flows: {
         parameters: {
-            query?: never;
+            query?: {
+                /** @description Rows per page, 1 to 500 (default 50). */
+                limit?: number;
+                /** @description Rows to skip (default 0); a page's `next_offset` gives the next one. */
+                offset?: number;
+            };
             header?: never;
             path: {
-                /**
-                 * @description Client account id or slug
-                 * @example acme-retail
-                 */
+                /** @description Client account id or slug. */
                 account: string;
-                /** @description The member's user id */
-                user: string;
+                /** @description Engagement id or slug. */
+                engagement: string;
             };
             cookie?: never;
         };
         requestBody?: never;
         responses: {
-            /** @description Removed */
-            204: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content?: never;
-            };
-            /** @description The user id is not a UUID */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Not signed in */
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Not an admin of the account */
-            403: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description No such account or member, or the caller is no member */
-            404: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description The account's last admin (`field`: `user_id`) */
-            409: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-        };
-    };
-    change_member_role: {
-        parameters: {
-            query?: never;
-            header?: never;
-            path: {
-                /**
-                 * @description Client account id or slug
-                 * @example acme-retail
-                 */
-                account: string;
-                /** @description The member's user id */
-                user: string;
-            };
-            cookie?: never;
-        };
-        requestBody: {
-            content: {
-                "application/json": components["schemas"]["ChangeRoleRequest"];
-            };
-        };
-        responses: {
-            /** @description The member with the new role */
+            /** @description One page of master flows */
             200: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["MemberView"];
+                    "application/json": components["schemas"]["MasterFlowPage"];
                 };
             };
-            /** @description Malformed JSON, or the user id is not a UUID */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Not signed in */
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Not an admin of the account */
-            403: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description No such account or member, or the caller is no member */
+            /** @description No such account or engagement (or not the caller's) */
             404: {
                 headers: {
                     [name: string]: unknown;
@@ -2014,35 +1342,44 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description The account's last admin (`field`: `role`) */
-            409: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description The body is larger than allowed */
-            413: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description The body is not `application/json` */
-            415: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Invalid input (`field` names it) */
+            /** @description Bad paging */
             422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    get_master_flow: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description Client account id or slug. */
+                account: string;
+                /** @description Engagement id or slug. */
+                engagement: string;
+                /** @description The discovery flow's id (or, under `master-flows`, the master flow's `flow_id`). */
+                flow_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The master flow */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["MasterFlowView"];
+                };
+            };
+            /** @description No such master flow in this engagement */
+            404: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -2072,206 +1409,6 @@ export interface operations {
             };
             /** @description Not signed in */
             401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-        };
-    };
-    list_my_tokens: {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        requestBody?: never;
-        responses: {
-            /** @description The caller's tokens */
-            200: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["TokenView"][];
-                };
-            };
-            /** @description Not signed in */
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-        };
-    };
-    create_my_token: {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        requestBody: {
-            content: {
-                "application/json": components["schemas"]["CreateTokenRequest"];
-            };
-        };
-        responses: {
-            /** @description Issued; `token` is shown this once */
-            201: {
-                headers: {
-                    /** @description /api/v1/me/tokens/{id} */
-                    location?: string;
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["IssuedToken"];
-                };
-            };
-            /** @description Malformed JSON */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Not signed in */
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description The body is larger than allowed */
-            413: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description The body is not `application/json` */
-            415: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Invalid input (`field` names it) */
-            422: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-        };
-    };
-    get_my_token: {
-        parameters: {
-            query?: never;
-            header?: never;
-            path: {
-                /** @description The token's id */
-                id: string;
-            };
-            cookie?: never;
-        };
-        requestBody?: never;
-        responses: {
-            /** @description The token */
-            200: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["TokenView"];
-                };
-            };
-            /** @description The id is not a UUID */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Not signed in */
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description No token of the caller's has this id */
-            404: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-        };
-    };
-    revoke_my_token: {
-        parameters: {
-            query?: never;
-            header?: never;
-            path: {
-                /** @description The token's id */
-                id: string;
-            };
-            cookie?: never;
-        };
-        requestBody?: never;
-        responses: {
-            /** @description Revoked */
-            200: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["TokenView"];
-                };
-            };
-            /** @description The id is not a UUID */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Not signed in */
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description No token of the caller's has this id */
-            404: {
                 headers: {
                     [name: string]: unknown;
                 };

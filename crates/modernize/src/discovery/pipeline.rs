@@ -85,20 +85,45 @@ pub async fn start(
     file: &Path,
     options: &ImportOptions,
 ) -> Result<Started, DiscoveryError> {
-    let engagement_id = ctx.require_engagement("discovery_flows")?;
-    let shape = InventoryFile::open(file, options.sheet.as_deref(), options.encoding)?.shape;
-    if let Some(threshold) = options.accept_above.filter(|t| !(0.0..=1.0).contains(t)) {
-        return Err(DiscoveryError::Repo(RepoError::Invalid {
-            field: "accept_above".into(),
-            message: format!("{threshold} is not a confidence in 0..1"),
-        }));
-    }
+    ctx.require_engagement("discovery_flows")?;
+    InventoryFile::open(file, options.sheet.as_deref(), options.encoding)?;
+    check_threshold(options)?;
     let filename = file.file_name().and_then(|n| n.to_str()).unwrap_or("upload").to_owned();
     let upload = super::uploads::store(uploads_dir, file, &filename)?;
-    let started = register(conn, ctx, engagement_id, &upload.file, &filename, upload.size, shape.format, options).await;
+    start_stored(conn, ctx, &upload, options).await
+}
+
+fn check_threshold(options: &ImportOptions) -> Result<(), DiscoveryError> {
+    match options.accept_above.filter(|t| !(0.0..=1.0).contains(t)) {
+        Some(threshold) => Err(DiscoveryError::Repo(RepoError::Invalid {
+            field: "accept_above".into(),
+            message: format!("{threshold} is not a confidence in 0..1"),
+        })),
+        None => Ok(()),
+    }
+}
+
+/// Starts a discovery of a file already stored under the uploads directory (an upload streamed
+/// there by the API, or the copy [`start`] made): checks its structure, then registers the flows
+/// and the import and enqueues the first phase in one transaction. On any error the upload is
+/// deleted, so nothing is left that no flow refers to.
+pub async fn start_stored(
+    conn: &mut PgConnection,
+    ctx: &TenantCtx,
+    upload: &super::uploads::Stored,
+    options: &ImportOptions,
+) -> Result<Started, DiscoveryError> {
+    let started = async {
+        let engagement_id = ctx.require_engagement("discovery_flows")?;
+        check_threshold(options)?;
+        let shape = InventoryFile::open(&upload.file, options.sheet.as_deref(), options.encoding)?.shape;
+        let filename = upload.file.file_name().and_then(|n| n.to_str()).unwrap_or("upload").to_owned();
+        register(conn, ctx, engagement_id, &upload.file, &filename, upload.size, shape.format, options).await
+    }
+    .await;
     if started.is_err() {
         // Nothing refers to the copy: do not leave it behind.
-        let _ = std::fs::remove_dir_all(&upload.dir);
+        super::uploads::discard(upload);
     }
     started
 }

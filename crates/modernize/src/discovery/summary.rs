@@ -16,14 +16,18 @@ use crate::tenancy::TenantTx;
 /// Rows listed (bad ones, and ones with warnings) in a summary; the rest are counted.
 const ROWS_SHOWN: i64 = 20;
 
-#[derive(Debug, Clone, Serialize)]
+/// What a flow did (see the module doc).
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct FlowSummary {
     pub discovery_flow_id: Uuid,
     pub master_flow_id: Option<Uuid>,
     pub flow_name: Option<String>,
+    #[schema(value_type = String, example = "completed")]
     pub status: FlowStatus,
     pub progress_percentage: f64,
+    #[schema(value_type = Vec<String>)]
     pub phases_completed: Vec<DiscoveryPhase>,
+    #[schema(value_type = Option<String>)]
     pub error_phase: Option<DiscoveryPhase>,
     pub error_message: Option<String>,
     pub import: Option<ImportSummary>,
@@ -32,7 +36,8 @@ pub struct FlowSummary {
     pub inventory: InventorySummary,
 }
 
-#[derive(Debug, Clone, Serialize)]
+/// The import's counts and its first bad rows and rows with warnings.
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct ImportSummary {
     pub data_import_id: Uuid,
     pub filename: String,
@@ -47,13 +52,16 @@ pub struct ImportSummary {
     pub warning_rows: Vec<RowIssues>,
 }
 
-#[derive(Debug, Clone, Serialize, sqlx::FromRow)]
+/// A record (1 = the first after the header) and its issues (`{kind, severity, message, row?, column?}`).
+#[derive(Debug, Clone, Serialize, sqlx::FromRow, utoipa::ToSchema)]
 pub struct RowIssues {
     pub row_number: i32,
+    #[schema(value_type = Vec<Object>)]
     pub issues: Value,
 }
 
-#[derive(Debug, Clone, Serialize)]
+/// A source column's mapping, in short.
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct MappingLine {
     pub id: Uuid,
     pub source_field: String,
@@ -63,15 +71,21 @@ pub struct MappingLine {
     pub status: String,
 }
 
-#[derive(Debug, Clone, Serialize)]
+/// One phase: its state, duration and figures.
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct PhaseLine {
+    #[schema(value_type = String, example = "data_import")]
     pub phase: DiscoveryPhase,
+    /// `pending`, `running`, `completed` or `failed`.
+    #[schema(value_type = String, example = "completed")]
     pub status: PhaseStatus,
     pub duration_ms: Option<u64>,
+    #[schema(value_type = Object)]
     pub metrics: Map<String, Value>,
 }
 
-#[derive(Debug, Clone, Default, Serialize)]
+/// The assets the flow produced, by type and 6R strategy.
+#[derive(Debug, Clone, Default, Serialize, utoipa::ToSchema)]
 pub struct InventorySummary {
     pub assets: i64,
     pub by_type: BTreeMap<String, i64>,
@@ -83,19 +97,23 @@ pub struct InventorySummary {
     pub six_r_examples: Vec<SixrExample>,
 }
 
-#[derive(Debug, Clone, Serialize, sqlx::FromRow)]
+/// One asset per recommended 6R strategy.
+#[derive(Debug, Clone, Serialize, sqlx::FromRow, utoipa::ToSchema)]
 pub struct SixrExample {
     pub asset: String,
     pub strategy: String,
     pub confidence: Option<f64>,
+    #[schema(value_type = Object)]
     pub rationale: Value,
 }
 
 /// Where a running flow is, cheaply enough to poll.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
 pub struct FlowProgress {
+    #[schema(value_type = String, example = "running")]
     pub status: FlowStatus,
     pub progress_percentage: f64,
+    #[schema(value_type = Option<String>, example = "data_import")]
     pub running_phase: Option<DiscoveryPhase>,
     pub import_processed_records: i32,
     pub import_progress_percentage: f64,

@@ -148,3 +148,35 @@ pub async fn list_discovery_flows(tx: &mut TenantTx<'_>, page: Page) -> Result<V
     .await?;
     Ok(flows)
 }
+
+/// The master flows of the transaction's engagement (of the whole client account when the
+/// context names none), newest first, one page.
+pub async fn list_master_flows(tx: &mut TenantTx<'_>, page: Page) -> Result<Vec<MasterFlow>, RepoError> {
+    let flows = sqlx::query_as(
+        "SELECT * FROM migration.crewai_flow_state_extensions
+         WHERE client_account_id = $1 AND ($2::uuid IS NULL OR engagement_id = $2)
+         ORDER BY created_at DESC, flow_id LIMIT $3 OFFSET $4",
+    )
+    .bind(tx.client_account_id())
+    .bind(tx.ctx().engagement_id())
+    .bind(page.limit)
+    .bind(page.offset)
+    .fetch_all(tx.conn())
+    .await?;
+    Ok(flows)
+}
+
+/// The master flow whose `flow_id` (the id its child flows refer to) is given, in the
+/// transaction's engagement when the context names one; NotFound otherwise.
+pub async fn get_master_flow(tx: &mut TenantTx<'_>, flow_id: Uuid) -> Result<MasterFlow, RepoError> {
+    let flow: Option<MasterFlow> = sqlx::query_as(
+        "SELECT * FROM migration.crewai_flow_state_extensions
+         WHERE client_account_id = $1 AND flow_id = $2 AND ($3::uuid IS NULL OR engagement_id = $3)",
+    )
+    .bind(tx.client_account_id())
+    .bind(flow_id)
+    .bind(tx.ctx().engagement_id())
+    .fetch_optional(tx.conn())
+    .await?;
+    flow.ok_or_else(|| RepoError::not_found("master flow", flow_id))
+}

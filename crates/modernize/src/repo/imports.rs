@@ -3,8 +3,8 @@
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
-use super::RepoError;
 use super::table::insert;
+use super::{Page, RepoError};
 use crate::models::{DataImport, ImportType, NewDataImport};
 use crate::tenancy::TenantTx;
 
@@ -123,6 +123,53 @@ pub async fn create_import(
     new.imported_by = tx.user_id();
     let row = insert::<DataImport>(tx, &new).await?;
     Ok((row, deprecations))
+}
+
+/// An import with the discovery flow that reads it (None for an import no flow reads yet).
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct ImportWithFlow {
+    #[sqlx(flatten)]
+    pub import: DataImport,
+    pub discovery_flow_id: Option<Uuid>,
+}
+
+/// The imports of a client account (`$1`), of one engagement (`$2`) unless it is NULL, with the
+/// first discovery flow reading each (a macro: sqlx takes static SQL, `concat!` needs literals).
+macro_rules! imports_with_flow {
+    ($rest:literal) => {
+        concat!(
+            "SELECT i.*, (SELECT f.id FROM migration.discovery_flows f
+                          WHERE f.client_account_id = i.client_account_id AND f.data_import_id = i.id
+                          ORDER BY f.created_at LIMIT 1) AS discovery_flow_id
+             FROM migration.data_imports i
+             WHERE i.client_account_id = $1 AND ($2::uuid IS NULL OR i.engagement_id = $2) ",
+            $rest
+        )
+    };
+}
+
+/// The imports of the transaction's engagement (of the whole client account when the context
+/// names none), newest first, one page.
+pub async fn list_imports(tx: &mut TenantTx<'_>, page: Page) -> Result<Vec<ImportWithFlow>, RepoError> {
+    let rows = sqlx::query_as(imports_with_flow!("ORDER BY i.created_at DESC, i.id LIMIT $3 OFFSET $4"))
+        .bind(tx.client_account_id())
+        .bind(tx.ctx().engagement_id())
+        .bind(page.limit)
+        .bind(page.offset)
+        .fetch_all(tx.conn())
+        .await?;
+    Ok(rows)
+}
+
+/// One import, in the transaction's engagement when the context names one; NotFound otherwise.
+pub async fn get_import(tx: &mut TenantTx<'_>, data_import_id: Uuid) -> Result<ImportWithFlow, RepoError> {
+    let row: Option<ImportWithFlow> = sqlx::query_as(imports_with_flow!("AND i.id = $3"))
+        .bind(tx.client_account_id())
+        .bind(tx.ctx().engagement_id())
+        .bind(data_import_id)
+        .fetch_optional(tx.conn())
+        .await?;
+    row.ok_or_else(|| RepoError::not_found("data import", data_import_id))
 }
 
 #[cfg(test)]

@@ -4,35 +4,54 @@
 
 use std::path::Path;
 
+use chrono::{DateTime, Utc};
 use serde::Serialize;
+use serde_json::json;
 use sqlx::{PgConnection, PgPool};
 use uuid::Uuid;
 
 use super::{Actor, ServiceError, account_ctx, connection, engagement_ctx, require};
 use crate::discovery::pipeline::{self, ImportOptions, Started};
 use crate::discovery::summary::{self, FlowProgress, FlowSummary, MappingLine};
+use crate::discovery::uploads::{self, Stored};
 use crate::discovery::{Suggester, TARGET_FIELDS};
-use crate::models::{DiscoveryFlow, DiscoveryPhase, FlowStatus, MemberRole};
+use crate::models::{DiscoveryFlow, DiscoveryPhase, FlowStatus, ImportStatus, ImportType, MasterFlow, MemberRole};
+use crate::repo::imports::{self, ImportWithFlow};
 use crate::repo::mappings::{Review, review_mapping};
-use crate::repo::{Page, RepoError, table};
+use crate::repo::{Page, RepoError, flows, table};
 use crate::tenancy::{TenantCtx, TenantTx};
 
 /// The context for one flow of the account: the flow's engagement and the actor's role there.
+/// With `engagement` (id or slug) the flow must belong to it: a flow of another engagement is
+/// NotFound, as one of another account.
 async fn flow_ctx(
     conn: &mut PgConnection,
     actor: &Actor<'_>,
     account: &str,
+    engagement: Option<&str>,
     flow_id: Uuid,
 ) -> Result<(TenantCtx, DiscoveryFlow), ServiceError> {
-    let account_ctx = account_ctx(conn, actor, account).await?;
+    let not_found = || ServiceError::not_found("discovery flow", flow_id);
+    let (account_ctx, in_engagement) = match engagement {
+        Some(engagement) => {
+            let (ctx, found) = engagement_ctx(conn, actor, account, engagement).await?;
+            (ctx, Some(found.id))
+        }
+        None => (account_ctx(conn, actor, account).await?, None),
+    };
     let mut tx = TenantTx::begin(conn, &account_ctx).await?;
     let flow = table::get::<DiscoveryFlow>(&mut tx, flow_id).await;
     tx.commit().await?;
-    let not_found = || ServiceError::not_found("discovery flow", flow_id);
     let flow = flow.map_err(|error| match error {
         RepoError::NotFound { .. } => not_found(),
         other => other.into(),
     })?;
+    if in_engagement.is_some_and(|id| id != flow.engagement_id) {
+        return Err(not_found());
+    }
+    if in_engagement.is_some() {
+        return Ok((account_ctx, flow));
+    }
     let ctx = account_ctx.in_engagement(conn, flow.engagement_id).await.map_err(|error| match error {
         RepoError::NotFound { .. } => not_found(),
         other => other.into(),
@@ -59,8 +78,263 @@ pub async fn start_import(
     Ok(pipeline::start(&mut conn, &ctx, uploads_dir, file, options).await?)
 }
 
+/// Whether the actor may import into the engagement (analyst): checked before an upload is
+/// received, so a refused caller's file is never written. NotFound or Forbidden as
+/// [`start_import`].
+pub async fn authorize_import(
+    pool: &PgPool,
+    actor: &Actor<'_>,
+    account: &str,
+    engagement: &str,
+) -> Result<(), ServiceError> {
+    let mut conn = connection(pool).await?;
+    let (ctx, _) = engagement_ctx(&mut conn, actor, account, engagement).await?;
+    require(&ctx, MemberRole::Analyst, "importing a file")
+}
+
+/// Starts the discovery of a file already received under the uploads directory
+/// ([`crate::discovery::uploads::create`]), as [`start_import`] does for a file elsewhere. The
+/// upload is deleted when the import is refused (NotFound, Forbidden, Invalid), so a refused
+/// upload leaves no file and no flow behind.
+pub async fn start_uploaded_import(
+    pool: &PgPool,
+    actor: &Actor<'_>,
+    account: &str,
+    engagement: &str,
+    upload: &Stored,
+    options: &ImportOptions,
+) -> Result<Started, ServiceError> {
+    let checked = async {
+        let mut conn = connection(pool).await?;
+        let (ctx, _) = engagement_ctx(&mut conn, actor, account, engagement).await?;
+        require(&ctx, MemberRole::Analyst, "importing a file")?;
+        Ok::<_, ServiceError>((conn, ctx))
+    }
+    .await;
+    let (mut conn, ctx) = match checked {
+        Ok(checked) => checked,
+        Err(error) => {
+            uploads::discard(upload);
+            return Err(error);
+        }
+    };
+    Ok(pipeline::start_stored(&mut conn, &ctx, upload, options).await?)
+}
+
+/// A data import as the API and `--json` show it: the file, its counters and the flow reading it.
+#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
+pub struct ImportView {
+    pub id: Uuid,
+    pub engagement_id: Uuid,
+    pub master_flow_id: Option<Uuid>,
+    /// The discovery flow that reads this import (None until one does).
+    pub discovery_flow_id: Option<Uuid>,
+    pub import_name: String,
+    #[schema(value_type = String, example = "cmdb")]
+    pub import_type: ImportType,
+    pub filename: String,
+    /// Bytes.
+    pub file_size: Option<i64>,
+    pub mime_type: Option<String>,
+    pub source_system: Option<String>,
+    /// `pending`, `processing`, `completed` or `failed`.
+    #[schema(value_type = String, example = "completed")]
+    pub status: ImportStatus,
+    /// 0 to 100.
+    pub progress_percentage: f64,
+    pub total_records: i32,
+    pub processed_records: i32,
+    pub failed_records: i32,
+    pub error_message: Option<String>,
+    pub created_at: DateTime<Utc>,
+    pub started_at: Option<DateTime<Utc>>,
+    pub completed_at: Option<DateTime<Utc>>,
+}
+
+impl From<ImportWithFlow> for ImportView {
+    fn from(row: ImportWithFlow) -> Self {
+        let i = row.import;
+        Self {
+            id: i.id,
+            engagement_id: i.engagement_id,
+            master_flow_id: i.master_flow_id,
+            discovery_flow_id: row.discovery_flow_id,
+            import_name: i.import_name,
+            import_type: i.import_type,
+            filename: i.filename,
+            file_size: i.file_size,
+            mime_type: i.mime_type,
+            source_system: i.source_system,
+            status: i.status,
+            progress_percentage: i.progress_percentage,
+            total_records: i.total_records,
+            processed_records: i.processed_records,
+            failed_records: i.failed_records,
+            error_message: i.error_message,
+            created_at: i.created_at,
+            started_at: i.started_at,
+            completed_at: i.completed_at,
+        }
+    }
+}
+
+/// One page of imports, newest first.
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct ImportPage {
+    pub imports: Vec<ImportView>,
+    /// The `offset` of the next page, when there may be more.
+    pub next_offset: Option<i64>,
+}
+
+fn check_page(page: Page) -> Result<(), ServiceError> {
+    if page.limit < 1 || page.offset < 0 {
+        return Err(ServiceError::invalid("page", "limit must be at least 1 and offset at least 0"));
+    }
+    Ok(())
+}
+
+/// One more than asked, to tell whether there is a next page.
+fn probe(page: Page) -> Page {
+    Page { limit: page.limit.saturating_add(1), offset: page.offset }
+}
+
+/// Cuts a probed page to its size; the next page's offset when there was one more.
+fn cut<T>(rows: &mut Vec<T>, page: Page) -> Option<i64> {
+    let more = rows.len() as i64 > page.limit;
+    rows.truncate(usize::try_from(page.limit).unwrap_or(usize::MAX));
+    more.then(|| page.offset + page.limit)
+}
+
+/// The imports of an engagement, newest first (viewer).
+pub async fn list_imports(
+    pool: &PgPool,
+    actor: &Actor<'_>,
+    account: &str,
+    engagement: &str,
+    page: Page,
+) -> Result<ImportPage, ServiceError> {
+    check_page(page)?;
+    let mut conn = connection(pool).await?;
+    let (ctx, _) = engagement_ctx(&mut conn, actor, account, engagement).await?;
+    let mut tx = TenantTx::begin(&mut conn, &ctx).await?;
+    let mut rows = imports::list_imports(&mut tx, probe(page)).await?;
+    tx.commit().await?;
+    let next_offset = cut(&mut rows, page);
+    Ok(ImportPage { imports: rows.into_iter().map(ImportView::from).collect(), next_offset })
+}
+
+/// One import of an engagement (viewer); NotFound for one of another engagement or account.
+pub async fn get_import(
+    pool: &PgPool,
+    actor: &Actor<'_>,
+    account: &str,
+    engagement: &str,
+    data_import_id: Uuid,
+) -> Result<ImportView, ServiceError> {
+    let mut conn = connection(pool).await?;
+    let (ctx, _) = engagement_ctx(&mut conn, actor, account, engagement).await?;
+    let mut tx = TenantTx::begin(&mut conn, &ctx).await?;
+    let row = imports::get_import(&mut tx, data_import_id).await?;
+    tx.commit().await?;
+    Ok(row.into())
+}
+
+/// A master flow (`crewai_flow_state_extensions`): the lifecycle every child flow reports to.
+#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
+pub struct MasterFlowView {
+    pub flow_id: Uuid,
+    pub engagement_id: Uuid,
+    /// `discovery` for the flows discovery starts.
+    pub flow_type: String,
+    pub flow_name: Option<String>,
+    #[schema(value_type = String, example = "running")]
+    pub flow_status: FlowStatus,
+    /// Per phase: `{"duration_ms": …}`.
+    #[schema(value_type = Object)]
+    pub phase_execution_times: serde_json::Value,
+    /// The audit trail of the flow's transitions: `{from, to, reason, at, user_id}`, oldest first.
+    #[schema(value_type = Vec<Object>)]
+    pub transitions: serde_json::Value,
+    pub error_message: Option<String>,
+    /// The discovery flows this master flow owns.
+    pub discovery_flow_ids: Vec<Uuid>,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+    pub started_at: Option<DateTime<Utc>>,
+    pub completed_at: Option<DateTime<Utc>>,
+}
+
+impl MasterFlowView {
+    fn new(m: MasterFlow, children: Vec<Uuid>) -> Self {
+        let transitions = m.flow_persistence_data.get("transitions").cloned().unwrap_or_else(|| json!([]));
+        Self {
+            flow_id: m.flow_id,
+            engagement_id: m.engagement_id,
+            flow_type: m.flow_type,
+            flow_name: m.flow_name,
+            flow_status: m.flow_status,
+            phase_execution_times: m.phase_execution_times,
+            transitions,
+            error_message: m.error_message,
+            discovery_flow_ids: children,
+            created_at: m.created_at,
+            updated_at: m.updated_at,
+            started_at: m.started_at,
+            completed_at: m.completed_at,
+        }
+    }
+}
+
+/// One page of master flows, newest first.
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct MasterFlowPage {
+    pub master_flows: Vec<MasterFlowView>,
+    /// The `offset` of the next page, when there may be more.
+    pub next_offset: Option<i64>,
+}
+
+/// The master flows of an engagement, newest first, each with its discovery flows (viewer).
+pub async fn list_master_flows(
+    pool: &PgPool,
+    actor: &Actor<'_>,
+    account: &str,
+    engagement: &str,
+    page: Page,
+) -> Result<MasterFlowPage, ServiceError> {
+    check_page(page)?;
+    let mut conn = connection(pool).await?;
+    let (ctx, _) = engagement_ctx(&mut conn, actor, account, engagement).await?;
+    let mut tx = TenantTx::begin(&mut conn, &ctx).await?;
+    let mut rows = flows::list_master_flows(&mut tx, probe(page)).await?;
+    let next_offset = cut(&mut rows, page);
+    let mut master_flows = Vec::with_capacity(rows.len());
+    for row in rows {
+        let children = flows::discovery_flows_of(&mut tx, row.flow_id).await?.into_iter().map(|f| f.id).collect();
+        master_flows.push(MasterFlowView::new(row, children));
+    }
+    tx.commit().await?;
+    Ok(MasterFlowPage { master_flows, next_offset })
+}
+
+/// One master flow of an engagement, by its `flow_id` (viewer).
+pub async fn get_master_flow(
+    pool: &PgPool,
+    actor: &Actor<'_>,
+    account: &str,
+    engagement: &str,
+    flow_id: Uuid,
+) -> Result<MasterFlowView, ServiceError> {
+    let mut conn = connection(pool).await?;
+    let (ctx, _) = engagement_ctx(&mut conn, actor, account, engagement).await?;
+    let mut tx = TenantTx::begin(&mut conn, &ctx).await?;
+    let row = flows::get_master_flow(&mut tx, flow_id).await?;
+    let children = flows::discovery_flows_of(&mut tx, row.flow_id).await?.into_iter().map(|f| f.id).collect();
+    tx.commit().await?;
+    Ok(MasterFlowView::new(row, children))
+}
+
 /// One page of discovery flows, newest first.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct FlowPage {
     pub flows: Vec<FlowView>,
     /// Where the next page starts (`page.offset` to pass), when there may be more.
@@ -68,17 +342,24 @@ pub struct FlowPage {
 }
 
 /// A discovery flow as listed.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
 pub struct FlowView {
     pub id: Uuid,
     pub engagement_id: Uuid,
     pub master_flow_id: Option<Uuid>,
     pub data_import_id: Option<Uuid>,
     pub flow_name: Option<String>,
+    /// `initialized`, `running`, `paused`, `completed`, `failed` or `cancelled`.
+    #[schema(value_type = String, example = "running")]
     pub status: FlowStatus,
+    /// The last phase completed.
+    #[schema(value_type = Option<String>, example = "field_mapping")]
     pub current_phase: Option<DiscoveryPhase>,
+    #[schema(value_type = Vec<String>)]
     pub phases_completed: Vec<DiscoveryPhase>,
+    /// 0 to 100: the share of the six phases completed.
     pub progress_percentage: f64,
+    #[schema(value_type = Option<String>)]
     pub error_phase: Option<DiscoveryPhase>,
     pub error_message: Option<String>,
     pub created_at: chrono::DateTime<chrono::Utc>,
@@ -114,9 +395,7 @@ pub async fn list_flows(
     engagement: Option<&str>,
     page: Page,
 ) -> Result<FlowPage, ServiceError> {
-    if page.limit < 1 || page.offset < 0 {
-        return Err(ServiceError::invalid("page", "limit must be at least 1 and offset at least 0"));
-    }
+    check_page(page)?;
     let mut conn = connection(pool).await?;
     let ctx = match engagement {
         Some(engagement) => engagement_ctx(&mut conn, actor, account, engagement).await?.0,
@@ -127,16 +406,23 @@ pub async fn list_flows(
         }
     };
     let mut tx = TenantTx::begin(&mut conn, &ctx).await?;
-    // One more than asked: whether there is a next page.
-    let probe = Page { limit: page.limit.saturating_add(1), offset: page.offset };
-    let mut flows = summary::list_flows(&mut tx, probe).await?;
+    let mut flows = summary::list_flows(&mut tx, probe(page)).await?;
     tx.commit().await?;
-    let more = flows.len() as i64 > page.limit;
-    flows.truncate(usize::try_from(page.limit).unwrap_or(usize::MAX));
-    Ok(FlowPage {
-        next_offset: more.then(|| page.offset + page.limit),
-        flows: flows.into_iter().map(FlowView::from).collect(),
-    })
+    let next_offset = cut(&mut flows, page);
+    Ok(FlowPage { next_offset, flows: flows.into_iter().map(FlowView::from).collect() })
+}
+
+/// One discovery flow (viewer); with `engagement`, NotFound unless the flow belongs to it.
+pub async fn get_flow(
+    pool: &PgPool,
+    actor: &Actor<'_>,
+    account: &str,
+    engagement: Option<&str>,
+    flow_id: Uuid,
+) -> Result<FlowView, ServiceError> {
+    let mut conn = connection(pool).await?;
+    let (_, flow) = flow_ctx(&mut conn, actor, account, engagement, flow_id).await?;
+    Ok(flow.into())
 }
 
 /// A flow's state, import counts and bad rows, mappings, phase figures and inventory (viewer).
@@ -144,10 +430,11 @@ pub async fn flow_summary(
     pool: &PgPool,
     actor: &Actor<'_>,
     account: &str,
+    engagement: Option<&str>,
     flow_id: Uuid,
 ) -> Result<FlowSummary, ServiceError> {
     let mut conn = connection(pool).await?;
-    let (ctx, _) = flow_ctx(&mut conn, actor, account, flow_id).await?;
+    let (ctx, _) = flow_ctx(&mut conn, actor, account, engagement, flow_id).await?;
     let mut tx = TenantTx::begin(&mut conn, &ctx).await?;
     let summary = summary::summarise(&mut tx, flow_id).await?;
     tx.commit().await?;
@@ -159,10 +446,11 @@ pub async fn flow_progress(
     pool: &PgPool,
     actor: &Actor<'_>,
     account: &str,
+    engagement: Option<&str>,
     flow_id: Uuid,
 ) -> Result<FlowProgress, ServiceError> {
     let mut conn = connection(pool).await?;
-    let (ctx, _) = flow_ctx(&mut conn, actor, account, flow_id).await?;
+    let (ctx, _) = flow_ctx(&mut conn, actor, account, engagement, flow_id).await?;
     let mut tx = TenantTx::begin(&mut conn, &ctx).await?;
     let progress = summary::progress(&mut tx, flow_id).await?;
     tx.commit().await?;
@@ -211,11 +499,12 @@ pub async fn review_mappings(
     actor: &Actor<'_>,
     suggester: &dyn Suggester,
     account: &str,
+    engagement: Option<&str>,
     flow_id: Uuid,
     decisions: &[MappingDecision],
 ) -> Result<Vec<MappingLine>, ServiceError> {
     let mut conn = connection(pool).await?;
-    let (ctx, _) = flow_ctx(&mut conn, actor, account, flow_id).await?;
+    let (ctx, _) = flow_ctx(&mut conn, actor, account, engagement, flow_id).await?;
     require(&ctx, MemberRole::Analyst, "reviewing field mappings")?;
     let mut tx = TenantTx::begin(&mut conn, &ctx).await?;
     let mappings = summary::mappings_of_flow(&mut tx, flow_id).await?;
@@ -262,29 +551,37 @@ pub async fn resume_flow(
     pool: &PgPool,
     actor: &Actor<'_>,
     account: &str,
+    engagement: Option<&str>,
     flow_id: Uuid,
     accept_above: Option<f64>,
 ) -> Result<(), ServiceError> {
-    restart(pool, actor, account, flow_id, accept_above, FlowStatus::Paused).await
+    restart(pool, actor, account, engagement, flow_id, accept_above, FlowStatus::Paused).await
 }
 
 /// Runs a failed flow again from its failed phase (analyst); Conflict (field `status`) when the
 /// flow has not failed.
-pub async fn retry_flow(pool: &PgPool, actor: &Actor<'_>, account: &str, flow_id: Uuid) -> Result<(), ServiceError> {
-    restart(pool, actor, account, flow_id, None, FlowStatus::Failed).await
+pub async fn retry_flow(
+    pool: &PgPool,
+    actor: &Actor<'_>,
+    account: &str,
+    engagement: Option<&str>,
+    flow_id: Uuid,
+) -> Result<(), ServiceError> {
+    restart(pool, actor, account, engagement, flow_id, None, FlowStatus::Failed).await
 }
 
 async fn restart(
     pool: &PgPool,
     actor: &Actor<'_>,
     account: &str,
+    engagement: Option<&str>,
     flow_id: Uuid,
     accept_above: Option<f64>,
     from: FlowStatus,
 ) -> Result<(), ServiceError> {
     check_threshold(accept_above)?;
     let mut conn = connection(pool).await?;
-    let (ctx, flow) = flow_ctx(&mut conn, actor, account, flow_id).await?;
+    let (ctx, flow) = flow_ctx(&mut conn, actor, account, engagement, flow_id).await?;
     let action = if from == FlowStatus::Failed { "retrying a flow" } else { "resuming a flow" };
     require(&ctx, MemberRole::Analyst, action)?;
     if flow.status != from {
@@ -300,9 +597,15 @@ async fn restart(
 }
 
 /// Pauses a running flow after the phase under way (analyst); Conflict when it is not running.
-pub async fn pause_flow(pool: &PgPool, actor: &Actor<'_>, account: &str, flow_id: Uuid) -> Result<(), ServiceError> {
+pub async fn pause_flow(
+    pool: &PgPool,
+    actor: &Actor<'_>,
+    account: &str,
+    engagement: Option<&str>,
+    flow_id: Uuid,
+) -> Result<(), ServiceError> {
     let mut conn = connection(pool).await?;
-    let (ctx, _) = flow_ctx(&mut conn, actor, account, flow_id).await?;
+    let (ctx, _) = flow_ctx(&mut conn, actor, account, engagement, flow_id).await?;
     require(&ctx, MemberRole::Analyst, "pausing a flow")?;
     let mut tx = TenantTx::begin(&mut conn, &ctx).await?;
     pipeline::pause(&mut tx, flow_id).await?;
@@ -311,9 +614,15 @@ pub async fn pause_flow(pool: &PgPool, actor: &Actor<'_>, account: &str, flow_id
 }
 
 /// Cancels a flow and its pending jobs (analyst); Conflict when it already ended.
-pub async fn cancel_flow(pool: &PgPool, actor: &Actor<'_>, account: &str, flow_id: Uuid) -> Result<(), ServiceError> {
+pub async fn cancel_flow(
+    pool: &PgPool,
+    actor: &Actor<'_>,
+    account: &str,
+    engagement: Option<&str>,
+    flow_id: Uuid,
+) -> Result<(), ServiceError> {
     let mut conn = connection(pool).await?;
-    let (ctx, _) = flow_ctx(&mut conn, actor, account, flow_id).await?;
+    let (ctx, _) = flow_ctx(&mut conn, actor, account, engagement, flow_id).await?;
     require(&ctx, MemberRole::Analyst, "cancelling a flow")?;
     let mut tx = TenantTx::begin(&mut conn, &ctx).await?;
     pipeline::cancel(&mut tx, flow_id).await?;

@@ -1,0 +1,476 @@
+//! Discovery over HTTP: a real upload of examples/inventory.csv run to completion by the job
+//! workers in-process; the upload limit (413, nothing left), 415; flows, their lifecycle and
+//! their live events; and the cross-tenant and role matrices over every discovery route.
+
+mod common;
+
+use std::time::Duration;
+
+use axum::body::Body;
+use axum::http::{Method, Request, StatusCode, header};
+use common::{Auth, TestApp, app, app_with, operator, tenant};
+use http_body_util::BodyExt;
+use modernize::discovery::pipeline::{self, WorkerOptions};
+use modernize::fixtures::{ACME, DemoIds, GLOBEX};
+use modernize::models::MemberRole;
+use modernize::repo::tenancy;
+use modernize::tenancy::{TenantCtx, TenantTx};
+use serde_json::Value;
+use sqlx::PgPool;
+use tower::ServiceExt;
+use uuid::Uuid;
+
+const INVENTORY: &[u8] = include_bytes!("../../../examples/inventory.csv");
+const BOUNDARY: &str = "modernize-test-boundary-7MA4YWxkTrZu0gW";
+
+/// One part of a multipart form: name, file name (for a file), content.
+struct Part<'a>(&'a str, Option<&'a str>, &'a [u8]);
+
+fn multipart(parts: &[Part<'_>]) -> Vec<u8> {
+    let mut body = Vec::new();
+    for Part(name, filename, content) in parts {
+        body.extend_from_slice(format!("--{BOUNDARY}\r\n").as_bytes());
+        match filename {
+            Some(filename) => body.extend_from_slice(
+                format!(
+                    "Content-Disposition: form-data; name=\"{name}\"; filename=\"{filename}\"\r\n\
+                     Content-Type: text/csv\r\n\r\n"
+                )
+                .as_bytes(),
+            ),
+            None => {
+                body.extend_from_slice(format!("Content-Disposition: form-data; name=\"{name}\"\r\n\r\n").as_bytes())
+            }
+        }
+        body.extend_from_slice(content);
+        body.extend_from_slice(b"\r\n");
+    }
+    body.extend_from_slice(format!("--{BOUNDARY}--\r\n").as_bytes());
+    body
+}
+
+fn with_auth(request: axum::http::request::Builder, auth: &Auth) -> axum::http::request::Builder {
+    match auth {
+        Auth::None => request,
+        Auth::Bearer(token) => request.header(header::AUTHORIZATION, format!("Bearer {token}")),
+        Auth::Cookie(cookie) => request.header(header::COOKIE, cookie),
+    }
+}
+
+async fn upload(app: &TestApp, uri: &str, auth: &Auth, parts: &[Part<'_>]) -> common::Answer {
+    let request = with_auth(Request::post(uri), auth)
+        .header(header::CONTENT_TYPE, format!("multipart/form-data; boundary={BOUNDARY}"))
+        .body(Body::from(multipart(parts)))
+        .expect("request");
+    app.send(request).await
+}
+
+fn base(ids: &DemoIds) -> String {
+    format!("/api/v1/client-accounts/{}/engagements/{}", ACME.slug, ids.engagement_id)
+}
+
+/// Runs the queued jobs of one flow to the end (a pause for review included), in this process.
+async fn run_jobs(pool: &PgPool, flow_id: Uuid) {
+    let options = WorkerOptions { only_flow: Some(flow_id), poll: Duration::from_millis(10), ..Default::default() };
+    pipeline::run_worker(pool, operator(), &modernize_mapping::Engine::new(), &options, true).await.expect("worker");
+}
+
+/// Gives the demo viewer access to the demo engagement (fixtures grant only the analyst).
+async fn grant_viewer(pool: &PgPool, ids: &DemoIds) {
+    let mut conn = pool.acquire().await.expect("connection");
+    let ctx = TenantCtx::for_operator(&mut conn, operator(), ids.client_account_id, Some(ids.engagement_id))
+        .await
+        .expect("ctx");
+    let mut tx = TenantTx::begin(&mut conn, &ctx).await.expect("tx");
+    tenancy::grant_engagement_access(&mut tx, ids.viewer_user_id, MemberRole::Viewer).await.expect("grant");
+    tx.commit().await.expect("commit");
+}
+
+fn upload_entries(app: &TestApp) -> Vec<std::path::PathBuf> {
+    match std::fs::read_dir(&app.state.config.uploads_dir) {
+        Ok(entries) => entries.filter_map(|e| e.ok().map(|e| e.path())).collect(),
+        Err(_) => Vec::new(),
+    }
+}
+
+async fn count(pool: &PgPool, table: &str) -> i64 {
+    sqlx::query_scalar(sqlx::AssertSqlSafe(format!("SELECT count(*) FROM migration.{table}")))
+        .fetch_one(pool)
+        .await
+        .expect("count")
+}
+
+#[sqlx::test(migrations = false)]
+async fn an_uploaded_inventory_becomes_a_flow_that_runs_to_completion(pool: PgPool) {
+    let app = app(&pool).await;
+    let ids = tenant(&pool, ACME).await;
+    let analyst = app.token(ids.analyst_user_id).await;
+    let base = base(&ids);
+    let answer = upload(
+        &app,
+        &format!("{base}/imports"),
+        &analyst,
+        &[Part("file", Some("inventory.csv"), INVENTORY), Part("accept_above", None, b"0.8")],
+    )
+    .await;
+    assert_eq!(answer.status, StatusCode::ACCEPTED, "{:?}", answer.body);
+    let flow_id: Uuid = answer.body["discovery_flow_id"].as_str().and_then(|s| s.parse().ok()).expect("flow id");
+    let location = answer.headers.get(header::LOCATION).and_then(|v| v.to_str().ok()).expect("location");
+    assert_eq!(location, format!("{base}/flows/{flow_id}"));
+    assert_eq!(answer.body["flow_url"], location);
+    let import_id = answer.body["data_import_id"].as_str().expect("import id").to_owned();
+    let master_id = answer.body["master_flow_id"].as_str().expect("master id").to_owned();
+
+    // The upload is kept privately for the workers.
+    let entries = upload_entries(&app);
+    assert_eq!(entries.len(), 1, "{entries:?}");
+    let file = entries[0].join("inventory.csv");
+    assert_eq!(std::fs::read(&file).expect("stored"), INVENTORY);
+    use std::os::unix::fs::PermissionsExt;
+    assert_eq!(std::fs::metadata(&file).expect("meta").permissions().mode() & 0o777, 0o600);
+
+    // Master flow first, then its child (seed task 4.1).
+    let (master_at, child_at): (chrono::DateTime<chrono::Utc>, chrono::DateTime<chrono::Utc>) = sqlx::query_as(
+        "SELECT m.created_at, f.created_at FROM migration.discovery_flows f
+         JOIN migration.crewai_flow_state_extensions m ON m.flow_id = f.master_flow_id WHERE f.id = $1",
+    )
+    .bind(flow_id)
+    .fetch_one(&pool)
+    .await
+    .expect("flows");
+    assert!(master_at <= child_at);
+
+    let flow = app.get(location, &analyst).await;
+    assert_eq!(flow.status, StatusCode::OK, "{:?}", flow.body);
+    assert_eq!(flow.body["status"], "running");
+    assert_eq!(flow.body["master_flow_id"], master_id);
+
+    run_jobs(&pool, flow_id).await;
+
+    let summary = app.get(&format!("{location}/summary"), &analyst).await;
+    assert_eq!(summary.status, StatusCode::OK, "{:?}", summary.body);
+    assert_eq!(summary.body["status"], "completed", "{:?}", summary.body);
+    assert_eq!(summary.body["progress_percentage"], 100.0);
+    assert_eq!(summary.body["import"]["total_records"], 54);
+    assert!(summary.body["inventory"]["assets"].as_i64().expect("assets") > 40, "{:?}", summary.body["inventory"]);
+    assert_eq!(summary.body["phases"].as_array().map(Vec::len), Some(6));
+
+    let imports = app.get(&format!("{base}/imports"), &analyst).await;
+    assert_eq!(imports.status, StatusCode::OK, "{:?}", imports.body);
+    assert_eq!(imports.body["imports"][0]["id"], import_id);
+    assert_eq!(imports.body["imports"][0]["discovery_flow_id"], flow_id.to_string());
+    assert_eq!(imports.body["imports"][0]["filename"], "inventory.csv");
+    assert_eq!(imports.body["imports"][0]["file_size"], INVENTORY.len());
+    assert_eq!(imports.body["imports"][0]["status"], "completed");
+    let import = app.get(&format!("{base}/imports/{import_id}"), &analyst).await;
+    assert_eq!(import.status, StatusCode::OK, "{:?}", import.body);
+    assert_eq!(import.body["master_flow_id"], master_id);
+
+    let flows = app.get(&format!("{base}/flows?limit=1"), &analyst).await;
+    assert_eq!(flows.status, StatusCode::OK, "{:?}", flows.body);
+    assert_eq!(flows.body["flows"].as_array().map(Vec::len), Some(1));
+    assert_eq!(flows.body["flows"][0]["id"], flow_id.to_string(), "newest first");
+    assert_eq!(flows.body["next_offset"], 1, "the fixtures' flow is on the next page");
+    let masters = app.get(&format!("{base}/master-flows"), &analyst).await;
+    assert_eq!(masters.status, StatusCode::OK, "{:?}", masters.body);
+    assert_eq!(masters.body["master_flows"][0]["flow_id"], master_id);
+    assert_eq!(masters.body["master_flows"][0]["discovery_flow_ids"][0], flow_id.to_string());
+    let master = app.get(&format!("{base}/master-flows/{master_id}"), &analyst).await;
+    assert_eq!(master.status, StatusCode::OK, "{:?}", master.body);
+    assert_eq!(master.body["flow_status"], "completed");
+    assert!(master.body.get("flow_configuration").is_none(), "the server's upload path is not shown");
+    let transitions: Vec<&str> =
+        master.body["transitions"].as_array().expect("transitions").iter().filter_map(|t| t["to"].as_str()).collect();
+    assert_eq!(transitions, ["running", "completed"]);
+
+    // A completed flow cannot be paused, resumed, retried or cancelled: 409, unchanged.
+    for action in ["pause", "resume", "retry", "cancel"] {
+        let answer = app.call(Method::POST, &format!("{location}/{action}"), &analyst, None).await;
+        answer.assert_problem(StatusCode::CONFLICT);
+    }
+    assert_eq!(app.get(location, &analyst).await.body["status"], "completed");
+}
+
+#[sqlx::test(migrations = false)]
+async fn a_flow_paused_for_review_is_resumed_over_http(pool: PgPool) {
+    let app = app(&pool).await;
+    let ids = tenant(&pool, ACME).await;
+    let analyst = app.token(ids.analyst_user_id).await;
+    let base = base(&ids);
+    let answer =
+        upload(&app, &format!("{base}/imports"), &analyst, &[Part("file", Some("inventory.csv"), INVENTORY)]).await;
+    assert_eq!(answer.status, StatusCode::ACCEPTED, "{:?}", answer.body);
+    let location = answer.headers[header::LOCATION].to_str().expect("location").to_owned();
+    let flow_id: Uuid = answer.body["discovery_flow_id"].as_str().and_then(|s| s.parse().ok()).expect("id");
+    run_jobs(&pool, flow_id).await;
+    let flow = app.get(&location, &analyst).await;
+    assert_eq!(flow.body["status"], "paused", "waits for a review: {:?}", flow.body);
+    // Mappings still await review: 422 naming accept_above.
+    let refused = app.call(Method::POST, &format!("{location}/resume"), &analyst, None).await;
+    refused.assert_problem(StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(refused.body["field"], "accept_above");
+    let bad = app.call(Method::POST, &format!("{location}/resume?accept_above=7"), &analyst, None).await;
+    bad.assert_problem(StatusCode::UNPROCESSABLE_ENTITY);
+    let resumed = app.call(Method::POST, &format!("{location}/resume?accept_above=0.8"), &analyst, None).await;
+    assert_eq!(resumed.status, StatusCode::OK, "{:?}", resumed.body);
+    assert_eq!(resumed.body["status"], "running");
+    let paused = app.call(Method::POST, &format!("{location}/pause"), &analyst, None).await;
+    assert_eq!(paused.status, StatusCode::OK, "{:?}", paused.body);
+    assert_eq!(paused.body["status"], "paused");
+    let resumed = app.call(Method::POST, &format!("{location}/resume"), &analyst, None).await;
+    assert_eq!(resumed.status, StatusCode::OK, "{:?}", resumed.body);
+    run_jobs(&pool, flow_id).await;
+    assert_eq!(app.get(&location, &analyst).await.body["status"], "completed");
+}
+
+#[sqlx::test(migrations = false)]
+async fn an_upload_over_the_limit_is_413_and_leaves_no_flow_and_no_file(pool: PgPool) {
+    let app = app_with(&pool, |config| config.max_upload_bytes = 1000).await;
+    let ids = tenant(&pool, ACME).await;
+    let analyst = app.token(ids.analyst_user_id).await;
+    let (flows, imports, masters) = (
+        count(&pool, "discovery_flows").await,
+        count(&pool, "data_imports").await,
+        count(&pool, "crewai_flow_state_extensions").await,
+    );
+    assert!(INVENTORY.len() > 1000);
+    let answer =
+        upload(&app, &format!("{}/imports", base(&ids)), &analyst, &[Part("file", Some("inventory.csv"), INVENTORY)])
+            .await;
+    answer.assert_problem(StatusCode::PAYLOAD_TOO_LARGE);
+    assert!(answer.body["detail"].as_str().is_some_and(|d| d.contains("1000 bytes")), "{:?}", answer.body);
+    assert_eq!(upload_entries(&app), Vec::<std::path::PathBuf>::new(), "the partial file is deleted");
+    assert_eq!(
+        (
+            count(&pool, "discovery_flows").await,
+            count(&pool, "data_imports").await,
+            count(&pool, "crewai_flow_state_extensions").await
+        ),
+        (flows, imports, masters)
+    );
+    // A file within the limit goes through on the same server.
+    let small = b"hostname,operating_system\nsrv-1,Ubuntu 22.04\n";
+    let answer =
+        upload(&app, &format!("{}/imports", base(&ids)), &analyst, &[Part("file", Some("small.csv"), small)]).await;
+    assert_eq!(answer.status, StatusCode::ACCEPTED, "{:?}", answer.body);
+}
+
+#[sqlx::test(migrations = false)]
+async fn uploads_that_are_no_form_or_no_inventory_are_refused_and_leave_nothing(pool: PgPool) {
+    let app = app(&pool).await;
+    let ids = tenant(&pool, ACME).await;
+    let analyst = app.token(ids.analyst_user_id).await;
+    let uri = format!("{}/imports", base(&ids));
+    let before = count(&pool, "discovery_flows").await;
+
+    let answer = app.call(Method::POST, &uri, &analyst, Some(serde_json::json!({"filename": "a.csv"}))).await;
+    answer.assert_problem(StatusCode::UNSUPPORTED_MEDIA_TYPE);
+    let raw = with_auth(Request::post(&uri), &analyst)
+        .header(header::CONTENT_TYPE, "text/csv")
+        .body(Body::from(INVENTORY))
+        .expect("request");
+    app.send(raw).await.assert_problem(StatusCode::UNSUPPORTED_MEDIA_TYPE);
+
+    let answer = upload(&app, &uri, &analyst, &[Part("sheet", None, b"Servers")]).await;
+    answer.assert_problem(StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(answer.body["field"], "file");
+    let answer =
+        upload(&app, &uri, &analyst, &[Part("file", Some("a.csv"), INVENTORY), Part("colour", None, b"red")]).await;
+    answer.assert_problem(StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(answer.body["field"], "colour");
+    let answer =
+        upload(&app, &uri, &analyst, &[Part("file", Some("a.csv"), INVENTORY), Part("encoding", None, b"ebcdic")])
+            .await;
+    answer.assert_problem(StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(answer.body["field"], "encoding");
+    let answer =
+        upload(&app, &uri, &analyst, &[Part("file", Some("a.csv"), INVENTORY), Part("accept_above", None, b"2")]).await;
+    answer.assert_problem(StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(answer.body["field"], "accept_above");
+    let answer = upload(&app, &uri, &analyst, &[Part("file", Some("notes.pdf"), b"%PDF-1.7")]).await;
+    answer.assert_problem(StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(answer.body["field"], "file");
+    let answer = upload(&app, &uri, &analyst, &[Part("file", Some("empty.csv"), b"")]).await;
+    answer.assert_problem(StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(answer.body["field"], "file");
+
+    assert_eq!(count(&pool, "discovery_flows").await, before);
+    assert_eq!(upload_entries(&app), Vec::<std::path::PathBuf>::new());
+}
+
+/// Reads an SSE response until it ends (at most 30 s), as (event, data) pairs.
+async fn read_events(app: &TestApp, uri: &str, auth: &Auth) -> (StatusCode, String, Vec<(String, Value)>) {
+    let request = with_auth(Request::get(uri), auth).body(Body::empty()).expect("request");
+    let response = app.router.clone().oneshot(request).await.expect("infallible");
+    let status = response.status();
+    let content_type =
+        response.headers().get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).unwrap_or("").to_owned();
+    let body = tokio::time::timeout(Duration::from_secs(30), response.into_body().collect())
+        .await
+        .expect("the stream ends")
+        .expect("body")
+        .to_bytes();
+    let text = String::from_utf8_lossy(&body).into_owned();
+    let events = text
+        .split("\n\n")
+        .filter_map(|block| {
+            let mut name = None;
+            let mut data = String::new();
+            for line in block.lines() {
+                if let Some(rest) = line.strip_prefix("event:") {
+                    name = Some(rest.trim().to_owned());
+                } else if let Some(rest) = line.strip_prefix("data:") {
+                    data.push_str(rest.trim());
+                }
+            }
+            Some((name?, serde_json::from_str(&data).unwrap_or(Value::String(data))))
+        })
+        .collect();
+    (status, content_type, events)
+}
+
+#[sqlx::test(migrations = false)]
+async fn a_flows_events_report_progress_then_end(pool: PgPool) {
+    let app = app(&pool).await;
+    let ids = tenant(&pool, ACME).await;
+    let analyst = app.token(ids.analyst_user_id).await;
+    let answer = upload(
+        &app,
+        &format!("{}/imports", base(&ids)),
+        &analyst,
+        &[Part("file", Some("inventory.csv"), INVENTORY), Part("accept_above", None, b"0.8")],
+    )
+    .await;
+    assert_eq!(answer.status, StatusCode::ACCEPTED, "{:?}", answer.body);
+    let location = answer.headers[header::LOCATION].to_str().expect("location").to_owned();
+    let flow_id: Uuid = answer.body["discovery_flow_id"].as_str().and_then(|s| s.parse().ok()).expect("id");
+    // The workers run while the stream is followed.
+    let worker_pool = pool.clone();
+    let worker = tokio::spawn(async move { run_jobs(&worker_pool, flow_id).await });
+    let (status, content_type, events) = read_events(&app, &format!("{location}/events"), &analyst).await;
+    worker.await.expect("worker");
+    assert_eq!(status, StatusCode::OK);
+    assert!(content_type.starts_with("text/event-stream"), "{content_type}");
+    let names: Vec<&str> = events.iter().map(|(name, _)| name.as_str()).collect();
+    assert!(names.len() >= 2 && names[0] == "progress", "{names:?}");
+    assert_eq!(names.last(), Some(&"end"), "{names:?}");
+    assert!(names[..names.len() - 1].iter().all(|n| *n == "progress"), "{names:?}");
+    let (_, last) = events.last().expect("end");
+    assert_eq!(last["status"], "completed");
+    assert_eq!(last["progress_percentage"], 100.0);
+    assert_eq!(events[0].1["status"], "running");
+
+    // A finished flow's stream is one progress event and the end.
+    let (_, _, again) = read_events(&app, &format!("{location}/events"), &analyst).await;
+    let names: Vec<&str> = again.iter().map(|(name, _)| name.as_str()).collect();
+    assert_eq!(names, ["progress", "end"]);
+}
+
+/// Every discovery route with tenant A's ids: (method, path, body).
+fn routes_of(ids: &DemoIds, flow_id: Uuid, master_id: Uuid, import_id: Uuid) -> Vec<(Method, String)> {
+    let base = base(ids);
+    let flow = format!("{base}/flows/{flow_id}");
+    vec![
+        (Method::GET, format!("{base}/imports")),
+        (Method::GET, format!("{base}/imports/{import_id}")),
+        (Method::GET, format!("{base}/flows")),
+        (Method::GET, flow.clone()),
+        (Method::GET, format!("{flow}/summary")),
+        (Method::GET, format!("{flow}/events")),
+        (Method::GET, format!("{base}/master-flows")),
+        (Method::GET, format!("{base}/master-flows/{master_id}")),
+        (Method::POST, format!("{flow}/pause")),
+        (Method::POST, format!("{flow}/resume")),
+        (Method::POST, format!("{flow}/retry")),
+        (Method::POST, format!("{flow}/cancel")),
+        (Method::POST, format!("{base}/imports")),
+    ]
+}
+
+/// What a refused call could have changed.
+async fn fingerprint(pool: &PgPool) -> String {
+    sqlx::query_scalar(
+        "SELECT concat_ws(' | ',
+            (SELECT string_agg(status || updated_at::text, ',' ORDER BY id) FROM migration.discovery_flows),
+            (SELECT string_agg(flow_status || updated_at::text, ',' ORDER BY flow_id) FROM migration.crewai_flow_state_extensions),
+            (SELECT string_agg(status || coalesce(updated_at::text, ''), ',' ORDER BY id) FROM migration.import_field_mappings),
+            (SELECT count(*) FROM migration.data_imports), (SELECT count(*) FROM modernize.jobs))",
+    )
+    .fetch_one(pool)
+    .await
+    .expect("fingerprint")
+}
+
+async fn send_route(app: &TestApp, method: &Method, uri: &str, auth: &Auth) -> common::Answer {
+    if uri.ends_with("/events") {
+        // The events of a paused flow never end: the status and headers are the answer.
+        let request = with_auth(Request::get(uri), auth).body(Body::empty()).expect("request");
+        let response = app.router.clone().oneshot(request).await.expect("infallible");
+        let (status, headers) = (response.status(), response.headers().clone());
+        if status == StatusCode::OK {
+            return common::Answer { status, headers, body: Value::Null };
+        }
+        let bytes = response.into_body().collect().await.expect("body").to_bytes();
+        let body = serde_json::from_slice(&bytes).expect("a problem");
+        return common::Answer { status, headers, body };
+    }
+    if uri.ends_with("/imports") && method == Method::POST {
+        return upload(app, uri, auth, &[Part("file", Some("inventory.csv"), INVENTORY)]).await;
+    }
+    app.call(method.clone(), uri, auth, None).await
+}
+
+#[sqlx::test(migrations = false)]
+async fn another_tenant_gets_404_and_a_viewer_403_on_every_discovery_route(pool: PgPool) {
+    let app = app(&pool).await;
+    let ids = tenant(&pool, ACME).await;
+    let other = tenant(&pool, GLOBEX).await;
+    grant_viewer(&pool, &ids).await;
+    let analyst = app.token(ids.analyst_user_id).await;
+    // A flow paused for review, so every lifecycle action could apply.
+    let answer =
+        upload(&app, &format!("{}/imports", base(&ids)), &analyst, &[Part("file", Some("inventory.csv"), INVENTORY)])
+            .await;
+    assert_eq!(answer.status, StatusCode::ACCEPTED, "{:?}", answer.body);
+    let id = |key: &str| answer.body[key].as_str().and_then(|s| s.parse::<Uuid>().ok()).expect("id");
+    let (flow_id, master_id, import_id) = (id("discovery_flow_id"), id("master_flow_id"), id("data_import_id"));
+    run_jobs(&pool, flow_id).await;
+    let files = upload_entries(&app);
+
+    let strangers = [app.token(other.admin_user_id).await, app.token(other.analyst_user_id).await];
+    for stranger in &strangers {
+        for (method, uri) in routes_of(&ids, flow_id, master_id, import_id) {
+            let before = fingerprint(&pool).await;
+            let answer = send_route(&app, &method, &uri, stranger).await;
+            answer.assert_problem(StatusCode::NOT_FOUND);
+            assert_eq!(fingerprint(&pool).await, before, "{method} {uri}: refused, yet changed");
+        }
+        // Tenant B's own engagement with A's flow, import and master flow ids: still 404.
+        let b_base = format!("/api/v1/client-accounts/{}/engagements/{}", GLOBEX.slug, other.engagement_id);
+        for uri in [
+            format!("{b_base}/flows/{flow_id}"),
+            format!("{b_base}/flows/{flow_id}/summary"),
+            format!("{b_base}/imports/{import_id}"),
+            format!("{b_base}/master-flows/{master_id}"),
+        ] {
+            app.get(&uri, stranger).await.assert_problem(StatusCode::NOT_FOUND);
+        }
+        let before = fingerprint(&pool).await;
+        let answer = app.call(Method::POST, &format!("{b_base}/flows/{flow_id}/cancel"), stranger, None).await;
+        answer.assert_problem(StatusCode::NOT_FOUND);
+        assert_eq!(fingerprint(&pool).await, before);
+    }
+
+    let viewer = app.token(ids.viewer_user_id).await;
+    for (method, uri) in routes_of(&ids, flow_id, master_id, import_id) {
+        let before = fingerprint(&pool).await;
+        let answer = send_route(&app, &method, &uri, &viewer).await;
+        if method == Method::GET {
+            assert_eq!(answer.status, StatusCode::OK, "{uri}: {:?}", answer.body);
+        } else {
+            answer.assert_problem(StatusCode::FORBIDDEN);
+            assert_eq!(fingerprint(&pool).await, before, "{method} {uri}: refused, yet changed");
+        }
+    }
+    assert_eq!(upload_entries(&app), files, "no refused upload left a file");
+}
