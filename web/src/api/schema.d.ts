@@ -43,6 +43,130 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/client-accounts": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The client accounts the caller can reach (all of them for platform administrators), by slug. */
+        get: operations["list_client_accounts"];
+        put?: never;
+        /** Creates a client account (platform administrators only). */
+        post: operations["create_client_account"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/client-accounts/{account}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** One client account, by id or slug. */
+        get: operations["get_client_account"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/client-accounts/{account}/engagements": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The account's engagements the caller can reach (all of them for its admins), by slug. */
+        get: operations["list_engagements"];
+        put?: never;
+        /** Creates an engagement in the account (its admins only). */
+        post: operations["create_engagement"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/client-accounts/{account}/engagements/{engagement}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** One engagement of the account, by id or slug. */
+        get: operations["get_engagement"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/client-accounts/{account}/engagements/{engagement}/assets": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Assets of the engagement matching the filters, one keyset page at a time, with the total. */
+        get: operations["list_assets"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/client-accounts/{account}/engagements/{engagement}/assets/bulk-update": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Edits every asset matching a filter (analyst), in one transaction: all or nothing. Answers how
+         *     many matched and how many changed. */
+        post: operations["bulk_update_assets"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/client-accounts/{account}/engagements/{engagement}/assets/{asset}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** One asset. */
+        get: operations["get_asset"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        /** Edits an asset (analyst): the fields sent, and only those. Recorded in the audit trail with
+         *     the old and new values. */
+        patch: operations["patch_asset"];
+        trace?: never;
+    };
     "/api/v1/client-accounts/{account}/engagements/{engagement}/flows": {
         parameters: {
             query?: never;
@@ -262,6 +386,45 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/client-accounts/{account}/members": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The account's active members, by e-mail address (any member may read them). */
+        get: operations["list_members"];
+        put?: never;
+        /** Adds a user to the account with a role (its admins only), creating the user when no one has
+         *     the e-mail address; a removed member comes back with the new role. */
+        post: operations["add_member"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/client-accounts/{account}/members/{user}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** One active member of the account. */
+        get: operations["get_member"];
+        put?: never;
+        post?: never;
+        /** Removes a member from the account (its admins only; the last admin cannot be removed). The
+         *     user keeps their account and other memberships. */
+        delete: operations["remove_member"];
+        options?: never;
+        head?: never;
+        /** Changes a member's role (the account's admins only; the last admin cannot be demoted). */
+        patch: operations["change_member_role"];
+        trace?: never;
+    };
     "/api/v1/me": {
         parameters: {
             query?: never;
@@ -274,6 +437,43 @@ export interface paths {
         put?: never;
         post?: never;
         delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/me/tokens": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The caller's API tokens, oldest first (never their secrets). */
+        get: operations["list_my_tokens"];
+        put?: never;
+        /** Issues an API token to the caller. The whole token (`mdz_…`) is in this response only; the
+         *     server keeps an argon2 hash of its secret. */
+        post: operations["create_my_token"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/me/tokens/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** One of the caller's tokens. */
+        get: operations["get_my_token"];
+        put?: never;
+        post?: never;
+        /** Revokes one of the caller's tokens: it is refused from now on (revoking twice is harmless). */
+        delete: operations["revoke_my_token"];
         options?: never;
         head?: never;
         patch?: never;
@@ -317,6 +517,228 @@ export interface paths {
 export type webhooks = Record<string, never>;
 export interface components {
     schemas: {
+        /** @description A client account (tenant). */
+        AccountView: {
+            /** Format: date-time */
+            created_at: string;
+            description?: string | null;
+            /** Format: uuid */
+            id: string;
+            industry?: string | null;
+            is_active: boolean;
+            name: string;
+            slug: string;
+        };
+        /** @description A user to add to the account with a role; a user is created when no one has the address. */
+        AddMemberRequest: {
+            /**
+             * @description The user's e-mail address (case does not matter).
+             * @example new.analyst@acme-retail.example
+             */
+            email: string;
+            /** @description For a user created here only; an existing user's names are kept. */
+            first_name?: string | null;
+            last_name?: string | null;
+            /**
+             * Format: password
+             * @description For a user created here only (at least 12 characters); never echoed. Refused (422) for an
+             *     existing user, whose password is theirs alone. Without one, the new user cannot sign in
+             *     until one is set.
+             */
+            password?: string | null;
+            role: components["schemas"]["Role"];
+        };
+        /** @description A member just added, and whether their user was created for it. */
+        AddedMember: components["schemas"]["MemberView"] & {
+            /** @description True when no user had this e-mail address and one was created. */
+            user_created: boolean;
+        };
+        /** @description The fields of an asset a user may change (send only those to change; null clears one).
+         *     The 6R strategy changes through `…/six-r/override`, which records a reason. (The handler reads
+         *     the body as a JSON object, to tell an absent field from null.) */
+        AssetChanges: {
+            application_name?: string | null;
+            business_criticality?: null | components["schemas"]["CriticalityLevel"];
+            business_owner?: string | null;
+            business_unit?: string | null;
+            criticality?: null | components["schemas"]["CriticalityLevel"];
+            department?: string | null;
+            description?: string | null;
+            environment?: string | null;
+            location?: string | null;
+            /**
+             * Format: int32
+             * @description 1 (first) to 10.
+             */
+            migration_priority?: number | null;
+            /** Format: int32 */
+            migration_wave?: number | null;
+            name?: string | null;
+            technical_owner?: string | null;
+        };
+        /** @description Which assets a listing, a count, a bulk edit or an export covers, within the transaction's
+         *     engagement: every filter given must match. Unknown fields are ignored when deserialising (a
+         *     query string carries other parameters too); [`AssetFilter::strict`] refuses them. */
+        AssetFilter: {
+            asset_type?: null | components["schemas"]["AssetType"];
+            business_criticality?: null | components["schemas"]["CriticalityLevel"];
+            criticality?: null | components["schemas"]["CriticalityLevel"];
+            /**
+             * Format: uuid
+             * @description Only the assets this discovery flow found.
+             */
+            discovery_flow_id?: string | null;
+            /** @description The environment, any case (`production`). */
+            environment?: string | null;
+            /** @description A part of the operating system's name, any case (`windows`). */
+            operating_system?: string | null;
+            /** @description A part of the name, hostname, IP address or FQDN, any case; `%`, `_` and `\` match
+             *     themselves. */
+            search?: string | null;
+            six_r_strategy?: null | components["schemas"]["SixrStrategy"];
+        };
+        /** @description One page of assets. */
+        AssetPage: {
+            assets: components["schemas"]["AssetView"][];
+            /** @description Pass as `cursor` (with the same filters and sort) for the next page; null on the last. */
+            next_cursor?: string | null;
+            /**
+             * Format: int64
+             * @description How many assets match the filters (all pages).
+             */
+            total: number;
+        };
+        /**
+         * @description Where the asset stands in its migration.
+         * @enum {string}
+         */
+        AssetStatus: "discovered" | "assessed" | "planned" | "migrating" | "migrated" | "failed" | "excluded";
+        /**
+         * @description The kind of asset.
+         * @enum {string}
+         */
+        AssetType: "server" | "database" | "application" | "network" | "load_balancer" | "storage" | "security_group" | "virtual_machine" | "container" | "other";
+        /** @description An asset as shown to users. */
+        AssetView: {
+            application_name?: string | null;
+            asset_type: components["schemas"]["AssetType"];
+            business_criticality?: null | components["schemas"]["CriticalityLevel"];
+            business_owner?: string | null;
+            business_unit?: string | null;
+            /**
+             * Format: double
+             * @description 0 to 100.
+             */
+            completeness_score?: number | null;
+            /** Format: int32 */
+            cpu_cores?: number | null;
+            /** Format: date-time */
+            created_at: string;
+            criticality?: null | components["schemas"]["CriticalityLevel"];
+            /** @description Columns of the import that map to no field, by their header. */
+            custom_attributes: Record<string, never>;
+            department?: string | null;
+            description?: string | null;
+            /** Format: uuid */
+            discovery_flow_id?: string | null;
+            /** Format: uuid */
+            engagement_id: string;
+            environment?: string | null;
+            fqdn?: string | null;
+            hostname?: string | null;
+            /** Format: uuid */
+            id: string;
+            ip_address?: string | null;
+            location?: string | null;
+            /** Format: uuid */
+            master_flow_id?: string | null;
+            /**
+             * Format: double
+             * @description Memory in GB.
+             */
+            memory_gb?: number | null;
+            /**
+             * Format: int32
+             * @description 1 (first) to 10.
+             */
+            migration_priority?: number | null;
+            /** Format: int32 */
+            migration_wave?: number | null;
+            name: string;
+            operating_system?: string | null;
+            os_version?: string | null;
+            /**
+             * Format: double
+             * @description 0 to 100.
+             */
+            quality_score?: number | null;
+            six_r_strategy?: null | components["schemas"]["SixrStrategy"];
+            status: components["schemas"]["AssetStatus"];
+            /**
+             * Format: double
+             * @description Storage in GB.
+             */
+            storage_gb?: number | null;
+            technical_owner?: string | null;
+            /** Format: date-time */
+            updated_at: string;
+        };
+        /** @description A bulk edit: which assets (the listing's filters; none = every asset of the engagement) and
+         *     what to change on all of them. */
+        BulkEditRequest: {
+            changes: components["schemas"]["AssetChanges"];
+            filter?: components["schemas"]["AssetFilter"];
+        };
+        /** @description What a bulk edit did. */
+        BulkEditResult: {
+            /**
+             * Format: int64
+             * @description Assets whose values changed (those already holding the new values are left alone).
+             */
+            changed: number;
+            /**
+             * Format: int64
+             * @description Assets matching the filter.
+             */
+            matched: number;
+        };
+        /** @description A member's new role. */
+        ChangeRoleRequest: {
+            role: components["schemas"]["Role"];
+        };
+        /** @description A token to issue to the caller. */
+        CreateTokenRequest: {
+            /**
+             * Format: date-time
+             * @description When the token stops working (in the future); never, when left out.
+             */
+            expires_at?: string | null;
+            /**
+             * @description What the token is for, 1 to 100 characters.
+             * @example ci pipeline
+             */
+            name: string;
+        };
+        /**
+         * @description Criticality, from low to critical (sorted in that order).
+         * @enum {string}
+         */
+        CriticalityLevel: "low" | "medium" | "high" | "critical";
+        /** @description An engagement of a client account. */
+        EngagementView: {
+            /** Format: uuid */
+            client_account_id: string;
+            /** Format: date-time */
+            created_at: string;
+            description?: string | null;
+            /** Format: uuid */
+            id: string;
+            is_active: boolean;
+            name: string;
+            slug: string;
+            /** @example active */
+            status: string;
+        };
         /** @description One page of discovery flows, newest first. */
         FlowPage: {
             flows: components["schemas"]["FlowView"][];
@@ -492,6 +914,11 @@ export interface components {
             /** @description One asset per recommended strategy, with the rule's rationale. */
             six_r_examples: components["schemas"]["SixrExample"][];
         };
+        /** @description A token just issued: the whole token in clear, shown this once. */
+        IssuedToken: {
+            api_token: components["schemas"]["TokenView"];
+            token: string;
+        };
         /** @description Credentials to sign in with. */
         LoginRequest: {
             /** @description The user's e-mail address (case does not matter). */
@@ -557,6 +984,24 @@ export interface components {
             memberships: components["schemas"]["MembershipView"][];
             user: components["schemas"]["UserView"];
         };
+        /** @description A member of a client account: the user and their role there. */
+        MemberView: {
+            /** Format: uuid */
+            client_account_id: string;
+            /** @description Whether the membership is in force (a removed member's is not). */
+            is_active: boolean;
+            /**
+             * Format: date-time
+             * @description When the user became a member.
+             */
+            joined_at: string;
+            /**
+             * @description `admin`, `analyst` or `viewer`.
+             * @example analyst
+             */
+            role: string;
+            user: components["schemas"]["UserView"];
+        };
         /** @description A user's membership in one client account. */
         MembershipView: {
             /** Format: uuid */
@@ -568,6 +1013,38 @@ export interface components {
              * @example analyst
              */
             role: string;
+        };
+        /** @description A new client account; without a slug, one is derived from the name. */
+        NewAccount: {
+            description?: string | null;
+            /** @description At most 100 characters. */
+            industry?: string | null;
+            /**
+             * @description 1 to 255 characters.
+             * @example Initech
+             */
+            name: string;
+            /**
+             * @description Lower-case letters, digits and dashes, at most 100, not a UUID; derived from the name when
+             *     left out.
+             * @example initech
+             */
+            slug?: string | null;
+        };
+        /** @description A new engagement; without a slug, one is derived from the name. */
+        NewEngagementInput: {
+            description?: string | null;
+            /**
+             * @description 1 to 255 characters.
+             * @example Data centre exit 2028
+             */
+            name: string;
+            /**
+             * @description Lower-case letters, digits and dashes, at most 100, not a UUID, unique in the account;
+             *     derived from the name when left out.
+             * @example dc-exit-2028
+             */
+            slug?: string | null;
         };
         /** @description One phase: its state, duration and figures. */
         PhaseLine: {
@@ -586,7 +1063,8 @@ export interface components {
         Problem: {
             /** @description What went wrong, for a human; never internal details on a 5xx. */
             detail?: string | null;
-            /** @description The input field (JSON field, query parameter, header or form part) at fault, on 422. */
+            /** @description The input field (JSON field, query parameter, header or form part) at fault, on 422 and
+             *     on a 409 about one field. */
             field?: string | null;
             /** @description The request's id (also in the `x-request-id` header and the server's log). */
             request_id?: string | null;
@@ -610,6 +1088,12 @@ export interface components {
             /** @description `ready`. */
             status: string;
         };
+        /**
+         * @description A role in a client account, weakest last: an admin also manages engagements and members, an
+         *     analyst also imports, reviews and edits, a viewer reads.
+         * @enum {string}
+         */
+        Role: "admin" | "analyst" | "viewer";
         /** @description A record (1 = the first after the header) and its issues (`{kind, severity, message, row?, column?}`). */
         RowIssues: {
             issues: Record<string, never>[];
@@ -632,6 +1116,31 @@ export interface components {
             confidence?: number | null;
             rationale: Record<string, never>;
             strategy: string;
+        };
+        /**
+         * @description A 6R migration strategy.
+         * @enum {string}
+         */
+        SixrStrategy: "rehost" | "replatform" | "refactor" | "rearchitect" | "repurchase" | "retire" | "retain";
+        /** @description An API token as listed: never its secret nor its hash. */
+        TokenView: {
+            /** Format: date-time */
+            created_at: string;
+            /** Format: date-time */
+            expires_at?: string | null;
+            /** Format: uuid */
+            id: string;
+            /** Format: date-time */
+            last_used_at?: string | null;
+            name: string;
+            /** @description The public part of the token, to recognise it (`mdz_<prefix>_…`). */
+            prefix: string;
+            /** Format: date-time */
+            revoked_at?: string | null;
+            /** @description `active`, `expired` or `revoked`, as of the call. */
+            state: string;
+            /** Format: uuid */
+            user_id: string;
         };
         /** @description The multipart form of an upload (documentation only: the body is read as a stream). */
         UploadForm: {
@@ -742,6 +1251,580 @@ export interface operations {
             };
             /** @description Not signed in */
             401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    list_client_accounts: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The caller's client accounts */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AccountView"][];
+                };
+            };
+            /** @description Not signed in */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    create_client_account: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["NewAccount"];
+            };
+        };
+        responses: {
+            /** @description Created */
+            201: {
+                headers: {
+                    /** @description /api/v1/client-accounts/{id} */
+                    location?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AccountView"];
+                };
+            };
+            /** @description Malformed JSON */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not signed in */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not a platform administrator */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The slug is taken (`field`: `slug`) */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Invalid input (`field` names it) */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    get_client_account: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /**
+                 * @description Client account id or slug
+                 * @example acme-retail
+                 */
+                account: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The client account */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AccountView"];
+                };
+            };
+            /** @description Not signed in */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No such account, or the caller is no member */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    list_engagements: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /**
+                 * @description Client account id or slug
+                 * @example acme-retail
+                 */
+                account: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The engagements */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["EngagementView"][];
+                };
+            };
+            /** @description Not signed in */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No such account, or the caller is no member */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    create_engagement: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /**
+                 * @description Client account id or slug
+                 * @example acme-retail
+                 */
+                account: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["NewEngagementInput"];
+            };
+        };
+        responses: {
+            /** @description Created */
+            201: {
+                headers: {
+                    /** @description /api/v1/client-accounts/{account id}/engagements/{id} */
+                    location?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["EngagementView"];
+                };
+            };
+            /** @description Malformed JSON */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not signed in */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not an admin of the account */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No such account, or the caller is no member */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The account has an engagement with this slug (`field`: `slug`) */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Invalid input (`field` names it) */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    get_engagement: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /**
+                 * @description Client account id or slug
+                 * @example acme-retail
+                 */
+                account: string;
+                /**
+                 * @description Engagement id or slug
+                 * @example cloud-2027
+                 */
+                engagement: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The engagement */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["EngagementView"];
+                };
+            };
+            /** @description Not signed in */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No such account or engagement, or the caller cannot reach it */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    list_assets: {
+        parameters: {
+            query?: {
+                asset_type?: "server" | "database" | "application" | "network" | "load_balancer" | "storage" | "security_group" | "virtual_machine" | "container" | "other";
+                /** @description The environment, any case (`production`). */
+                environment?: string;
+                six_r_strategy?: "rehost" | "replatform" | "refactor" | "rearchitect" | "repurchase" | "retire" | "retain";
+                criticality?: "low" | "medium" | "high" | "critical";
+                business_criticality?: "low" | "medium" | "high" | "critical";
+                /** @description A part of the operating system's name, any case (`windows`). */
+                operating_system?: string;
+                /** @description Only the assets this discovery flow found. */
+                discovery_flow_id?: string;
+                /** @description A part of the name, hostname, IP address or FQDN, any case; `%`, `_` and `\` match
+                 *     themselves. */
+                search?: string;
+                /** @description The column to sort by (default `name`); ties go by id. */
+                sort?: "name" | "hostname" | "ip_address" | "asset_type" | "environment" | "operating_system" | "criticality" | "business_criticality" | "six_r_strategy" | "status" | "migration_priority" | "migration_wave" | "cpu_cores" | "memory_gb" | "storage_gb" | "created_at" | "updated_at";
+                /** @description `asc` (default) or `desc`; empty values come last either way. */
+                order?: "asc" | "desc";
+                /** @description The `next_cursor` of the previous page (same filters and sort). */
+                cursor?: string;
+                /** @description Assets per page, 1 to 1000 (default 100). */
+                limit?: number;
+            };
+            header?: never;
+            path: {
+                /** @description The client account's id or slug. */
+                account: string;
+                /** @description The engagement's id or slug. */
+                engagement: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description A page of assets */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AssetPage"];
+                };
+            };
+            /** @description Not signed in */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No such account or engagement (or not yours) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A bad filter, sort, cursor or limit (`field` names it) */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    bulk_update_assets: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The client account's id or slug. */
+                account: string;
+                /** @description The engagement's id or slug. */
+                engagement: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["BulkEditRequest"];
+            };
+        };
+        responses: {
+            /** @description Done */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["BulkEditResult"];
+                };
+            };
+            /** @description Not signed in */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A viewer */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No such account or engagement (or not yours) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description An unknown filter, a field that is not editable or a bad value (`field` names it) */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    get_asset: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The client account's id or slug. */
+                account: string;
+                /** @description The engagement's id or slug. */
+                engagement: string;
+                /** @description The asset's id. */
+                asset: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The asset */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AssetView"];
+                };
+            };
+            /** @description Not signed in */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No such asset in this engagement (or not yours) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    patch_asset: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The client account's id or slug. */
+                account: string;
+                /** @description The engagement's id or slug. */
+                engagement: string;
+                /** @description The asset's id. */
+                asset: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["AssetChanges"];
+            };
+        };
+        responses: {
+            /** @description The asset as edited */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AssetView"];
+                };
+            };
+            /** @description Not signed in */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A viewer */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No such asset in this engagement (or not yours) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A field that is not editable or a bad value (`field` names it) */
+            422: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -1389,6 +2472,348 @@ export interface operations {
             };
         };
     };
+    list_members: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /**
+                 * @description Client account id or slug
+                 * @example acme-retail
+                 */
+                account: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The members */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["MemberView"][];
+                };
+            };
+            /** @description Not signed in */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No such account, or the caller is no member */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    add_member: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /**
+                 * @description Client account id or slug
+                 * @example acme-retail
+                 */
+                account: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["AddMemberRequest"];
+            };
+        };
+        responses: {
+            /** @description Added */
+            201: {
+                headers: {
+                    /** @description /api/v1/client-accounts/{account id}/members/{user id} */
+                    location?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AddedMember"];
+                };
+            };
+            /** @description Malformed JSON */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not signed in */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not an admin of the account */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No such account, or the caller is no member */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Already a member (`field`: `email`) */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Invalid input (`field` names it) */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    get_member: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /**
+                 * @description Client account id or slug
+                 * @example acme-retail
+                 */
+                account: string;
+                /** @description The member's user id */
+                user: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The member */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["MemberView"];
+                };
+            };
+            /** @description The user id is not a UUID */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not signed in */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No such account or member, or the caller is no member */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    remove_member: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /**
+                 * @description Client account id or slug
+                 * @example acme-retail
+                 */
+                account: string;
+                /** @description The member's user id */
+                user: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Removed */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description The user id is not a UUID */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not signed in */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not an admin of the account */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No such account or member, or the caller is no member */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The account's last admin (`field`: `user_id`) */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    change_member_role: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /**
+                 * @description Client account id or slug
+                 * @example acme-retail
+                 */
+                account: string;
+                /** @description The member's user id */
+                user: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["ChangeRoleRequest"];
+            };
+        };
+        responses: {
+            /** @description The member with the new role */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["MemberView"];
+                };
+            };
+            /** @description Malformed JSON, or the user id is not a UUID */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not signed in */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not an admin of the account */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No such account or member, or the caller is no member */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The account's last admin (`field`: `role`) */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Invalid input (`field` names it) */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
     get_me: {
         parameters: {
             query?: never;
@@ -1409,6 +2834,188 @@ export interface operations {
             };
             /** @description Not signed in */
             401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    list_my_tokens: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The caller's tokens */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["TokenView"][];
+                };
+            };
+            /** @description Not signed in */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    create_my_token: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["CreateTokenRequest"];
+            };
+        };
+        responses: {
+            /** @description Issued; `token` is shown this once */
+            201: {
+                headers: {
+                    /** @description /api/v1/me/tokens/{id} */
+                    location?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["IssuedToken"];
+                };
+            };
+            /** @description Malformed JSON */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not signed in */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Invalid input (`field` names it) */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    get_my_token: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The token's id */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The token */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["TokenView"];
+                };
+            };
+            /** @description The id is not a UUID */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not signed in */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No token of the caller's has this id */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    revoke_my_token: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The token's id */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Revoked */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["TokenView"];
+                };
+            };
+            /** @description The id is not a UUID */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not signed in */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No token of the caller's has this id */
+            404: {
                 headers: {
                     [name: string]: unknown;
                 };
