@@ -358,7 +358,8 @@ async fn a_flows_events_report_progress_then_end(pool: PgPool) {
     let (_, last) = events.last().expect("end");
     assert_eq!(last["status"], "completed");
     assert_eq!(last["progress_percentage"], 100.0);
-    assert_eq!(events[0].1["status"], "running");
+    // The first event is the flow as it was when the stream started (the worker may be done by then).
+    assert!(["running", "completed"].contains(&events[0].1["status"].as_str().unwrap_or("")), "{events:?}");
 
     // A finished flow's stream is one progress event and the end.
     let (_, _, again) = read_events(&app, &format!("{location}/events"), &analyst).await;
