@@ -148,6 +148,44 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/client-accounts/{account}/engagements/{engagement}/assets/export.csv": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The assets matching the filters as CSV (UTF-8, header line, one line per asset), streamed:
+         *     read and sent a page at a time, never held whole. Text that a spreadsheet would run as a
+         *     formula (`=`, `+`, `-`, `@` first) is prefixed with `'`. A failure after the first byte cuts
+         *     the download short (the log has the cause). */
+        get: operations["export_assets_csv"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/client-accounts/{account}/engagements/{engagement}/assets/export.xlsx": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The assets matching the filters as an XLSX workbook (sheet `Assets`, header row frozen, with
+         *     an autofilter). Built in memory, so limited to 100,000 assets (422 `format` above: export CSV). */
+        get: operations["export_assets_xlsx"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/client-accounts/{account}/engagements/{engagement}/assets/{asset}": {
         parameters: {
             query?: never;
@@ -1204,8 +1242,35 @@ export interface operations {
                     "application/json": components["schemas"]["SessionView"];
                 };
             };
+            /** @description The body is not JSON */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
             /** @description Unknown address, wrong password or inactive user (not told apart) */
             401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The body is larger than allowed */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The body is not `application/json` */
+            415: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -1342,6 +1407,24 @@ export interface operations {
             };
             /** @description The slug is taken (`field`: `slug`) */
             409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The body is larger than allowed */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The body is not `application/json` */
+            415: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -1523,6 +1606,24 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description The body is larger than allowed */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The body is not `application/json` */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
             /** @description Invalid input (`field` names it) */
             422: {
                 headers: {
@@ -1628,6 +1729,15 @@ export interface operations {
                     "application/json": components["schemas"]["AssetPage"];
                 };
             };
+            /** @description A path id that is not a UUID, or a query parameter that cannot be read */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
             /** @description Not signed in */
             401: {
                 headers: {
@@ -1684,6 +1794,15 @@ export interface operations {
                     "application/json": components["schemas"]["BulkEditResult"];
                 };
             };
+            /** @description The body is not JSON */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
             /** @description Not signed in */
             401: {
                 headers: {
@@ -1711,7 +1830,174 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description The body is larger than allowed */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The body is not `application/json` */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
             /** @description An unknown filter, a field that is not editable or a bad value (`field` names it) */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    export_assets_csv: {
+        parameters: {
+            query?: {
+                asset_type?: "server" | "database" | "application" | "network" | "load_balancer" | "storage" | "security_group" | "virtual_machine" | "container" | "other";
+                /** @description The environment, any case (`production`). */
+                environment?: string;
+                six_r_strategy?: "rehost" | "replatform" | "refactor" | "rearchitect" | "repurchase" | "retire" | "retain";
+                criticality?: "low" | "medium" | "high" | "critical";
+                business_criticality?: "low" | "medium" | "high" | "critical";
+                /** @description A part of the operating system's name, any case (`windows`). */
+                operating_system?: string;
+                /** @description Only the assets this discovery flow found. */
+                discovery_flow_id?: string;
+                /** @description A part of the name, hostname, IP address or FQDN, any case; `%`, `_` and `\` match
+                 *     themselves. */
+                search?: string;
+                /** @description The column to sort by (default `name`); ties go by id. */
+                sort?: "name" | "hostname" | "ip_address" | "asset_type" | "environment" | "operating_system" | "criticality" | "business_criticality" | "six_r_strategy" | "status" | "migration_priority" | "migration_wave" | "cpu_cores" | "memory_gb" | "storage_gb" | "created_at" | "updated_at";
+                /** @description `asc` (default) or `desc`. */
+                order?: "asc" | "desc";
+            };
+            header?: never;
+            path: {
+                /** @description The client account's id or slug. */
+                account: string;
+                /** @description The engagement's id or slug. */
+                engagement: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The CSV file */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "text/csv": string;
+                };
+            };
+            /** @description A path id that is not a UUID, or a query parameter that cannot be read */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not signed in */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No such account or engagement (or not yours) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    export_assets_xlsx: {
+        parameters: {
+            query?: {
+                asset_type?: "server" | "database" | "application" | "network" | "load_balancer" | "storage" | "security_group" | "virtual_machine" | "container" | "other";
+                /** @description The environment, any case (`production`). */
+                environment?: string;
+                six_r_strategy?: "rehost" | "replatform" | "refactor" | "rearchitect" | "repurchase" | "retire" | "retain";
+                criticality?: "low" | "medium" | "high" | "critical";
+                business_criticality?: "low" | "medium" | "high" | "critical";
+                /** @description A part of the operating system's name, any case (`windows`). */
+                operating_system?: string;
+                /** @description Only the assets this discovery flow found. */
+                discovery_flow_id?: string;
+                /** @description A part of the name, hostname, IP address or FQDN, any case; `%`, `_` and `\` match
+                 *     themselves. */
+                search?: string;
+                /** @description The column to sort by (default `name`); ties go by id. */
+                sort?: "name" | "hostname" | "ip_address" | "asset_type" | "environment" | "operating_system" | "criticality" | "business_criticality" | "six_r_strategy" | "status" | "migration_priority" | "migration_wave" | "cpu_cores" | "memory_gb" | "storage_gb" | "created_at" | "updated_at";
+                /** @description `asc` (default) or `desc`. */
+                order?: "asc" | "desc";
+            };
+            header?: never;
+            path: {
+                /** @description The client account's id or slug. */
+                account: string;
+                /** @description The engagement's id or slug. */
+                engagement: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The workbook */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet": number[];
+                };
+            };
+            /** @description A path id that is not a UUID, or a query parameter that cannot be read */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not signed in */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No such account or engagement (or not yours) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too many assets for a workbook */
             422: {
                 headers: {
                     [name: string]: unknown;
@@ -1745,6 +2031,15 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["AssetView"];
+                };
+            };
+            /** @description A path id that is not a UUID, or a query parameter that cannot be read */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
             /** @description Not signed in */
@@ -1796,6 +2091,15 @@ export interface operations {
                     "application/json": components["schemas"]["AssetView"];
                 };
             };
+            /** @description The body is not JSON */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
             /** @description Not signed in */
             401: {
                 headers: {
@@ -1816,6 +2120,24 @@ export interface operations {
             };
             /** @description No such asset in this engagement (or not yours) */
             404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The body is larger than allowed */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The body is not `application/json` */
+            415: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -1860,6 +2182,24 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["FlowPage"];
+                };
+            };
+            /** @description A path id that is not a UUID, or a query parameter that cannot be read */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No or wrong credentials */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
             /** @description No such account or engagement (or not the caller's) */
@@ -1907,6 +2247,24 @@ export interface operations {
                     "application/json": components["schemas"]["FlowView"];
                 };
             };
+            /** @description A path id that is not a UUID, or a query parameter that cannot be read */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No or wrong credentials */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
             /** @description No such flow in this engagement */
             404: {
                 headers: {
@@ -1941,6 +2299,24 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["FlowView"];
+                };
+            };
+            /** @description A path id that is not a UUID, or a query parameter that cannot be read */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No or wrong credentials */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
             /** @description The caller's role is weaker than analyst */
@@ -1997,6 +2373,24 @@ export interface operations {
                     "text/event-stream": string;
                 };
             };
+            /** @description A path id that is not a UUID, or a query parameter that cannot be read */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No or wrong credentials */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
             /** @description No such flow in this engagement */
             404: {
                 headers: {
@@ -2031,6 +2425,24 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["FlowView"];
+                };
+            };
+            /** @description A path id that is not a UUID, or a query parameter that cannot be read */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No or wrong credentials */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
             /** @description The caller's role is weaker than analyst */
@@ -2089,6 +2501,24 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["FlowView"];
+                };
+            };
+            /** @description A path id that is not a UUID, or a query parameter that cannot be read */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No or wrong credentials */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
             /** @description The caller's role is weaker than analyst */
@@ -2154,6 +2584,24 @@ export interface operations {
                     "application/json": components["schemas"]["FlowView"];
                 };
             };
+            /** @description A path id that is not a UUID, or a query parameter that cannot be read */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No or wrong credentials */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
             /** @description The caller's role is weaker than analyst */
             403: {
                 headers: {
@@ -2208,6 +2656,24 @@ export interface operations {
                     "application/json": components["schemas"]["FlowSummary"];
                 };
             };
+            /** @description A path id that is not a UUID, or a query parameter that cannot be read */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No or wrong credentials */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
             /** @description No such flow in this engagement */
             404: {
                 headers: {
@@ -2245,6 +2711,24 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["ImportPage"];
+                };
+            };
+            /** @description A path id that is not a UUID, or a query parameter that cannot be read */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No or wrong credentials */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
             /** @description No such account or engagement (or not the caller's) */
@@ -2298,6 +2782,15 @@ export interface operations {
             };
             /** @description Malformed multipart body */
             400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No or wrong credentials */
+            401: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -2377,6 +2870,24 @@ export interface operations {
                     "application/json": components["schemas"]["ImportView"];
                 };
             };
+            /** @description A path id that is not a UUID, or a query parameter that cannot be read */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No or wrong credentials */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
             /** @description No such import in this engagement */
             404: {
                 headers: {
@@ -2414,6 +2925,24 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["MasterFlowPage"];
+                };
+            };
+            /** @description A path id that is not a UUID, or a query parameter that cannot be read */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No or wrong credentials */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
             /** @description No such account or engagement (or not the caller's) */
@@ -2459,6 +2988,24 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["MasterFlowView"];
+                };
+            };
+            /** @description A path id that is not a UUID, or a query parameter that cannot be read */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No or wrong credentials */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
             /** @description No such master flow in this engagement */
@@ -2584,6 +3131,24 @@ export interface operations {
             };
             /** @description Already a member (`field`: `email`) */
             409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The body is larger than allowed */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The body is not `application/json` */
+            415: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -2803,6 +3368,24 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description The body is larger than allowed */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The body is not `application/json` */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
             /** @description Invalid input (`field` names it) */
             422: {
                 headers: {
@@ -2907,6 +3490,24 @@ export interface operations {
             };
             /** @description Not signed in */
             401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The body is larger than allowed */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The body is not `application/json` */
+            415: {
                 headers: {
                     [name: string]: unknown;
                 };
