@@ -7,9 +7,11 @@
 
 pub mod assets;
 pub mod auth;
+pub mod dependencies;
 pub mod discovery;
 pub mod error;
 pub mod health;
+pub mod sixr;
 pub mod state;
 pub mod tenancy;
 pub mod tokens;
@@ -57,6 +59,8 @@ pub const REFERENCE_PATH: &str = "/api/v1/docs";
         (name = "assets", description = "The asset inventory of an engagement"),
         (name = "imports", description = "Inventory uploads; each starts a discovery flow"),
         (name = "flows", description = "Master and discovery flows: state, summary, lifecycle, live progress"),
+        (name = "dependencies", description = "Dependencies between assets, and their graph"),
+        (name = "six-r", description = "6R recommendations, overrides and counts"),
     ),
 )]
 struct ApiDoc;
@@ -95,6 +99,8 @@ fn api() -> (axum::Router<AppState>, utoipa::openapi::OpenApi) {
         .merge(tenancy::routes())
         .merge(assets::routes())
         .merge(discovery::routes())
+        .merge(dependencies::routes())
+        .merge(sixr::routes())
         .split_for_parts();
     document_common_answers(&mut openapi);
     (routes, openapi)

@@ -461,6 +461,182 @@ async fn the_xlsx_export_opens_with_the_filtered_rows(pool: PgPool) {
     assert_eq!(rows[1][column("id")], Data::String(w.id("shop-db-1").to_string()));
 }
 
+#[sqlx::test(migrations = false)]
+async fn dependencies_are_listed_page_by_page_and_drawn_as_a_graph(pool: PgPool) {
+    let w = world(&pool).await;
+    let (mut seen, mut cursor, mut totals) = (Vec::new(), None::<String>, BTreeSet::new());
+    loop {
+        let after = cursor.as_ref().map(|c| format!("&cursor={c}")).unwrap_or_default();
+        let page = w.get(&format!("/dependencies?limit=2{after}"), &w.viewer).await;
+        assert_eq!(page.status, StatusCode::OK, "{:?}", page.body);
+        totals.insert(page.body["total"].as_i64().expect("total"));
+        for d in page.body["dependencies"].as_array().expect("dependencies") {
+            seen.push((
+                d["asset_name"].as_str().expect("name").to_owned(),
+                d["depends_on_asset_name"].as_str().expect("name").to_owned(),
+            ));
+            assert_eq!(d["dependency_type"], "runs_on");
+        }
+        match page.body["next_cursor"].as_str() {
+            Some(next) => cursor = Some(next.to_owned()),
+            None => break,
+        }
+    }
+    seen.sort();
+    let expected: Vec<(String, String)> = [
+        ("Ledger", "ledger-1"),
+        ("Ledger", "ledger-db-1"),
+        ("Shop", "shop-db-1"),
+        ("Shop", "shop-web-1"),
+        ("Shop", "shop-web-2"),
+    ]
+    .map(|(a, b)| (a.to_owned(), b.to_owned()))
+    .to_vec();
+    assert_eq!(seen, expected, "every dependency once");
+    assert_eq!(totals, BTreeSet::from([5]));
+    let of_web = w.get(&format!("/dependencies?asset={}", w.id("shop-web-1")), &w.viewer).await;
+    assert_eq!(of_web.body["total"], 1, "{:?}", of_web.body);
+    assert_eq!(of_web.body["dependencies"][0]["asset_id"], w.id("Shop").to_string());
+
+    let world = &w;
+    let graph = |root: &str, depth: i32| {
+        let path = format!("/assets/{}/dependency-graph?depth={depth}", world.id(root));
+        async move { world.get(&path, &world.viewer).await }
+    };
+    let summary = |answer: &Answer| {
+        let nodes: BTreeSet<(String, i64)> = answer.body["nodes"]
+            .as_array()
+            .expect("nodes")
+            .iter()
+            .map(|n| (n["name"].as_str().expect("name").to_owned(), n["distance"].as_i64().expect("distance")))
+            .collect();
+        let by_id: BTreeMap<&str, &str> = answer.body["nodes"]
+            .as_array()
+            .expect("nodes")
+            .iter()
+            .map(|n| (n["id"].as_str().expect("id"), n["name"].as_str().expect("name")))
+            .collect();
+        let edges: BTreeSet<(String, String)> = answer.body["edges"]
+            .as_array()
+            .expect("edges")
+            .iter()
+            .map(|e| {
+                (
+                    by_id[e["source"].as_str().expect("source")].to_owned(),
+                    by_id[e["target"].as_str().expect("target")].to_owned(),
+                )
+            })
+            .collect();
+        (nodes, edges)
+    };
+    let pairs =
+        |list: &[(&str, &str)]| list.iter().map(|(a, b)| ((*a).to_owned(), (*b).to_owned())).collect::<BTreeSet<_>>();
+    let one = graph("shop-web-1", 1).await;
+    assert_eq!(one.status, StatusCode::OK, "{:?}", one.body);
+    assert_eq!(one.body["truncated"], false);
+    assert_eq!(
+        summary(&one),
+        (BTreeSet::from([("shop-web-1".to_owned(), 0), ("Shop".to_owned(), 1)]), pairs(&[("Shop", "shop-web-1")]))
+    );
+    let (nodes, edges) = summary(&graph("shop-web-1", 2).await);
+    assert_eq!(
+        nodes,
+        BTreeSet::from([
+            ("shop-web-1".to_owned(), 0),
+            ("Shop".to_owned(), 1),
+            ("shop-web-2".to_owned(), 2),
+            ("shop-db-1".to_owned(), 2)
+        ])
+    );
+    assert_eq!(edges, pairs(&[("Shop", "shop-web-1"), ("Shop", "shop-web-2"), ("Shop", "shop-db-1")]));
+    // Around an application: its servers; the other application is not reachable.
+    let (nodes, edges) = summary(&graph("Ledger", 5).await);
+    assert_eq!(nodes.iter().map(|(n, _)| n.as_str()).collect::<Vec<_>>(), ["Ledger", "ledger-1", "ledger-db-1"]);
+    assert_eq!(edges, pairs(&[("Ledger", "ledger-1"), ("Ledger", "ledger-db-1")]));
+    let (nodes, edges) = summary(&graph("build_01", 3).await);
+    assert_eq!((nodes.len(), edges.len()), (1, 0), "an asset without dependencies is a graph of one");
+    for depth in [0, 6] {
+        let answer = graph("shop-web-1", depth).await;
+        answer.assert_problem(StatusCode::UNPROCESSABLE_ENTITY);
+        assert_eq!(answer.body["field"], "depth");
+    }
+}
+
+#[sqlx::test(migrations = false)]
+async fn a_recommendation_shows_its_rationale_and_an_override_is_recorded_with_its_reason(pool: PgPool) {
+    let w = world(&pool).await;
+    let ledger = w.id("ledger-1");
+    let view = w.get(&format!("/assets/{ledger}/six-r"), &w.viewer).await;
+    assert_eq!(view.status, StatusCode::OK, "{:?}", view.body);
+    assert_eq!(view.body["strategy"], "retain");
+    assert_eq!(view.body["recommendation"]["strategy"], "retain");
+    assert_eq!(view.body["recommendation"]["analysis_name"], "Discovery 6R (rules)");
+    let rationale = view.body["recommendation"]["rationale"].as_array().expect("rationale");
+    assert!(rationale.iter().any(|r| r.as_str().is_some_and(|r| r.contains("aix"))), "{rationale:?}");
+    assert_eq!((view.body["overridden"].clone(), view.body["overrides"].clone()), (json!(false), json!([])));
+
+    let summary = w.get("/six-r/summary", &w.viewer).await;
+    assert_eq!(summary.status, StatusCode::OK, "{:?}", summary.body);
+    let counts = |body: &Value| -> BTreeMap<String, i64> {
+        body["strategies"]
+            .as_array()
+            .expect("strategies")
+            .iter()
+            .map(|s| (s["strategy"].as_str().expect("strategy").to_owned(), s["count"].as_i64().expect("count")))
+            .collect()
+    };
+    let before = counts(&summary.body);
+    assert_eq!(before.len(), 7, "every strategy listed");
+    assert_eq!(summary.body["total_assets"], 11);
+    assert_eq!(summary.body["unassessed"], 0);
+    assert_eq!(before.values().sum::<i64>(), 11);
+    assert_eq!((before["retain"], before["retire"], before["refactor"]), (2, 2, 0), "{before:?}");
+    for (strategy, count) in &before {
+        let listed = w.get(&format!("/assets?six_r_strategy={strategy}"), &w.viewer).await;
+        assert_eq!(listed.body["total"], *count, "{strategy}: the summary agrees with the listing");
+    }
+
+    let reason = "Ledger moves to Linux in Q3: the AIX licence ends";
+    let body = json!({"strategy": "rehost", "reason": format!("  {reason} ")});
+    let overridden = w.send(Method::POST, &format!("/assets/{ledger}/six-r/override"), &w.analyst, body).await;
+    assert_eq!(overridden.status, StatusCode::OK, "{:?}", overridden.body);
+    let view = w.get(&format!("/assets/{ledger}/six-r"), &w.viewer).await;
+    assert_eq!(view.body["strategy"], "rehost");
+    assert_eq!(view.body["recommendation"]["strategy"], "retain", "the recommendation stays visible");
+    assert_eq!(view.body["overridden"], true);
+    let last = &view.body["overrides"][0];
+    assert_eq!((last["previous"].clone(), last["strategy"].clone()), (json!("retain"), json!("rehost")));
+    assert_eq!(last["reason"], reason);
+    assert_eq!(last["user_id"], w.a.analyst_user_id.to_string());
+    assert_eq!(w.get(&format!("/assets/{ledger}"), &w.viewer).await.body["six_r_strategy"], "rehost");
+    let (user, why, details, engagement): (Option<Uuid>, Option<String>, Value, Option<Uuid>) = sqlx::query_as(
+        "SELECT user_id, reason, details, engagement_id FROM migration.access_audit_log
+         WHERE action_type = 'six_r_override' AND resource_type = 'asset' AND resource_id = $1",
+    )
+    .bind(ledger.to_string())
+    .fetch_one(&pool)
+    .await
+    .expect("one audit entry");
+    assert_eq!((user, why.as_deref()), (Some(w.a.analyst_user_id), Some(reason)));
+    assert_eq!(details, json!({"old": "retain", "new": "rehost"}));
+    assert!(engagement.is_some());
+    let after = counts(&w.get("/six-r/summary", &w.viewer).await.body);
+    assert_eq!((after["retain"], after["rehost"]), (before["retain"] - 1, before["rehost"] + 1));
+
+    for (body, field) in [
+        (json!({"strategy": "retire", "reason": "   "}), "reason"),
+        (json!({"strategy": "retire"}), "reason"),
+        (json!({"strategy": "teleport", "reason": "why not"}), "strategy"),
+        (json!({"strategy": "retire", "reason": "x".repeat(2001)}), "reason"),
+    ] {
+        let before = fingerprint(&pool).await;
+        let answer = w.send(Method::POST, &format!("/assets/{ledger}/six-r/override"), &w.analyst, body.clone()).await;
+        answer.assert_problem(StatusCode::UNPROCESSABLE_ENTITY);
+        assert_eq!(answer.body["field"], field, "{body}: {:?}", answer.body);
+        assert_eq!(fingerprint(&pool).await, before);
+    }
+}
+
 /// Every route of this module that names a tenant-A resource, with a body for writes.
 fn routes(w: &World) -> Vec<(Method, String, Option<Value>)> {
     let asset = w.id("shop-web-1");
@@ -471,6 +647,16 @@ fn routes(w: &World) -> Vec<(Method, String, Option<Value>)> {
         (Method::GET, format!("/assets/{asset}"), None),
         (Method::PATCH, format!("/assets/{asset}"), Some(json!({"location": "Mars"}))),
         (Method::POST, "/assets/bulk-update".into(), Some(json!({"filter": {}, "changes": {"location": "Mars"}}))),
+        (Method::GET, "/dependencies".into(), None),
+        (Method::GET, format!("/dependencies?asset={asset}"), None),
+        (Method::GET, format!("/assets/{asset}/dependency-graph"), None),
+        (Method::GET, format!("/assets/{asset}/six-r"), None),
+        (
+            Method::POST,
+            format!("/assets/{asset}/six-r/override"),
+            Some(json!({"strategy": "retire", "reason": "decommissioned"})),
+        ),
+        (Method::GET, "/six-r/summary".into(), None),
     ]
 }
 
@@ -491,12 +677,12 @@ async fn another_tenant_gets_404_on_every_route_and_changes_nothing(pool: PgPool
             checked += 1;
         }
     }
-    assert_eq!(checked, 12);
+    assert_eq!(checked, 24);
     // Tenant A's asset under tenant B's own engagement: not found either.
     let asset = w.id("shop-web-1");
-    for (method, body) in [(Method::GET, None), (Method::PATCH, Some(json!({"location": "Mars"})))] {
+    for (method, path, body) in routes(&w).into_iter().filter(|(_, path, _)| path.contains(&asset.to_string())) {
         let before = fingerprint(&pool).await;
-        let answer = w.app.call(method, &format!("{}/assets/{asset}", w.b_base), &w.stranger, body).await;
+        let answer = w.app.call(method, &format!("{}{path}", w.b_base), &w.stranger, body).await;
         answer.assert_problem(StatusCode::NOT_FOUND);
         assert_eq!(fingerprint(&pool).await, before);
     }
@@ -520,5 +706,5 @@ async fn a_viewer_gets_403_on_every_write_and_changes_nothing(pool: PgPool) {
         assert_eq!(allowed.status, StatusCode::OK, "{method} {path} as analyst: {:?}", allowed.body);
         writes += 1;
     }
-    assert_eq!(writes, 2);
+    assert_eq!(writes, 3);
 }

@@ -12,7 +12,7 @@ use modernize::models::*;
 use modernize::repo::flows::DiscoveryInput;
 use modernize::repo::imports::DataImportInput;
 use modernize::repo::mappings::Review;
-use modernize::repo::{Page, RepoError, assets, audit, flows, imports, mappings, table, tenancy};
+use modernize::repo::{Page, RepoError, assets, audit, dependencies, flows, imports, mappings, sixr, table, tenancy};
 use modernize::schema::{Ownership, TABLES};
 use modernize::tenancy::TenantCtx;
 use sqlx::{PgConnection, PgPool};
@@ -143,10 +143,12 @@ fn repository_functions() -> BTreeSet<String> {
     let sources = [
         ("assets", include_str!("../src/repo/assets.rs")),
         ("audit", include_str!("../src/repo/audit.rs")),
+        ("dependencies", include_str!("../src/repo/dependencies.rs")),
         ("flows", include_str!("../src/repo/flows.rs")),
         ("global", include_str!("../src/repo/global.rs")),
         ("imports", include_str!("../src/repo/imports.rs")),
         ("mappings", include_str!("../src/repo/mappings.rs")),
+        ("sixr", include_str!("../src/repo/sixr.rs")),
         ("table", include_str!("../src/repo/table.rs")),
         ("tenancy", include_str!("../src/repo/tenancy.rs")),
         ("uploads", include_str!("../src/repo/uploads.rs")),
@@ -366,6 +368,37 @@ async fn every_repository_function_is_isolated(pool: PgPool) {
     assert!(as_tenant!(c, &w.a, |tx| audit::audit_trail(&mut tx, "asset", &b_web, "read")).expect("trail").is_empty());
     assert_eq!(as_tenant!(c, &w.b, |tx| audit::audit_trail(&mut tx, "asset", &b_web, "read")).expect("trail").len(), 1);
     done("audit::audit_trail");
+    // Dependencies and 6R: B's asset ids given to A find nothing; A's own are found.
+    let b_ids = [GLOBEX.id("asset/web-01"), GLOBEX.id("asset/db-01")];
+    let a_ids = [ACME.id("asset/web-01"), ACME.id("asset/db-01")];
+    assert!(as_tenant!(c, &w.a, |tx| dependencies::edges_touching(&mut tx, &b_ids, false)).expect("edges").is_empty());
+    let own = as_tenant!(c, &w.a, |tx| dependencies::edges_touching(&mut tx, &a_ids, true)).expect("edges");
+    assert!(own.len() == 1 && own[0].client_account_id == w.a.client_account_id());
+    done("dependencies::edges_touching");
+    assert!(as_tenant!(c, &w.a, |tx| dependencies::node_assets(&mut tx, &b_ids)).expect("nodes").is_empty());
+    assert_eq!(as_tenant!(c, &w.a, |tx| dependencies::node_assets(&mut tx, &a_ids)).expect("nodes").len(), 2);
+    done("dependencies::node_assets");
+    let listed = as_tenant!(c, &w.a, |tx| dependencies::list_dependencies(&mut tx, None, None, 100)).expect("list");
+    assert_eq!(listed.len(), 1);
+    assert!(
+        as_tenant!(c, &w.a, |tx| dependencies::list_dependencies(&mut tx, Some(b_ids[0]), None, 100))
+            .expect("list")
+            .is_empty()
+    );
+    done("dependencies::list_dependencies");
+    assert_eq!(as_tenant!(c, &w.a, |tx| dependencies::count_dependencies(&mut tx, None)).expect("count"), 1);
+    assert_eq!(as_tenant!(c, &w.a, |tx| dependencies::count_dependencies(&mut tx, Some(b_ids[0]))).expect("count"), 0);
+    done("dependencies::count_dependencies");
+    assert!(
+        as_tenant!(c, &w.a, |tx| sixr::latest_recommendation(&mut tx, b_ids[0])).expect("recommendation").is_none()
+    );
+    assert!(
+        as_tenant!(c, &w.a, |tx| sixr::latest_recommendation(&mut tx, a_ids[0])).expect("recommendation").is_some()
+    );
+    done("sixr::latest_recommendation");
+    let counts = as_tenant!(c, &w.a, |tx| sixr::strategy_counts(&mut tx)).expect("counts");
+    assert_eq!(counts.iter().map(|(_, n)| n).sum::<i64>(), 3, "A's three assets: {counts:?}");
+    done("sixr::strategy_counts");
     done("assets::list_assets");
     assert_eq!(
         b_engagement,

@@ -6,10 +6,12 @@
 
 pub mod assets;
 pub mod audit;
+pub mod dependencies;
 pub mod flows;
 pub mod global;
 pub mod imports;
 pub mod mappings;
+pub mod sixr;
 pub mod table;
 pub mod tenancy;
 pub mod uploads;

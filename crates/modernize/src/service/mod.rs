@@ -13,9 +13,11 @@
 pub mod accounts;
 pub mod assets;
 pub mod auth;
+pub mod dependencies;
 pub mod discovery;
 pub mod engagements;
 pub mod error;
+pub mod sixr;
 pub mod tokens;
 pub mod users;
 pub mod views;
