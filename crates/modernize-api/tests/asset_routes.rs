@@ -194,6 +194,9 @@ async fn each_filter_selects_its_assets(pool: PgPool) {
         assert_eq!(total, json!(expected.len()), "{query}");
     }
     assert_eq!(w.names("search=%25").await, Vec::<String>::new(), "% is literal");
+    let nul = w.get("/assets?search=a%00b", &w.viewer).await;
+    nul.assert_problem(StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(nul.body["field"], "search");
     let bad = w.get("/assets?asset_type=spaceship", &w.viewer).await;
     assert!(bad.status.is_client_error(), "{bad:?}");
 }
@@ -301,6 +304,7 @@ async fn an_asset_is_read_and_edited_and_the_edit_is_audited(pool: PgPool) {
         (json!({"six_r_strategy": "retire"}), "six_r_strategy"),
         (json!({"name": null}), "name"),
         (json!({"environment": "x".repeat(51)}), "environment"),
+        (json!({"location": "a\u{0}b"}), "location"),
         (json!({}), "changes"),
     ] {
         let before = fingerprint(&pool).await;

@@ -186,6 +186,7 @@ pub async fn list_assets(
     if !(1..=MAX_PAGE).contains(&limit) {
         return Err(ServiceError::invalid("limit", format!("must be 1 to {MAX_PAGE}")));
     }
+    check_filter(&query.filter)?;
     let after = cursor.map(|c| decode_cursor(query, c)).transpose()?;
     let mut conn = connection(pool).await?;
     let (ctx, _) = engagement_ctx(&mut conn, actor, account, engagement).await?;
@@ -198,6 +199,19 @@ pub async fn list_assets(
     assets.truncate(usize::try_from(limit).unwrap_or(usize::MAX));
     let next_cursor = if more { assets.last().map(|last| encode_cursor(query, last)) } else { None };
     Ok(AssetPage { assets: assets.into_iter().map(|a| a.asset.into()).collect(), total, next_cursor })
+}
+
+/// Refuses text filters PostgreSQL cannot hold (a NUL character), naming the filter.
+fn check_filter(filter: &AssetFilter) -> Result<(), ServiceError> {
+    let texts = [
+        ("environment", &filter.environment),
+        ("operating_system", &filter.operating_system),
+        ("search", &filter.search),
+    ];
+    match texts.iter().find(|(_, value)| value.as_deref().is_some_and(|v| v.contains('\0'))) {
+        Some((field, _)) => Err(ServiceError::invalid(field, "must not contain a NUL character")),
+        None => Ok(()),
+    }
 }
 
 /// The asset `asset_id` of the engagement: NotFound when it is not one of its assets.
@@ -242,6 +256,9 @@ pub fn parse_changes(changes: &Map<String, Value>) -> Result<AssetPatch, Service
             let editable: Vec<&str> = EDITABLE_FIELDS.iter().map(|(name, _)| *name).collect();
             return Err(ServiceError::invalid(field, format!("is not editable (editable: {})", editable.join(", "))));
         };
+        if value.as_str().is_some_and(|text| text.contains('\0')) {
+            return Err(ServiceError::invalid(field, "must not contain a NUL character"));
+        }
         if let (Some(max), Some(text)) = (max_chars, value.as_str())
             && text.chars().count() > *max
         {
@@ -346,6 +363,7 @@ pub async fn bulk_edit_assets(
     let (ctx, _) = engagement_ctx(&mut conn, actor, account, engagement).await?;
     require(&ctx, MemberRole::Analyst, "editing assets")?;
     let filter = &AssetFilter::strict(filter)?;
+    check_filter(filter)?;
     let patch = parse_changes(changes)?;
     let mut tx = TenantTx::begin(&mut conn, &ctx).await?;
     let matched = assets_repo::count_assets(&mut tx, filter).await?;
@@ -445,6 +463,7 @@ pub async fn export_assets(
     query: AssetQuery,
     page_rows: i64,
 ) -> Result<AssetExport, ServiceError> {
+    check_filter(&query.filter)?;
     let mut conn = connection(pool).await?;
     let (ctx, _) = engagement_ctx(&mut conn, actor, account, engagement).await?;
     Ok(AssetExport {

@@ -149,8 +149,11 @@ pub async fn override_strategy(
     let mut tx = TenantTx::begin(&mut conn, &ctx).await?;
     let before = asset_of_engagement(&mut tx, asset_id).await?;
     let reason = input.reason.trim();
-    if reason.is_empty() || reason.chars().count() > MAX_REASON_CHARS {
-        return Err(ServiceError::invalid("reason", format!("must be 1 to {MAX_REASON_CHARS} characters")));
+    if reason.is_empty() || reason.chars().count() > MAX_REASON_CHARS || reason.contains('\0') {
+        return Err(ServiceError::invalid(
+            "reason",
+            format!("must be 1 to {MAX_REASON_CHARS} characters, without a NUL character"),
+        ));
     }
     let patch = AssetPatch {
         six_r_strategy: Some(Some(input.strategy)),
