@@ -276,6 +276,225 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/client-accounts/{account}/engagements/{engagement}/flows": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The engagement's discovery flows, newest first (viewer). */
+        get: operations["list_flows"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/client-accounts/{account}/engagements/{engagement}/flows/{flow_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** One discovery flow (viewer). */
+        get: operations["get_flow"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/client-accounts/{account}/engagements/{engagement}/flows/{flow_id}/cancel": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Cancels a flow and its pending jobs (analyst); 409 when it already ended. */
+        post: operations["cancel_flow"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/client-accounts/{account}/engagements/{engagement}/flows/{flow_id}/events": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Follows a discovery flow live (viewer): `text/event-stream` with a `progress` event (JSON
+         *     `FlowProgress`) whenever its status, phase or counts change, comments as keep-alives every
+         *     15 s, and a last `end` event (the final `FlowProgress`) when the flow completes, fails or is
+         *     cancelled; then the stream closes. The first event describes the flow as it is. */
+        get: operations["get_flow_events"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/client-accounts/{account}/engagements/{engagement}/flows/{flow_id}/pause": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Pauses a running flow after the phase under way (analyst); 409 when it is not running. */
+        post: operations["pause_flow"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/client-accounts/{account}/engagements/{engagement}/flows/{flow_id}/resume": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Resumes a paused flow at its first unfinished phase (analyst). A flow waiting for the review
+         *     of its mappings goes on once none awaits review; `accept_above` decides the rest. 409 when the
+         *     flow is not paused; 422 (field `accept_above`) while mappings still await review. */
+        post: operations["resume_flow"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/client-accounts/{account}/engagements/{engagement}/flows/{flow_id}/retry": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Runs a failed flow again from its failed phase (analyst); 409 when it has not failed. */
+        post: operations["retry_flow"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/client-accounts/{account}/engagements/{engagement}/flows/{flow_id}/summary": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** What a discovery flow did: state, import counts and first bad rows, mappings, per-phase
+         *     figures and timings, and the inventory it produced (viewer). */
+        get: operations["get_flow_summary"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/client-accounts/{account}/engagements/{engagement}/imports": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The engagement's imports, newest first (viewer). */
+        get: operations["list_imports"];
+        put?: never;
+        /**
+         * Uploads an inventory file and starts its discovery flow (analyst).
+         * @description The body is `multipart/form-data` with a `file` part and optional `sheet`, `encoding` and
+         *     `accept_above` parts. The file is streamed to disk (private, 0600) and never held in memory;
+         *     over the server's upload limit (default 1 GiB) the answer is 413 and nothing is kept. The
+         *     file's structure is checked before the flow starts (422, field `file`). Then the master flow,
+         *     its discovery flow and the import are created and the first phase is queued: 202 with the
+         *     flow's URL in `Location`.
+         */
+        post: operations["create_import"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/client-accounts/{account}/engagements/{engagement}/imports/{import_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** One import of the engagement (viewer). */
+        get: operations["get_import"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/client-accounts/{account}/engagements/{engagement}/master-flows": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The engagement's master flows, newest first, each naming its discovery flows (viewer). */
+        get: operations["list_master_flows"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/client-accounts/{account}/engagements/{engagement}/master-flows/{flow_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** One master flow, by its `flow_id`, with its transitions and phase timings (viewer). */
+        get: operations["get_master_flow"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/client-accounts/{account}/engagements/{engagement}/six-r/summary": {
         parameters: {
             query?: never;
@@ -715,6 +934,68 @@ export interface components {
             /** @example active */
             status: string;
         };
+        /** @description One page of discovery flows, newest first. */
+        FlowPage: {
+            flows: components["schemas"]["FlowView"][];
+            /**
+             * Format: int64
+             * @description Where the next page starts (`page.offset` to pass), when there may be more.
+             */
+            next_offset?: number | null;
+        };
+        /** @description What a flow did (see the module doc). */
+        FlowSummary: {
+            /** Format: uuid */
+            discovery_flow_id: string;
+            error_message?: string | null;
+            error_phase?: string | null;
+            flow_name?: string | null;
+            import?: null | components["schemas"]["ImportSummary"];
+            inventory: components["schemas"]["InventorySummary"];
+            mappings: components["schemas"]["MappingLine"][];
+            /** Format: uuid */
+            master_flow_id?: string | null;
+            phases: components["schemas"]["PhaseLine"][];
+            phases_completed: string[];
+            /** Format: double */
+            progress_percentage: number;
+            /** @example completed */
+            status: string;
+        };
+        /** @description A discovery flow as listed. */
+        FlowView: {
+            /** Format: date-time */
+            created_at: string;
+            /**
+             * @description The last phase completed.
+             * @example field_mapping
+             */
+            current_phase?: string | null;
+            /** Format: uuid */
+            data_import_id?: string | null;
+            /** Format: uuid */
+            engagement_id: string;
+            error_message?: string | null;
+            error_phase?: string | null;
+            flow_name?: string | null;
+            /** Format: uuid */
+            id: string;
+            /** Format: uuid */
+            master_flow_id?: string | null;
+            phases_completed: string[];
+            /**
+             * Format: double
+             * @description 0 to 100: the share of the six phases completed.
+             */
+            progress_percentage: number;
+            /**
+             * @description `initialized`, `running`, `paused`, `completed`, `failed` or `cancelled`.
+             * @example running
+             */
+            status: string;
+            /** Format: date-time */
+            updated_at: string;
+        };
         /** @description A dependency in the graph: `source` depends on `target`. */
         GraphEdge: {
             /** Format: double */
@@ -747,6 +1028,114 @@ export interface components {
             /** @description `ok`. */
             status: string;
         };
+        /** @description One page of imports, newest first. */
+        ImportPage: {
+            imports: components["schemas"]["ImportView"][];
+            /**
+             * Format: int64
+             * @description The `offset` of the next page, when there may be more.
+             */
+            next_offset?: number | null;
+        };
+        /** @description The flow an upload started (202 Accepted: the phases run in the background). */
+        ImportStarted: {
+            /** Format: uuid */
+            data_import_id: string;
+            /** Format: uuid */
+            discovery_flow_id: string;
+            /** @description The discovery flow's URL (also the `Location` header): its state, summary and events. */
+            flow_url: string;
+            /** Format: uuid */
+            master_flow_id: string;
+        };
+        /** @description The import's counts and its first bad rows and rows with warnings. */
+        ImportSummary: {
+            /** Format: uuid */
+            data_import_id: string;
+            filename: string;
+            /** Format: int32 */
+            invalid_records: number;
+            /** @description The first bad rows, each with its reasons. */
+            invalid_rows: components["schemas"]["RowIssues"][];
+            /**
+             * Format: int64
+             * @description Valid rows with warnings (a formula-like cell, a value cleansing could not use).
+             */
+            rows_with_warnings: number;
+            status: string;
+            /** Format: int32 */
+            total_records: number;
+            /** Format: int32 */
+            valid_records: number;
+            warning_rows: components["schemas"]["RowIssues"][];
+        };
+        /** @description A data import as the API and `--json` show it: the file, its counters and the flow reading it. */
+        ImportView: {
+            /** Format: date-time */
+            completed_at?: string | null;
+            /** Format: date-time */
+            created_at: string;
+            /**
+             * Format: uuid
+             * @description The discovery flow that reads this import (None until one does).
+             */
+            discovery_flow_id?: string | null;
+            /** Format: uuid */
+            engagement_id: string;
+            error_message?: string | null;
+            /** Format: int32 */
+            failed_records: number;
+            /**
+             * Format: int64
+             * @description Bytes.
+             */
+            file_size?: number | null;
+            filename: string;
+            /** Format: uuid */
+            id: string;
+            import_name: string;
+            /** @example cmdb */
+            import_type: string;
+            /** Format: uuid */
+            master_flow_id?: string | null;
+            mime_type?: string | null;
+            /** Format: int32 */
+            processed_records: number;
+            /**
+             * Format: double
+             * @description 0 to 100.
+             */
+            progress_percentage: number;
+            source_system?: string | null;
+            /** Format: date-time */
+            started_at?: string | null;
+            /**
+             * @description `pending`, `processing`, `completed` or `failed`.
+             * @example completed
+             */
+            status: string;
+            /** Format: int32 */
+            total_records: number;
+        };
+        /** @description The assets the flow produced, by type and 6R strategy. */
+        InventorySummary: {
+            /** Format: int64 */
+            assets: number;
+            /** Format: double */
+            average_completeness?: number | null;
+            /** Format: double */
+            average_quality?: number | null;
+            by_six_r_strategy: {
+                [key: string]: number;
+            };
+            by_type: {
+                [key: string]: number;
+            };
+            /** Format: int64 */
+            dependencies: number;
+            /** @description One asset per recommended strategy, with the rule's rationale. */
+            six_r_examples: components["schemas"]["SixrExample"][];
+        };
         /** @description A token just issued: the whole token in clear, shown this once. */
         IssuedToken: {
             api_token: components["schemas"]["TokenView"];
@@ -761,6 +1150,53 @@ export interface components {
              * @description The user's password.
              */
             password: string;
+        };
+        /** @description A source column's mapping, in short. */
+        MappingLine: {
+            /** Format: double */
+            confidence?: number | null;
+            /** Format: uuid */
+            id: string;
+            match_type: string;
+            source_field: string;
+            status: string;
+            target_field?: string | null;
+        };
+        /** @description One page of master flows, newest first. */
+        MasterFlowPage: {
+            master_flows: components["schemas"]["MasterFlowView"][];
+            /**
+             * Format: int64
+             * @description The `offset` of the next page, when there may be more.
+             */
+            next_offset?: number | null;
+        };
+        /** @description A master flow (`crewai_flow_state_extensions`): the lifecycle every child flow reports to. */
+        MasterFlowView: {
+            /** Format: date-time */
+            completed_at?: string | null;
+            /** Format: date-time */
+            created_at: string;
+            /** @description The discovery flows this master flow owns. */
+            discovery_flow_ids: string[];
+            /** Format: uuid */
+            engagement_id: string;
+            error_message?: string | null;
+            /** Format: uuid */
+            flow_id: string;
+            flow_name?: string | null;
+            /** @example running */
+            flow_status: string;
+            /** @description `discovery` for the flows discovery starts. */
+            flow_type: string;
+            /** @description Per phase: `{"duration_ms": …}`. */
+            phase_execution_times: Record<string, never>;
+            /** Format: date-time */
+            started_at?: string | null;
+            /** @description The audit trail of the flow's transitions: `{from, to, reason, at, user_id}`, oldest first. */
+            transitions: Record<string, never>[];
+            /** Format: date-time */
+            updated_at: string;
         };
         /** @description The caller and where they may work. */
         MeView: {
@@ -851,6 +1287,19 @@ export interface components {
              */
             user_id?: string | null;
         };
+        /** @description One phase: its state, duration and figures. */
+        PhaseLine: {
+            /** Format: int64 */
+            duration_ms?: number | null;
+            metrics: Record<string, never>;
+            /** @example data_import */
+            phase: string;
+            /**
+             * @description `pending`, `running`, `completed` or `failed`.
+             * @example completed
+             */
+            status: string;
+        };
         /** @description An error body (RFC 9457 problem details). */
         Problem: {
             /** @description What went wrong, for a human; never internal details on a 5xx. */
@@ -902,6 +1351,12 @@ export interface components {
          * @enum {string}
          */
         Role: "admin" | "analyst" | "viewer";
+        /** @description A record (1 = the first after the header) and its issues (`{kind, severity, message, row?, column?}`). */
+        RowIssues: {
+            issues: Record<string, never>[];
+            /** Format: int32 */
+            row_number: number;
+        };
         /** @description A signed-in session (its secret travels only in the cookie). */
         SessionView: {
             /**
@@ -910,6 +1365,14 @@ export interface components {
              */
             expires_at: string;
             user: components["schemas"]["UserView"];
+        };
+        /** @description One asset per recommended 6R strategy. */
+        SixrExample: {
+            asset: string;
+            /** Format: double */
+            confidence?: number | null;
+            rationale: Record<string, never>;
+            strategy: string;
         };
         /**
          * @description A 6R migration strategy.
@@ -953,6 +1416,25 @@ export interface components {
             state: string;
             /** Format: uuid */
             user_id: string;
+        };
+        /** @description The multipart form of an upload (documentation only: the body is read as a stream). */
+        UploadForm: {
+            /**
+             * Format: double
+             * @description Approve suggested field mappings at or above this confidence (0..1) and go on without a
+             *     review; without it the flow pauses for a reviewer after suggesting mappings.
+             */
+            accept_above?: number | null;
+            /** @description How a CSV's bytes are decoded: `auto` (default), `utf8` or `latin1`. */
+            encoding?: string | null;
+            /**
+             * Format: binary
+             * @description The inventory file: CSV (`.csv`, `.txt`, `.tsv`) or a workbook (`.xlsx`, `.xlsm`, `.xls`,
+             *     `.xlsb`, `.ods`); its file name's extension tells which.
+             */
+            file: string;
+            /** @description The workbook's sheet (default: the first). */
+            sheet?: string | null;
         };
         /** @description A user: never the password hash. */
         UserView: {
@@ -2184,6 +2666,869 @@ export interface operations {
             };
             /** @description A bad limit */
             422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    list_flows: {
+        parameters: {
+            query?: {
+                /** @description Rows per page, 1 to 500 (default 50). */
+                limit?: number;
+                /** @description Rows to skip (default 0); a page's `next_offset` gives the next one. */
+                offset?: number;
+            };
+            header?: never;
+            path: {
+                /** @description Client account id or slug. */
+                account: string;
+                /** @description Engagement id or slug. */
+                engagement: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description One page of discovery flows */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["FlowPage"];
+                };
+            };
+            /** @description A path id that is not a UUID, or a query parameter that cannot be read */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No or wrong credentials */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No such account or engagement (or not the caller's) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Bad paging */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    get_flow: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description Client account id or slug. */
+                account: string;
+                /** @description Engagement id or slug. */
+                engagement: string;
+                /** @description The discovery flow's id (or, under `master-flows`, the master flow's `flow_id`). */
+                flow_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The flow */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["FlowView"];
+                };
+            };
+            /** @description A path id that is not a UUID, or a query parameter that cannot be read */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No or wrong credentials */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No such flow in this engagement */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    cancel_flow: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description Client account id or slug. */
+                account: string;
+                /** @description Engagement id or slug. */
+                engagement: string;
+                /** @description The discovery flow's id (or, under `master-flows`, the master flow's `flow_id`). */
+                flow_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Cancelled; the flow as it is now */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["FlowView"];
+                };
+            };
+            /** @description A path id that is not a UUID, or a query parameter that cannot be read */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No or wrong credentials */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The caller's role is weaker than analyst */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No such flow in this engagement */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The flow already completed or was cancelled */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    get_flow_events: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description Client account id or slug. */
+                account: string;
+                /** @description Engagement id or slug. */
+                engagement: string;
+                /** @description The discovery flow's id (or, under `master-flows`, the master flow's `flow_id`). */
+                flow_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Server-Sent Events: `progress` (data: FlowProgress) and a last `end` */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "text/event-stream": string;
+                };
+            };
+            /** @description A path id that is not a UUID, or a query parameter that cannot be read */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No or wrong credentials */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No such flow in this engagement */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    pause_flow: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description Client account id or slug. */
+                account: string;
+                /** @description Engagement id or slug. */
+                engagement: string;
+                /** @description The discovery flow's id (or, under `master-flows`, the master flow's `flow_id`). */
+                flow_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Paused; the flow as it is now */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["FlowView"];
+                };
+            };
+            /** @description A path id that is not a UUID, or a query parameter that cannot be read */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No or wrong credentials */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The caller's role is weaker than analyst */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No such flow in this engagement */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The flow is not running */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    resume_flow: {
+        parameters: {
+            query?: {
+                /** @description Decide the mappings still awaiting review: approved at or above this confidence (0..1),
+                 *     rejected below. */
+                accept_above?: number;
+            };
+            header?: never;
+            path: {
+                /** @description Client account id or slug. */
+                account: string;
+                /** @description Engagement id or slug. */
+                engagement: string;
+                /** @description The discovery flow's id (or, under `master-flows`, the master flow's `flow_id`). */
+                flow_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Resumed; the flow as it is now */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["FlowView"];
+                };
+            };
+            /** @description A path id that is not a UUID, or a query parameter that cannot be read */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No or wrong credentials */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The caller's role is weaker than analyst */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No such flow in this engagement */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The flow is not paused */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Mappings still await review, or a bad threshold */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    retry_flow: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description Client account id or slug. */
+                account: string;
+                /** @description Engagement id or slug. */
+                engagement: string;
+                /** @description The discovery flow's id (or, under `master-flows`, the master flow's `flow_id`). */
+                flow_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Retrying; the flow as it is now */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["FlowView"];
+                };
+            };
+            /** @description A path id that is not a UUID, or a query parameter that cannot be read */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No or wrong credentials */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The caller's role is weaker than analyst */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No such flow in this engagement */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The flow has not failed */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    get_flow_summary: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description Client account id or slug. */
+                account: string;
+                /** @description Engagement id or slug. */
+                engagement: string;
+                /** @description The discovery flow's id (or, under `master-flows`, the master flow's `flow_id`). */
+                flow_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The flow's summary */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["FlowSummary"];
+                };
+            };
+            /** @description A path id that is not a UUID, or a query parameter that cannot be read */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No or wrong credentials */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No such flow in this engagement */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    list_imports: {
+        parameters: {
+            query?: {
+                /** @description Rows per page, 1 to 500 (default 50). */
+                limit?: number;
+                /** @description Rows to skip (default 0); a page's `next_offset` gives the next one. */
+                offset?: number;
+            };
+            header?: never;
+            path: {
+                /** @description Client account id or slug. */
+                account: string;
+                /** @description Engagement id or slug. */
+                engagement: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description One page of imports */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ImportPage"];
+                };
+            };
+            /** @description A path id that is not a UUID, or a query parameter that cannot be read */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No or wrong credentials */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No such account or engagement (or not the caller's) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Bad paging */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    create_import: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description Client account id or slug. */
+                account: string;
+                /** @description Engagement id or slug. */
+                engagement: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "multipart/form-data": components["schemas"]["UploadForm"];
+            };
+        };
+        responses: {
+            /** @description The discovery flow started */
+            202: {
+                headers: {
+                    /** @description The discovery flow */
+                    location?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ImportStarted"];
+                };
+            };
+            /** @description Malformed multipart body */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No or wrong credentials */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The caller's role is weaker than analyst */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No such account or engagement (or not the caller's) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The file is larger than the server's limit */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The body is not multipart/form-data */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No file, an unknown part, a bad option, or a file that is no inventory */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    get_import: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description Client account id or slug. */
+                account: string;
+                /** @description Engagement id or slug. */
+                engagement: string;
+                /** @description The data import's id. */
+                import_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The import */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ImportView"];
+                };
+            };
+            /** @description A path id that is not a UUID, or a query parameter that cannot be read */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No or wrong credentials */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No such import in this engagement */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    list_master_flows: {
+        parameters: {
+            query?: {
+                /** @description Rows per page, 1 to 500 (default 50). */
+                limit?: number;
+                /** @description Rows to skip (default 0); a page's `next_offset` gives the next one. */
+                offset?: number;
+            };
+            header?: never;
+            path: {
+                /** @description Client account id or slug. */
+                account: string;
+                /** @description Engagement id or slug. */
+                engagement: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description One page of master flows */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["MasterFlowPage"];
+                };
+            };
+            /** @description A path id that is not a UUID, or a query parameter that cannot be read */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No or wrong credentials */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No such account or engagement (or not the caller's) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Bad paging */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    get_master_flow: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description Client account id or slug. */
+                account: string;
+                /** @description Engagement id or slug. */
+                engagement: string;
+                /** @description The discovery flow's id (or, under `master-flows`, the master flow's `flow_id`). */
+                flow_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The master flow */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["MasterFlowView"];
+                };
+            };
+            /** @description A path id that is not a UUID, or a query parameter that cannot be read */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No or wrong credentials */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No such master flow in this engagement */
+            404: {
                 headers: {
                     [name: string]: unknown;
                 };
