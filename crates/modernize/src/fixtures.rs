@@ -241,6 +241,7 @@ async fn build_demo_tenant(tx: &mut TenantTx<'_>, tenant: DemoTenant) -> Result<
             json!({
                 "data_import_id": import.id, "master_flow_id": master.flow_id, "source_field": source,
                 "target_field": target, "match_type": "synonym", "confidence_score": 0.92, "status": decided,
+                "decided_by": (decided != "suggested").then_some("reviewer"),
                 "suggested_by": "modernize-mapping", "sample_values": ["web-01", "db-01"]
             }),
         )

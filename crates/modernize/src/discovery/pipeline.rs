@@ -1114,6 +1114,10 @@ pub async fn resume(
     enqueue_phase(tx.conn(), &job).await
 }
 
+/// Decides the import's suggestions still pending by `accept_above`: approved at or above it,
+/// rejected below, both recorded as the threshold's decisions (`decided_by = 'threshold'`), which
+/// teach the mapping engine nothing ([`learned_mappings`] reads reviewers' decisions only).
+/// Invalid (field `accept_above`) when suggestions remain pending.
 async fn decide_pending_mappings(
     tx: &mut TenantTx<'_>,
     data_import_id: Uuid,
@@ -1122,6 +1126,7 @@ async fn decide_pending_mappings(
     if let Some(threshold) = accept_above {
         sqlx::query(
             "UPDATE migration.import_field_mappings SET approved_at = now(), updated_at = now(),
+                    decided_by = 'threshold',
                     status = CASE WHEN target_field IS NOT NULL AND confidence_score >= $3
                                   THEN 'approved' ELSE 'rejected' END::migration.mapping_status
              WHERE client_account_id = $1 AND data_import_id = $2 AND status = 'suggested'",

@@ -2742,6 +2742,7 @@ pub struct ImportFieldMapping {
     pub sample_values: JsonValue,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
+    pub decided_by: Option<String>,
 }
 
 /// A new `import_field_mappings` row: `None` takes the column's default (or NULL); the tenant keys come from the TenantCtx.
@@ -2779,6 +2780,8 @@ pub struct NewImportFieldMapping {
     pub created_at: Option<DateTime<Utc>>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub updated_at: Option<DateTime<Utc>>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub decided_by: Option<String>,
 }
 
 /// Changes to a `import_field_mappings` row: only the `Some` fields are written; `Some(None)` sets a nullable column to NULL.
@@ -2812,6 +2815,8 @@ pub struct ImportFieldMappingPatch {
     pub validation_errors: Option<JsonValue>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub sample_values: Option<JsonValue>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub decided_by: Option<Option<String>>,
 }
 
 impl TenantTable for ImportFieldMapping {

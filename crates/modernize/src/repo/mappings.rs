@@ -39,7 +39,7 @@ pub async fn review_mapping(
              match_type = CASE WHEN $5 THEN 'user' ELSE match_type END,
              confidence_score = CASE WHEN $5 THEN 1.0 ELSE confidence_score END,
              transformation_rules = CASE WHEN $5 THEN $7 ELSE transformation_rules END,
-             approved_by = $6, approved_at = now(), updated_at = now()
+             decided_by = 'reviewer', approved_by = $6, approved_at = now(), updated_at = now()
          WHERE client_account_id = $1 AND id = $2 RETURNING *",
     )
     .bind(tx.client_account_id())
@@ -64,8 +64,10 @@ pub struct LearnedMapping {
     pub last_decided_at: chrono::DateTime<chrono::Utc>,
 }
 
-/// The latest decision per (header, target) of this client account: approvals to prefer,
-/// rejections to avoid. Nothing from other client accounts is ever included.
+/// The latest decision of a reviewer per (header, target) of this client account: approvals to
+/// prefer, rejections to avoid. What a confidence threshold decided (`decided_by = 'threshold'`,
+/// migration 0008) teaches nothing: nobody looked at it. Nothing from other client accounts is
+/// ever included.
 pub async fn learned_mappings(tx: &mut TenantTx<'_>) -> Result<Vec<LearnedMapping>, RepoError> {
     let rows = sqlx::query_as(
         "SELECT DISTINCT ON (lower(source_field), target_field)
@@ -73,7 +75,7 @@ pub async fn learned_mappings(tx: &mut TenantTx<'_>) -> Result<Vec<LearnedMappin
                 count(*) OVER (PARTITION BY lower(source_field), target_field) AS decisions,
                 coalesce(approved_at, updated_at) AS last_decided_at
          FROM migration.import_field_mappings
-         WHERE client_account_id = $1 AND status <> 'suggested'
+         WHERE client_account_id = $1 AND status <> 'suggested' AND decided_by = 'reviewer'
          ORDER BY lower(source_field), target_field, coalesce(approved_at, updated_at) DESC",
     )
     .bind(tx.client_account_id())
@@ -82,13 +84,15 @@ pub async fn learned_mappings(tx: &mut TenantTx<'_>) -> Result<Vec<LearnedMappin
     Ok(rows)
 }
 
-/// Forgets what was learned about a header: its reviewed mappings count as suggestions again.
-/// Returns how many decisions were forgotten.
+/// Forgets what was learned about a header: its reviewers' decisions count as suggestions again
+/// (what a threshold decided was never learned and stays). Returns how many decisions were
+/// forgotten.
 pub async fn forget_learned_mapping(tx: &mut TenantTx<'_>, source_field: &str) -> Result<u64, RepoError> {
     let forgotten = sqlx::query(
         "UPDATE migration.import_field_mappings
-         SET status = 'suggested', approved_by = NULL, approved_at = NULL, updated_at = now()
-         WHERE client_account_id = $1 AND lower(source_field) = lower($2) AND status <> 'suggested'",
+         SET status = 'suggested', decided_by = NULL, approved_by = NULL, approved_at = NULL, updated_at = now()
+         WHERE client_account_id = $1 AND lower(source_field) = lower($2) AND status <> 'suggested'
+           AND decided_by = 'reviewer'",
     )
     .bind(tx.client_account_id())
     .bind(source_field)
