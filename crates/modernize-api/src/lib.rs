@@ -28,6 +28,7 @@ use axum::response::{IntoResponse, Response};
 use tokio::net::TcpListener;
 use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
 use tower_http::trace::{DefaultOnResponse, TraceLayer};
+use tracing::Instrument;
 use utoipa::openapi::security::{ApiKey, ApiKeyValue, HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::{Modify, OpenApi};
 use utoipa_axum::router::OpenApiRouter;
@@ -180,6 +181,7 @@ pub fn router(state: AppState) -> Router {
         .merge(SwaggerUi::new(REFERENCE_PATH).url(OPENAPI_PATH, openapi))
         .fallback(error::unknown_route)
         .with_state(state)
+        .layer(middleware::from_fn(run_to_completion))
         .layer(DefaultBodyLimit::max(config.max_json_body_bytes))
         .layer(middleware::from_fn_with_state(config.request_timeout, deadline))
         .layer(middleware::from_fn(error::problem_responses))
@@ -210,6 +212,23 @@ async fn deadline(State(timeout): State<Duration>, request: Request, next: Next)
     match tokio::time::timeout(timeout, next.run(request)).await {
         Ok(response) => response,
         Err(_) => StatusCode::REQUEST_TIMEOUT.into_response(),
+    }
+}
+
+/// Runs the handler in a task of its own, so that it finishes even when the client goes away or
+/// the timeout answers first. A handler dropped at an `await` can leave its database connection
+/// inside a transaction that sqlx no longer knows of (when dropped during `BEGIN`); back in the
+/// pool, that connection keeps its locks until it is next used, which may be never: the caller's
+/// session row among them, so every later request of that browser waits on it. Browsers cancel
+/// requests whenever the user navigates away, so this is ordinary, not rare. The response of a
+/// request whose client left is dropped.
+async fn run_to_completion(request: Request, next: Next) -> Response {
+    match tokio::spawn(next.run(request).instrument(tracing::Span::current())).await {
+        Ok(response) => response,
+        Err(error) => {
+            tracing::error!(%error, "the request's task failed");
+            StatusCode::INTERNAL_SERVER_ERROR.into_response()
+        }
     }
 }
 
