@@ -8,7 +8,13 @@ test("the only engagement opens by itself, with the account and engagement switc
   await expect(page.getByRole("textbox", { name: "Client account" })).toHaveValue(NORTH.slug);
   await expect(page.getByRole("textbox", { name: "Engagement" })).toHaveValue(NORTH.engagementName);
   await expect(page.getByRole("navigation", { name: "Pages" }).getByRole("link", { name: "Dashboard" })).toBeVisible();
+  // The inventory's figures, each a link into the grid filtered to it.
+  await expect(page.getByRole("region", { name: "Assets by type" })).toBeVisible();
+  await expect(page.getByRole("region", { name: "Assets by environment" }).getByRole("link", { name: /^Production: \d+$/ })).toBeVisible();
   await expectAccessible(page, "the dashboard");
+  await page.getByRole("region", { name: "Assets by type" }).getByRole("link", { name: /^Server: \d+$/ }).click();
+  await expect(page).toHaveURL(/\/assets\?asset_type=server$/);
+  await expect(page.getByRole("textbox", { name: "Type" })).toHaveValue("Server");
 });
 
 test("another tenant's engagement URL shows not found", async ({ page }) => {
