@@ -294,7 +294,7 @@ pub async fn export_assets_csv(
     tag = "assets",
     params(EngagementPath, AssetFilter, ExportParams),
     responses(
-        (status = 200, description = "The workbook", body = Vec<u8>,
+        (status = 200, description = "The workbook", body = XlsxWorkbook,
             content_type = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"),
         (status = 401, description = "Not signed in", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "No such account or engagement (or not yours)", body = Problem, content_type = "application/problem+json"),
@@ -322,6 +322,24 @@ pub async fn export_assets_xlsx(
 }
 
 const XLSX: &str = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet";
+
+/// An XLSX workbook: the response body's schema (binary, not the array of bytes `Vec<u8>` would
+/// document).
+pub struct XlsxWorkbook;
+
+impl utoipa::PartialSchema for XlsxWorkbook {
+    fn schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
+        use utoipa::openapi::schema::{ObjectBuilder, Type};
+        use utoipa::openapi::{KnownFormat, SchemaFormat};
+        ObjectBuilder::new()
+            .schema_type(Type::String)
+            .format(Some(SchemaFormat::KnownFormat(KnownFormat::Binary)))
+            .description(Some("An XLSX workbook"))
+            .into()
+    }
+}
+
+impl ToSchema for XlsxWorkbook {}
 
 pub fn routes() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()

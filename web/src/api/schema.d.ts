@@ -1446,6 +1446,11 @@ export interface components {
             is_platform_admin: boolean;
             last_name?: string | null;
         };
+        /**
+         * Format: binary
+         * @description An XLSX workbook
+         */
+        XlsxWorkbook: string;
     };
     responses: never;
     parameters: never;
@@ -2204,7 +2209,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet": number[];
+                    "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet": components["schemas"]["XlsxWorkbook"];
                 };
             };
             /** @description A path id that is not a UUID, or a query parameter that cannot be read */
