@@ -62,6 +62,8 @@ pub const REFERENCE_PATH: &str = "/api/v1/docs";
         (name = "flows", description = "Master and discovery flows: state, summary, lifecycle, live progress"),
         (name = "dependencies", description = "Dependencies between assets, and their graph"),
         (name = "six-r", description = "6R recommendations, overrides and counts"),
+        (name = "mappings", description = "Field mappings of a flow's file and their review"),
+        (name = "issues", description = "Invalid rows and warnings of a flow's import"),
     ),
 )]
 struct ApiDoc;

@@ -6,6 +6,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use governor::{DefaultKeyedRateLimiter, Quota, RateLimiter};
+use modernize::discovery::{ExactNameSuggester, Suggester};
 use sqlx::PgPool;
 
 /// Settings of the API server (from `modernize serve`'s flags).
@@ -53,11 +54,26 @@ pub struct AppState {
     /// Sign-in attempts per e-mail address: guessing one account's password is refused with 429
     /// after a burst, whichever addresses the attempts come from.
     pub login_limiter: Arc<DefaultKeyedRateLimiter<String>>,
+    /// The field-mapping engine, for the unit rules a reviewer's changed target needs. The binary
+    /// sets the real engine (`modernize-mapping`) with [`AppState::with_suggester`]; the default
+    /// maps exact field names only.
+    pub suggester: Arc<dyn Suggester>,
 }
 
 impl AppState {
     pub fn new(pool: PgPool, config: Config) -> Self {
         let limiter = RateLimiter::keyed(config.login_quota);
-        Self { pool, config: Arc::new(config), login_limiter: Arc::new(limiter) }
+        Self {
+            pool,
+            config: Arc::new(config),
+            login_limiter: Arc::new(limiter),
+            suggester: Arc::new(ExactNameSuggester),
+        }
+    }
+
+    /// The same state with `suggester` as the mapping engine.
+    pub fn with_suggester(mut self, suggester: Arc<dyn Suggester>) -> Self {
+        self.suggester = suggester;
+        self
     }
 }

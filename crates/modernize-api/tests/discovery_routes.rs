@@ -368,10 +368,21 @@ async fn a_flows_events_report_progress_then_end(pool: PgPool) {
 }
 
 /// Every discovery route with tenant A's ids: (method, path, body).
-fn routes_of(ids: &DemoIds, flow_id: Uuid, master_id: Uuid, import_id: Uuid) -> Vec<(Method, String)> {
+fn routes_of(
+    ids: &DemoIds,
+    flow_id: Uuid,
+    master_id: Uuid,
+    import_id: Uuid,
+    mapping_id: Uuid,
+) -> Vec<(Method, String)> {
     let base = base(ids);
     let flow = format!("{base}/flows/{flow_id}");
     vec![
+        (Method::GET, format!("{flow}/mappings")),
+        (Method::GET, format!("{flow}/issues")),
+        (Method::GET, format!("{flow}/issues.csv")),
+        (Method::PATCH, format!("{flow}/mappings/{mapping_id}")),
+        (Method::POST, format!("{flow}/mappings/review")),
         (Method::GET, format!("{base}/imports")),
         (Method::GET, format!("{base}/imports/{import_id}")),
         (Method::GET, format!("{base}/flows")),
@@ -418,7 +429,14 @@ async fn send_route(app: &TestApp, method: &Method, uri: &str, auth: &Auth) -> c
     if uri.ends_with("/imports") && method == Method::POST {
         return upload(app, uri, auth, &[Part("file", Some("inventory.csv"), INVENTORY)]).await;
     }
-    app.call(method.clone(), uri, auth, None).await
+    let body = if method == Method::PATCH {
+        Some(serde_json::json!({"action": "reject"}))
+    } else if uri.ends_with("/mappings/review") {
+        Some(serde_json::json!({"accept_above": 0.5}))
+    } else {
+        None
+    };
+    app.call(method.clone(), uri, auth, body).await
 }
 
 #[sqlx::test(migrations = false)]
@@ -437,10 +455,16 @@ async fn another_tenant_gets_404_and_a_viewer_403_on_every_discovery_route(pool:
     let (flow_id, master_id, import_id) = (id("discovery_flow_id"), id("master_flow_id"), id("data_import_id"));
     run_jobs(&pool, flow_id).await;
     let files = upload_entries(&app);
+    let mapping_id: Uuid =
+        sqlx::query_scalar("SELECT id FROM migration.import_field_mappings WHERE data_import_id = $1 LIMIT 1")
+            .bind(import_id)
+            .fetch_one(&pool)
+            .await
+            .expect("a mapping");
 
     let strangers = [app.token(other.admin_user_id).await, app.token(other.analyst_user_id).await];
     for stranger in &strangers {
-        for (method, uri) in routes_of(&ids, flow_id, master_id, import_id) {
+        for (method, uri) in routes_of(&ids, flow_id, master_id, import_id, mapping_id) {
             let before = fingerprint(&pool).await;
             let answer = send_route(&app, &method, &uri, stranger).await;
             answer.assert_problem(StatusCode::NOT_FOUND);
@@ -453,6 +477,8 @@ async fn another_tenant_gets_404_and_a_viewer_403_on_every_discovery_route(pool:
             format!("{b_base}/flows/{flow_id}/summary"),
             format!("{b_base}/imports/{import_id}"),
             format!("{b_base}/master-flows/{master_id}"),
+            format!("{b_base}/flows/{flow_id}/mappings"),
+            format!("{b_base}/flows/{flow_id}/issues"),
         ] {
             app.get(&uri, stranger).await.assert_problem(StatusCode::NOT_FOUND);
         }
@@ -463,7 +489,7 @@ async fn another_tenant_gets_404_and_a_viewer_403_on_every_discovery_route(pool:
     }
 
     let viewer = app.token(ids.viewer_user_id).await;
-    for (method, uri) in routes_of(&ids, flow_id, master_id, import_id) {
+    for (method, uri) in routes_of(&ids, flow_id, master_id, import_id, mapping_id) {
         let before = fingerprint(&pool).await;
         let answer = send_route(&app, &method, &uri, &viewer).await;
         if method == Method::GET {
@@ -474,4 +500,172 @@ async fn another_tenant_gets_404_and_a_viewer_403_on_every_discovery_route(pool:
         }
     }
     assert_eq!(upload_entries(&app), files, "no refused upload left a file");
+}
+
+/// A file with a bad row, a formula-like cell and a value cleansing cannot use.
+const TROUBLED: &[u8] = b"hostname,ip_address,operating_system,memory_gb\n\
+srv-1,10.0.0.1,Ubuntu 22.04,16\n\
+srv-2,10.0.0.2,Ubuntu 22.04,32,surplus\n\
+srv-3,not-an-ip,=cmd|' /C calc'!A0,8\n\
+srv-4,10.0.0.4,AIX 7.2,lots\n";
+
+#[sqlx::test(migrations = false)]
+async fn mappings_are_reviewed_and_issues_listed_and_downloaded(pool: PgPool) {
+    let app = app(&pool).await;
+    let ids = tenant(&pool, ACME).await;
+    let analyst = app.token(ids.analyst_user_id).await;
+    let base = base(&ids);
+    let answer =
+        upload(&app, &format!("{base}/imports"), &analyst, &[Part("file", Some("inventory.csv"), INVENTORY)]).await;
+    assert_eq!(answer.status, StatusCode::ACCEPTED, "{:?}", answer.body);
+    let flow = answer.headers[header::LOCATION].to_str().expect("location").to_owned();
+    let flow_id: Uuid = answer.body["discovery_flow_id"].as_str().and_then(|s| s.parse().ok()).expect("id");
+    run_jobs(&pool, flow_id).await;
+
+    let listed = app.get(&format!("{flow}/mappings"), &analyst).await;
+    assert_eq!(listed.status, StatusCode::OK, "{:?}", listed.body);
+    let mappings = listed.body["mappings"].as_array().expect("mappings").clone();
+    assert_eq!(mappings.len(), 23, "one per column of the file");
+    let by_column = |column: &str| mappings.iter().find(|m| m["source_field"] == column).expect(column).clone();
+    let name = by_column("Name");
+    assert_eq!(name["status"], "suggested");
+    assert!(name["confidence"].as_f64().is_some_and(|c| c > 0.5), "{name:?}");
+    assert!(name["explanation"].as_str().is_some_and(|e| !e.is_empty()), "{name:?}");
+    assert_eq!(name["sample_values"][0], "Payroll");
+    let ram = by_column("RAM (MB)");
+
+    // One mapping: a changed target takes the unit its header names (MB → GB).
+    let uri = format!("{flow}/mappings/{}", ram["id"].as_str().expect("id"));
+    let changed = app
+        .call(Method::PATCH, &uri, &analyst, Some(serde_json::json!({"action": "map", "target_field": "memory_gb"})))
+        .await;
+    assert_eq!(changed.status, StatusCode::OK, "{:?}", changed.body);
+    assert_eq!(
+        (changed.body["target_field"].as_str(), changed.body["status"].as_str()),
+        (Some("memory_gb"), Some("approved"))
+    );
+    assert_eq!(changed.body["match_type"], "user");
+    assert!(changed.body["transformation_rules"].as_object().is_some_and(|r| !r.is_empty()), "{:?}", changed.body);
+    let refused = app
+        .call(Method::PATCH, &uri, &analyst, Some(serde_json::json!({"action": "map", "target_field": "colour"})))
+        .await;
+    refused.assert_problem(StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(refused.body["field"], "target_field");
+    let refused = app
+        .call(Method::PATCH, &uri, &analyst, Some(serde_json::json!({"action": "approve", "target_field": "name"})))
+        .await;
+    refused.assert_problem(StatusCode::UNPROCESSABLE_ENTITY);
+    let unknown = app
+        .call(
+            Method::PATCH,
+            &format!("{flow}/mappings/{}", Uuid::new_v4()),
+            &analyst,
+            Some(serde_json::json!({"action": "approve"})),
+        )
+        .await;
+    unknown.assert_problem(StatusCode::NOT_FOUND);
+
+    // In bulk, all or none: a column not in the file refuses the whole review.
+    let review = format!("{flow}/mappings/review");
+    let bad = serde_json::json!({"decisions": [
+        {"source_field": "Comments", "action": "reject"},
+        {"source_field": "Colour", "action": "approve"}]});
+    let refused = app.call(Method::POST, &review, &analyst, Some(bad)).await;
+    refused.assert_problem(StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(refused.body["field"], "source_field");
+    let after = app.get(&format!("{flow}/mappings"), &analyst).await;
+    assert_eq!(
+        after.body["mappings"]
+            .as_array()
+            .and_then(|m| m.iter().find(|m| m["source_field"] == "Comments"))
+            .map(|m| m["status"].clone()),
+        Some(Value::from("suggested"))
+    );
+    let good = serde_json::json!({"decisions": [
+        {"source_field": "Comments", "action": "reject"},
+        {"mapping_id": name["id"], "action": "approve"}], "accept_above": 0.8});
+    let reviewed = app.call(Method::POST, &review, &analyst, Some(good)).await;
+    assert_eq!(reviewed.status, StatusCode::OK, "{:?}", reviewed.body);
+    let status_of = |column: &str| {
+        reviewed.body["mappings"]
+            .as_array()
+            .and_then(|m| m.iter().find(|m| m["source_field"] == column))
+            .map(|m| m["status"].clone())
+    };
+    assert_eq!(status_of("Comments"), Some(Value::from("rejected")));
+    assert_eq!(status_of("Name"), Some(Value::from("approved")));
+    assert_eq!(status_of("RAM (MB)"), Some(Value::from("approved")));
+    for m in reviewed.body["mappings"].as_array().expect("mappings") {
+        if m["status"] == "suggested" && m["target_field"].is_string() {
+            assert!(m["confidence"].as_f64().is_some_and(|c| c < 0.8), "accept_above approved the rest: {m:?}");
+        }
+    }
+    // The review is what the CLI's `flows review` does: resume decides the rest and goes on.
+    let resumed = app.call(Method::POST, &format!("{flow}/resume?accept_above=0.99"), &analyst, None).await;
+    assert_eq!(resumed.status, StatusCode::OK, "{:?}", resumed.body);
+    run_jobs(&pool, flow_id).await;
+    let summary = app.get(&format!("{flow}/summary"), &analyst).await;
+    assert_eq!(summary.body["status"], "completed");
+
+    // Issues of a troubled file: JSON pages, then the same as CSV.
+    let answer = upload(
+        &app,
+        &format!("{base}/imports"),
+        &analyst,
+        &[Part("file", Some("troubled.csv"), TROUBLED), Part("accept_above", None, b"0.5")],
+    )
+    .await;
+    assert_eq!(answer.status, StatusCode::ACCEPTED, "{:?}", answer.body);
+    let flow = answer.headers[header::LOCATION].to_str().expect("location").to_owned();
+    let flow_id: Uuid = answer.body["discovery_flow_id"].as_str().and_then(|s| s.parse().ok()).expect("id");
+    run_jobs(&pool, flow_id).await;
+    let all = app.get(&format!("{flow}/issues?limit=1000"), &analyst).await;
+    assert_eq!(all.status, StatusCode::OK, "{:?}", all.body);
+    let issues = all.body["issues"].as_array().expect("issues").clone();
+    assert!(all.body.get("next_after").is_none_or(Value::is_null));
+    let long = issues.iter().find(|i| i["kind"] == "long_row").expect("the long row");
+    assert_eq!(
+        (long["row_number"].as_i64(), long["file_row"].as_i64(), long["severity"].as_str()),
+        (Some(2), Some(3), Some("error"))
+    );
+    let formula = issues.iter().find(|i| i["kind"] == "formula_injection").expect("the formula");
+    assert_eq!(formula["column"], "operating_system");
+    assert_eq!(formula["value"], "=cmd|' /C calc'!A0");
+    assert_eq!(formula["file_row"], 4);
+    let ip = issues.iter().find(|i| i["column"] == "ip_address" && i["kind"] == "cleansing").expect("the bad IP");
+    assert_eq!(ip["value"], "not-an-ip");
+    assert!(ip["reason"].as_str().is_some_and(|r| r.contains("not an IP address")), "{ip:?}");
+    assert_eq!(ip["file_row"], 4, "the record's file row, from the reader's note on the same record");
+    // Paging one at a time walks the same list.
+    let mut walked = Vec::new();
+    let mut uri = format!("{flow}/issues?limit=1");
+    loop {
+        let page = app.get(&uri, &analyst).await;
+        assert_eq!(page.status, StatusCode::OK, "{:?}", page.body);
+        walked.extend(page.body["issues"].as_array().expect("issues").clone());
+        match page.body["next_after"].as_str() {
+            Some(after) => uri = format!("{flow}/issues?limit=1&after={after}"),
+            None => break,
+        }
+    }
+    assert_eq!(walked, issues);
+    app.get(&format!("{flow}/issues?after=x"), &analyst).await.assert_problem(StatusCode::UNPROCESSABLE_ENTITY);
+
+    let csv = app.get(&format!("{flow}/issues.csv"), &analyst).await;
+    assert_eq!(csv.status, StatusCode::OK);
+    assert!(csv.content_type().starts_with("text/csv"), "{}", csv.content_type());
+    let text = csv.body.as_str().expect("text").to_owned();
+    let mut reader = csv::Reader::from_reader(text.as_bytes());
+    let header: Vec<String> = reader.headers().expect("header").iter().map(str::to_owned).collect();
+    assert_eq!(header, ["row_number", "file_row", "column", "value", "severity", "kind", "reason", "issue_index"]);
+    let rows: Vec<csv::StringRecord> = reader.records().collect::<Result<_, _>>().expect("records");
+    assert_eq!(rows.len(), issues.len());
+    assert!(rows.iter().any(|r| &r[3] == "=cmd|' /C calc'!A0" && &r[5] == "formula_injection"));
+    let request = with_auth(Request::get(format!("{flow}/issues")), &analyst)
+        .header(header::ACCEPT, "text/csv")
+        .body(Body::empty())
+        .expect("request");
+    let negotiated = app.send(request).await;
+    assert!(negotiated.content_type().starts_with("text/csv"));
+    assert_eq!(negotiated.body.as_str(), Some(text.as_str()));
 }

@@ -49,7 +49,7 @@ pub async fn run_serve(
     let mut config = Config::new(crate::discovery_cmd::uploads_dir(data_dir));
     config.max_upload_bytes = args.max_upload_bytes;
     config.request_timeout = Duration::from_secs(args.request_timeout);
-    let state = AppState::new(pool, config);
+    let state = AppState::new(pool, config).with_suggester(std::sync::Arc::new(crate::discovery_cmd::suggester()));
     let listener = tokio::net::TcpListener::bind(args.listen)
         .await
         .map_err(|source| CliError::Serve { what: format!("cannot listen on {}", args.listen), source })?;

@@ -277,6 +277,19 @@ async fn every_repository_function_is_isolated(pool: PgPool) {
     let own = as_tenant!(c, &w.a, |tx| imports::get_import(&mut tx, a_imports[0].import.id)).expect("own import");
     assert_eq!(own.import.client_account_id, w.a.client_account_id());
     done("imports::get_import");
+    let b_import = b_imports[0].import.id;
+    assert!(
+        as_tenant!(c, &w.a, |tx| mappings::mappings_of_import(&mut tx, b_import)).expect("mappings").is_empty(),
+        "B's mappings as A"
+    );
+    assert!(!as_tenant!(c, &w.b, |tx| mappings::mappings_of_import(&mut tx, b_import)).expect("own").is_empty());
+    done("mappings::mappings_of_import");
+    assert!(
+        as_tenant!(c, &w.a, |tx| imports::import_issues(&mut tx, b_import, (0, 0), 100)).expect("issues").is_empty(),
+        "B's issues as A"
+    );
+    as_tenant!(c, &w.a, |tx| imports::import_issues(&mut tx, a_imports[0].import.id, (0, 0), 100)).expect("own");
+    done("imports::import_issues");
     let (master, discovery, _) =
         as_tenant!(c, &w.a, |tx| flows::start_discovery(&mut tx, &DiscoveryInput::default())).expect("start");
     assert_eq!(

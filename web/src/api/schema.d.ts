@@ -347,6 +347,97 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/client-accounts/{account}/engagements/{engagement}/flows/{flow_id}/issues": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The flow's import issues, in file order (viewer): each with the record, the file row (when
+         *     known), the column, the cell's value and the reason. JSON pages by default; with
+         *     `Accept: text/csv` the whole list as CSV (as `…/issues.csv`). */
+        get: operations["list_issues"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/client-accounts/{account}/engagements/{engagement}/flows/{flow_id}/issues.csv": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Every import issue of the flow as CSV (viewer), streamed: header `row_number, file_row,
+         *     column, value, severity, kind, reason, issue_index`, one line per issue in file order. */
+        get: operations["download_issues"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/client-accounts/{account}/engagements/{engagement}/flows/{flow_id}/mappings": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The flow's field mappings: suggested target, confidence, the engine's explanation, sample
+         *     values and the review's state (viewer). */
+        get: operations["list_mappings"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/client-accounts/{account}/engagements/{engagement}/flows/{flow_id}/mappings/review": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Reviews many mappings at once, all or none (analyst): decisions by `mapping_id` or
+         *     `source_field`, and/or `accept_above` to approve every suggestion at or above a confidence. */
+        post: operations["review_mappings"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/client-accounts/{account}/engagements/{engagement}/flows/{flow_id}/mappings/{mapping_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        /** Approves, rejects or changes the target of one mapping (analyst). A changed target must be an
+         *     asset field (422, `field: "target_field"`) and takes the unit its header names. */
+        patch: operations["update_mapping"];
+        trace?: never;
+    };
     "/api/v1/client-accounts/{account}/engagements/{engagement}/flows/{flow_id}/pause": {
         parameters: {
             query?: never;
@@ -821,6 +912,15 @@ export interface components {
             /** Format: date-time */
             updated_at: string;
         };
+        /** @description A decision in a bulk review: a mapping named by its `mapping_id` or its `source_field`. */
+        BulkDecision: {
+            action: components["schemas"]["ReviewAction"];
+            /** Format: uuid */
+            mapping_id?: string | null;
+            /** @description The file's column (header), instead of `mapping_id`. */
+            source_field?: string | null;
+            target_field?: string | null;
+        };
         /** @description A bulk edit: which assets (the listing's filters; none = every asset of the engagement) and
          *     what to change on all of them. */
         BulkEditRequest: {
@@ -839,6 +939,13 @@ export interface components {
              * @description Assets matching the filter.
              */
             matched: number;
+        };
+        /** @description Decisions applied all or none, in order; then, with `accept_above`, every suggestion still
+         *     awaiting review whose confidence is at least that (0..1) is approved. */
+        BulkReview: {
+            /** Format: double */
+            accept_above?: number | null;
+            decisions?: components["schemas"]["BulkDecision"][];
         };
         /** @description A member's new role. */
         ChangeRoleRequest: {
@@ -1028,6 +1135,38 @@ export interface components {
             /** @description `ok`. */
             status: string;
         };
+        /** @description One problem of one record of an import: an invalid row's error or a warning (from reading the
+         *     file, or from cleansing a value). */
+        ImportIssue: {
+            /** @description The column (header) concerned, when the issue names one. */
+            column?: string | null;
+            /**
+             * Format: int64
+             * @description The row in the file as a person sees it (CSV line, sheet row), when the reader noted it
+             *     for this record (a cleansing warning of a record the reader flagged nothing on names the
+             *     record only: the file row is not stored).
+             */
+            file_row?: number | null;
+            /**
+             * Format: int32
+             * @description The issue's place among the record's issues (1-based); with `row_number`, the cursor.
+             */
+            issue_index: number;
+            /** @description What kind of problem: `long_row`, `short_row`, `nul_byte`, `cell_too_large`,
+             *     `formula_injection`, `encoding`, `cleansing`, `out_of_range`, `unit_mismatch`. */
+            kind: string;
+            /** @description Why, for a person. */
+            reason: string;
+            /**
+             * Format: int32
+             * @description The record (1 = the first data row after the header).
+             */
+            row_number: number;
+            /** @description `error` (the row is invalid and was not imported as an asset) or `warning`. */
+            severity: string;
+            /** @description The record's value in that column, as read from the file. */
+            value?: string | null;
+        };
         /** @description One page of imports, newest first. */
         ImportPage: {
             imports: components["schemas"]["ImportView"][];
@@ -1136,6 +1275,12 @@ export interface components {
             /** @description One asset per recommended strategy, with the rule's rationale. */
             six_r_examples: components["schemas"]["SixrExample"][];
         };
+        /** @description One page of a flow's import issues, in file order. */
+        IssuePage: {
+            issues: components["schemas"]["ImportIssue"][];
+            /** @description The cursor of the next page (`after`), when there may be more. */
+            next_after?: string | null;
+        };
         /** @description A token just issued: the whole token in clear, shown this once. */
         IssuedToken: {
             api_token: components["schemas"]["TokenView"];
@@ -1151,6 +1296,12 @@ export interface components {
              */
             password: string;
         };
+        /** @description One reviewer's decision on one mapping. */
+        MappingChange: {
+            action: components["schemas"]["ReviewAction"];
+            /** @description With `map`: an asset field, or null to keep the column unmapped. */
+            target_field?: string | null;
+        };
         /** @description A source column's mapping, in short. */
         MappingLine: {
             /** Format: double */
@@ -1161,6 +1312,41 @@ export interface components {
             source_field: string;
             status: string;
             target_field?: string | null;
+        };
+        /** @description The flow's field mappings. */
+        MappingList: {
+            mappings: components["schemas"]["MappingView"][];
+        };
+        /** @description A field mapping as a reviewer sees it: the engine's suggestion with its confidence and
+         *     explanation, sample values of the column, and the review's state. */
+        MappingView: {
+            /** @description Other targets the engine considered. */
+            alternatives: Record<string, never>;
+            /** Format: date-time */
+            approved_at?: string | null;
+            /** Format: uuid */
+            approved_by?: string | null;
+            /**
+             * Format: double
+             * @description 0..1.
+             */
+            confidence?: number | null;
+            /** @description Why the engine suggested this target. */
+            explanation?: string | null;
+            /** Format: uuid */
+            id: string;
+            /** @description How the engine matched: `exact`, `synonym`, `fuzzy`, `profile`, `learned`, `user`, `unmapped`… */
+            match_type: string;
+            /** @description Up to five values of the column from the file's first valid rows. */
+            sample_values: Record<string, never>[];
+            /** @description The file's column (header). */
+            source_field: string;
+            /** @description `suggested`, `approved` or `rejected`. */
+            status: string;
+            /** @description The asset field it maps to (None: kept unmapped, in custom_attributes). */
+            target_field?: string | null;
+            /** @description What cleansing applies (e.g. a unit conversion `{"scale": 0.0009765625}`). */
+            transformation_rules: Record<string, never>;
         };
         /** @description One page of master flows, newest first. */
         MasterFlowPage: {
@@ -1345,6 +1531,11 @@ export interface components {
             recommended_at: string;
             strategy: components["schemas"]["SixrStrategy"];
         };
+        /**
+         * @description What to do with a mapping.
+         * @enum {string}
+         */
+        ReviewAction: "approve" | "reject" | "map";
         /**
          * @description A role in a client account, weakest last: an admin also manages engagements and members, an
          *     analyst also imports, reviews and edits, a viewer reads.
@@ -2917,6 +3108,372 @@ export interface operations {
             };
             /** @description No such flow in this engagement */
             404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    list_issues: {
+        parameters: {
+            query?: {
+                /** @description Issues per page, 1 to 1000 (default 100). */
+                limit?: number;
+                /** @description Start after this issue (`ROW.INDEX`, a page's `next_after`); from the start without it. */
+                after?: string;
+            };
+            header?: never;
+            path: {
+                /** @description Client account id or slug. */
+                account: string;
+                /** @description Engagement id or slug. */
+                engagement: string;
+                /** @description The discovery flow's id (or, under `master-flows`, the master flow's `flow_id`). */
+                flow_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description One page of issues (or, with Accept: text/csv, all as CSV) */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["IssuePage"];
+                };
+            };
+            /** @description A path id that is not a UUID, or a query parameter that cannot be read */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No or wrong credentials */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No such flow in this engagement */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Bad paging */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    download_issues: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description Client account id or slug. */
+                account: string;
+                /** @description Engagement id or slug. */
+                engagement: string;
+                /** @description The discovery flow's id (or, under `master-flows`, the master flow's `flow_id`). */
+                flow_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description All issues as CSV */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "text/csv": string;
+                };
+            };
+            /** @description A path id that is not a UUID, or a query parameter that cannot be read */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No or wrong credentials */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No such flow in this engagement */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    list_mappings: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description Client account id or slug. */
+                account: string;
+                /** @description Engagement id or slug. */
+                engagement: string;
+                /** @description The discovery flow's id (or, under `master-flows`, the master flow's `flow_id`). */
+                flow_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The mappings */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["MappingList"];
+                };
+            };
+            /** @description A path id that is not a UUID, or a query parameter that cannot be read */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No or wrong credentials */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No such flow in this engagement */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    review_mappings: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description Client account id or slug. */
+                account: string;
+                /** @description Engagement id or slug. */
+                engagement: string;
+                /** @description The discovery flow's id (or, under `master-flows`, the master flow's `flow_id`). */
+                flow_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["BulkReview"];
+            };
+        };
+        responses: {
+            /** @description The flow's mappings afterwards */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["MappingList"];
+                };
+            };
+            /** @description The body is not JSON */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No or wrong credentials */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The caller's role is weaker than analyst */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No such flow in this engagement, or a mapping not of it */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The body is larger than allowed */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The body is not `application/json` */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A column not in the file, not an asset field, or a bad confidence */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    update_mapping: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description Client account id or slug. */
+                account: string;
+                /** @description Engagement id or slug. */
+                engagement: string;
+                /** @description The discovery flow's id. */
+                flow_id: string;
+                /** @description The field mapping's id. */
+                mapping_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["MappingChange"];
+            };
+        };
+        responses: {
+            /** @description The mapping afterwards */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["MappingView"];
+                };
+            };
+            /** @description The body is not JSON */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No or wrong credentials */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The caller's role is weaker than analyst */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No such mapping of this flow */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The body is larger than allowed */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The body is not `application/json` */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not an asset field, or target_field without `map` */
+            422: {
                 headers: {
                     [name: string]: unknown;
                 };

@@ -1,10 +1,12 @@
 //! Discovery over HTTP: imports (streamed uploads), master and discovery flows with their
-//! lifecycle and live progress (Server-Sent Events). Every route sits under an engagement:
+//! lifecycle and live progress (Server-Sent Events), field mappings and import issues. Every route sits under an engagement:
 //! `/api/v1/client-accounts/{account}/engagements/{engagement}/…` (id or slug); a flow or import
 //! of another engagement or account is 404.
 
 pub mod flows;
 pub mod imports;
+pub mod issues;
+pub mod mappings;
 pub(crate) mod upload;
 
 use modernize::repo::Page;
@@ -54,5 +56,9 @@ impl PageQuery {
 }
 
 pub fn routes() -> OpenApiRouter<AppState> {
-    OpenApiRouter::new().merge(imports::routes()).merge(flows::routes())
+    OpenApiRouter::new()
+        .merge(imports::routes())
+        .merge(flows::routes())
+        .merge(mappings::routes())
+        .merge(issues::routes())
 }

@@ -31,7 +31,8 @@ pub async fn app_with(pool: &PgPool, tune: impl FnOnce(&mut Config)) -> TestApp 
     let uploads = tempfile::tempdir().expect("uploads dir");
     let mut config = Config::new(uploads.path().join("uploads"));
     tune(&mut config);
-    let state = AppState::new(pool.clone(), config);
+    let state =
+        AppState::new(pool.clone(), config).with_suggester(std::sync::Arc::new(modernize_mapping::Engine::new()));
     TestApp { router: modernize_api::router(state.clone()), state, uploads }
 }
 

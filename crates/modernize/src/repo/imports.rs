@@ -172,6 +172,66 @@ pub async fn get_import(tx: &mut TenantTx<'_>, data_import_id: Uuid) -> Result<I
     row.ok_or_else(|| RepoError::not_found("data import", data_import_id))
 }
 
+/// One problem of one record of an import: an invalid row's error or a warning (from reading the
+/// file, or from cleansing a value).
+#[derive(Debug, Clone, PartialEq, Serialize, sqlx::FromRow, utoipa::ToSchema)]
+pub struct ImportIssue {
+    /// The record (1 = the first data row after the header).
+    pub row_number: i32,
+    /// The issue's place among the record's issues (1-based); with `row_number`, the cursor.
+    pub issue_index: i32,
+    /// The row in the file as a person sees it (CSV line, sheet row), when the reader noted it
+    /// for this record (a cleansing warning of a record the reader flagged nothing on names the
+    /// record only: the file row is not stored).
+    pub file_row: Option<i64>,
+    /// The column (header) concerned, when the issue names one.
+    pub column: Option<String>,
+    /// The record's value in that column, as read from the file.
+    pub value: Option<String>,
+    /// `error` (the row is invalid and was not imported as an asset) or `warning`.
+    pub severity: String,
+    /// What kind of problem: `long_row`, `short_row`, `nul_byte`, `cell_too_large`,
+    /// `formula_injection`, `encoding`, `cleansing`, `out_of_range`, `unit_mismatch`.
+    pub kind: String,
+    /// Why, for a person.
+    pub reason: String,
+}
+
+/// The issues of an import's records after the issue `(row_number, issue_index)` (`(0, 0)`: from
+/// the start), in file order, at most `limit`: every invalid row's errors and every warning.
+pub async fn import_issues(
+    tx: &mut TenantTx<'_>,
+    data_import_id: Uuid,
+    after: (i32, i32),
+    limit: i64,
+) -> Result<Vec<ImportIssue>, RepoError> {
+    let rows = sqlx::query_as(
+        "SELECT r.row_number, i.n::int AS issue_index,
+                coalesce(CASE WHEN jsonb_typeof(i.issue -> 'row') = 'number' THEN (i.issue ->> 'row')::bigint END,
+                         (SELECT max((e ->> 'row')::bigint) FROM jsonb_array_elements(r.validation_errors) e
+                          WHERE jsonb_typeof(e -> 'row') = 'number')) AS file_row,
+                i.issue ->> 'column' AS column,
+                r.raw_data ->> (i.issue ->> 'column') AS value,
+                coalesce(i.issue ->> 'severity', 'warning') AS severity,
+                coalesce(i.issue ->> 'kind', 'other') AS kind,
+                coalesce(i.issue ->> 'message', '') AS reason
+         FROM migration.raw_import_records r
+         CROSS JOIN LATERAL jsonb_array_elements(
+             r.validation_errors || coalesce(r.cleansed_data -> 'issues', '[]')) WITH ORDINALITY AS i(issue, n)
+         WHERE r.client_account_id = $1 AND r.data_import_id = $2 AND r.row_number >= $3
+           AND (r.row_number, i.n) > ($3, $4::bigint)
+         ORDER BY r.row_number, i.n LIMIT $5",
+    )
+    .bind(tx.client_account_id())
+    .bind(data_import_id)
+    .bind(after.0)
+    .bind(after.1)
+    .bind(limit)
+    .fetch_all(tx.conn())
+    .await?;
+    Ok(rows)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

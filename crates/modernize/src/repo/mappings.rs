@@ -101,3 +101,19 @@ pub async fn forget_learned_mapping(tx: &mut TenantTx<'_>, source_field: &str) -
     .rows_affected();
     Ok(forgotten)
 }
+
+/// The field mappings of one import, in the order the file's columns were suggested.
+pub async fn mappings_of_import(
+    tx: &mut TenantTx<'_>,
+    data_import_id: Uuid,
+) -> Result<Vec<ImportFieldMapping>, RepoError> {
+    let rows = sqlx::query_as(
+        "SELECT * FROM migration.import_field_mappings
+         WHERE client_account_id = $1 AND data_import_id = $2 ORDER BY created_at, source_field",
+    )
+    .bind(tx.client_account_id())
+    .bind(data_import_id)
+    .fetch_all(tx.conn())
+    .await?;
+    Ok(rows)
+}

@@ -12,12 +12,14 @@ use uuid::Uuid;
 
 use super::{Actor, ServiceError, account_ctx, connection, engagement_ctx, require};
 use crate::discovery::pipeline::{self, ImportOptions, Started};
-use crate::discovery::summary::{self, FlowProgress, FlowSummary, MappingLine};
+use crate::discovery::summary::{self, FlowProgress, FlowSummary};
 use crate::discovery::uploads::{self, Stored};
 use crate::discovery::{Suggester, TARGET_FIELDS};
-use crate::models::{DiscoveryFlow, DiscoveryPhase, FlowStatus, ImportStatus, ImportType, MasterFlow, MemberRole};
-use crate::repo::imports::{self, ImportWithFlow};
-use crate::repo::mappings::{Review, review_mapping};
+use crate::models::{
+    DiscoveryFlow, DiscoveryPhase, FlowStatus, ImportFieldMapping, ImportStatus, ImportType, MasterFlow, MemberRole,
+};
+use crate::repo::imports::{self, ImportIssue, ImportWithFlow};
+use crate::repo::mappings::{self, Review, review_mapping};
 use crate::repo::{Page, RepoError, flows, table};
 use crate::tenancy::{TenantCtx, TenantTx};
 
@@ -458,7 +460,7 @@ pub async fn flow_progress(
 }
 
 /// A reviewer's decision on one source column of the flow's file.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq)]
 pub enum MappingDecision {
     Approve {
         column: String,
@@ -471,15 +473,28 @@ pub enum MappingDecision {
         column: String,
         target: Option<String>,
     },
+    /// The same decisions on a mapping named by its id (a mapping of another flow: NotFound).
+    Mapping {
+        id: Uuid,
+        action: MappingAction,
+    },
+    /// Approve every suggestion still awaiting review whose target is set and whose confidence
+    /// is at least `confidence` (0..1); the others are left as they are.
+    ApproveAbove {
+        confidence: f64,
+    },
+}
+
+/// What a reviewer does with one mapping.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum MappingAction {
+    Approve,
+    Reject,
+    /// Map to another asset field (`None`: keep the column unmapped).
+    Map(Option<String>),
 }
 
 impl MappingDecision {
-    fn column(&self) -> &str {
-        match self {
-            Self::Approve { column } | Self::Reject { column } | Self::Map { column, .. } => column,
-        }
-    }
-
     /// Parses `COLUMN=FIELD` (an empty field: keep the column unmapped).
     pub fn parse_map(value: &str) -> Result<Self, ServiceError> {
         let (column, field) = value
@@ -490,10 +505,85 @@ impl MappingDecision {
     }
 }
 
+/// A field mapping as a reviewer sees it: the engine's suggestion with its confidence and
+/// explanation, sample values of the column, and the review's state.
+#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
+pub struct MappingView {
+    pub id: Uuid,
+    /// The file's column (header).
+    pub source_field: String,
+    /// The asset field it maps to (None: kept unmapped, in custom_attributes).
+    pub target_field: Option<String>,
+    /// 0..1.
+    pub confidence: Option<f64>,
+    /// How the engine matched: `exact`, `synonym`, `fuzzy`, `profile`, `learned`, `user`, `unmapped`…
+    pub match_type: String,
+    /// `suggested`, `approved` or `rejected`.
+    pub status: String,
+    /// Why the engine suggested this target.
+    pub explanation: Option<String>,
+    /// Other targets the engine considered.
+    #[schema(value_type = Object)]
+    pub alternatives: serde_json::Value,
+    /// Up to five values of the column from the file's first valid rows.
+    #[schema(value_type = Vec<Object>)]
+    pub sample_values: serde_json::Value,
+    /// What cleansing applies (e.g. a unit conversion `{"scale": 0.0009765625}`).
+    #[schema(value_type = Object)]
+    pub transformation_rules: serde_json::Value,
+    pub approved_by: Option<Uuid>,
+    pub approved_at: Option<DateTime<Utc>>,
+}
+
+impl From<ImportFieldMapping> for MappingView {
+    fn from(m: ImportFieldMapping) -> Self {
+        // The engine's explanation is kept as the mapping's first validation note.
+        let note = m.validation_errors.get(0).cloned().unwrap_or_default();
+        Self {
+            id: m.id,
+            source_field: m.source_field,
+            target_field: m.target_field,
+            confidence: m.confidence_score,
+            match_type: m.match_type,
+            status: m.status.to_string(),
+            explanation: note.get("explanation").and_then(|e| e.as_str()).map(str::to_owned),
+            alternatives: note.get("alternatives").cloned().unwrap_or_else(|| json!([])),
+            sample_values: m.sample_values,
+            transformation_rules: m.transformation_rules,
+            approved_by: m.approved_by,
+            approved_at: m.approved_at,
+        }
+    }
+}
+
+async fn mapping_views(tx: &mut TenantTx<'_>, flow: &DiscoveryFlow) -> Result<Vec<MappingView>, ServiceError> {
+    Ok(match flow.data_import_id {
+        Some(id) => mappings::mappings_of_import(tx, id).await?.into_iter().map(MappingView::from).collect(),
+        None => Vec::new(),
+    })
+}
+
+/// The flow's field mappings with confidence, explanation and sample values (viewer).
+pub async fn list_mappings(
+    pool: &PgPool,
+    actor: &Actor<'_>,
+    account: &str,
+    engagement: Option<&str>,
+    flow_id: Uuid,
+) -> Result<Vec<MappingView>, ServiceError> {
+    let mut conn = connection(pool).await?;
+    let (ctx, flow) = flow_ctx(&mut conn, actor, account, engagement, flow_id).await?;
+    let mut tx = TenantTx::begin(&mut conn, &ctx).await?;
+    let views = mapping_views(&mut tx, &flow).await?;
+    tx.commit().await?;
+    Ok(views)
+}
+
 /// Applies reviewers' decisions to the flow's suggested mappings, all or none (analyst). A
 /// changed target must be an asset field (Invalid, field `target_field`, listing them) and takes
 /// the unit rules its header names from `suggester`; a column not in the file is Invalid (field
-/// `source_field`). Returns the flow's mappings afterwards.
+/// `source_field`), a mapping id not of this flow NotFound, a confidence outside 0..1 Invalid
+/// (field `confidence`). Returns the flow's mappings afterwards.
 pub async fn review_mappings(
     pool: &PgPool,
     actor: &Actor<'_>,
@@ -502,36 +592,138 @@ pub async fn review_mappings(
     engagement: Option<&str>,
     flow_id: Uuid,
     decisions: &[MappingDecision],
-) -> Result<Vec<MappingLine>, ServiceError> {
+) -> Result<Vec<MappingView>, ServiceError> {
     let mut conn = connection(pool).await?;
-    let (ctx, _) = flow_ctx(&mut conn, actor, account, engagement, flow_id).await?;
+    let (ctx, flow) = flow_ctx(&mut conn, actor, account, engagement, flow_id).await?;
     require(&ctx, MemberRole::Analyst, "reviewing field mappings")?;
     let mut tx = TenantTx::begin(&mut conn, &ctx).await?;
-    let mappings = summary::mappings_of_flow(&mut tx, flow_id).await?;
-    for decision in decisions {
-        let column = decision.column();
-        let mapping = mappings.iter().find(|m| m.source_field == column).ok_or_else(|| {
-            ServiceError::invalid("source_field", format!("the flow's file has no column {column:?}"))
-        })?;
-        let review = match decision {
-            MappingDecision::Approve { .. } => Review::Approve,
-            MappingDecision::Reject { .. } => Review::Reject,
-            MappingDecision::Map { target: Some(target), .. } if !TARGET_FIELDS.contains(&target.as_str()) => {
-                return Err(ServiceError::invalid(
-                    "target_field",
-                    format!("{target:?} is not an asset field (one of: {})", TARGET_FIELDS.join(", ")),
-                ));
-            }
-            MappingDecision::Map { target, .. } => Review::Change {
-                rules: target.as_deref().map(|t| suggester.rules_for(column, t)).unwrap_or_default(),
-                target: target.clone(),
-            },
-        };
-        review_mapping(&mut tx, mapping.id, &review).await?;
+    let mut current = mapping_views(&mut tx, &flow).await?;
+    for (n, decision) in decisions.iter().enumerate() {
+        if n > 0 && matches!(decision, MappingDecision::ApproveAbove { .. }) {
+            // Decided by the states the earlier decisions left.
+            current = mapping_views(&mut tx, &flow).await?;
+        }
+        for (mapping, review) in reviews_of(decision, &current, suggester)? {
+            review_mapping(&mut tx, mapping, &review).await?;
+        }
     }
-    let after = summary::mappings_of_flow(&mut tx, flow_id).await?;
+    let after = mapping_views(&mut tx, &flow).await?;
     tx.commit().await?;
     Ok(after)
+}
+
+/// The reviews one decision makes, by mapping id (target validation and unit rules here).
+fn reviews_of(
+    decision: &MappingDecision,
+    mappings: &[MappingView],
+    suggester: &dyn Suggester,
+) -> Result<Vec<(Uuid, Review)>, ServiceError> {
+    let by_column = |column: &str| {
+        mappings
+            .iter()
+            .find(|m| m.source_field == column)
+            .ok_or_else(|| ServiceError::invalid("source_field", format!("the flow's file has no column {column:?}")))
+    };
+    let (mapping, action) = match decision {
+        MappingDecision::ApproveAbove { confidence } => {
+            if !(0.0..=1.0).contains(confidence) {
+                return Err(ServiceError::invalid("confidence", format!("{confidence} is not a confidence in 0..1")));
+            }
+            return Ok(mappings
+                .iter()
+                .filter(|m| m.status == "suggested" && m.target_field.is_some())
+                .filter(|m| m.confidence.is_some_and(|c| c >= *confidence))
+                .map(|m| (m.id, Review::Approve))
+                .collect());
+        }
+        MappingDecision::Approve { column } => (by_column(column)?, MappingAction::Approve),
+        MappingDecision::Reject { column } => (by_column(column)?, MappingAction::Reject),
+        MappingDecision::Map { column, target } => (by_column(column)?, MappingAction::Map(target.clone())),
+        MappingDecision::Mapping { id, action } => (
+            mappings.iter().find(|m| m.id == *id).ok_or_else(|| ServiceError::not_found("field mapping", id))?,
+            action.clone(),
+        ),
+    };
+    let review = match action {
+        MappingAction::Approve => Review::Approve,
+        MappingAction::Reject => Review::Reject,
+        MappingAction::Map(Some(target)) if !TARGET_FIELDS.contains(&target.as_str()) => {
+            return Err(ServiceError::invalid(
+                "target_field",
+                format!("{target:?} is not an asset field (one of: {})", TARGET_FIELDS.join(", ")),
+            ));
+        }
+        MappingAction::Map(target) => Review::Change {
+            rules: target.as_deref().map(|t| suggester.rules_for(&mapping.source_field, t)).unwrap_or_default(),
+            target,
+        },
+    };
+    Ok(vec![(mapping.id, review)])
+}
+
+/// A cursor in a flow's import issues: after issue `issue_index` of record `row_number`
+/// (written `ROW.INDEX`, e.g. `12.2`; `0.0` is the start).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct IssueCursor {
+    pub row_number: i32,
+    pub issue_index: i32,
+}
+
+impl IssueCursor {
+    /// Parses `ROW.INDEX` (Invalid, field `after`, otherwise).
+    pub fn parse(value: &str) -> Result<Self, ServiceError> {
+        let bad = || ServiceError::invalid("after", format!("{value:?} is not ROW.INDEX (e.g. 12.2)"));
+        let (row, index) = value.split_once('.').ok_or_else(bad)?;
+        let row_number = row.parse::<i32>().ok().filter(|r| *r >= 0).ok_or_else(bad)?;
+        let issue_index = index.parse::<i32>().ok().filter(|i| *i >= 0).ok_or_else(bad)?;
+        Ok(Self { row_number, issue_index })
+    }
+}
+
+impl std::fmt::Display for IssueCursor {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}.{}", self.row_number, self.issue_index)
+    }
+}
+
+/// One page of a flow's import issues, in file order.
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct IssuePage {
+    pub issues: Vec<ImportIssue>,
+    /// The cursor of the next page (`after`), when there may be more.
+    pub next_after: Option<String>,
+}
+
+/// The flow's import issues after `after`, at most `limit` (1 to 10,000; Invalid, field
+/// `limit`, otherwise): every invalid row's errors and every warning (viewer).
+pub async fn list_issues(
+    pool: &PgPool,
+    actor: &Actor<'_>,
+    account: &str,
+    engagement: Option<&str>,
+    flow_id: Uuid,
+    after: IssueCursor,
+    limit: i64,
+) -> Result<IssuePage, ServiceError> {
+    if !(1..=10_000).contains(&limit) {
+        return Err(ServiceError::invalid("limit", format!("{limit} is not in 1..=10000")));
+    }
+    let mut conn = connection(pool).await?;
+    let (ctx, flow) = flow_ctx(&mut conn, actor, account, engagement, flow_id).await?;
+    let Some(data_import_id) = flow.data_import_id else {
+        return Ok(IssuePage { issues: Vec::new(), next_after: None });
+    };
+    let mut tx = TenantTx::begin(&mut conn, &ctx).await?;
+    let mut issues =
+        imports::import_issues(&mut tx, data_import_id, (after.row_number, after.issue_index), limit + 1).await?;
+    tx.commit().await?;
+    let more = issues.len() as i64 > limit;
+    issues.truncate(usize::try_from(limit).unwrap_or(usize::MAX));
+    let next_after = issues
+        .last()
+        .filter(|_| more)
+        .map(|i| IssueCursor { row_number: i.row_number, issue_index: i.issue_index }.to_string());
+    Ok(IssuePage { issues, next_after })
 }
 
 fn check_threshold(accept_above: Option<f64>) -> Result<(), ServiceError> {
