@@ -345,3 +345,95 @@ async fn one_hostname_under_two_serials_is_two_assets_and_one_serial_twice_is_a_
     .expect("records");
     assert_eq!(linked, [3, 4], "both source rows are kept against the asset");
 }
+
+/// Issue 14 item 4 on a small RVTools-like vInfo export: a template and an SRM placeholder are kept
+/// and flagged but get no 6R strategy; a powered-off VM is a retire candidate saying so; the OS
+/// according to VMware Tools wins over the configuration file's; provisioned and in-use storage are
+/// both kept; the ESXi hosts become assets of their own (with their cluster, out of 6R) that the
+/// VMs `runs_on`.
+#[sqlx::test(migrations = false)]
+async fn rvtools_templates_power_state_tools_os_and_storage(pool: PgPool) {
+    let tenant = Tenant::new(&pool);
+    let dir = tempfile::tempdir().expect("dir");
+    let file = dir.path().join("rvtools-vinfo.csv");
+    let body = "VM,Powerstate,Template,SRM Placeholder,CPUs,Memory,Provisioned MiB,In Use MiB,\
+                OS according to the configuration file,OS according to the VMware Tools,DNS Name,Host,Cluster,\
+                VM UUID,VI SDK Server\n\
+                app-01,poweredOn,False,False,4,8192,102400,51200,Microsoft Windows Server 2016 (64-bit),\
+                Microsoft Windows Server 2022 (64-bit),app-01.corp.example,esx-01.corp.example,PROD-CL,\
+                4210aa01-0000-4e00-8000-000000000011,vc.corp.example\n\
+                old-02,poweredOff,False,False,2,4096,61440,10240,Ubuntu Linux (64-bit),,old-02.corp.example,\
+                esx-02.corp.example,PROD-CL,4210aa01-0000-4e00-8000-000000000012,vc.corp.example\n\
+                tpl-win2022,poweredOff,True,False,2,4096,40960,20480,Microsoft Windows Server 2022 (64-bit),,,\
+                esx-01.corp.example,PROD-CL,4210aa01-0000-4e00-8000-000000000013,vc.corp.example\n\
+                dr-app-01,poweredOff,False,True,4,8192,102400,0,Microsoft Windows Server 2022 (64-bit),,,\
+                esx-09.corp.example,DR-CL,4210aa01-0000-4e00-8000-000000000014,vc.corp.example\n";
+    std::fs::write(&file, body).expect("write");
+    let (summary, output) = tenant.import(file.to_str().expect("path"), &[]);
+    completed(&summary, &output);
+    let assets = assets(&pool, &summary).await;
+    assert_eq!(
+        assets.keys().collect::<Vec<_>>(),
+        [
+            "app-01",
+            "dr-app-01",
+            "esx-01.corp.example",
+            "esx-02.corp.example",
+            "esx-09.corp.example",
+            "old-02",
+            "tpl-win2022"
+        ]
+    );
+    // The hosts are placement facts: hypervisors with their cluster, each VM running on its own.
+    let host = &assets["esx-01.corp.example"];
+    assert_eq!(host["custom_attributes"]["vmware"], serde_json::json!({"esxi_host": true, "cluster": "PROD-CL"}));
+    assert_eq!(host["six_r_strategy"], Value::Null, "a hypervisor is no workload to move");
+    let placements: Vec<(String, String)> = sqlx::query_as(
+        "SELECT vm.name, host.name FROM migration.asset_dependencies d
+         JOIN migration.assets vm ON vm.id = d.asset_id JOIN migration.assets host ON host.id = d.depends_on_asset_id
+         WHERE d.dependency_type = 'runs_on' ORDER BY vm.name",
+    )
+    .fetch_all(&pool)
+    .await
+    .expect("placements");
+    let pair = |vm: &str, host: &str| (vm.to_owned(), host.to_owned());
+    assert_eq!(
+        placements,
+        [
+            pair("app-01", "esx-01.corp.example"),
+            pair("dr-app-01", "esx-09.corp.example"),
+            pair("old-02", "esx-02.corp.example"),
+            pair("tpl-win2022", "esx-01.corp.example")
+        ]
+    );
+    let vmware = |name: &str| assets[name]["custom_attributes"]["vmware"].clone();
+    assert_eq!(vmware("tpl-win2022")["template"], true);
+    assert_eq!(vmware("dr-app-01")["srm_placeholder"], true);
+    for excluded in ["tpl-win2022", "dr-app-01"] {
+        assert_eq!(assets[excluded]["six_r_strategy"], Value::Null, "{excluded} is no server to plan");
+    }
+    assert_eq!(assets["old-02"]["six_r_strategy"], "retire");
+    let rationale: String = sqlx::query_scalar(
+        "SELECT r.rationale::text FROM migration.sixr_recommendations r
+         JOIN migration.assets a ON a.id = r.asset_id WHERE a.name = 'old-02'",
+    )
+    .fetch_one(&pool)
+    .await
+    .expect("recommendation");
+    assert!(rationale.contains("powered off"), "{rationale}");
+    assert_ne!(assets["app-01"]["six_r_strategy"], "retire");
+    assert_eq!(
+        (assets["app-01"]["operating_system"].as_str(), assets["app-01"]["os_version"].as_str()),
+        (Some("Microsoft Windows Server"), Some("2022 (64-bit)")),
+        "the VMware Tools OS"
+    );
+    let app = vmware("app-01");
+    assert_eq!((app["provisioned_gb"].as_f64(), app["in_use_gb"].as_f64()), (Some(100.0), Some(50.0)));
+    assert_eq!((app["host"].as_str(), app["cluster"].as_str()), (Some("esx-01.corp.example"), Some("PROD-CL")));
+    assert_eq!(vmware("old-02")["power_state"], "poweredOff");
+    let excluded = summary["phases"]
+        .as_array()
+        .and_then(|phases| phases.iter().find(|p| p["phase"] == "tech_debt_assessment"))
+        .map(|p| p["metrics"]["templates_and_placeholders_excluded"].clone());
+    assert_eq!(excluded, Some(Value::from(2)));
+}

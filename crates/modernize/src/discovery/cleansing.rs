@@ -227,10 +227,50 @@ fn read_number(
     }
 }
 
+/// What an RVTools vInfo row (or any export with its columns) says beyond asset fields, kept as
+/// `custom_attributes.vmware` for the 6R rules and placement (issue 14 item 4): `power_state`
+/// (`poweredOn`, `poweredOff`, `suspended`), `template` and `srm_placeholder` (true: not a
+/// server; excluded from 6R), `tools_os` (the OS according to VMware Tools), `provisioned_gb` and
+/// `in_use_gb` (both kept: provisioned is what to size, in use what to copy), `host`, `cluster`,
+/// `resource_pool` and `folder` (where it runs). None when the record has none of these columns.
+pub fn vmware_facts(raw: &Map<String, Value>, mark: Option<DecimalMark>) -> Option<Map<String, Value>> {
+    use super::identity::column;
+    let mut facts = Map::new();
+    let flag = |text: &str| matches!(text.to_ascii_lowercase().as_str(), "true" | "yes" | "1");
+    for (key, headers) in [
+        ("power_state", &["powerstate", "powerstatus"][..]),
+        ("tools_os", &["osaccordingtothevmwaretools"][..]),
+        ("host", &["host", "esxihost", "esxhost"][..]),
+        ("cluster", &["cluster"][..]),
+        ("resource_pool", &["resourcepool"][..]),
+        ("folder", &["folder"][..]),
+    ] {
+        if let Some(value) = column(raw, headers) {
+            facts.insert(key.into(), Value::String(value.to_owned()));
+        }
+    }
+    for (key, headers) in [("template", &["template"][..]), ("srm_placeholder", &["srmplaceholder"][..])] {
+        if let Some(value) = column(raw, headers) {
+            facts.insert(key.into(), Value::Bool(flag(value)));
+        }
+    }
+    for (key, headers) in
+        [("provisioned_gb", &["provisionedmib", "provisionedmb"][..]), ("in_use_gb", &["inusemib", "inusemb"][..])]
+    {
+        if let Some(mib) = column(raw, headers).and_then(|v| parse_in(v, mark).ok()) {
+            facts.insert(key.into(), json!((mib / 1024.0 * 1000.0).round() / 1000.0));
+        }
+    }
+    // A `Host` or `Folder` column alone is no VMware export (a CMDB's Host is often the hostname).
+    let specific = ["power_state", "tools_os", "template", "srm_placeholder", "provisioned_gb", "in_use_gb"];
+    specific.iter().any(|k| facts.contains_key(*k)).then_some(facts)
+}
+
 /// Cleanses one record under `mappings` (only approved ones, target set), reading numbers with
 /// the file's decimal mark (`None`: each value's own, see [`super::values::parse_number`]).
 pub fn cleanse(raw: &Map<String, Value>, mappings: &[FieldMapping], mark: Option<DecimalMark>) -> Cleansed {
     let mut asset = Map::new();
+    let mut vmware = None;
     let mut issues = Vec::new();
     let mapped: BTreeMap<&str, Vec<&FieldMapping>> = mappings.iter().fold(BTreeMap::new(), |mut acc, m| {
         acc.entry(m.target_field.as_str()).or_default().push(m);
@@ -322,6 +362,15 @@ pub fn cleanse(raw: &Map<String, Value>, mappings: &[FieldMapping], mark: Option
         asset.insert((*target).to_owned(), Value::String(value));
     }
 
+    if let Some(facts) = vmware_facts(raw, mark) {
+        // VMware Tools reports what runs in the guest; the configuration file what was chosen
+        // when the VM was created: the former is the more accurate when present.
+        if let Some(os) = facts.get("tools_os").and_then(Value::as_str) {
+            asset.insert("operating_system".into(), Value::String(os.to_owned()));
+            asset.remove("os_version");
+        }
+        vmware = Some(facts);
+    }
     if let Some(os) = asset.get("operating_system").and_then(Value::as_str).map(str::to_owned)
         && !asset.contains_key("os_version")
         && let (name, Some(version)) = split_os(&os)
@@ -345,11 +394,14 @@ pub fn cleanse(raw: &Map<String, Value>, mappings: &[FieldMapping], mark: Option
 
     // Columns that feed no field are kept, never lost.
     let mapped_sources: Vec<&str> = mappings.iter().map(|m| m.source_field.as_str()).collect();
-    let custom: Map<String, Value> = raw
+    let mut custom: Map<String, Value> = raw
         .iter()
         .filter(|(k, v)| !mapped_sources.contains(&k.as_str()) && !v.is_null())
         .map(|(k, v)| (k.clone(), v.clone()))
         .collect();
+    if let Some(facts) = vmware {
+        custom.insert("vmware".into(), Value::Object(facts));
+    }
     asset.insert("custom_attributes".into(), Value::Object(custom));
 
     let present = KEY_FIELDS.iter().filter(|f| asset.contains_key(**f)).count();

@@ -26,12 +26,13 @@ const UUID_HEADERS: [&str; 6] = ["vmuuid", "vminstanceuuid", "instanceuuid", "bi
 /// Headers of a column naming the vCenter that reported the VM.
 const VCENTER_HEADERS: [&str; 5] = ["visdkserver", "vcenter", "vcenterserver", "vcentername", "vcenterhost"];
 
-fn squashed(header: &str) -> String {
+/// A header lower-cased, letters and digits only (`VI SDK Server` → `visdkserver`).
+pub(crate) fn squashed(header: &str) -> String {
     header.chars().filter(char::is_ascii_alphanumeric).collect::<String>().to_ascii_lowercase()
 }
 
 /// The value of the first column of `raw` whose header is one of `headers` (in their order).
-fn column<'a>(raw: &'a Map<String, Value>, headers: &[&str]) -> Option<&'a str> {
+pub(crate) fn column<'a>(raw: &'a Map<String, Value>, headers: &[&str]) -> Option<&'a str> {
     headers.iter().find_map(|wanted| {
         raw.iter()
             .filter(|(header, _)| squashed(header) == *wanted)

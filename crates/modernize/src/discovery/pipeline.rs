@@ -1042,6 +1042,52 @@ async fn find_dependencies(
     .execute(tx.conn())
     .await?
     .rows_affected();
+    // The ESXi hosts VMs run on (`custom_attributes.vmware.host`, from RVTools): placement facts as
+    // assets of their own, keyed like any server (fqdn, else hostname), flagged as hypervisors
+    // (left out of 6R), each VM `runs_on` its host.
+    let host_key = "CASE WHEN btrim(HOST) LIKE '%.%' THEN 'fqdn:' ELSE 'host:' END || lower(btrim(HOST))";
+    let vm_host = "s.custom_attributes #>> '{vmware,host}'";
+    let hosts = sqlx::query(sqlx::AssertSqlSafe(format!(
+        "INSERT INTO migration.assets (client_account_id, engagement_id, master_flow_id, discovery_flow_id,
+                data_import_id, name, hostname, fqdn, asset_type, virtualization_platform, discovery_method,
+                dedup_key, custom_attributes)
+         SELECT DISTINCT ON (key) $1, $2, $3, $4, $5, btrim({vm_host}), split_part(btrim({vm_host}), '.', 1),
+                CASE WHEN btrim({vm_host}) LIKE '%.%' THEN btrim({vm_host}) END, 'server', 'VMware ESXi', 'derived',
+                key, jsonb_build_object('vmware', jsonb_build_object('esxi_host', true,
+                    'cluster', s.custom_attributes #>> '{{vmware,cluster}}'))
+         FROM migration.assets s, LATERAL (SELECT {key} AS key) k
+         WHERE s.client_account_id = $1 AND s.engagement_id = $2 AND s.data_import_id = $5
+           AND nullif(btrim({vm_host}), '') IS NOT NULL
+         ORDER BY key
+         ON CONFLICT (client_account_id, engagement_id, dedup_key) DO NOTHING",
+        key = host_key.replace("HOST", vm_host),
+    )))
+    .bind(ctx.client_account_id())
+    .bind(job.engagement_id)
+    .bind(job.master_flow_id)
+    .bind(job.discovery_flow_id)
+    .bind(job.data_import_id)
+    .execute(tx.conn())
+    .await?
+    .rows_affected();
+    let placements = sqlx::query(sqlx::AssertSqlSafe(format!(
+        "INSERT INTO migration.asset_dependencies (client_account_id, engagement_id, asset_id, depends_on_asset_id,
+                dependency_type, description, confidence_score, discovered_by)
+         SELECT $1, $2, s.id, host.id, 'runs_on', 'VM placed on this ESXi host by vCenter', 0.95, 'import'
+         FROM migration.assets s
+         JOIN migration.assets host ON host.client_account_id = $1 AND host.engagement_id = $2
+              AND host.dedup_key = {key}
+         WHERE s.client_account_id = $1 AND s.engagement_id = $2 AND s.data_import_id = $3
+           AND nullif(btrim({vm_host}), '') IS NOT NULL AND host.id <> s.id
+         ON CONFLICT (client_account_id, asset_id, depends_on_asset_id, dependency_type) DO NOTHING",
+        key = host_key.replace("HOST", vm_host),
+    )))
+    .bind(ctx.client_account_id())
+    .bind(job.engagement_id)
+    .bind(job.data_import_id)
+    .execute(tx.conn())
+    .await?
+    .rows_affected();
     let dependencies = sqlx::query(
         "INSERT INTO migration.asset_dependencies (client_account_id, engagement_id, asset_id, depends_on_asset_id,
                 dependency_type, description, confidence_score, discovered_by)
@@ -1063,6 +1109,8 @@ async fn find_dependencies(
     let mut metrics = Map::new();
     metrics.insert("applications_created".into(), json!(applications));
     metrics.insert("dependencies_created".into(), json!(dependencies));
+    metrics.insert("esxi_hosts_created".into(), json!(hosts));
+    metrics.insert("placements_created".into(), json!(placements));
     Ok(Advance::Next(metrics))
 }
 

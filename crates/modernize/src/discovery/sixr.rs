@@ -24,6 +24,8 @@ pub struct AssetFacts {
     pub database_type: Option<String>,
     pub virtualization_platform: Option<String>,
     pub completeness_score: Option<f64>,
+    /// The VM's power state as vCenter reported it (`custom_attributes.vmware.power_state`).
+    pub power_state: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -68,6 +70,16 @@ pub fn recommend_for(asset: &AssetFacts) -> Recommendation {
     let idle = asset.cpu_utilization_percent.is_some_and(|u| u < 5.0);
     let low = matches!(asset.business_criticality, Some(CriticalityLevel::Low) | None);
 
+    if asset.power_state.as_deref().is_some_and(|p| p.eq_ignore_ascii_case("poweredoff")) {
+        return Recommendation {
+            strategy: SixrStrategy::Retire,
+            confidence: confidence(0.6),
+            rationale: vec![
+                "powered off in vCenter (power state poweredOff)".into(),
+                "confirm with its owner that nothing needs it before retiring".into(),
+            ],
+        };
+    }
     if let Some(platform) = NO_CLOUD_TARGET.iter().find(|p| os.contains(*p)) {
         return Recommendation {
             strategy: SixrStrategy::Retain,
@@ -117,7 +129,10 @@ pub fn recommend_for(asset: &AssetFacts) -> Recommendation {
     Recommendation { strategy: SixrStrategy::Rehost, confidence: confidence(0.6), rationale }
 }
 
-/// Recommends a strategy for every asset of the discovery flow and records the analysis.
+/// Recommends a strategy for every asset of the discovery flow and records the analysis. VM
+/// templates and SRM placeholders (`custom_attributes.vmware`) are no servers to move: kept in the
+/// inventory, flagged there, and left out of the 6R analysis; so are the ESXi hosts derived from
+/// the VMs' placement (infrastructure the VMs leave).
 pub(crate) async fn recommend(
     conn: &mut PgConnection,
     ctx: &TenantCtx,
@@ -127,12 +142,26 @@ pub(crate) async fn recommend(
     let mut tx = TenantTx::begin(conn, ctx).await?;
     let assets: Vec<AssetFacts> = sqlx::query_as(
         "SELECT id, name, asset_type, operating_system, os_version, environment, cpu_utilization_percent,
-                business_criticality, database_type, virtualization_platform, completeness_score
-         FROM migration.assets WHERE client_account_id = $1 AND discovery_flow_id = $2 ORDER BY name, id",
+                business_criticality, database_type, virtualization_platform, completeness_score,
+                custom_attributes #>> '{vmware,power_state}' AS power_state
+         FROM migration.assets WHERE client_account_id = $1 AND discovery_flow_id = $2
+           AND NOT coalesce((custom_attributes #>> '{vmware,template}')::boolean, false)
+           AND NOT coalesce((custom_attributes #>> '{vmware,srm_placeholder}')::boolean, false)
+           AND NOT coalesce((custom_attributes #>> '{vmware,esxi_host}')::boolean, false)
+         ORDER BY name, id",
     )
     .bind(tx.client_account_id())
     .bind(job.discovery_flow_id)
     .fetch_all(tx.conn())
+    .await?;
+    let excluded: i64 = sqlx::query_scalar(
+        "SELECT count(*) FROM migration.assets WHERE client_account_id = $1 AND discovery_flow_id = $2
+           AND (coalesce((custom_attributes #>> '{vmware,template}')::boolean, false)
+                OR coalesce((custom_attributes #>> '{vmware,srm_placeholder}')::boolean, false))",
+    )
+    .bind(tx.client_account_id())
+    .bind(job.discovery_flow_id)
+    .fetch_one(tx.conn())
     .await?;
     let recommendations: Vec<Recommendation> = assets.iter().map(recommend_for).collect();
     let mut counts = Map::new();
@@ -198,6 +227,7 @@ pub(crate) async fn recommend(
     tx.commit().await?;
     let mut metrics = Map::new();
     metrics.insert("assets_assessed".into(), json!(assets.len()));
+    metrics.insert("templates_and_placeholders_excluded".into(), json!(excluded));
     metrics.insert("strategies".into(), Value::Object(counts));
     Ok(Advance::Next(metrics))
 }
@@ -225,6 +255,7 @@ mod tests {
             database_type: None,
             virtualization_platform: None,
             completeness_score: None,
+            power_state: None,
         }
     }
 
@@ -250,5 +281,9 @@ mod tests {
         };
         let r = recommend_for(&vm);
         assert_eq!((r.strategy, r.confidence), (SixrStrategy::Rehost, 0.8));
+        let off = AssetFacts { power_state: Some("poweredOff".into()), ..vm };
+        let r = recommend_for(&off);
+        assert_eq!(r.strategy, SixrStrategy::Retire);
+        assert!(r.rationale[0].contains("powered off"), "{:?}", r.rationale);
     }
 }
