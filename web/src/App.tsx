@@ -8,6 +8,10 @@ import { Dashboard } from "./features/dashboard/Dashboard";
 import { AdminPage } from "./features/admin/AdminPage";
 import { AssetDetail } from "./features/assets/AssetDetail";
 import { AssetsPage } from "./features/assets/AssetsPage";
+import { FlowPage } from "./features/flows/FlowPage";
+import { FlowsPage } from "./features/flows/FlowsPage";
+import { GraphPage } from "./features/graph/GraphPage";
+import { ImportPage } from "./features/imports/ImportPage";
 
 /** Every page has its own URL; filters, sort and page live in the query string. */
 export function App() {
@@ -28,6 +32,10 @@ export function App() {
           <Route index element={<Dashboard />} />
           <Route path="assets" element={<AssetsPage />} />
           <Route path="assets/:asset" element={<AssetDetail />} />
+          <Route path="import" element={<ImportPage />} />
+          <Route path="flows" element={<FlowsPage />} />
+          <Route path="flows/:flow" element={<FlowPage />} />
+          <Route path="dependencies" element={<GraphPage />} />
         </Route>
         <Route path="*" element={<NotFound />} />
       </Route>

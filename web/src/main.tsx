@@ -5,7 +5,7 @@ import "@xyflow/react/dist/style.css";
 import "./index.css";
 import { StrictMode } from "react";
 import { createRoot } from "react-dom/client";
-import { MantineProvider, Modal, createTheme, type CSSVariablesResolver } from "@mantine/core";
+import { MantineProvider, Modal, createTheme, darken, type CSSVariablesResolver } from "@mantine/core";
 import { Notifications } from "@mantine/notifications";
 import { QueryClient, QueryClientProvider } from "@tanstack/react-query";
 import { BrowserRouter } from "react-router-dom";
@@ -23,13 +23,14 @@ const theme = createTheme({
 });
 
 // WCAG AA contrast (4.5:1) for dimmed text and for the text of light and subtle variants (badges,
-// subtle buttons), which Mantine draws in shade 6 by default: shade 9 on the light backgrounds.
+// subtle buttons), which Mantine draws in shade 6 by default.
 const contrast: CSSVariablesResolver = (resolved) => ({
   variables: {},
   light: {
     "--mantine-color-dimmed": resolved.colors.gray[7],
     ...Object.fromEntries(
-      Object.entries(resolved.colors).map(([name, shades]) => [`--mantine-color-${name}-light-color`, shades[9]]),
+      // Shade 9 darkened by a third: green, yellow and orange at shade 9 are still under 4.5:1.
+      Object.entries(resolved.colors).map(([name, shades]) => [`--mantine-color-${name}-light-color`, darken(shades[9], 0.35)]),
     ),
   },
   dark: {},

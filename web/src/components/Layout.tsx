@@ -40,7 +40,10 @@ export function Layout() {
   const links = account && engagement && base
     ? [
         { to: base, label: "Dashboard" },
+        { to: paths.import(account, engagement), label: "Import" },
+        { to: paths.flows(account, engagement), label: "Flows" },
         { to: paths.assets(account, engagement), label: "Assets" },
+        { to: paths.graph(account, engagement), label: "Dependencies" },
       ]
     : [];
 

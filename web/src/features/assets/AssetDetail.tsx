@@ -12,6 +12,8 @@ import { paths } from "../../lib/paths";
 import { useCanWrite } from "../../session";
 import { ASSET_COLUMNS, type Asset } from "./columns";
 import { CRITICALITIES } from "./enums";
+import { Dependencies } from "./Dependencies";
+import { SixR } from "./SixR";
 
 type Changes = Schemas["AssetChanges"];
 
@@ -94,6 +96,10 @@ export function AssetDetail() {
         )}
       </Group>
       {editing && <EditAsset asset={data} account={account} engagement={engagement} onDone={() => setEditing(false)} />}
+      <SimpleGrid cols={{ base: 1, md: 2 }}>
+        <SixR account={account} engagement={engagement} asset={data.id} canWrite={canWrite} />
+        <Dependencies account={account} engagement={engagement} asset={data.id} />
+      </SimpleGrid>
       <SimpleGrid cols={{ base: 1, md: 2, xl: 3 }}>
         {GROUPS.map((group) => (
           <Card withBorder key={group.title} component="section" aria-label={group.title}>

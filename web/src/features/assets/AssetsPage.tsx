@@ -29,6 +29,7 @@ import { useCanWrite } from "../../session";
 import { ASSET_COLUMNS, INITIAL_COLUMNS, cellText, type Asset, type AssetListQuery, type AssetSort } from "./columns";
 import { ASSET_TYPES, CRITICALITIES, SIX_R_STRATEGIES } from "./enums";
 import { BulkEdit } from "./BulkEdit";
+import { ExportButtons } from "./ExportButtons";
 
 /** The filters the API applies, as query-string keys (the same names as the API's). */
 export const FILTER_KEYS = [
@@ -175,6 +176,7 @@ export function AssetsPage() {
         </Text>
         <Group gap="xs">
           <ColumnChooser visible={visible} onChange={(cols) => update({ cols: cols.join(",") })} />
+          <ExportButtons account={account} engagement={engagement} filter={filter} sort={sort} order={order} />
           {canWrite && <BulkEdit account={account} engagement={engagement} filter={filter} total={total} />}
         </Group>
       </Group>
