@@ -57,6 +57,6 @@ test("the tour", async ({ page }) => {
   await shoot(page, "flow");
 
   await page.goto(`/a/${ACCOUNT}/admin`);
-  await expect(page.getByRole("heading", { name: "Members" })).toBeVisible();
+  await expect(page.getByRole("heading", { name: "Members", exact: true })).toBeVisible();
   await shoot(page, "admin");
 });

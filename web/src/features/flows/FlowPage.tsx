@@ -133,7 +133,7 @@ function Phases({ summary }: { summary: Summary }) {
         {PHASE_ORDER.map((name) => {
           const phase = byName.get(name);
           const status = phase?.status ?? "pending";
-          const metrics = Object.entries((phase?.metrics ?? {}) as Record<string, unknown>).filter(([, v]) => typeof v === "number" || typeof v === "string");
+          const metrics = Object.entries((phase?.metrics ?? {}) as Record<string, unknown>).filter(([k, v]) => k !== "duration_ms" && (typeof v === "number" || typeof v === "string"));
           return (
             <Timeline.Item key={name} title={phaseLabel(name)}>
               <Group gap="xs">
@@ -200,7 +200,7 @@ function Inventory({ summary, account, engagement, flow }: { summary: Summary; a
       </Title>
       <Text>
         {count(inventory.assets)} assets, {count(inventory.dependencies)} dependencies; completeness{" "}
-        {percent(inventory.average_completeness, true)}, quality {percent(inventory.average_quality, true)}.
+        {percent(inventory.average_completeness)}, quality {percent(inventory.average_quality)} (of 100).
       </Text>
       <Text size="sm">
         {Object.entries(inventory.by_type)
