@@ -669,3 +669,133 @@ async fn mappings_are_reviewed_and_issues_listed_and_downloaded(pool: PgPool) {
     assert!(negotiated.content_type().starts_with("text/csv"));
     assert_eq!(negotiated.body.as_str(), Some(text.as_str()));
 }
+
+async fn legacy_upload(
+    app: &TestApp,
+    path: &str,
+    auth: &Auth,
+    tenant: (&str, &str),
+    metadata: Option<Value>,
+) -> common::Answer {
+    let metadata = metadata.map(|m| serde_json::to_vec(&m).expect("json")).unwrap_or_default();
+    let mut parts = vec![Part("file", Some("inventory.csv"), INVENTORY)];
+    if !metadata.is_empty() {
+        parts.insert(0, Part("metadata", None, &metadata));
+    }
+    let request = with_auth(Request::post(path), auth)
+        .header("x-client-account-id", tenant.0)
+        .header("x-engagement-id", tenant.1)
+        .header(header::CONTENT_TYPE, format!("multipart/form-data; boundary={BOUNDARY}"))
+        .body(Body::from(multipart(&parts)))
+        .expect("request");
+    app.send(request).await
+}
+
+#[sqlx::test(migrations = false)]
+async fn the_legacy_import_endpoint_takes_old_and_new_names(pool: PgPool) {
+    let app = app(&pool).await;
+    let ids = tenant(&pool, ACME).await;
+    let other = tenant(&pool, GLOBEX).await;
+    let analyst = app.token(ids.analyst_user_id).await;
+    let engagement = ids.engagement_id.to_string();
+    let acme = (ACME.slug, engagement.as_str());
+    let size = INVENTORY.len();
+
+    // Old names, on the old path: stored under the new names, answered with Deprecation.
+    let old = serde_json::json!({"source_filename": "cmdb-export.csv", "file_size_bytes": size,
+                                  "file_type": "text/csv", "master_flow_id": ids.master_flow_id});
+    let answer = legacy_upload(&app, "/v3/imports", &analyst, acme, Some(old)).await;
+    assert_eq!(answer.status, StatusCode::ACCEPTED, "{:?}", answer.body);
+    assert_eq!(answer.headers["deprecation"], "true");
+    assert!(answer.headers["x-deprecated-fields"].to_str().expect("text").contains("source_filename"));
+    let text = answer.body.to_string();
+    for old_name in ["source_filename", "file_size_bytes", "file_type"] {
+        assert!(!text.contains(old_name), "responses use only the new names: {text}");
+    }
+    let import_id = answer.body["data_import_id"].as_str().expect("id").to_owned();
+    let import = app.get(&format!("{}/imports/{import_id}", base(&ids)), &analyst).await;
+    assert_eq!(import.body["filename"], "cmdb-export.csv");
+    assert_eq!(import.body["file_size"], size);
+    assert_eq!(import.body["mime_type"], "text/csv");
+    let parent: Option<Uuid> = sqlx::query_scalar(
+        "SELECT parent_flow_id FROM migration.crewai_flow_state_extensions WHERE flow_id = $1::uuid",
+    )
+    .bind(answer.body["master_flow_id"].as_str().expect("master"))
+    .fetch_one(&pool)
+    .await
+    .expect("master flow");
+    assert_eq!(parent, Some(ids.master_flow_id), "master_flow_id: the new master flow's parent");
+    let flow_id: Uuid = answer.body["discovery_flow_id"].as_str().and_then(|s| s.parse().ok()).expect("id");
+    run_jobs(&pool, flow_id).await;
+    let summary = app.get(&format!("{}/flows/{flow_id}/summary", base(&ids)), &analyst).await;
+    assert_eq!(summary.body["import"]["total_records"], 54, "the file was really imported");
+
+    // New names on /api/v1/imports: no Deprecation.
+    let new = serde_json::json!({"filename": "cmdb.csv", "file_size": size, "mime_type": "text/csv"});
+    let answer = legacy_upload(&app, "/api/v1/imports", &analyst, acme, Some(new)).await;
+    assert_eq!(answer.status, StatusCode::ACCEPTED, "{:?}", answer.body);
+    assert!(answer.headers.get("deprecation").is_none());
+    // No metadata at all: the file says it.
+    let answer = legacy_upload(&app, "/api/v1/imports", &analyst, acme, None).await;
+    assert_eq!(answer.status, StatusCode::ACCEPTED, "{:?}", answer.body);
+
+    // Deprecated fields are ignored, and said so.
+    let deprecated = serde_json::json!({"filename": "x.csv", "is_mock": true, "file_hash": "abc", "import_config": {}});
+    let answer = legacy_upload(&app, "/api/v1/imports", &analyst, acme, Some(deprecated)).await;
+    assert_eq!(answer.status, StatusCode::ACCEPTED, "{:?}", answer.body);
+    assert_eq!(answer.headers["deprecation"], "true");
+    let fields = answer.headers["x-deprecated-fields"].to_str().expect("text").to_owned();
+    for field in ["is_mock", "file_hash", "import_config"] {
+        assert!(fields.contains(field), "{fields}");
+    }
+    let before = (count(&pool, "discovery_flows").await, upload_entries(&app).len());
+
+    // Both names with different values: 422 naming both; nothing kept.
+    let conflict = serde_json::json!({"filename": "a.csv", "source_filename": "b.csv"});
+    let answer = legacy_upload(&app, "/api/v1/imports", &analyst, acme, Some(conflict)).await;
+    answer.assert_problem(StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(answer.body["field"], "filename,source_filename");
+    let detail = answer.body["detail"].as_str().expect("detail");
+    assert!(detail.contains("filename") && detail.contains("source_filename"), "{detail}");
+    let conflict = serde_json::json!({"file_size": 1, "file_size_bytes": 2});
+    let answer = legacy_upload(&app, "/v3/imports", &analyst, acme, Some(conflict)).await;
+    answer.assert_problem(StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(answer.body["field"], "file_size,file_size_bytes");
+    // Same values under both names are one value.
+    let same = serde_json::json!({"filename": "a.csv", "source_filename": "a.csv", "file_size": size});
+    let agreed = legacy_upload(&app, "/api/v1/imports", &analyst, acme, Some(same)).await;
+    assert_eq!(agreed.status, StatusCode::ACCEPTED, "{:?}", agreed.body);
+    let before = (before.0 + 1, before.1 + 1);
+    // A size that is not the file's, an unknown field, another tenant's master flow: 422.
+    for (metadata, field) in [
+        (serde_json::json!({"file_size": 7}), "file_size"),
+        (serde_json::json!({"filenam": "a.csv"}), "filenam"),
+        (serde_json::json!({"master_flow_id": other.master_flow_id}), "master_flow_id"),
+    ] {
+        let answer = legacy_upload(&app, "/api/v1/imports", &analyst, acme, Some(metadata)).await;
+        answer.assert_problem(StatusCode::UNPROCESSABLE_ENTITY);
+        assert_eq!(answer.body["field"], field, "{:?}", answer.body);
+    }
+    // The tenant headers: missing is 422, another tenant's is 404, a viewer's write 403.
+    let request = with_auth(Request::post("/api/v1/imports"), &analyst)
+        .header(header::CONTENT_TYPE, format!("multipart/form-data; boundary={BOUNDARY}"))
+        .body(Body::from(multipart(&[Part("file", Some("a.csv"), INVENTORY)])))
+        .expect("request");
+    let answer = app.send(request).await;
+    answer.assert_problem(StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(answer.body["field"], "x-client-account-id");
+    let stranger = app.token(other.admin_user_id).await;
+    legacy_upload(&app, "/v3/imports", &stranger, acme, None).await.assert_problem(StatusCode::NOT_FOUND);
+    let other_engagement = other.engagement_id.to_string();
+    legacy_upload(&app, "/api/v1/imports", &analyst, (GLOBEX.slug, &other_engagement), None)
+        .await
+        .assert_problem(StatusCode::NOT_FOUND);
+    legacy_upload(&app, "/api/v1/imports", &analyst, (ACME.slug, &other_engagement), None)
+        .await
+        .assert_problem(StatusCode::NOT_FOUND);
+    grant_viewer(&pool, &ids).await;
+    let viewer = app.token(ids.viewer_user_id).await;
+    legacy_upload(&app, "/v3/imports", &viewer, acme, None).await.assert_problem(StatusCode::FORBIDDEN);
+    assert_eq!((count(&pool, "discovery_flows").await, upload_entries(&app).len()), before, "refusals kept nothing");
+    app.call(Method::POST, "/v3/imports", &Auth::None, None).await.assert_problem(StatusCode::UNAUTHORIZED);
+}

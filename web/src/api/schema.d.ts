@@ -643,6 +643,26 @@ export interface paths {
         patch: operations["change_member_role"];
         trace?: never;
     };
+    "/api/v1/imports": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Starts a discovery from an upload, the old platform's way (analyst): tenant in the
+         *     `X-Client-Account-Id` / `X-Engagement-Id` headers, multipart `metadata` (JSON, old or new
+         *     names) and `file`. Answers as `…/imports` (202, Location); a `Deprecation` header when old or
+         *     ignored fields were used. */
+        post: operations["create_import_compat"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/me": {
         parameters: {
             query?: never;
@@ -725,6 +745,26 @@ export interface paths {
         get: operations["get_ready"];
         put?: never;
         post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v3/imports": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * The old frontend's path for [`create_import_compat`]; always answers with `Deprecation: true`.
+         * @deprecated
+         */
+        post: operations["create_import_v3"];
         delete?: never;
         options?: never;
         head?: never;
@@ -1285,6 +1325,68 @@ export interface components {
         IssuedToken: {
             api_token: components["schemas"]["TokenView"];
             token: string;
+        };
+        /** @description The `metadata` part: the import as the old or the new API names it (all optional; what is
+         *     left out comes from the file). */
+        LegacyImportMetadata: {
+            description?: string | null;
+            /**
+             * @deprecated
+             * @description Ignored.
+             */
+            file_hash?: string | null;
+            /**
+             * Format: int64
+             * @description Bytes; must be the uploaded file's size.
+             */
+            file_size?: number | null;
+            /**
+             * Format: int64
+             * @deprecated
+             * @description Old name of `file_size`.
+             */
+            file_size_bytes?: number | null;
+            /**
+             * @deprecated
+             * @description Old name of `mime_type`.
+             */
+            file_type?: string | null;
+            filename?: string | null;
+            /**
+             * @deprecated
+             * @description Ignored.
+             */
+            import_config?: Record<string, never> | null;
+            import_name?: string | null;
+            /** @description `cmdb` (default), … */
+            import_type?: string | null;
+            /**
+             * @deprecated
+             * @description Ignored.
+             */
+            is_mock?: boolean | null;
+            /**
+             * Format: uuid
+             * @description A master flow of the engagement the new discovery belongs under (its parent).
+             */
+            master_flow_id?: string | null;
+            mime_type?: string | null;
+            /**
+             * @deprecated
+             * @description Old name of `filename`.
+             */
+            source_filename?: string | null;
+            source_system?: string | null;
+        };
+        /** @description The multipart form of the old endpoint (documentation only). */
+        LegacyUploadForm: {
+            /** Format: double */
+            accept_above?: number | null;
+            encoding?: string | null;
+            /** Format: binary */
+            file: string;
+            metadata?: null | components["schemas"]["LegacyImportMetadata"];
+            sheet?: string | null;
         };
         /** @description Credentials to sign in with. */
         LoginRequest: {
@@ -4521,6 +4623,102 @@ export interface operations {
             };
         };
     };
+    create_import_compat: {
+        parameters: {
+            query?: never;
+            header: {
+                /** @description Client account id or slug */
+                "x-client-account-id": string;
+                /** @description Engagement id or slug */
+                "x-engagement-id": string;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "multipart/form-data": components["schemas"]["LegacyUploadForm"];
+            };
+        };
+        responses: {
+            /** @description The discovery flow started */
+            202: {
+                headers: {
+                    /** @description `true` when old or ignored fields were used */
+                    deprecation?: string;
+                    /** @description The discovery flow */
+                    location?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ImportStarted"];
+                };
+            };
+            /** @description Malformed multipart body */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No or wrong credentials */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The caller's role is weaker than analyst */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No such account or engagement (or not the caller's) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The file is larger than the server's limit */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The body is not multipart/form-data */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A missing tenant header, conflicting old and new names (both named), bad metadata or file */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
     get_me: {
         parameters: {
             query?: never;
@@ -4790,6 +4988,102 @@ export interface operations {
             };
             /** @description Database unreachable or migrations pending */
             503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    create_import_v3: {
+        parameters: {
+            query?: never;
+            header: {
+                /** @description Client account id or slug */
+                "x-client-account-id": string;
+                /** @description Engagement id or slug */
+                "x-engagement-id": string;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "multipart/form-data": components["schemas"]["LegacyUploadForm"];
+            };
+        };
+        responses: {
+            /** @description The discovery flow started */
+            202: {
+                headers: {
+                    /** @description Always `true`: use /api/v1 */
+                    deprecation?: string;
+                    /** @description The discovery flow */
+                    location?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ImportStarted"];
+                };
+            };
+            /** @description Malformed multipart body */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No or wrong credentials */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The caller's role is weaker than analyst */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No such account or engagement (or not the caller's) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The file is larger than the server's limit */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The body is not multipart/form-data */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A missing tenant header, conflicting old and new names (both named), bad metadata or file */
+            422: {
                 headers: {
                     [name: string]: unknown;
                 };

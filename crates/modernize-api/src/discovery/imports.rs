@@ -136,8 +136,16 @@ pub async fn create_import(
         }
     }
     let stored = received.and_then(Receiving::keep).ok_or_else(|| ApiError::invalid("file", "is required"))?;
-    let started =
-        discovery::start_uploaded_import(&state.pool, &actor, &account, &engagement, &stored, &options).await?;
+    let started = discovery::start_uploaded_import(
+        &state.pool,
+        &actor,
+        &account,
+        &engagement,
+        &stored,
+        &options,
+        Default::default(),
+    )
+    .await?;
     let url = flow_url(&account, &engagement, started.discovery_flow_id);
     Ok(ImportStarted::new(&started, url).accepted(HeaderMap::new()))
 }

@@ -6,6 +6,7 @@
 pub mod flows;
 pub mod imports;
 pub mod issues;
+pub mod legacy;
 pub mod mappings;
 pub(crate) mod upload;
 
@@ -61,4 +62,5 @@ pub fn routes() -> OpenApiRouter<AppState> {
         .merge(flows::routes())
         .merge(mappings::routes())
         .merge(issues::routes())
+        .merge(legacy::routes())
 }

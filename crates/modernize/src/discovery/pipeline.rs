@@ -90,7 +90,7 @@ pub async fn start(
     check_threshold(options)?;
     let filename = file.file_name().and_then(|n| n.to_str()).unwrap_or("upload").to_owned();
     let upload = super::uploads::store(uploads_dir, file, &filename)?;
-    start_stored(conn, ctx, &upload, options).await
+    start_stored(conn, ctx, &upload, options, DataImportInput::default()).await
 }
 
 fn check_threshold(options: &ImportOptions) -> Result<(), DiscoveryError> {
@@ -107,18 +107,25 @@ fn check_threshold(options: &ImportOptions) -> Result<(), DiscoveryError> {
 /// there by the API, or the copy [`start`] made): checks its structure, then registers the flows
 /// and the import and enqueues the first phase in one transaction. On any error the upload is
 /// deleted, so nothing is left that no flow refers to.
+///
+/// `metadata` describes the import as a client gave it (current or legacy field names, seed task
+/// 4.2): what it leaves out comes from the file (name, size, type). A `file_size` that is not the
+/// upload's size is Invalid; a `master_flow_id` must name a master flow of the engagement (Invalid
+/// otherwise) and becomes the new master flow's parent.
 pub async fn start_stored(
     conn: &mut PgConnection,
     ctx: &TenantCtx,
     upload: &super::uploads::Stored,
     options: &ImportOptions,
+    metadata: DataImportInput,
 ) -> Result<Started, DiscoveryError> {
     let started = async {
         let engagement_id = ctx.require_engagement("discovery_flows")?;
         check_threshold(options)?;
         let shape = InventoryFile::open(&upload.file, options.sheet.as_deref(), options.encoding)?.shape;
         let filename = upload.file.file_name().and_then(|n| n.to_str()).unwrap_or("upload").to_owned();
-        register(conn, ctx, engagement_id, &upload.file, &filename, upload.size, shape.format, options).await
+        let file = StoredFile { path: &upload.file, filename: &filename, size: upload.size, format: shape.format };
+        register(conn, ctx, engagement_id, &file, options, metadata).await
     }
     .await;
     if started.is_err() {
@@ -128,38 +135,65 @@ pub async fn start_stored(
     started
 }
 
-#[allow(clippy::too_many_arguments)]
+/// A stored upload as [`register`] records it.
+struct StoredFile<'a> {
+    path: &'a Path,
+    filename: &'a str,
+    size: u64,
+    format: &'a str,
+}
+
 async fn register(
     conn: &mut PgConnection,
     ctx: &TenantCtx,
     engagement_id: Uuid,
-    upload: &Path,
-    filename: &str,
-    size: u64,
-    format: &str,
+    file: &StoredFile<'_>,
     options: &ImportOptions,
+    mut metadata: DataImportInput,
 ) -> Result<Started, DiscoveryError> {
     let mut tx = TenantTx::begin(conn, ctx).await?;
-    let configuration = json!({"upload_path": upload, "options": options});
+    let parent = metadata.master_flow_id.take();
+    if let Some(parent) = parent {
+        crate::repo::flows::get_master_flow(&mut tx, parent).await.map_err(|error| match error {
+            RepoError::NotFound { .. } => RepoError::Invalid {
+                field: "master_flow_id".into(),
+                message: format!("no master flow {parent} in this engagement"),
+            },
+            other => other,
+        })?;
+    }
+    let configuration = json!({"upload_path": file.path, "options": options});
     let input = DiscoveryInput {
-        flow_name: Some(format!("Discovery of {filename}")),
+        flow_name: Some(format!("Discovery of {}", file.filename)),
         configuration: Some(configuration),
+        parent_flow_id: parent,
         ..Default::default()
     };
     let (master, discovery, _) = start_discovery(&mut tx, &input).await?;
-    let mime =
-        if format == "csv" { "text/csv" } else { "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet" };
-    let (import, deprecations) = create_import(
-        &mut tx,
-        DataImportInput {
-            filename: Some(filename.to_owned()),
-            file_size: i64::try_from(size).ok(),
-            mime_type: Some(mime.into()),
-            master_flow_id: Some(master.flow_id),
-            ..Default::default()
-        },
-    )
-    .await?;
+    let mime = if file.format == "csv" {
+        "text/csv"
+    } else {
+        "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+    };
+    let size = i64::try_from(file.size).ok();
+    if metadata.filename.is_none() && metadata.source_filename.is_none() {
+        metadata.filename = Some(file.filename.to_owned());
+    }
+    if metadata.file_size.is_none() && metadata.file_size_bytes.is_none() {
+        metadata.file_size = size;
+    }
+    if metadata.mime_type.is_none() && metadata.file_type.is_none() {
+        metadata.mime_type = Some(mime.into());
+    }
+    metadata.master_flow_id = Some(master.flow_id);
+    let (import, deprecations) = create_import(&mut tx, metadata).await?;
+    if import.file_size != size {
+        return Err(RepoError::Invalid {
+            field: "file_size".into(),
+            message: format!("{:?} bytes given, the uploaded file has {}", import.file_size, file.size),
+        }
+        .into());
+    }
     sqlx::query("UPDATE migration.discovery_flows SET data_import_id = $3 WHERE client_account_id = $1 AND id = $2")
         .bind(ctx.client_account_id())
         .bind(discovery.id)

@@ -22,6 +22,9 @@ pub struct DiscoveryInput {
     pub is_mock: Option<serde_json::Value>,
     #[serde(default)]
     pub assessment_package: Option<serde_json::Value>,
+    /// A master flow of the tenant the new master flow belongs under (its `parent_flow_id`).
+    #[serde(default)]
+    pub parent_flow_id: Option<Uuid>,
 }
 
 /// Seed task 4.1: the master flow is created first, then the discovery flow linked to it by
@@ -55,7 +58,7 @@ pub async fn start_discovery(
             user_feedback_history: None,
             error_message: None,
             error_details: None,
-            parent_flow_id: None,
+            parent_flow_id: input.parent_flow_id,
             created_at: None,
             updated_at: None,
             started_at: None,

@@ -18,7 +18,7 @@ use crate::discovery::{Suggester, TARGET_FIELDS};
 use crate::models::{
     DiscoveryFlow, DiscoveryPhase, FlowStatus, ImportFieldMapping, ImportStatus, ImportType, MasterFlow, MemberRole,
 };
-use crate::repo::imports::{self, ImportIssue, ImportWithFlow};
+use crate::repo::imports::{self, DataImportInput, ImportIssue, ImportWithFlow};
 use crate::repo::mappings::{self, Review, review_mapping};
 use crate::repo::{Page, RepoError, flows, table};
 use crate::tenancy::{TenantCtx, TenantTx};
@@ -97,7 +97,9 @@ pub async fn authorize_import(
 /// Starts the discovery of a file already received under the uploads directory
 /// ([`crate::discovery::uploads::create`]), as [`start_import`] does for a file elsewhere. The
 /// upload is deleted when the import is refused (NotFound, Forbidden, Invalid), so a refused
-/// upload leaves no file and no flow behind.
+/// upload leaves no file and no flow behind. `metadata` is the import as the client described it
+/// (current or legacy names, see [`pipeline::start_stored`]); `Started::deprecations` lists the
+/// legacy and ignored fields it used.
 pub async fn start_uploaded_import(
     pool: &PgPool,
     actor: &Actor<'_>,
@@ -105,6 +107,7 @@ pub async fn start_uploaded_import(
     engagement: &str,
     upload: &Stored,
     options: &ImportOptions,
+    metadata: DataImportInput,
 ) -> Result<Started, ServiceError> {
     let checked = async {
         let mut conn = connection(pool).await?;
@@ -120,7 +123,7 @@ pub async fn start_uploaded_import(
             return Err(error);
         }
     };
-    Ok(pipeline::start_stored(&mut conn, &ctx, upload, options).await?)
+    Ok(pipeline::start_stored(&mut conn, &ctx, upload, options, metadata).await?)
 }
 
 /// A data import as the API and `--json` show it: the file, its counters and the flow reading it.
