@@ -49,16 +49,18 @@ impl From<Role> for MemberRole {
 #[serde(deny_unknown_fields)]
 pub struct AddMemberRequest {
     /// The user's e-mail address (case does not matter).
-    #[schema(example = "new.analyst@acme-retail.example")]
+    #[schema(example = "new.analyst@acme-retail.example", format = Email, max_length = 255)]
     pub email: String,
     pub role: Role,
     /// For a user created here only (at least 12 characters); never echoed. Refused (422) for an
     /// existing user, whose password is theirs alone. Without one, the new user cannot sign in
     /// until one is set.
-    #[schema(format = Password, write_only)]
+    #[schema(format = Password, write_only, min_length = 12)]
     pub password: Option<String>,
     /// For a user created here only; an existing user's names are kept.
+    #[schema(max_length = 100)]
     pub first_name: Option<String>,
+    #[schema(max_length = 100)]
     pub last_name: Option<String>,
 }
 

@@ -23,7 +23,7 @@ use crate::state::AppState;
 #[serde(deny_unknown_fields)]
 pub struct CreateTokenRequest {
     /// What the token is for, 1 to 100 characters.
-    #[schema(example = "ci pipeline")]
+    #[schema(example = "ci pipeline", min_length = 1, max_length = 100)]
     pub name: String,
     /// When the token stops working (in the future); never, when left out.
     pub expires_at: Option<DateTime<Utc>>,

@@ -790,6 +790,7 @@ export interface components {
         /** @description A user to add to the account with a role; a user is created when no one has the address. */
         AddMemberRequest: {
             /**
+             * Format: email
              * @description The user's e-mail address (case does not matter).
              * @example new.analyst@acme-retail.example
              */

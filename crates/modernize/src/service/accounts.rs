@@ -16,13 +16,14 @@ use crate::tenancy::{TenantCtx, TenantTx};
 #[serde(deny_unknown_fields)]
 pub struct NewAccount {
     /// 1 to 255 characters.
-    #[schema(example = "Initech")]
+    #[schema(example = "Initech", min_length = 1, max_length = 255)]
     pub name: String,
     /// Lower-case letters, digits and dashes, at most 100, not a UUID; derived from the name when
     /// left out.
-    #[schema(example = "initech")]
+    #[schema(example = "initech", max_length = 100, pattern = "^[a-z0-9][a-z0-9-]*$")]
     pub slug: Option<String>,
     /// At most 100 characters.
+    #[schema(max_length = 100)]
     pub industry: Option<String>,
     pub description: Option<String>,
 }

@@ -15,11 +15,11 @@ use crate::tenancy::TenantTx;
 #[serde(deny_unknown_fields)]
 pub struct NewEngagementInput {
     /// 1 to 255 characters.
-    #[schema(example = "Data centre exit 2028")]
+    #[schema(example = "Data centre exit 2028", min_length = 1, max_length = 255)]
     pub name: String,
     /// Lower-case letters, digits and dashes, at most 100, not a UUID, unique in the account;
     /// derived from the name when left out.
-    #[schema(example = "dc-exit-2028")]
+    #[schema(example = "dc-exit-2028", max_length = 100, pattern = "^[a-z0-9][a-z0-9-]*$")]
     pub slug: Option<String>,
     pub description: Option<String>,
 }
