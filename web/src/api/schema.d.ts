@@ -1082,6 +1082,17 @@ export interface components {
             /** @example active */
             status: string;
         };
+        /** @description One event of a flow's stream (`text/event-stream`), as an EventSource reads it: the schema of
+         *     each event, for the OpenAPI document (the stream is written by axum's `Sse`). */
+        FlowEvent: {
+            /** @description The flow's `FlowProgress`, as JSON. */
+            data: string;
+            /**
+             * @description `progress`, or `end` for the last one.
+             * @example progress
+             */
+            event: string;
+        };
         /** @description One page of discovery flows, newest first. */
         FlowPage: {
             flows: components["schemas"]["FlowView"][];
@@ -1665,7 +1676,9 @@ export interface components {
             asset: string;
             /** Format: double */
             confidence?: number | null;
-            rationale: Record<string, never>;
+            /** @description The rule's reasons: a JSON array of strings as the 6R phase writes them; a row consolidated
+             *     from the legacy platform may hold another JSON value. */
+            rationale: unknown;
             strategy: string;
         };
         /**
@@ -3188,7 +3201,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "text/event-stream": string;
+                    "text/event-stream": components["schemas"]["FlowEvent"];
                 };
             };
             /** @description A path id that is not a UUID, or a query parameter that cannot be read */

@@ -254,6 +254,17 @@ async fn look(pool: PgPool, actor: Actor<'static>, path: &FlowPath, watch: Watch
     Some((events, Watch::Polling { last: Some(now) }))
 }
 
+/// One event of a flow's stream (`text/event-stream`), as an EventSource reads it: the schema of
+/// each event, for the OpenAPI document (the stream is written by axum's `Sse`).
+#[derive(Debug, utoipa::ToSchema)]
+pub struct FlowEvent {
+    /// `progress`, or `end` for the last one.
+    #[schema(example = "progress", pattern = "^(progress|end)$")]
+    pub event: String,
+    /// The flow's `FlowProgress`, as JSON.
+    pub data: String,
+}
+
 /// Follows a discovery flow live (viewer): `text/event-stream` with a `progress` event (JSON
 /// `FlowProgress`) whenever its status, phase or counts change, comments as keep-alives every
 /// 15 s, and a last `end` event (the final `FlowProgress`) when the flow completes, fails or is
@@ -265,7 +276,7 @@ async fn look(pool: PgPool, actor: Actor<'static>, path: &FlowPath, watch: Watch
     params(FlowPath),
     responses(
         (status = 200, description = "Server-Sent Events: `progress` (data: FlowProgress) and a last `end`",
-            content_type = "text/event-stream", body = String),
+            content_type = "text/event-stream", body = FlowEvent),
         (status = 404, description = "No such flow in this engagement", body = Problem, content_type = "application/problem+json"),
     ),
 )]

@@ -103,7 +103,8 @@ pub struct SixrExample {
     pub asset: String,
     pub strategy: String,
     pub confidence: Option<f64>,
-    #[schema(value_type = Object)]
+    /// The rule's reasons: a JSON array of strings as the 6R phase writes them; a row consolidated
+    /// from the legacy platform may hold another JSON value.
     pub rationale: Value,
 }
 
