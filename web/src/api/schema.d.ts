@@ -1435,7 +1435,7 @@ export interface components {
          *     explanation, sample values of the column, and the review's state. */
         MappingView: {
             /** @description Other targets the engine considered. */
-            alternatives: Record<string, never>;
+            alternatives: unknown;
             /** Format: date-time */
             approved_at?: string | null;
             /** Format: uuid */
@@ -1452,7 +1452,7 @@ export interface components {
             /** @description How the engine matched: `exact`, `synonym`, `fuzzy`, `profile`, `learned`, `user`, `unmapped`… */
             match_type: string;
             /** @description Up to five values of the column from the file's first valid rows. */
-            sample_values: Record<string, never>[];
+            sample_values: unknown;
             /** @description The file's column (header). */
             source_field: string;
             /** @description `suggested`, `approved` or `rejected`. */

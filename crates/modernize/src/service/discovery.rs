@@ -526,10 +526,8 @@ pub struct MappingView {
     /// Why the engine suggested this target.
     pub explanation: Option<String>,
     /// Other targets the engine considered.
-    #[schema(value_type = Object)]
     pub alternatives: serde_json::Value,
     /// Up to five values of the column from the file's first valid rows.
-    #[schema(value_type = Vec<Object>)]
     pub sample_values: serde_json::Value,
     /// What cleansing applies (e.g. a unit conversion `{"scale": 0.0009765625}`).
     #[schema(value_type = Object)]
