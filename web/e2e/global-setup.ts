@@ -24,21 +24,17 @@ function cli(db: string, args: string[]): string {
 }
 
 /** Grants each tenant's non-admin users their role in its engagement (an account admin reaches every
- * engagement; analysts and viewers need a grant). Neither the API nor the CLI grants engagement
- * access yet, so this is SQL, as the database's owner. */
+ * engagement; analysts and viewers need a grant), through the CLI as an operator would. */
 function grantEngagements(db: string): void {
-  const statements = TENANTS.map(
-    (tenant) =>
-      `INSERT INTO migration.engagement_access (client_account_id, engagement_id, user_id, role)
-       SELECT e.client_account_id, e.id, m.user_id, m.role
-       FROM migration.engagements e
-       JOIN migration.client_accounts c ON c.id = e.client_account_id
-       JOIN migration.user_account_associations m ON m.client_account_id = c.id
-       WHERE c.slug = '${tenant.slug}' AND e.slug = '${tenant.engagement}' AND m.role <> 'admin';`,
-  ).join("\n");
-  execFileSync(process.env.PSQL ?? "psql", [db, "-v", "ON_ERROR_STOP=1", "-qc", statements], {
-    stdio: ["ignore", "ignore", "inherit"],
-  });
+  for (const tenant of TENANTS) {
+    for (const [role, email] of Object.entries(tenant.users)) {
+      if (role === "admin") continue;
+      cli(db, [
+        "engagements", "grant", "--client-account", tenant.slug, "--engagement", tenant.engagement,
+        "--email", email, "--role", role,
+      ]);
+    }
+  }
 }
 
 async function freePort(): Promise<number> {

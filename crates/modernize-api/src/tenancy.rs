@@ -1,7 +1,7 @@
 //! Tenancy resources: client accounts, their engagements and their members.
 //!
-//! Reading is for any member of the account; creating an engagement and managing members is for
-//! the account's admins; creating a client account is for platform administrators. Another
+//! Reading is for any member of the account; creating an engagement, managing members and who has
+//! access to an engagement is for the account's admins; creating a client account is for platform administrators. Another
 //! tenant's account, engagement or member is 404 (decided before a role is 403).
 
 use axum::Json;
@@ -11,9 +11,9 @@ use axum::response::{IntoResponse, Response};
 use modernize::models::MemberRole;
 use modernize::repo::users::Password;
 use modernize::service::accounts::{self, NewAccount};
-use modernize::service::engagements::{self, NewEngagementInput};
+use modernize::service::engagements::{self, MemberRef, NewEngagementInput};
 use modernize::service::users::{self, NewMember};
-use modernize::service::views::{AccountView, AddedMember, EngagementView, MemberView};
+use modernize::service::views::{AccountView, AddedMember, EngagementAccessView, EngagementView, MemberView};
 use serde::Deserialize;
 use utoipa::ToSchema;
 use utoipa_axum::router::OpenApiRouter;
@@ -69,6 +69,14 @@ pub struct AddMemberRequest {
 #[serde(deny_unknown_fields)]
 pub struct ChangeRoleRequest {
     pub role: Role,
+}
+
+/// The role a member is granted in one engagement.
+#[derive(Debug, Default, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct GrantAccessRequest {
+    /// `analyst` or `viewer`, not above the member's role in the account [default: that role].
+    pub role: Option<Role>,
 }
 
 /// 201 Created with the new resource's path in `Location`.
@@ -354,12 +362,99 @@ pub async fn remove_member(
     Ok(StatusCode::NO_CONTENT)
 }
 
+/// Who has access to the engagement: the grants in force, by e-mail address (the account's
+/// admins, who reach every engagement, are not listed). The account's admins only.
+#[utoipa::path(
+    get,
+    path = "/api/v1/client-accounts/{account}/engagements/{engagement}/access",
+    tag = "tenancy",
+    params(
+        ("account" = String, Path, description = "Client account id or slug", example = "acme-retail"),
+        ("engagement" = String, Path, description = "Engagement id or slug", example = "cloud-2027"),
+    ),
+    responses(
+        (status = 200, description = "The engagement's grants", body = Vec<EngagementAccessView>),
+        (status = 401, description = "Not signed in", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "Not an admin of the account", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such account or engagement, or the caller cannot reach it", body = Problem, content_type = "application/problem+json"),
+    ),
+)]
+pub async fn list_access(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path((account, engagement)): Path<(String, String)>,
+) -> Result<Json<Vec<EngagementAccessView>>, ApiError> {
+    Ok(Json(engagements::list_access(&state.pool, &caller.actor(), &account, &engagement).await?))
+}
+
+/// Grants a member of the account access to the engagement with a role, or changes the role of
+/// their grant (the account's admins only). The role may not exceed the member's role in the
+/// account; the account's admins reach every engagement and take no grant.
+#[utoipa::path(
+    put,
+    path = "/api/v1/client-accounts/{account}/engagements/{engagement}/access/{user}",
+    tag = "tenancy",
+    params(
+        ("account" = String, Path, description = "Client account id or slug", example = "acme-retail"),
+        ("engagement" = String, Path, description = "Engagement id or slug", example = "cloud-2027"),
+        ("user" = Uuid, Path, description = "The member's user id"),
+    ),
+    request_body = GrantAccessRequest,
+    responses(
+        (status = 200, description = "The grant as it now is", body = EngagementAccessView),
+        (status = 400, description = "Malformed JSON, or the user id is not a UUID", body = Problem, content_type = "application/problem+json"),
+        (status = 401, description = "Not signed in", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "Not an admin of the account", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such account, engagement or member, or the caller cannot reach it", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "A role above the member's account role (`field`: `role`), or the member is an account admin (`field`: `user_id`)", body = Problem, content_type = "application/problem+json"),
+    ),
+)]
+pub async fn grant_access(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path((account, engagement, user)): Path<(String, String, Uuid)>,
+    Json(request): Json<GrantAccessRequest>,
+) -> Result<Json<EngagementAccessView>, ApiError> {
+    let role = request.role.map(MemberRole::from);
+    let who = MemberRef::Id(user);
+    Ok(Json(engagements::grant_access(&state.pool, &caller.actor(), &account, &engagement, &who, role).await?))
+}
+
+/// Revokes a member's access to the engagement (the account's admins only).
+#[utoipa::path(
+    delete,
+    path = "/api/v1/client-accounts/{account}/engagements/{engagement}/access/{user}",
+    tag = "tenancy",
+    params(
+        ("account" = String, Path, description = "Client account id or slug", example = "acme-retail"),
+        ("engagement" = String, Path, description = "Engagement id or slug", example = "cloud-2027"),
+        ("user" = Uuid, Path, description = "The member's user id"),
+    ),
+    responses(
+        (status = 204, description = "Revoked"),
+        (status = 400, description = "The user id is not a UUID", body = Problem, content_type = "application/problem+json"),
+        (status = 401, description = "Not signed in", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "Not an admin of the account", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such account, engagement, member or grant, or the caller cannot reach it", body = Problem, content_type = "application/problem+json"),
+    ),
+)]
+pub async fn revoke_access(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path((account, engagement, user)): Path<(String, String, Uuid)>,
+) -> Result<StatusCode, ApiError> {
+    engagements::revoke_access(&state.pool, &caller.actor(), &account, &engagement, &MemberRef::Id(user)).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
 pub fn routes() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
         .routes(routes!(list_client_accounts, create_client_account))
         .routes(routes!(get_client_account))
         .routes(routes!(list_engagements, create_engagement))
         .routes(routes!(get_engagement))
+        .routes(routes!(list_access))
+        .routes(routes!(grant_access, revoke_access))
         .routes(routes!(list_members, add_member))
         .routes(routes!(get_member, change_member_role, remove_member))
 }

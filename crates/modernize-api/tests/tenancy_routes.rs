@@ -22,7 +22,8 @@ async fn tenancy_state(pool: &PgPool) -> Vec<String> {
            FROM migration.users
          UNION ALL SELECT 'member ' || client_account_id || ' ' || user_id || ' ' || role || ' ' || is_active
            FROM migration.user_account_associations
-         UNION ALL SELECT 'access ' || client_account_id || ' ' || user_id || ' ' || is_active FROM migration.engagement_access
+         UNION ALL SELECT 'access ' || client_account_id || ' ' || engagement_id || ' ' || user_id || ' ' || role || ' '
+           || is_active FROM migration.engagement_access
          UNION ALL SELECT 'token ' || id || ' ' || coalesce(revoked_at::text, 'live') FROM modernize.api_tokens
          ORDER BY 1",
     )
@@ -235,6 +236,93 @@ async fn callers_issue_list_and_revoke_their_own_tokens(pool: PgPool) {
     app.get("/api/v1/me", &bearer).await.assert_problem(StatusCode::UNAUTHORIZED);
 }
 
+#[sqlx::test(migrations = false)]
+async fn admins_grant_change_and_revoke_engagement_access(pool: PgPool) {
+    let app = app(&pool).await;
+    let acme = tenant(&pool, ACME).await;
+    let globex = tenant(&pool, GLOBEX).await;
+    let engagement = format!("/api/v1/client-accounts/acme-retail/engagements/{}", acme.engagement_id);
+    let access = format!("{engagement}/access");
+    let of = |user: uuid::Uuid| format!("/api/v1/client-accounts/{}/engagements/cloud-2027/access/{user}", ACME.slug);
+    let admin = session(&app, ACME, "admin").await;
+    let viewer = session(&app, ACME, "viewer").await;
+    // The fixtures grant the analyst only: the viewer sees no engagement yet.
+    let listed = app.get(&access, &admin).await;
+    assert_eq!(listed.status, StatusCode::OK, "{:?}", listed.body);
+    let emails = |body: &Value| -> Vec<String> {
+        body.as_array().expect("list").iter().filter_map(|g| g["user"]["email"].as_str().map(str::to_owned)).collect()
+    };
+    assert_eq!(emails(&listed.body), [ACME.email("analyst")]);
+    assert_eq!(listed.body[0]["role"], "analyst");
+    app.get(&engagement, &viewer).await.assert_problem(StatusCode::NOT_FOUND);
+    let none = app.get("/api/v1/client-accounts/acme-retail/engagements", &viewer).await;
+    assert_eq!(none.body, json!([]));
+
+    // Granted with their account role by default: now the viewer reads the engagement.
+    let granted = app.call(Method::PUT, &of(acme.viewer_user_id), &admin, Some(json!({}))).await;
+    assert_eq!(granted.status, StatusCode::OK, "{:?}", granted.body);
+    assert_eq!(
+        (granted.body["role"].clone(), granted.body["granted_by"].clone()),
+        (json!("viewer"), json!(acme.admin_user_id))
+    );
+    assert_eq!(granted.body["engagement_id"], acme.engagement_id.to_string());
+    assert_eq!(app.get(&engagement, &viewer).await.status, StatusCode::OK);
+    assert_eq!(app.get(&format!("{engagement}/assets"), &viewer).await.status, StatusCode::OK);
+    // Granting again changes nothing but the time.
+    let again = app.call(Method::PUT, &of(acme.viewer_user_id), &admin, Some(json!({"role": "viewer"}))).await;
+    assert_eq!(again.status, StatusCode::OK, "{:?}", again.body);
+
+    // Never above the account role; never to an account admin; only to members.
+    let above = app.call(Method::PUT, &of(acme.viewer_user_id), &admin, Some(json!({"role": "analyst"}))).await;
+    above.assert_problem(StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(above.body["field"], "role", "{:?}", above.body);
+    let to_admin = app.call(Method::PUT, &of(acme.admin_user_id), &admin, Some(json!({}))).await;
+    to_admin.assert_problem(StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(to_admin.body["field"], "user_id", "{:?}", to_admin.body);
+    let bad_role = app.call(Method::PUT, &of(acme.viewer_user_id), &admin, Some(json!({"role": "owner"}))).await;
+    bad_role.assert_problem(StatusCode::UNPROCESSABLE_ENTITY);
+    for stranger in [globex.analyst_user_id, uuid::Uuid::new_v4()] {
+        let refused = app.call(Method::PUT, &of(stranger), &admin, Some(json!({}))).await;
+        refused.assert_problem(StatusCode::NOT_FOUND);
+        assert!(refused.body["detail"].as_str().is_some_and(|d| d.contains("member")), "{:?}", refused.body);
+    }
+
+    // Lowered to viewer, the analyst can no longer edit the engagement's assets.
+    let lowered = app.call(Method::PUT, &of(acme.analyst_user_id), &admin, Some(json!({"role": "viewer"}))).await;
+    assert_eq!(lowered.body["role"], "viewer", "{:?}", lowered.body);
+    let analyst = session(&app, ACME, "analyst").await;
+    let patch = json!({"description": "mine"});
+    let asset: uuid::Uuid = sqlx::query_scalar("SELECT id FROM migration.assets WHERE engagement_id = $1 LIMIT 1")
+        .bind(acme.engagement_id)
+        .fetch_one(&pool)
+        .await
+        .expect("an asset");
+    let edit = format!("{engagement}/assets/{asset}");
+    app.call(Method::PATCH, &edit, &analyst, Some(patch.clone())).await.assert_problem(StatusCode::FORBIDDEN);
+    let listed = app.get(&access, &admin).await;
+    assert_eq!(emails(&listed.body), [ACME.email("analyst"), ACME.email("viewer")]);
+
+    // A member demoted in the account keeps no grant above the new role; promoted to admin,
+    // their old grant no longer limits them.
+    app.call(Method::PUT, &of(acme.analyst_user_id), &admin, Some(json!({"role": "analyst"}))).await;
+    let member = format!("/api/v1/client-accounts/acme-retail/members/{}", acme.analyst_user_id);
+    assert_eq!(app.call(Method::PATCH, &member, &admin, Some(json!({"role": "viewer"}))).await.status, StatusCode::OK);
+    let listed = app.get(&access, &admin).await;
+    assert_eq!(listed.body[0]["role"], "viewer", "{:?}", listed.body);
+    assert_eq!(app.call(Method::PATCH, &member, &admin, Some(json!({"role": "admin"}))).await.status, StatusCode::OK);
+    assert_eq!(app.get(&access, &analyst).await.status, StatusCode::OK, "an admin now, whatever the grant says");
+    let edited = app.call(Method::PATCH, &edit, &analyst, Some(patch)).await;
+    assert_eq!(edited.status, StatusCode::OK, "{:?}", edited.body);
+
+    // Revoked: the viewer is back to seeing nothing; revoking twice is 404.
+    let revoked = app.call(Method::DELETE, &of(acme.viewer_user_id), &admin, None).await;
+    assert_eq!(revoked.status, StatusCode::NO_CONTENT, "{:?}", revoked.body);
+    app.get(&engagement, &viewer).await.assert_problem(StatusCode::NOT_FOUND);
+    app.call(Method::DELETE, &of(acme.viewer_user_id), &admin, None).await.assert_problem(StatusCode::NOT_FOUND);
+    let listed = app.get(&access, &admin).await;
+    assert!(!emails(&listed.body).contains(&ACME.email("viewer")), "{:?}", listed.body);
+}
+
 /// One request of a matrix: method, path, body.
 type Call = (Method, String, Option<Value>);
 
@@ -258,6 +346,9 @@ fn calls_on(a: &DemoIds, a_token_id: &str, b: &DemoIds) -> Vec<Call> {
             (Method::GET, format!("{base}/members/{member}"), None),
             (Method::PATCH, format!("{base}/members/{member}"), Some(json!({"role": "viewer"}))),
             (Method::DELETE, format!("{base}/members/{member}"), None),
+            (Method::GET, format!("{base}/engagements/{engagement}/access"), None),
+            (Method::PUT, format!("{base}/engagements/cloud-2027/access/{member}"), Some(json!({"role": "viewer"}))),
+            (Method::DELETE, format!("{base}/engagements/{engagement}/access/{member}"), None),
         ]);
     }
     // A's ids under B's own account.
@@ -267,6 +358,9 @@ fn calls_on(a: &DemoIds, a_token_id: &str, b: &DemoIds) -> Vec<Call> {
         (Method::GET, format!("{own}/members/{member}"), None),
         (Method::PATCH, format!("{own}/members/{member}"), Some(json!({"role": "viewer"}))),
         (Method::DELETE, format!("{own}/members/{member}"), None),
+        (Method::GET, format!("{own}/engagements/{engagement}/access"), None),
+        (Method::PUT, format!("{own}/engagements/{}/access/{member}", b.engagement_id), Some(json!({}))),
+        (Method::DELETE, format!("{own}/engagements/{}/access/{member}", b.engagement_id), None),
         (Method::GET, format!("/api/v1/me/tokens/{a_token_id}"), None),
         (Method::DELETE, format!("/api/v1/me/tokens/{a_token_id}"), None),
     ]);
@@ -290,7 +384,7 @@ async fn another_tenants_admin_gets_404_on_every_id_and_changes_nothing(pool: Pg
         answer.assert_problem(StatusCode::NOT_FOUND);
     }
     assert_eq!(tenancy_state(&pool).await, before, "B's admin changed something of A's");
-    assert!(calls.len() >= 26, "{}", calls.len());
+    assert!(calls.len() >= 35, "{}", calls.len());
 }
 
 #[sqlx::test(migrations = false)]
@@ -312,7 +406,22 @@ async fn viewers_and_analysts_are_refused_every_admin_write_and_change_nothing(p
             Some(json!({"role": "viewer"})),
         ),
         (Method::DELETE, format!("/api/v1/client-accounts/{account}/members/{}", a.admin_user_id), None),
+        (Method::GET, format!("/api/v1/client-accounts/{account}/engagements/cloud-2027/access"), None),
+        (
+            Method::PUT,
+            format!("/api/v1/client-accounts/{account}/engagements/cloud-2027/access/{}", a.viewer_user_id),
+            Some(json!({"role": "viewer"})),
+        ),
+        (
+            Method::DELETE,
+            format!("/api/v1/client-accounts/{account}/engagements/cloud-2027/access/{}", a.analyst_user_id),
+            None,
+        ),
     ];
+    // The viewer reaches the engagement (else its routes would be 404 to them, not 403).
+    let admin = session(&app, ACME, "admin").await;
+    let grant = format!("/api/v1/client-accounts/{account}/engagements/cloud-2027/access/{}", a.viewer_user_id);
+    assert_eq!(app.call(Method::PUT, &grant, &admin, Some(json!({}))).await.status, StatusCode::OK);
     let before = tenancy_state(&pool).await;
     for who in ["viewer", "analyst"] {
         let caller = session(&app, ACME, who).await;

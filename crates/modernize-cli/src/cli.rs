@@ -11,6 +11,8 @@ use modernize::db::{ConnectError, Database};
 use modernize::fixtures;
 use modernize::models::Asset;
 use modernize::repo::{flows, table};
+use modernize::service::Actor;
+use modernize::service::engagements::{self, MemberRef};
 use modernize::tenancy::{OperatorToken, TenantCtx, TenantTx};
 use tracing_subscriber::EnvFilter;
 
@@ -334,6 +336,17 @@ async fn demo(url: Option<&str>, cluster: &LocalCluster, operator: &OperatorToke
             assets
         );
     }
+    // The demo's analyst and viewer reach its engagements (admins reach every one), through the
+    // service a consultant's admin would use; granting again changes nothing.
+    let pool = database.pool(1).await?;
+    let operator_actor = Actor::Operator(operator);
+    for tenant in [fixtures::ACME, fixtures::GLOBEX] {
+        for who in ["analyst", "viewer"] {
+            let member = MemberRef::Email(tenant.email(who));
+            engagements::grant_access(&pool, &operator_actor, tenant.slug, "cloud-2027", &member, None).await?;
+        }
+    }
+    pool.close().await;
     println!("demo users: admin|analyst|viewer@<slug>.example, password {:?}", fixtures::DEMO_PASSWORD);
     crate::consolidate_cmd::demo(&database, url).await?;
     if let Some((client_account_id, engagement_id)) = importer {

@@ -2,9 +2,10 @@
 
 use clap::{Args, Subcommand};
 use modernize::db::Database;
+use modernize::models::MemberRole;
 use modernize::repo::users::Password;
 use modernize::service::accounts::{self, NewAccount};
-use modernize::service::engagements::{self, NewEngagementInput};
+use modernize::service::engagements::{self, MemberRef, NewEngagementInput};
 use modernize::service::users::{self, NewUser, parse_membership};
 use modernize::service::{Actor, tokens};
 use modernize::tenancy::OperatorToken;
@@ -58,6 +59,48 @@ pub enum EngagementsCommand {
         #[arg(long)]
         json: bool,
     },
+    /// Grant a member of the account access to an engagement, or change the role of their grant.
+    Grant {
+        #[command(flatten)]
+        engagement: EngagementArgs,
+        /// The member's e-mail address.
+        #[arg(long)]
+        email: String,
+        /// analyst or viewer, not above the member's role in the account [default: that role].
+        #[arg(long, value_parser = parse_role)]
+        role: Option<MemberRole>,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Revoke a member's access to an engagement.
+    Revoke {
+        #[command(flatten)]
+        engagement: EngagementArgs,
+        /// The member's e-mail address.
+        #[arg(long)]
+        email: String,
+    },
+    /// Who has access to an engagement (account admins reach every engagement and are not listed).
+    Access {
+        #[command(flatten)]
+        engagement: EngagementArgs,
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+#[derive(Debug, Args)]
+pub struct EngagementArgs {
+    /// Client account id or slug.
+    #[arg(long)]
+    client_account: String,
+    /// Engagement id or slug.
+    #[arg(long)]
+    engagement: String,
+}
+
+fn parse_role(value: &str) -> Result<MemberRole, String> {
+    value.parse().map_err(|e: modernize::models::UnknownVariant| e.to_string())
 }
 
 #[derive(Debug, Subcommand)]
@@ -197,6 +240,34 @@ pub async fn run_engagements(
                 println!("{:<36}  {:<20}  {:<10}  name", "id", "slug", "status");
                 for e in &engagements {
                     println!("{:<36}  {:<20}  {:<10}  {}", e.id, e.slug, e.status, e.name);
+                }
+            }
+        }
+        EngagementsCommand::Grant { engagement: e, email, role, json } => {
+            let who = MemberRef::Email(email);
+            let grant = engagements::grant_access(&pool, &actor, &e.client_account, &e.engagement, &who, role).await?;
+            if json {
+                print_json(&grant)?;
+            } else {
+                println!(
+                    "granted {} the {} role in {}/{}",
+                    grant.user.email, grant.role, e.client_account, e.engagement
+                );
+            }
+        }
+        EngagementsCommand::Revoke { engagement: e, email } => {
+            let who = MemberRef::Email(email);
+            engagements::revoke_access(&pool, &actor, &e.client_account, &e.engagement, &who).await?;
+            println!("revoked the access of {who} to {}/{}", e.client_account, e.engagement);
+        }
+        EngagementsCommand::Access { engagement: e, json } => {
+            let grants = engagements::list_access(&pool, &actor, &e.client_account, &e.engagement).await?;
+            if json {
+                print_json(&grants)?;
+            } else {
+                println!("{:<36}  {:<40}  role", "user id", "email");
+                for g in &grants {
+                    println!("{:<36}  {:<40}  {}", g.user.id, g.user.email, g.role);
                 }
             }
         }

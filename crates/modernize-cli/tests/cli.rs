@@ -24,7 +24,7 @@ fn stdout(output: &Output) -> String {
 
 #[test]
 fn every_subcommand_has_help() {
-    let commands: [&[&str]; 44] = [
+    let commands: [&[&str]; 47] = [
         &[],
         &["db"],
         &["db", "upgrade"],
@@ -42,6 +42,9 @@ fn every_subcommand_has_help() {
         &["engagements"],
         &["engagements", "create"],
         &["engagements", "list"],
+        &["engagements", "grant"],
+        &["engagements", "revoke"],
+        &["engagements", "access"],
         &["users"],
         &["users", "create"],
         &["users", "list"],
@@ -219,6 +222,37 @@ async fn tenancy_objects_are_created_and_listed_with_json(pool: PgPool) {
     let tokens: serde_json::Value = serde_json::from_slice(&output.stdout).expect("tokens JSON");
     assert!(tokens[0]["revoked_at"].is_string());
     assert!(tokens[0].get("secret_hash").is_none(), "the hash is never printed");
+
+    // Engagement access: the analyst is granted (his account role by default), listed, refused a
+    // role above it, revoked; an unknown address is named in the error.
+    let on = ["--client-account", "initech", "--engagement", "dc-exit"];
+    let with = |args: &[&str]| run(&[args, &on[..]].concat());
+    let output = with(&["engagements", "grant", "--email", "Peter@Initech.example", "--json"]);
+    assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
+    let grant: serde_json::Value = serde_json::from_slice(&output.stdout).expect("grant JSON");
+    assert_eq!(
+        (grant["user"]["email"].as_str(), grant["role"].as_str()),
+        (Some("peter@initech.example"), Some("analyst"))
+    );
+    let output = with(&["engagements", "grant", "--email", "peter@initech.example", "--role", "admin"]);
+    assert_eq!(output.status.code(), Some(2));
+    assert!(
+        String::from_utf8_lossy(&output.stderr).contains("invalid role"),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let output = with(&["engagements", "grant", "--email", "nobody@initech.example"]);
+    assert!(String::from_utf8_lossy(&output.stderr).contains("member nobody@initech.example not found"));
+    let output = with(&["engagements", "access", "--json"]);
+    let grants: serde_json::Value = serde_json::from_slice(&output.stdout).expect("access JSON");
+    assert_eq!(grants.as_array().map(Vec::len), Some(1), "{grants}");
+    assert_eq!(grants[0]["role"], "analyst");
+    let output = with(&["engagements", "revoke", "--email", "peter@initech.example"]);
+    assert!(stdout(&output).starts_with("revoked the access of peter@initech.example"), "{}", stdout(&output));
+    let output = with(&["engagements", "access", "--json"]);
+    assert_eq!(serde_json::from_slice::<serde_json::Value>(&output.stdout).expect("JSON"), serde_json::json!([]));
+    let output = with(&["engagements", "revoke", "--email", "peter@initech.example"]);
+    assert_eq!(output.status.code(), Some(2), "nothing left to revoke");
 }
 
 /// The sample inventory of the demo, as a user would pass it.

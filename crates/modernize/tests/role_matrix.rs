@@ -12,7 +12,7 @@ use modernize::models::MemberRole;
 use modernize::repo::users::Password;
 use modernize::repo::{Page, tenancy};
 use modernize::service::discovery::{self, MappingDecision};
-use modernize::service::engagements::{self, NewEngagementInput};
+use modernize::service::engagements::{self, MemberRef, NewEngagementInput};
 use modernize::service::users::{self, MembershipInput, NewMember, NewUser};
 use modernize::service::{Actor, ServiceError, accounts, assets, auth};
 use modernize::tenancy::{TenantCtx, TenantTx};
@@ -56,6 +56,8 @@ async fn fingerprint(pool: &PgPool) -> String {
             (SELECT string_agg(user_id || role::text || is_active, ',' ORDER BY client_account_id, user_id)
              FROM migration.user_account_associations),
             (SELECT string_agg(slug, ',' ORDER BY slug) FROM migration.engagements),
+            (SELECT string_agg(user_id || role::text || is_active || updated_at::text, ',' ORDER BY engagement_id, user_id)
+             FROM migration.engagement_access),
             (SELECT string_agg(status || coalesce(updated_at::text, ''), ',' ORDER BY id) FROM migration.import_field_mappings),
             (SELECT string_agg(status || updated_at::text, ',' ORDER BY id) FROM migration.discovery_flows),
             (SELECT string_agg(updated_at::text, ',' ORDER BY id) FROM migration.assets),
@@ -78,6 +80,16 @@ async fn run_case(name: &str, pool: &PgPool, actor: &Actor<'_>, w: &World) -> Re
         "create_engagement" => {
             let input = NewEngagementInput { name: format!("wave {fresh}"), ..Default::default() };
             engagements::create_engagement(pool, actor, account, input).await.map(drop)
+        }
+        "list_access" => engagements::list_access(pool, actor, account, &engagement).await.map(drop),
+        "grant_access" => {
+            let leaver = MemberRef::Id(w.leaver_id);
+            engagements::grant_access(pool, actor, account, &engagement, &leaver, Some(MemberRole::Viewer))
+                .await
+                .map(drop)
+        }
+        "revoke_access" => {
+            engagements::revoke_access(pool, actor, account, &engagement, &MemberRef::Id(w.leaver_id)).await
         }
         "list_users" => users::list_users(pool, actor, Some(account)).await.map(drop),
         "create_user" => {
@@ -193,6 +205,9 @@ async fn each_use_case_is_allowed_forbidden_or_not_found_by_role(pool: PgPool) {
         ("list_engagements", Allowed, Allowed, Allowed),
         ("get_engagement", Allowed, Allowed, Allowed),
         ("create_engagement", Forbidden, Forbidden, Allowed),
+        ("list_access", Forbidden, Forbidden, Allowed),
+        ("grant_access", Forbidden, Forbidden, Allowed),
+        ("revoke_access", Forbidden, Forbidden, Allowed),
         ("list_users", Forbidden, Forbidden, Allowed),
         ("create_user", Forbidden, Forbidden, Allowed),
         ("list_members", Allowed, Allowed, Allowed),

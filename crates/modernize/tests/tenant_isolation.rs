@@ -210,6 +210,23 @@ async fn every_repository_function_is_isolated(pool: PgPool) {
             .expect("grant");
     assert_eq!((grant.client_account_id, grant.engagement_id), (w.a.client_account_id(), w.a_ids.engagement_id));
     done("tenancy::grant_engagement_access");
+    // B's grants (its analyst's, from the fixtures) are neither listed nor revoked as A.
+    let b_grants = as_tenant!(c, &w.b, |tx| tenancy::list_engagement_access(&mut tx)).expect("B grants");
+    assert!(b_grants.iter().any(|g| g.user.id == w.b_ids.analyst_user_id), "{b_grants:?}");
+    let a_grants = as_tenant!(c, &w.a, |tx| tenancy::list_engagement_access(&mut tx)).expect("A grants");
+    assert!(!a_grants.is_empty(), "A's grants are listed");
+    assert!(
+        a_grants
+            .iter()
+            .all(|g| (g.client_account_id, g.engagement_id) == (w.a.client_account_id(), w.a_ids.engagement_id))
+    );
+    done("tenancy::list_engagement_access");
+    assert_not_found(
+        as_tenant!(c, &w.a, |tx| tenancy::revoke_engagement_access(&mut tx, w.b_ids.analyst_user_id)),
+        "revoke B's analyst's grant as A",
+    );
+    assert_eq!(b_grants, as_tenant!(c, &w.b, |tx| tenancy::list_engagement_access(&mut tx)).expect("B grants"));
+    done("tenancy::revoke_engagement_access");
     // Members: B's admin is no member of A, whatever A asks.
     let b_admin = w.b_ids.admin_user_id;
     let b_members = as_tenant!(c, &w.b, |tx| tenancy::list_account_members(&mut tx, Page::ALL)).expect("B members");

@@ -113,6 +113,44 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/client-accounts/{account}/engagements/{engagement}/access": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Who has access to the engagement: the grants in force, by e-mail address (the account's
+         *     admins, who reach every engagement, are not listed). The account's admins only. */
+        get: operations["list_access"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/client-accounts/{account}/engagements/{engagement}/access/{user}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        /** Grants a member of the account access to the engagement with a role, or changes the role of
+         *     their grant (the account's admins only). The role may not exceed the member's role in the
+         *     account; the account's admins reach every engagement and take no grant. */
+        put: operations["grant_access"];
+        post?: never;
+        /** Revokes a member's access to the engagement (the account's admins only). */
+        delete: operations["revoke_access"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/client-accounts/{account}/engagements/{engagement}/assets": {
         parameters: {
             query?: never;
@@ -1067,6 +1105,28 @@ export interface components {
             port?: number | null;
             protocol?: string | null;
         };
+        /** @description A member's grant of access to one engagement, with the role they hold there. */
+        EngagementAccessView: {
+            /** Format: uuid */
+            client_account_id: string;
+            /** Format: uuid */
+            engagement_id: string;
+            /** Format: date-time */
+            expires_at?: string | null;
+            /** Format: date-time */
+            granted_at: string;
+            /**
+             * Format: uuid
+             * @description Who granted it (none when an operator did).
+             */
+            granted_by?: string | null;
+            /**
+             * @description `analyst` or `viewer`: never above the member's role in the account.
+             * @example viewer
+             */
+            role: string;
+            user: components["schemas"]["UserView"];
+        };
         /** @description An engagement of a client account. */
         EngagementView: {
             /** Format: uuid */
@@ -1154,6 +1214,10 @@ export interface components {
             status: string;
             /** Format: date-time */
             updated_at: string;
+        };
+        /** @description The role a member is granted in one engagement. */
+        GrantAccessRequest: {
+            role?: null | components["schemas"]["Role"];
         };
         /** @description A dependency in the graph: `source` depends on `target`. */
         GraphEdge: {
@@ -2223,6 +2287,231 @@ export interface operations {
                 };
             };
             /** @description No such account or engagement, or the caller cannot reach it */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    list_access: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /**
+                 * @description Client account id or slug
+                 * @example acme-retail
+                 */
+                account: string;
+                /**
+                 * @description Engagement id or slug
+                 * @example cloud-2027
+                 */
+                engagement: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The engagement's grants */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["EngagementAccessView"][];
+                };
+            };
+            /** @description Not signed in */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not an admin of the account */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No such account or engagement, or the caller cannot reach it */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    grant_access: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /**
+                 * @description Client account id or slug
+                 * @example acme-retail
+                 */
+                account: string;
+                /**
+                 * @description Engagement id or slug
+                 * @example cloud-2027
+                 */
+                engagement: string;
+                /** @description The member's user id */
+                user: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["GrantAccessRequest"];
+            };
+        };
+        responses: {
+            /** @description The grant as it now is */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["EngagementAccessView"];
+                };
+            };
+            /** @description Malformed JSON, or the user id is not a UUID */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not signed in */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not an admin of the account */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No such account, engagement or member, or the caller cannot reach it */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The body is larger than allowed */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The body is not `application/json` */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A role above the member's account role (`field`: `role`), or the member is an account admin (`field`: `user_id`) */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    revoke_access: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /**
+                 * @description Client account id or slug
+                 * @example acme-retail
+                 */
+                account: string;
+                /**
+                 * @description Engagement id or slug
+                 * @example cloud-2027
+                 */
+                engagement: string;
+                /** @description The member's user id */
+                user: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Revoked */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description The user id is not a UUID */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not signed in */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not an admin of the account */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No such account, engagement, member or grant, or the caller cannot reach it */
             404: {
                 headers: {
                     [name: string]: unknown;

@@ -7,8 +7,7 @@ use super::global::{insert_global, list_global};
 use super::table::{insert, list};
 use super::{Page, RepoError};
 use crate::models::{
-    ClientAccount, Engagement, EngagementAccess, MemberRole, NewClientAccount, NewEngagement, NewEngagementAccess,
-    UserAccountAssociation,
+    ClientAccount, Engagement, EngagementAccess, MemberRole, NewClientAccount, NewEngagement, UserAccountAssociation,
 };
 use crate::tenancy::TenantTx;
 
@@ -76,25 +75,78 @@ pub async fn add_account_member(
     Ok(row)
 }
 
-/// Grants `user_id` a role in the context's engagement.
+/// Grants `user_id` a role in the context's engagement, or changes the role of their grant (a
+/// revoked or expired grant is renewed: active again, without expiry, granted now by the
+/// context's user). Needs an engagement in the context.
 pub async fn grant_engagement_access(
     tx: &mut TenantTx<'_>,
     user_id: Uuid,
     role: MemberRole,
 ) -> Result<EngagementAccess, RepoError> {
-    let new = NewEngagementAccess {
-        id: None,
-        user_id,
-        role: Some(role),
-        permissions: None,
-        granted_by: tx.user_id(),
-        granted_at: None,
-        expires_at: None,
-        is_active: None,
-        created_at: None,
-        updated_at: None,
-    };
-    insert::<EngagementAccess>(tx, &new).await
+    let engagement_id = tx.ctx().require_engagement("engagement_access")?;
+    let row = sqlx::query_as(
+        "INSERT INTO migration.engagement_access (client_account_id, engagement_id, user_id, role, granted_by)
+         VALUES ($1, $2, $3, $4, $5)
+         ON CONFLICT (client_account_id, engagement_id, user_id)
+         DO UPDATE SET role = EXCLUDED.role, granted_by = EXCLUDED.granted_by, granted_at = now(),
+                       expires_at = NULL, is_active = true, updated_at = now()
+         RETURNING *",
+    )
+    .bind(tx.client_account_id())
+    .bind(engagement_id)
+    .bind(user_id)
+    .bind(role)
+    .bind(tx.user_id())
+    .fetch_one(tx.conn())
+    .await?;
+    Ok(row)
+}
+
+/// A grant of access to the context's engagement: the user and their role there.
+#[derive(Debug, Clone, PartialEq, sqlx::FromRow)]
+pub struct AccessGrant {
+    #[sqlx(flatten)]
+    pub user: crate::models::User,
+    pub client_account_id: Uuid,
+    pub engagement_id: Uuid,
+    pub role: MemberRole,
+    pub granted_by: Option<Uuid>,
+    pub granted_at: chrono::DateTime<chrono::Utc>,
+    pub expires_at: Option<chrono::DateTime<chrono::Utc>>,
+}
+
+/// The grants in force (active, not expired) to the context's engagement, by e-mail address.
+/// Needs an engagement in the context.
+pub async fn list_engagement_access(tx: &mut TenantTx<'_>) -> Result<Vec<AccessGrant>, RepoError> {
+    let engagement_id = tx.ctx().require_engagement("engagement_access")?;
+    Ok(sqlx::query_as(
+        "SELECT u.*, a.client_account_id, a.engagement_id, a.role, a.granted_by, a.granted_at, a.expires_at
+         FROM migration.engagement_access a JOIN migration.users u ON u.id = a.user_id
+         WHERE a.client_account_id = $1 AND a.engagement_id = $2 AND a.is_active
+           AND (a.expires_at IS NULL OR a.expires_at > now())
+         ORDER BY u.email",
+    )
+    .bind(tx.client_account_id())
+    .bind(engagement_id)
+    .fetch_all(tx.conn())
+    .await?)
+}
+
+/// Ends `user_id`'s grant to the context's engagement (the row is kept, inactive, as the record
+/// of who had access; NotFound when there is no active grant). Needs an engagement in the context.
+pub async fn revoke_engagement_access(tx: &mut TenantTx<'_>, user_id: Uuid) -> Result<(), RepoError> {
+    let engagement_id = tx.ctx().require_engagement("engagement_access")?;
+    let ended = sqlx::query(
+        "UPDATE migration.engagement_access SET is_active = false, updated_at = now()
+         WHERE client_account_id = $1 AND engagement_id = $2 AND user_id = $3 AND is_active",
+    )
+    .bind(tx.client_account_id())
+    .bind(engagement_id)
+    .bind(user_id)
+    .execute(tx.conn())
+    .await?
+    .rows_affected();
+    if ended == 0 { Err(RepoError::not_found("engagement access of user", user_id)) } else { Ok(()) }
 }
 
 pub async fn list_account_members(tx: &mut TenantTx<'_>, page: Page) -> Result<Vec<UserAccountAssociation>, RepoError> {
@@ -148,7 +200,8 @@ pub async fn lock_active_admins(tx: &mut TenantTx<'_>) -> Result<Vec<Uuid>, Repo
     .await?)
 }
 
-/// Changes the role of an active member of the context's client account (NotFound otherwise).
+/// Changes the role of an active member of the context's client account (NotFound otherwise),
+/// lowering their engagement grants that would be stronger than the new role.
 pub async fn set_member_role(tx: &mut TenantTx<'_>, user_id: Uuid, role: MemberRole) -> Result<(), RepoError> {
     let changed = sqlx::query(
         "UPDATE migration.user_account_associations SET role = $3, updated_at = now()
@@ -160,7 +213,20 @@ pub async fn set_member_role(tx: &mut TenantTx<'_>, user_id: Uuid, role: MemberR
     .execute(tx.conn())
     .await?
     .rows_affected();
-    if changed == 0 { Err(RepoError::not_found("member", user_id)) } else { Ok(()) }
+    if changed == 0 {
+        return Err(RepoError::not_found("member", user_id));
+    }
+    // No engagement grant stronger than the account role (the enum runs admin < analyst < viewer).
+    sqlx::query(
+        "UPDATE migration.engagement_access SET role = $3, updated_at = now()
+         WHERE client_account_id = $1 AND user_id = $2 AND role < $3",
+    )
+    .bind(tx.client_account_id())
+    .bind(user_id)
+    .bind(role)
+    .execute(tx.conn())
+    .await?;
+    Ok(())
 }
 
 /// Ends a user's membership of the context's client account and their grants to its

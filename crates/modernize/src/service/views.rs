@@ -7,7 +7,7 @@ use serde::Serialize;
 use uuid::Uuid;
 
 use crate::models::{ClientAccount, Engagement, EngagementStatus, MemberRole, User};
-use crate::repo::tenancy::Member;
+use crate::repo::tenancy::{AccessGrant, Member};
 use crate::repo::users::{ApiToken, Membership};
 
 /// A client account (tenant).
@@ -198,4 +198,33 @@ pub struct AddedMember {
     pub member: MemberView,
     /// True when no user had this e-mail address and one was created.
     pub user_created: bool,
+}
+
+/// A member's grant of access to one engagement, with the role they hold there.
+#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
+pub struct EngagementAccessView {
+    pub user: UserView,
+    pub client_account_id: Uuid,
+    pub engagement_id: Uuid,
+    /// `analyst` or `viewer`: never above the member's role in the account.
+    #[schema(value_type = String, example = "viewer")]
+    pub role: MemberRole,
+    /// Who granted it (none when an operator did).
+    pub granted_by: Option<Uuid>,
+    pub granted_at: DateTime<Utc>,
+    pub expires_at: Option<DateTime<Utc>>,
+}
+
+impl From<AccessGrant> for EngagementAccessView {
+    fn from(a: AccessGrant) -> Self {
+        Self {
+            user: a.user.into(),
+            client_account_id: a.client_account_id,
+            engagement_id: a.engagement_id,
+            role: a.role,
+            granted_by: a.granted_by,
+            granted_at: a.granted_at,
+            expires_at: a.expires_at,
+        }
+    }
 }

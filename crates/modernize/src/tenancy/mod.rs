@@ -100,8 +100,9 @@ impl TenantCtx {
     }
 
     /// For an authenticated user: the role is the user's membership role in the client account
-    /// (or, when an engagement is named, in that engagement if granted there). A user without a
-    /// membership gets NotFound, exactly as for an account that does not exist.
+    /// (or, when an engagement is named: admin for account admins; for other members the role of
+    /// their grant there, never above their account role, and NotFound without one). A user
+    /// without a membership gets NotFound, exactly as for an account that does not exist.
     pub async fn for_member(
         conn: &mut PgConnection,
         user_id: Uuid,
@@ -138,9 +139,13 @@ impl TenantCtx {
                 .await?;
                 match engagement_role {
                     None => return Err(RepoError::not_found("engagement", engagement_id)),
-                    // An account admin reaches every engagement; others need an engagement grant.
-                    Some(None) if account_role == MemberRole::Admin => account_role,
+                    // An account admin reaches every engagement as admin, whatever grant they kept
+                    // from an earlier role; others need an engagement grant.
+                    Some(_) if account_role == MemberRole::Admin => account_role,
                     Some(None) => return Err(RepoError::not_found("engagement", engagement_id)),
+                    // A grant never lifts a member above their account role (services refuse such
+                    // grants and lower them when the account role is lowered; this holds regardless).
+                    Some(Some(role)) if rank(role) > rank(account_role) => account_role,
                     Some(Some(role)) => role,
                 }
             }
