@@ -150,8 +150,8 @@ pub enum FlowsCommand {
     Resume(ResumeArgs),
     /// Run a failed flow again from its failed phase.
     Retry(ResumeArgs),
-    /// Cancel a flow and its pending jobs.
-    Cancel(FlowArgs),
+    /// Cancel a flow and its pending jobs (for good: a cancelled flow cannot be resumed).
+    Cancel(CancelArgs),
 }
 
 #[derive(Debug, Args)]
@@ -163,6 +163,16 @@ pub struct FlowArgs {
     client_account: String,
     #[arg(long)]
     json: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct CancelArgs {
+    #[command(flatten)]
+    flow: FlowArgs,
+    /// Confirm: a cancelled flow cannot be resumed or retried. Without it the command asks on a
+    /// terminal and refuses elsewhere.
+    #[arg(long)]
+    yes: bool,
 }
 
 #[derive(Debug, Args)]
@@ -278,7 +288,7 @@ async fn run_showing_progress(
         .unwrap_or_else(|_| ProgressStyle::default_bar());
     bar.set_style(style);
     let watch = watch_progress(pool, actor, account, flow_id, &bar);
-    let worker = run_until_idle(database, operator, flow_id);
+    let worker = run_to_the_end(database, operator, flow_id);
     tokio::pin!(worker);
     // The bar is a courtesy: if watching fails, the flow still runs to its end.
     let ran = tokio::select! {
@@ -342,7 +352,7 @@ pub async fn demo(
     let options = ImportOptions { accept_above: Some(DEMO_ACCEPT_ABOVE), ..Default::default() };
     let started =
         discovery::start_import(&pool, &actor, account, engagement, &uploads_dir(data_dir), &file, &options).await?;
-    run_until_idle(database, operator, started.discovery_flow_id).await?;
+    run_to_the_end(database, operator, started.discovery_flow_id).await?;
     print_summary(&discovery::flow_summary(&pool, &actor, account, None, started.discovery_flow_id).await?);
     Ok(())
 }
@@ -382,11 +392,11 @@ pub async fn run_worker(
     Ok(ExitCode::SUCCESS)
 }
 
-/// Runs the flow's jobs in this process until none is due (never another flow's).
-async fn run_until_idle(database: &Database, operator: &OperatorToken, flow_id: Uuid) -> Result<u64, CliError> {
+/// Runs the flow's jobs in this process until the flow is over, waiting for those another worker
+/// holds (never another flow's).
+async fn run_to_the_end(database: &Database, operator: &OperatorToken, flow_id: Uuid) -> Result<u64, CliError> {
     let pool = database.pool(WORKER_CONNECTIONS).await?;
-    let options = WorkerOptions { only_flow: Some(flow_id), ..WorkerOptions::default() };
-    let ran = pipeline::run_worker(&pool, operator, &suggester(), &options, true).await?;
+    let ran = pipeline::run_flow(&pool, operator, &suggester(), &WorkerOptions::default(), flow_id).await?;
     pool.close().await;
     Ok(ran)
 }
@@ -450,7 +460,19 @@ pub async fn run_flows(
             discovery::retry_flow(&pool, &actor, &args.flow.client_account, None, args.flow.flow).await?;
             go_on(database, &pool, operator, &args).await
         }
-        FlowsCommand::Cancel(flow) => {
+        FlowsCommand::Cancel(CancelArgs { flow, yes }) => {
+            // An unknown flow (or one of another tenant) is reported before anything is asked.
+            let view = discovery::get_flow(&pool, &actor, &flow.client_account, None, flow.flow).await?;
+            let over = matches!(view.status, FlowStatus::Completed | FlowStatus::Cancelled);
+            let action = format!(
+                "flows cancel stops discovery flow {} ({}, {:.0}% done) for good: its pending jobs are dropped \
+                 and it cannot be resumed or retried",
+                view.id, view.status, view.progress_percentage
+            );
+            // A flow already over has nothing to lose; cancelling it is refused below as before.
+            if !over {
+                crate::text::confirm(&action, yes)?;
+            }
             discovery::cancel_flow(&pool, &actor, &flow.client_account, None, flow.flow).await?;
             println!("cancelled");
             Ok(ExitCode::SUCCESS)
@@ -469,7 +491,7 @@ async fn go_on(
         println!("resumed; `modernize worker` runs it");
         return Ok(ExitCode::SUCCESS);
     }
-    run_until_idle(database, operator, args.flow.flow).await?;
+    run_to_the_end(database, operator, args.flow.flow).await?;
     report(pool, &Actor::Operator(operator), &args.flow.client_account, args.flow.flow, args.flow.json).await
 }
 

@@ -33,6 +33,10 @@ pub enum MapCommand {
         /// Client account id or slug.
         #[arg(long)]
         client_account: String,
+        /// Confirm: the forgotten decisions cannot be brought back. Without it the command asks
+        /// on a terminal and refuses elsewhere.
+        #[arg(long)]
+        yes: bool,
     },
 }
 
@@ -91,10 +95,28 @@ pub async fn run_map(
                 }
             }
         }
-        MapCommand::Forget { header, client_account } => {
+        MapCommand::Forget { header, client_account, yes } => {
             let database = Database::resolve(url, cluster).await?;
             let mut conn = database.connect().await?;
             let ctx = account_ctx(&mut conn, operator, &client_account).await?;
+            let mut tx = TenantTx::begin(&mut conn, &ctx).await?;
+            // The same rows forget_learned_mapping changes: reviewers' decisions about the header,
+            // whatever its case.
+            let decisions: i64 = learned_mappings(&mut tx)
+                .await?
+                .iter()
+                .filter(|l| l.source_field.to_lowercase() == header.to_lowercase())
+                .map(|l| l.decisions)
+                .sum();
+            // No transaction stays open while the operator reads the question.
+            tx.commit().await?;
+            if decisions > 0 {
+                let action = format!(
+                    "map forget drops {decisions} reviewer decision(s) about the column {header:?} of client \
+                     account {client_account}; the engine suggests it afresh and the decisions cannot be brought back"
+                );
+                crate::text::confirm(&action, yes)?;
+            }
             let mut tx = TenantTx::begin(&mut conn, &ctx).await?;
             let forgotten = forget_learned_mapping(&mut tx, &header).await?;
             tx.commit().await?;

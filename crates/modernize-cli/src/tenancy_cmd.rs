@@ -143,12 +143,16 @@ pub enum TokenCommand {
         #[arg(long)]
         json: bool,
     },
-    /// Revoke one of a user's tokens.
+    /// Revoke one of a user's tokens (for good: whatever uses it is refused from then on).
     Revoke {
         /// Token id.
         id: Uuid,
         #[arg(long)]
         email: String,
+        /// Confirm: a revoked token cannot be used again. Without it the command asks on a
+        /// terminal and refuses elsewhere.
+        #[arg(long)]
+        yes: bool,
     },
 }
 
@@ -346,7 +350,18 @@ async fn run_token(command: TokenCommand, pool: &PgPool, actor: &Actor<'_>) -> R
                 }
             }
         }
-        TokenCommand::Revoke { id, email } => {
+        TokenCommand::Revoke { id, email, yes } => {
+            // An unknown token is reported as such before anything is asked; a revoked one
+            // has nothing left to lose.
+            let tokens = tokens::list_tokens(pool, actor, &email).await?;
+            if let Some(token) = tokens.iter().find(|t| t.id == id && t.revoked_at.is_none()) {
+                let action = format!(
+                    "users token revoke makes API token {} ({:?}, mdz_{}…, {}) of {email} unusable for good: \
+                     whatever signs in with it is refused from then on",
+                    token.id, token.name, token.prefix, token.state
+                );
+                crate::text::confirm(&action, yes)?;
+            }
             let token = tokens::revoke_token(pool, actor, &email, id).await?;
             println!("revoked API token {} ({})", token.id, token.name);
         }

@@ -216,7 +216,7 @@ async fn tenancy_objects_are_created_and_listed_with_json(pool: PgPool) {
     let token_id = created["api_token"]["id"].as_str().expect("id").to_owned();
     let output = run(&["users", "token", "list", "--email", "peter@initech.example"]);
     assert!(stdout(&output).contains("active") && !stdout(&output).contains(&secret), "{}", stdout(&output));
-    let output = run(&["users", "token", "revoke", &token_id, "--email", "peter@initech.example"]);
+    let output = run(&["users", "token", "revoke", &token_id, "--email", "peter@initech.example", "--yes"]);
     assert!(stdout(&output).starts_with("revoked API token"), "{}", stdout(&output));
     let output = run(&["users", "token", "list", "--email", "peter@initech.example", "--json"]);
     let tokens: serde_json::Value = serde_json::from_slice(&output.stdout).expect("tokens JSON");
@@ -433,7 +433,7 @@ async fn reviewed_mappings_are_learned_listed_and_forgotten_per_client_account(p
     assert!(
         listed.as_array().expect("array").iter().any(|l| l["source_field"] == "Cost Center" && l["approved"] == true)
     );
-    let output = run(&["map", "forget", "Cost Center", "--client-account", "initech"]);
+    let output = run(&["map", "forget", "Cost Center", "--client-account", "initech", "--yes"]);
     assert!(stdout(&output).starts_with("forgot 1 decision"), "{}", stdout(&output));
     assert_ne!(suggest("initech")["match_type"], "learned");
 }
@@ -533,6 +533,136 @@ async fn destructive_commands_need_yes(pool: PgPool) {
     let output = run(&["db", "downgrade", "--to", "0", "--yes"]);
     assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
     assert!(stdout(&output).contains("reverted 0001"));
+}
+
+/// Issue 11: forgetting learned mappings, cancelling a flow and revoking a token cannot be undone;
+/// without --yes and no terminal to ask on, each says what it would destroy, refuses (exit 2) and
+/// changes nothing.
+#[sqlx::test(migrations = false)]
+async fn forgetting_cancelling_and_revoking_need_yes(pool: PgPool) {
+    let url = database_url(&pool);
+    let data_dir = tempfile::tempdir().expect("data dir");
+    let data_dir = data_dir.path().to_str().expect("utf-8 path").to_owned();
+    let run = |args: &[&str]| modernize(&[&["--database-url", &url, "--data-dir", &data_dir][..], args].concat());
+    assert!(run(&["db", "upgrade"]).status.success());
+    assert!(run(&["accounts", "create", "--name", "Initech", "--slug", "initech"]).status.success());
+    assert!(
+        run(&["engagements", "create", "--client-account", "initech", "--name", "dc", "--slug", "dc"]).status.success()
+    );
+    let output = Command::new(env!("CARGO_BIN_EXE_modernize"))
+        .args(["--database-url", &url, "users", "create", "--email", "peter@initech.example"])
+        .args(["--member", "initech:analyst"])
+        .env("MODERNIZE_USER_PASSWORD", "TPS reports, again")
+        .output()
+        .expect("run modernize");
+    assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
+    let output = run(&["users", "token", "create", "--email", "peter@initech.example", "--name", "CI", "--json"]);
+    let created: serde_json::Value = serde_json::from_slice(&output.stdout).expect("token JSON");
+    let token_id = created["api_token"]["id"].as_str().expect("id").to_owned();
+    // A flow paused for review, one of whose mappings a reviewer changed.
+    let output = run(&["import", &sample_inventory(), "--client-account", "initech", "--engagement", "dc", "--json"]);
+    let summary: serde_json::Value = serde_json::from_slice(&output.stdout).expect("summary JSON");
+    assert_eq!(summary["status"], "paused");
+    let flow = summary["discovery_flow_id"].as_str().expect("flow id").to_owned();
+    let output = run(&["flows", "review", &flow, "--client-account", "initech", "--map", "Cost Center=business_unit"]);
+    assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
+
+    let refused = |args: &[&str], what: &[&str]| {
+        let output = run(args);
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        assert_eq!(output.status.code(), Some(2), "{args:?}: {stderr}");
+        assert!(stderr.contains("pass --yes to confirm"), "{stderr}");
+        for what in what {
+            assert!(stderr.contains(what), "{args:?} names {what:?}: {stderr}");
+        }
+    };
+    refused(
+        &["map", "forget", "cost center", "--client-account", "initech"],
+        &["1 reviewer decision(s)", "\"cost center\""],
+    );
+    refused(&["flows", "cancel", &flow, "--client-account", "initech"], &[&flow, "paused", "cannot be resumed"]);
+    refused(&["users", "token", "revoke", &token_id, "--email", "peter@initech.example"], &[&token_id, "\"CI\""]);
+    let state: (i64, String, bool) = sqlx::query_as(
+        "SELECT (SELECT count(*) FROM migration.import_field_mappings WHERE decided_by = 'reviewer'),
+                (SELECT status::text FROM migration.discovery_flows),
+                (SELECT revoked_at IS NULL FROM modernize.api_tokens)",
+    )
+    .fetch_one(&pool)
+    .await
+    .expect("state");
+    assert_eq!(state, (1, "paused".to_owned(), true), "nothing changed");
+
+    // An unknown flow or token is reported as such, before any question.
+    let output = run(&["flows", "cancel", "00000000-0000-0000-0000-000000000000", "--client-account", "initech"]);
+    assert!(String::from_utf8_lossy(&output.stderr).contains("not found"));
+
+    let output = run(&["map", "forget", "cost center", "--client-account", "initech", "--yes"]);
+    assert!(stdout(&output).starts_with("forgot 1 decision"), "{}", stdout(&output));
+    // Nothing left to forget: nothing to confirm.
+    let output = run(&["map", "forget", "cost center", "--client-account", "initech"]);
+    assert!(stdout(&output).starts_with("forgot 0 decision"), "{}", String::from_utf8_lossy(&output.stderr));
+    let output = run(&["flows", "cancel", &flow, "--client-account", "initech", "--yes"]);
+    assert_eq!(stdout(&output).trim(), "cancelled", "{}", String::from_utf8_lossy(&output.stderr));
+    let output = run(&["users", "token", "revoke", &token_id, "--email", "peter@initech.example", "--yes"]);
+    assert!(stdout(&output).starts_with("revoked API token"), "{}", stdout(&output));
+    let state: (String, bool) = sqlx::query_as(
+        "SELECT (SELECT status::text FROM migration.discovery_flows),
+                (SELECT revoked_at IS NULL FROM modernize.api_tokens)",
+    )
+    .fetch_one(&pool)
+    .await
+    .expect("state");
+    assert_eq!(state, ("cancelled".to_owned(), false));
+}
+
+/// Issue 11: a foreground `import` whose flow's job another worker holds (here one that died
+/// holding the import phase, its 2-second lease running out) waits for the flow to end, taking
+/// the job over when it is due, instead of returning at once with the flow still running.
+#[sqlx::test(migrations = false)]
+async fn a_foreground_import_waits_for_its_flow_when_another_worker_holds_a_job(pool: PgPool) {
+    let url = database_url(&pool);
+    let data_dir = tempfile::tempdir().expect("data dir");
+    let data_dir = data_dir.path().to_str().expect("utf-8 path").to_owned();
+    let run = |args: &[&str]| modernize(&[&["--database-url", &url, "--data-dir", &data_dir][..], args].concat());
+    assert!(run(&["db", "upgrade"]).status.success());
+    assert!(run(&["accounts", "create", "--name", "Initech", "--slug", "initech"]).status.success());
+    assert!(
+        run(&["engagements", "create", "--client-account", "initech", "--name", "dc", "--slug", "dc"]).status.success()
+    );
+    // The import phase is claimed by another worker as it is enqueued.
+    for statement in [
+        "CREATE FUNCTION public.claimed_elsewhere() RETURNS trigger LANGUAGE plpgsql AS $$
+         BEGIN
+             NEW.status := 'running'; NEW.attempts := 1; NEW.locked_by := 'worker-elsewhere';
+             NEW.locked_until := now() + interval '2 seconds';
+             RETURN NEW;
+         END $$",
+        "CREATE TRIGGER claimed_elsewhere BEFORE INSERT ON modernize.jobs FOR EACH ROW
+         WHEN (NEW.payload ->> 'phase' = 'data_import') EXECUTE FUNCTION public.claimed_elsewhere()",
+    ] {
+        sqlx::query(statement).execute(&pool).await.expect("the other worker");
+    }
+    let output = run(&[
+        "import",
+        &sample_inventory(),
+        "--client-account",
+        "initech",
+        "--engagement",
+        "dc",
+        "--accept-above",
+        "0.9",
+        "--json",
+    ]);
+    assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
+    let summary: serde_json::Value = serde_json::from_slice(&output.stdout).expect("summary JSON");
+    assert_eq!(summary["status"], "completed");
+    assert_eq!(summary["import"]["total_records"], 54);
+    let held_by: Option<String> =
+        sqlx::query_scalar("SELECT locked_by FROM modernize.jobs WHERE payload ->> 'phase' = 'data_import'")
+            .fetch_one(&pool)
+            .await
+            .expect("job");
+    assert_ne!(held_by.as_deref(), Some("worker-elsewhere"), "taken over once its lease ran out");
 }
 
 /// Issue 11 (`terminal-escapes.csv`): escape sequences in a header and a value reach the

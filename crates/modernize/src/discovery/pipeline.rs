@@ -319,6 +319,29 @@ pub async fn run_worker(
     }
 }
 
+/// Runs one flow's jobs in this process until the flow has none left (a foreground `import`,
+/// `flows resume` or `flows retry`): while another worker holds one of its jobs, or a failed
+/// phase waits for its retry, it waits (polling every `options.poll`) and runs what becomes due,
+/// so it returns only once the flow is over: completed, paused, failed or cancelled. Never runs
+/// another flow's jobs. Returns how many jobs it ran.
+pub async fn run_flow(
+    pool: &PgPool,
+    operator: &OperatorToken,
+    suggester: &dyn Suggester,
+    options: &WorkerOptions,
+    discovery_flow_id: Uuid,
+) -> Result<u64, DiscoveryError> {
+    let options = WorkerOptions { only_flow: Some(discovery_flow_id), ..options.clone() };
+    let mut ran = 0;
+    loop {
+        ran += run_worker(pool, operator, suggester, &options, true).await?;
+        if !jobs::pending_for_flow(&mut *pool.acquire().await?, discovery_flow_id).await? {
+            return Ok(ran);
+        }
+        tokio::time::sleep(options.poll).await;
+    }
+}
+
 /// The lock of the flow a job belongs to: a transaction-level advisory lock held by an open
 /// transaction on a connection of its own, so that it ends with the job, with the worker's
 /// process, and with this value if the worker's future is dropped (the transaction rolls back).

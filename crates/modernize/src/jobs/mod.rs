@@ -161,6 +161,18 @@ pub async fn cancel_for_flow(conn: &mut PgConnection, flow_id: Uuid) -> Result<u
     Ok(cancelled)
 }
 
+/// Whether a job of the discovery flow is still to run or running (whoever holds it; a failed
+/// one waiting for its retry included).
+pub async fn pending_for_flow(conn: &mut PgConnection, flow_id: Uuid) -> Result<bool, sqlx::Error> {
+    sqlx::query_scalar(
+        "SELECT EXISTS (SELECT 1 FROM modernize.jobs
+                        WHERE status IN ('queued', 'running') AND payload ->> 'discovery_flow_id' = $1::text)",
+    )
+    .bind(flow_id)
+    .fetch_one(conn)
+    .await
+}
+
 /// Hands back the jobs `worker` holds (a worker shutting down): queued again at once for the
 /// next worker instead of waiting for their leases to run out. The attempt is not counted.
 pub async fn release_leases(conn: &mut PgConnection, worker: &str) -> Result<u64, sqlx::Error> {
