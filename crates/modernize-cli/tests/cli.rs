@@ -97,7 +97,7 @@ async fn validate_json_reports_43_tables_and_exits_0(pool: PgPool) {
 
     let output = modernize(&["--database-url", &url, "db", "status", "--json"]);
     let status: serde_json::Value = serde_json::from_slice(&output.stdout).expect("JSON status");
-    assert_eq!(status["current_version"], 8);
+    assert_eq!(status["current_version"], 9);
 }
 
 #[sqlx::test(migrations = false)]
@@ -517,7 +517,7 @@ async fn destructive_commands_need_yes(pool: PgPool) {
     let output = run(&["db", "downgrade", "--to", "0"]);
     assert_eq!(output.status.code(), Some(2));
     let stderr = String::from_utf8_lossy(&output.stderr);
-    assert!(stderr.contains("reverts 0008") && stderr.contains("0001 consolidated_schema"), "{stderr}");
+    assert!(stderr.contains("reverts 0009") && stderr.contains("0001 consolidated_schema"), "{stderr}");
     assert!(stderr.contains("pass --yes to confirm"), "{stderr}");
     let output = run(&["legacy", "seed", "--replace", "--rows", "10"]);
     assert_eq!(output.status.code(), Some(2));
@@ -529,7 +529,7 @@ async fn destructive_commands_need_yes(pool: PgPool) {
     assert_eq!(accounts, 1);
 
     // Nothing to reverse, nothing to confirm; with --yes it goes ahead.
-    assert!(run(&["db", "downgrade", "--to", "8"]).status.success());
+    assert!(run(&["db", "downgrade", "--to", "9"]).status.success());
     let output = run(&["db", "downgrade", "--to", "0", "--yes"]);
     assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
     assert!(stdout(&output).contains("reverted 0001"));

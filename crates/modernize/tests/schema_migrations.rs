@@ -27,7 +27,8 @@ async fn a_fresh_database_upgrades_to_a_valid_43_table_schema(pool: PgPool) {
             (5, Direction::Up),
             (6, Direction::Up),
             (7, Direction::Up),
-            (8, Direction::Up)
+            (8, Direction::Up),
+            (9, Direction::Up)
         ]
     );
 
@@ -38,7 +39,7 @@ async fn a_fresh_database_upgrades_to_a_valid_43_table_schema(pool: PgPool) {
 
     let status = migrate::status(&mut conn).await.expect("status");
     assert!(status.is_current());
-    assert_eq!(status.current_version, 8);
+    assert_eq!(status.current_version, 9);
 }
 
 #[sqlx::test(migrations = false)]
@@ -48,7 +49,7 @@ async fn down_to_zero_then_up_leaves_an_identical_catalog(pool: PgPool) {
     assert!(before.lines.len() > 43 * 5, "the snapshot sees the schema");
 
     let steps = migrate::downgrade(&mut conn, 0).await.expect("downgrade");
-    assert_eq!(steps.iter().map(|s| s.version).collect::<Vec<_>>(), [8, 7, 6, 5, 4, 3, 2, 1]);
+    assert_eq!(steps.iter().map(|s| s.version).collect::<Vec<_>>(), [9, 8, 7, 6, 5, 4, 3, 2, 1]);
     let schemas: i64 = sqlx::query_scalar("SELECT count(*) FROM pg_namespace WHERE nspname = 'migration'")
         .fetch_one(&mut *conn)
         .await
@@ -91,18 +92,24 @@ async fn each_migration_reverses_exactly(pool: PgPool) {
 
     // 0004 (job queue), 0005 (API tokens) and 0006 (sessions) live in the bookkeeping schema; 0007
     // adds assets.dedup_key's unique key and the jobs' one-pending-phase index, 0008 who decided a
-    // field mapping.
+    // field mapping, 0009 the audit trail's index by resource.
     let bookkeeping = async |conn: &mut PgConnection| {
         Catalog::snapshot(conn, "modernize").await.expect("bookkeeping catalog snapshot")
     };
     let latest = bookkeeping(&mut conn).await;
     let latest_domain = catalog(&mut conn).await;
+    assert!(latest_domain.lines.iter().any(|l| l.contains("ix_access_audit_log_resource")), "0009 applied");
+    migrate::downgrade(&mut conn, 8).await.expect("downgrade to 8");
+    assert!(
+        catalog(&mut conn).await.lines.iter().all(|l| !l.contains("ix_access_audit_log_resource")),
+        "0009 reversed"
+    );
     migrate::downgrade(&mut conn, 7).await.expect("downgrade to 7");
     assert!(catalog(&mut conn).await.lines.iter().all(|l| !l.contains("decided_by")), "0008 reversed");
     migrate::downgrade(&mut conn, 6).await.expect("downgrade to 6");
     assert!(bookkeeping(&mut conn).await.lines.iter().all(|l| !l.contains("jobs_pending_phase_key")), "0007 reversed");
     assert!(catalog(&mut conn).await.lines.iter().all(|l| !l.contains("dedup_key")), "0007 reversed");
-    migrate::upgrade(&mut conn, None).await.expect("upgrade to 8 again");
+    migrate::upgrade(&mut conn, None).await.expect("upgrade to 9 again");
     assert_eq!(latest_domain.diff(&catalog(&mut conn).await), Vec::<String>::new());
     migrate::downgrade(&mut conn, 5).await.expect("downgrade to 5");
     let at_five = bookkeeping(&mut conn).await;
@@ -154,8 +161,8 @@ async fn a_database_from_a_newer_binary_is_refused(pool: PgPool) {
 #[sqlx::test(migrations = false)]
 async fn an_unknown_target_version_is_refused(pool: PgPool) {
     let mut conn = pool.acquire().await.expect("connection");
-    let error = migrate::upgrade(&mut conn, Some(9)).await.expect_err("unknown target");
-    assert!(matches!(error, MigrateError::UnknownTarget(9, 8)), "{error}");
+    let error = migrate::upgrade(&mut conn, Some(10)).await.expect_err("unknown target");
+    assert!(matches!(error, MigrateError::UnknownTarget(10, 9)), "{error}");
     let tables: i64 = sqlx::query_scalar("SELECT count(*) FROM pg_tables WHERE schemaname = 'migration'")
         .fetch_one(&mut *conn)
         .await
