@@ -11,7 +11,15 @@ test("the only engagement opens by itself, with the account and engagement switc
   // The inventory's figures, each a link into the grid filtered to it.
   await expect(page.getByRole("region", { name: "Assets by type" })).toBeVisible();
   await expect(page.getByRole("region", { name: "Assets by environment" }).getByRole("link", { name: /^Production: \d+$/ })).toBeVisible();
+  // The 6R distribution, the newest flows and the data quality of their imports.
+  await expect(page.getByRole("region", { name: "6R distribution" }).getByRole("link").first()).toBeVisible();
+  await expect(page.getByRole("region", { name: "Flows" }).getByRole("table", { name: "Newest flows" })).toContainText("completed");
+  const quality = page.getByRole("table", { name: "Data quality of the newest imports" });
+  await expect(quality).toContainText("inventory.csv");
   await expectAccessible(page, "the dashboard");
+  await page.getByRole("region", { name: "6R distribution" }).getByRole("link").first().click();
+  await expect(page).toHaveURL(/\/assets\?six_r_strategy=[a-z]+$/);
+  await page.goBack();
   await page.getByRole("region", { name: "Assets by type" }).getByRole("link", { name: /^Server: \d+$/ }).click();
   await expect(page).toHaveURL(/\/assets\?asset_type=server$/);
   await expect(page.getByRole("textbox", { name: "Type" })).toHaveValue("Server");

@@ -12,6 +12,7 @@ import { FlowPage } from "./features/flows/FlowPage";
 import { FlowsPage } from "./features/flows/FlowsPage";
 import { GraphPage } from "./features/graph/GraphPage";
 import { ImportPage } from "./features/imports/ImportPage";
+import { MappingsPage } from "./features/mappings/MappingsPage";
 
 /** Every page has its own URL; filters, sort and page live in the query string. */
 export function App() {
@@ -35,6 +36,7 @@ export function App() {
           <Route path="import" element={<ImportPage />} />
           <Route path="flows" element={<FlowsPage />} />
           <Route path="flows/:flow" element={<FlowPage />} />
+          <Route path="flows/:flow/mappings" element={<MappingsPage />} />
           <Route path="dependencies" element={<GraphPage />} />
         </Route>
         <Route path="*" element={<NotFound />} />

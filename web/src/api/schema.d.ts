@@ -1491,9 +1491,12 @@ export interface components {
             status: string;
             target_field?: string | null;
         };
-        /** @description The flow's field mappings. */
+        /** @description The flow's field mappings, and the asset fields a reviewer can map a column to. */
         MappingList: {
             mappings: components["schemas"]["MappingView"][];
+            /** @description Every asset field a column can be mapped to (`target_field` of the action `map`;
+             *     `modernize::discovery::TARGET_FIELDS`, in that order). Any other is refused with 422. */
+            target_fields: string[];
         };
         /** @description A field mapping as a reviewer sees it: the engine's suggestion with its confidence and
          *     explanation, sample values of the column, and the review's state. */

@@ -58,6 +58,12 @@ export function count(value: number | null | undefined): string {
   return value === null || value === undefined ? "—" : value.toLocaleString();
 }
 
+/** Whether a flow waits for the review of its field mappings: paused with its file read but its
+ * field-mapping phase not done (the pipeline pauses there when no threshold decided them). */
+export function awaitsReview(flow: { status: string; phases_completed: string[] }): boolean {
+  return flow.status === "paused" && flow.phases_completed.includes("data_import") && !flow.phases_completed.includes("field_mapping");
+}
+
 /** Mantine colours for flow, phase and import states. */
 export function statusColor(status: string | null | undefined): string {
   switch (status) {
@@ -70,8 +76,10 @@ export function statusColor(status: string | null | undefined): string {
     case "paused":
     case "pending":
     case "suggested":
+    case "warning":
       return "yellow";
     case "failed":
+    case "error":
     case "rejected":
       return "red";
     default:

@@ -3,6 +3,7 @@
 
 use axum::Json;
 use axum::extract::{Path, State};
+use modernize::discovery::TARGET_FIELDS;
 use modernize::service::discovery::{self, MappingAction, MappingDecision, MappingView};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
@@ -15,10 +16,19 @@ use crate::auth::Caller;
 use crate::error::{ApiError, Problem};
 use crate::state::AppState;
 
-/// The flow's field mappings.
+/// The flow's field mappings, and the asset fields a reviewer can map a column to.
 #[derive(Debug, Serialize, ToSchema)]
 pub struct MappingList {
     pub mappings: Vec<MappingView>,
+    /// Every asset field a column can be mapped to (`target_field` of the action `map`;
+    /// `modernize::discovery::TARGET_FIELDS`, in that order). Any other is refused with 422.
+    pub target_fields: Vec<&'static str>,
+}
+
+impl MappingList {
+    fn new(mappings: Vec<MappingView>) -> Self {
+        Self { mappings, target_fields: TARGET_FIELDS.to_vec() }
+    }
 }
 
 /// What to do with a mapping.
@@ -130,7 +140,7 @@ pub async fn list_mappings(
     Path(FlowPath { account, engagement, flow_id }): Path<FlowPath>,
 ) -> Result<Json<MappingList>, ApiError> {
     let mappings = discovery::list_mappings(&state.pool, &caller.actor(), &account, Some(&engagement), flow_id).await?;
-    Ok(Json(MappingList { mappings }))
+    Ok(Json(MappingList::new(mappings)))
 }
 
 /// Approves, rejects or changes the target of one mapping (analyst). A changed target must be an
@@ -196,7 +206,7 @@ pub async fn review_mappings(
     let mappings =
         discovery::review_mappings(pool, &caller.actor(), suggester, &account, Some(&engagement), flow_id, &decisions)
             .await?;
-    Ok(Json(MappingList { mappings }))
+    Ok(Json(MappingList::new(mappings)))
 }
 
 pub fn routes() -> OpenApiRouter<AppState> {

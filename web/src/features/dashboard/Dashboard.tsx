@@ -11,6 +11,7 @@ import { paths } from "../../lib/paths";
 import type { AssetListQuery } from "../assets/columns";
 import { ASSET_TYPES } from "../assets/enums";
 import { CountChart, type Slice } from "./CountChart";
+import { FlowsPanel, QualityPanel, SixRPanel } from "./Panels";
 
 /** The environments a dashboard counts by name (the API matches them in any case); the rest are
  * "other or none". */
@@ -78,7 +79,10 @@ export function Dashboard() {
           <SimpleGrid cols={{ base: 1, md: 2 }}>
             <CountChart title="Assets by type" slices={typeSlices} empty="No asset yet." />
             <CountChart title="Assets by environment" slices={environmentSlices} empty="No asset yet." />
+            <SixRPanel account={account} engagement={engagement} />
+            <FlowsPanel account={account} engagement={engagement} />
           </SimpleGrid>
+          <QualityPanel account={account} engagement={engagement} />
         </>
       )}
     </Stack>

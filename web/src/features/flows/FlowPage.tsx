@@ -67,8 +67,11 @@ export function FlowPage() {
         <Alert color="yellow" title="Field mappings wait for a review">
           <Text size="sm">
             The flow paused after suggesting how the file's columns map onto asset fields. Accept the suggestions at or
-            above a confidence (the rest stay unmapped, kept as extra columns) and go on:
+            above a confidence (the rest stay unmapped, kept as extra columns) and go on, or review them one by one:
           </Text>
+          <Anchor component={Link} to={paths.mappings(account, engagement, flow)} fw={600}>
+            Review the field mappings
+          </Anchor>
           {canWrite && <AcceptAndResume account={account} engagement={engagement} flow={flow} />}
         </Alert>
       )}
@@ -79,7 +82,7 @@ export function FlowPage() {
           <Inventory summary={data} account={account} engagement={engagement} flow={flow} />
         </Stack>
       </SimpleGrid>
-      {data.import && <ImportIssues imported={data.import} />}
+      {data.import && <ImportIssues account={account} engagement={engagement} flow={flow} imported={data.import} />}
     </Stack>
   );
 }

@@ -6,7 +6,7 @@ import { unwrap } from "../../api/problem";
 import { PageTitle } from "../../components/Layout";
 import { Empty, Failed, Loading } from "../../components/States";
 import { StatusBadge } from "../../components/StatusBadge";
-import { dateTime, percent, phaseLabel, PHASE_ORDER } from "../../lib/format";
+import { awaitsReview, dateTime, percent, phaseLabel, PHASE_ORDER } from "../../lib/format";
 import { paths } from "../../lib/paths";
 import { numberParam, useQueryState } from "../../lib/urlState";
 import { useCanWrite } from "../../session";
@@ -72,7 +72,14 @@ export function FlowsPage() {
                       </Anchor>
                     </Table.Td>
                     <Table.Td>
-                      <StatusBadge status={flow.status} />
+                      <Stack gap={4} align="flex-start">
+                        <StatusBadge status={flow.status} />
+                        {awaitsReview(flow) && (
+                          <Anchor component={Link} to={paths.mappings(account, engagement, flow.id)} size="sm" aria-label={`Review the field mappings of ${name}`}>
+                            Review mappings
+                          </Anchor>
+                        )}
+                      </Stack>
                     </Table.Td>
                     <Table.Td miw={260}>
                       <PhaseStrip flow={flow} />

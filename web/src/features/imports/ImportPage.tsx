@@ -10,7 +10,7 @@ import { PageTitle } from "../../components/Layout";
 import { ProblemAlert } from "../../components/ProblemAlert";
 import { Empty, Failed, Loading } from "../../components/States";
 import { StatusBadge } from "../../components/StatusBadge";
-import { bytes, count, dateTime } from "../../lib/format";
+import { awaitsReview, bytes, count, dateTime } from "../../lib/format";
 import { paths } from "../../lib/paths";
 import { numberParam, useQueryState } from "../../lib/urlState";
 import { useCanWrite } from "../../session";
@@ -171,6 +171,18 @@ function Imports({ account, engagement }: { account: string; engagement: string 
         }),
       ),
   });
+  // The flows reading them (newest first, like the imports): their state, and which wait for a
+  // review of their field mappings.
+  const flows = useQuery({
+    queryKey: ["flows", account, engagement, "of-imports", offset],
+    queryFn: async () =>
+      unwrap(
+        await api.GET("/api/v1/client-accounts/{account}/engagements/{engagement}/flows", {
+          params: { path: { account, engagement }, query: { limit: 100, offset } },
+        }),
+      ),
+  });
+  const flowOf = new Map((flows.data?.flows ?? []).map((f) => [f.id, f]));
   return (
     <Stack component="section" aria-labelledby="imports-title">
       <Title order={2} size="h3" id="imports-title">
@@ -190,6 +202,7 @@ function Imports({ account, engagement }: { account: string; engagement: string 
                 <Table.Th>File</Table.Th>
                 <Table.Th>Size</Table.Th>
                 <Table.Th>Status</Table.Th>
+                <Table.Th>Flow</Table.Th>
                 <Table.Th>Records</Table.Th>
                 <Table.Th>Failed</Table.Th>
                 <Table.Th>Uploaded</Table.Th>
@@ -210,6 +223,9 @@ function Imports({ account, engagement }: { account: string; engagement: string 
                   <Table.Td>{bytes(item.file_size)}</Table.Td>
                   <Table.Td>
                     <StatusBadge status={item.status} />
+                  </Table.Td>
+                  <Table.Td>
+                    <FlowState account={account} engagement={engagement} flow={item.discovery_flow_id ? flowOf.get(item.discovery_flow_id) : undefined} filename={item.filename} />
                   </Table.Td>
                   <Table.Td>{count(item.total_records)}</Table.Td>
                   <Table.Td>{count(item.failed_records)}</Table.Td>
@@ -234,5 +250,30 @@ function Imports({ account, engagement }: { account: string; engagement: string 
         </>
       )}
     </Stack>
+  );
+}
+
+/** An import's flow: its state, and a link to the mapping review when it waits for one. */
+function FlowState({
+  account,
+  engagement,
+  flow,
+  filename,
+}: {
+  account: string;
+  engagement: string;
+  flow: Schemas["FlowView"] | undefined;
+  filename: string;
+}) {
+  if (!flow) return <Text size="sm">—</Text>;
+  return (
+    <Group gap="xs">
+      <StatusBadge status={flow.status} />
+      {awaitsReview(flow) && (
+        <Anchor component={Link} to={paths.mappings(account, engagement, flow.id)} size="sm" aria-label={`Review the field mappings of ${filename}`}>
+          Review mappings
+        </Anchor>
+      )}
+    </Group>
   );
 }
