@@ -9,11 +9,11 @@ const EMAIL = `admin@${ACCOUNT}.example`;
 const PASSWORD = "modernize-demo-password";
 const base = `/a/${ACCOUNT}/e/${ENGAGEMENT}`;
 
-async function shoot(page: Page, name: string): Promise<void> {
+async function shoot(page: Page, name: string, fullPage = false): Promise<void> {
   // Let charts and the graph finish their first layout.
   await page.waitForLoadState("networkidle");
   await page.waitForTimeout(500);
-  await page.screenshot({ path: resolve(`../docs/screenshots/${name}.png`), fullPage: false });
+  await page.screenshot({ path: resolve(`../docs/screenshots/${name}.png`), fullPage });
 }
 
 test.describe.configure({ mode: "serial" });
@@ -29,7 +29,9 @@ test("the tour", async ({ page }) => {
 
   await page.goto(base);
   await expect(page.getByRole("region", { name: "Assets by type" })).toBeVisible();
-  await shoot(page, "dashboard");
+  await expect(page.getByRole("region", { name: "6R distribution" })).toBeVisible();
+  await expect(page.getByRole("table", { name: "Data quality of the newest imports" })).toBeVisible();
+  await shoot(page, "dashboard", true);
 
   await page.goto(`${base}/assets`);
   await expect(page.getByRole("table", { name: "Assets" })).toBeVisible();
@@ -55,6 +57,17 @@ test("the tour", async ({ page }) => {
   await page.getByRole("table").getByRole("link").first().click();
   await expect(page.getByRole("region", { name: "Phases" })).toBeVisible();
   await shoot(page, "flow");
+  const flowUrl = new URL(page.url()).pathname;
+
+  const issues = page.getByRole("region", { name: "Bad rows and warnings" });
+  await expect(issues.getByRole("table", { name: "Import issues" })).toBeVisible();
+  await issues.scrollIntoViewIfNeeded();
+  await page.evaluate(() => window.scrollTo(0, document.body.scrollHeight));
+  await shoot(page, "issues");
+
+  await page.goto(`${flowUrl}/mappings`);
+  await expect(page.getByRole("table", { name: "Field mappings" })).toBeVisible();
+  await shoot(page, "mappings");
 
   await page.goto(`/a/${ACCOUNT}/admin`);
   await expect(page.getByRole("heading", { name: "Members", exact: true })).toBeVisible();

@@ -94,8 +94,14 @@ export function MappingsPage() {
       <Text size="sm" role="status" aria-live="polite" data-testid="review-counts">
         {count(list.length)} columns: {count(awaiting)} awaiting review, {count(approved)} approved, {count(rejected)} rejected
       </Text>
-      {canWrite && list.length > 0 && (
-        <ReviewActions account={account} engagement={engagement} flow={flow} awaiting={awaiting} paused={paused} />
+      {canWrite && list.length > 0 && paused && (
+        <ReviewActions account={account} engagement={engagement} flow={flow} awaiting={awaiting} />
+      )}
+      {canWrite && list.length > 0 && !paused && (
+        <Text size="sm">
+          This flow is {view.data.status}, not waiting for a review: a decision here does not change the assets it made, but
+          the engine remembers reviewers' decisions for this client account's next imports.
+        </Text>
       )}
       {list.length === 0 ? (
         <Empty>This flow has no field mapping yet: it has not read the file's columns.</Empty>
@@ -121,13 +127,11 @@ function ReviewActions({
   engagement,
   flow,
   awaiting,
-  paused,
 }: {
   account: string;
   engagement: string;
   flow: string;
   awaiting: number;
-  paused: boolean;
 }) {
   const queries = useQueryClient();
   const navigate = useNavigate();
@@ -175,13 +179,11 @@ function ReviewActions({
         <Button variant="light" onClick={() => acceptAbove.mutate()} loading={acceptAbove.isPending} disabled={awaiting === 0}>
           Accept all at or above
         </Button>
-        {paused && (
-          <Button onClick={() => resume.mutate()} loading={resume.isPending}>
-            Resume the flow
-          </Button>
-        )}
+        <Button onClick={() => resume.mutate()} loading={resume.isPending}>
+          Resume the flow
+        </Button>
       </Group>
-      {paused && awaiting > 0 && (
+      {awaiting > 0 && (
         <Text size="sm" mt="xs">
           {count(awaiting)} still await review: resuming approves those at or above the confidence and rejects the rest
           (kept as extra columns).
@@ -274,7 +276,7 @@ function MappingTable({
                 </Table.Td>
                 {canWrite && (
                   <Table.Td>
-                    <Group gap={4} wrap="nowrap">
+                    <Stack gap={4} align="stretch">
                       <Button
                         size="compact-xs"
                         variant={mapping.status === "approved" ? "filled" : "light"}
@@ -295,7 +297,7 @@ function MappingTable({
                       >
                         Reject
                       </Button>
-                    </Group>
+                    </Stack>
                   </Table.Td>
                 )}
               </Table.Tr>
@@ -350,7 +352,7 @@ function TargetSelect({
       allowDeselect={false}
       disabled={disabled}
       size="xs"
-      w={220}
+      w={190}
       comboboxProps={{ withinPortal: true }}
     />
   );
