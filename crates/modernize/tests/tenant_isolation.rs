@@ -381,6 +381,11 @@ async fn every_repository_function_is_isolated(pool: PgPool) {
     assert!(!found.is_empty() && found.iter().all(|a| a.asset.client_account_id == w.a.client_account_id()));
     assert_eq!(as_tenant!(c, &w.a, |tx| assets::count_assets(&mut tx, &filter)).expect("count"), found.len() as i64);
     done("assets::count_assets");
+    // The executed plan of the same list counts only A's rows.
+    let plan =
+        as_tenant!(c, &w.a, |tx| assets::explain_list_assets(&mut tx, &filter, sort, order, None, 100)).expect("plan");
+    assert_eq!(plan[0]["Plan"]["Actual Rows"].as_f64(), Some(found.len() as f64), "{plan:#}");
+    done("assets::explain_list_assets");
     // B's asset as the keyset cursor gives A only A's rows after that key.
     let key = assets::AssetKey { value: Some(String::new()), id: b_asset.id };
     let after_b =

@@ -37,7 +37,7 @@ macro_rules! migration {
 }
 
 /// Every migration, in order. A file in `migrations/` that is missing here fails a test.
-pub static MIGRATIONS: [Migration; 9] = [
+pub static MIGRATIONS: [Migration; 10] = [
     migration!(1, "0001", "consolidated_schema"),
     migration!(2, "0002", "performance_indexes"),
     migration!(3, "0003", "row_level_security"),
@@ -47,6 +47,7 @@ pub static MIGRATIONS: [Migration; 9] = [
     migration!(7, "0007", "asset_identity"),
     migration!(8, "0008", "mapping_decisions"),
     migration!(9, "0009", "audit_trail_index"),
+    migration!(10, "0010", "asset_list_indexes"),
 ];
 
 const NO_TRANSACTION_MARKER: &str = "-- modernize:no-transaction";
