@@ -3,7 +3,7 @@
 
 use axum::Json;
 use axum::body::Body;
-use axum::extract::{Path, Query, State};
+use axum::extract::State;
 use axum::http::{HeaderName, HeaderValue, header};
 use axum::response::{IntoResponse, Response};
 use modernize::models::CriticalityLevel;
@@ -18,6 +18,7 @@ use uuid::Uuid;
 
 use crate::auth::Caller;
 use crate::error::{ApiError, Problem};
+use crate::extract::{Path, Query};
 use crate::state::AppState;
 
 /// The tenant of a route: a client account and one of its engagements, each by id or slug.

@@ -2,7 +2,7 @@
 //! or application. Thin handlers over `modernize::service::dependencies`.
 
 use axum::Json;
-use axum::extract::{Path, Query, State};
+use axum::extract::State;
 use modernize::service::dependencies::{self, DependencyGraph, DependencyPage};
 use serde::Deserialize;
 use utoipa::IntoParams;
@@ -13,6 +13,7 @@ use uuid::Uuid;
 use crate::assets::{AssetPath, EngagementPath};
 use crate::auth::Caller;
 use crate::error::{ApiError, Problem};
+use crate::extract::{Path, Query};
 use crate::state::AppState;
 
 /// Which dependencies, and which page.

@@ -9,6 +9,8 @@
 
 use axum::body::{Body, to_bytes};
 use axum::extract::Request;
+use axum::extract::path::ErrorKind as PathErrorKind;
+use axum::extract::rejection::{PathRejection, QueryRejection};
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
@@ -81,6 +83,9 @@ pub enum ApiError {
     Invalid { field: String, message: String },
     #[error("{0}")]
     BadRequest(String),
+    /// A path parameter or query parameter that does not parse: 400 naming it.
+    #[error("{message}")]
+    Unreadable { field: String, message: String },
     #[error("too many attempts; retry in {retry_after_secs} s")]
     TooManyRequests { retry_after_secs: u64 },
     #[error("{0}")]
@@ -111,7 +116,7 @@ impl ApiError {
             Self::Forbidden(_) => StatusCode::FORBIDDEN,
             Self::Conflict(_) | Self::ConflictOn { .. } => StatusCode::CONFLICT,
             Self::Invalid { .. } => StatusCode::UNPROCESSABLE_ENTITY,
-            Self::BadRequest(_) => StatusCode::BAD_REQUEST,
+            Self::BadRequest(_) | Self::Unreadable { .. } => StatusCode::BAD_REQUEST,
             Self::TooManyRequests { .. } => StatusCode::TOO_MANY_REQUESTS,
             Self::PayloadTooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
             Self::UnsupportedMediaType(_) => StatusCode::UNSUPPORTED_MEDIA_TYPE,
@@ -171,7 +176,7 @@ impl IntoResponse for ApiError {
         } else {
             problem.detail = Some(self.to_string());
         }
-        if let Self::Invalid { field, .. } | Self::ConflictOn { field, .. } = &self {
+        if let Self::Invalid { field, .. } | Self::ConflictOn { field, .. } | Self::Unreadable { field, .. } = &self {
             problem.field = Some(field.clone());
         }
         let mut response = status.into_response();
@@ -183,6 +188,55 @@ impl IntoResponse for ApiError {
         }
         response.extensions_mut().insert(problem);
         response
+    }
+}
+
+/// A field named in a serde message: "missing field `limit`", "unknown field `colour`".
+fn field_in_message(message: &str) -> Option<String> {
+    message.split("field `").nth(1).and_then(|rest| rest.split('`').next()).map(str::to_owned)
+}
+
+/// axum's refusal of a path (`extract::Path`) as 400 naming the parameter: by its key, or by its
+/// position among the route's parameters `names` (tuples and single values).
+pub fn path_rejection(rejection: PathRejection, names: &[String]) -> ApiError {
+    let PathRejection::FailedToDeserializePathParams(error) = &rejection else {
+        // No parameters at all: the route and the handler disagree, the server's fault.
+        return ApiError::Internal(format!("path parameters: {}", rejection.body_text()));
+    };
+    let by_index = |index: usize| names.get(index).cloned();
+    let field = match error.kind() {
+        PathErrorKind::ParseErrorAtKey { key, .. }
+        | PathErrorKind::DeserializeError { key, .. }
+        | PathErrorKind::InvalidUtf8InPathParam { key } => Some(key.clone()),
+        PathErrorKind::ParseErrorAtIndex { index, .. } => by_index(*index),
+        PathErrorKind::ParseError { .. } if names.len() == 1 => by_index(0),
+        _ => None,
+    };
+    let message = error.body_text();
+    match field {
+        Some(field) => ApiError::Unreadable { message: format!("invalid path parameter {field}: {message}"), field },
+        None => ApiError::BadRequest(message),
+    }
+}
+
+/// axum's refusal of a query string (`extract::Query`) as 400 naming the parameter: the path
+/// serde_path_to_error recorded, else the field the message names.
+pub fn query_rejection(rejection: QueryRejection) -> ApiError {
+    let message = rejection.body_text();
+    let mut source: Option<&(dyn std::error::Error + 'static)> = Some(&rejection);
+    let mut field = None;
+    while let Some(error) = source {
+        if let Some(error) = error.downcast_ref::<serde_path_to_error::Error<serde::de::value::Error>>() {
+            let path = error.path().to_string();
+            field =
+                if path.is_empty() || path == "." { field_in_message(&error.inner().to_string()) } else { Some(path) };
+            break;
+        }
+        source = error.source();
+    }
+    match field {
+        Some(field) => ApiError::Unreadable { message: format!("invalid query parameter {field}: {message}"), field },
+        None => ApiError::BadRequest(message),
     }
 }
 

@@ -10,6 +10,7 @@ pub mod auth;
 pub mod dependencies;
 pub mod discovery;
 pub mod error;
+pub mod extract;
 pub mod health;
 pub mod sixr;
 pub mod state;
@@ -199,16 +200,18 @@ pub fn router(state: AppState) -> Router {
         .layer(SetRequestIdLayer::x_request_id(MakeRequestUuid))
 }
 
-/// The request timeout: a response must start within `timeout` (408 otherwise). Multipart
-/// uploads are exempt, since a large file takes longer than any fixed deadline; they time out
-/// instead when no data arrives for `timeout` (see `discovery::upload`).
+/// The request timeout: a response must start within `timeout` (408 otherwise). Uploads
+/// (multipart, and the `PUT` of an import's content) are exempt, since a large file takes longer
+/// than any fixed deadline; they time out instead when no data arrives for `timeout` (see
+/// `discovery::upload`).
 async fn deadline(State(timeout): State<Duration>, request: Request, next: Next) -> Response {
-    let upload = request
+    let multipart = request
         .headers()
         .get(header::CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())
         .is_some_and(|v| v.to_ascii_lowercase().starts_with("multipart/form-data"));
-    if upload {
+    let content = request.method() == axum::http::Method::PUT && request.uri().path().ends_with("/content");
+    if multipart || content {
         return next.run(request).await;
     }
     match tokio::time::timeout(timeout, next.run(request)).await {

@@ -3,7 +3,7 @@
 //! `modernize::service::sixr`.
 
 use axum::Json;
-use axum::extract::{Path, State};
+use axum::extract::State;
 use modernize::service::sixr::{self, AssetSixrView, OverrideInput, SixrSummary};
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
@@ -11,6 +11,7 @@ use utoipa_axum::routes;
 use crate::assets::{AssetPath, EngagementPath};
 use crate::auth::Caller;
 use crate::error::{ApiError, Problem};
+use crate::extract::Path;
 use crate::state::AppState;
 
 /// An asset's strategy in force, the 6R phase's recommendation with its rationale, and the

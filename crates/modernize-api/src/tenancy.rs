@@ -5,7 +5,7 @@
 //! tenant's account, engagement or member is 404 (decided before a role is 403).
 
 use axum::Json;
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use modernize::models::MemberRole;
@@ -22,6 +22,7 @@ use uuid::Uuid;
 
 use crate::auth::Caller;
 use crate::error::{ApiError, Problem};
+use crate::extract::Path;
 use crate::state::AppState;
 
 /// A role in a client account, weakest last: an admin also manages engagements and members, an

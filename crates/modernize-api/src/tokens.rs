@@ -2,7 +2,7 @@
 //! revoke. Another user's token is 404.
 
 use axum::Json;
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use chrono::{DateTime, Utc};
@@ -16,6 +16,7 @@ use uuid::Uuid;
 
 use crate::auth::Caller;
 use crate::error::{ApiError, Problem};
+use crate::extract::Path;
 use crate::state::AppState;
 
 /// A token to issue to the caller.

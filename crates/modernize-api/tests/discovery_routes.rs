@@ -248,6 +248,22 @@ async fn an_upload_over_the_limit_is_413_and_leaves_no_flow_and_no_file(pool: Pg
         ),
         (flows, imports, masters)
     );
+    // The same limit for the file of a JSON request, sent by PUT: 413, no file, no flow, and
+    // the import still awaits its file.
+    let engagement = ids.engagement_id.to_string();
+    let acme = (ACME.slug, engagement.as_str());
+    let created =
+        legacy_json(&app, "/api/v1/imports", &analyst, acme, serde_json::json!({"filename": "inventory.csv"})).await;
+    assert_eq!(created.status, StatusCode::CREATED, "{:?}", created.body);
+    let upload_url = created.body["upload_url"].as_str().expect("upload url").to_owned();
+    let flows_before = count(&pool, "discovery_flows").await;
+    put_file(&app, &upload_url, &analyst, acme, INVENTORY).await.assert_problem(StatusCode::PAYLOAD_TOO_LARGE);
+    assert_eq!(upload_entries(&app), Vec::<std::path::PathBuf>::new(), "the partial file is deleted");
+    assert_eq!(count(&pool, "discovery_flows").await, flows_before);
+    let import =
+        app.get(&format!("{}/imports/{}", base(&ids), created.body["id"].as_str().expect("id")), &analyst).await;
+    assert_eq!(import.body["status"], "pending");
+
     // A file within the limit goes through on the same server.
     let small = b"hostname,operating_system\nsrv-1,Ubuntu 22.04\n";
     let answer =
@@ -801,4 +817,242 @@ async fn the_legacy_import_endpoint_takes_old_and_new_names(pool: PgPool) {
     legacy_upload(&app, "/v3/imports", &viewer, acme, None).await.assert_problem(StatusCode::FORBIDDEN);
     assert_eq!((count(&pool, "discovery_flows").await, upload_entries(&app).len()), before, "refusals kept nothing");
     app.call(Method::POST, "/v3/imports", &Auth::None, None).await.assert_problem(StatusCode::UNAUTHORIZED);
+}
+
+/// A request to the old endpoint with the tenant headers and a body of `content_type`.
+async fn legacy_send(
+    app: &TestApp,
+    method: Method,
+    path: &str,
+    auth: &Auth,
+    tenant: (&str, &str),
+    content_type: &str,
+    body: Vec<u8>,
+) -> common::Answer {
+    let request = with_auth(Request::builder().method(method).uri(path), auth)
+        .header("x-client-account-id", tenant.0)
+        .header("x-engagement-id", tenant.1)
+        .header(header::CONTENT_TYPE, content_type)
+        .body(Body::from(body))
+        .expect("request");
+    app.send(request).await
+}
+
+/// The old frontend's JSON request: the import alone.
+async fn legacy_json(app: &TestApp, path: &str, auth: &Auth, tenant: (&str, &str), body: Value) -> common::Answer {
+    let bytes = serde_json::to_vec(&body).expect("json");
+    legacy_send(app, Method::POST, path, auth, tenant, "application/json", bytes).await
+}
+
+/// The `PUT` of an import's file.
+async fn put_file(app: &TestApp, uri: &str, auth: &Auth, tenant: (&str, &str), file: &[u8]) -> common::Answer {
+    legacy_send(app, Method::PUT, uri, auth, tenant, "text/csv", file.to_vec()).await
+}
+
+#[sqlx::test(migrations = false)]
+async fn the_legacy_json_request_creates_an_import_whose_file_is_put_later(pool: PgPool) {
+    let app = app(&pool).await;
+    let ids = tenant(&pool, ACME).await;
+    let analyst = app.token(ids.analyst_user_id).await;
+    let engagement = ids.engagement_id.to_string();
+    let acme = (ACME.slug, engagement.as_str());
+    let size = INVENTORY.len();
+
+    // Old names on the old path: 201, the import awaiting its file, only new names.
+    let old = serde_json::json!({"source_filename": "cmdb-export.csv", "file_size_bytes": size,
+                                  "file_type": "text/csv", "master_flow_id": ids.master_flow_id,
+                                  "source_system": "ServiceNow", "is_mock": false});
+    let created = legacy_json(&app, "/v3/imports", &analyst, acme, old).await;
+    assert_eq!(created.status, StatusCode::CREATED, "{:?}", created.body);
+    assert_eq!(created.headers["deprecation"], "true");
+    let deprecated = created.headers["x-deprecated-fields"].to_str().expect("text").to_owned();
+    for field in ["source_filename", "file_size_bytes", "file_type", "is_mock"] {
+        assert!(deprecated.contains(field), "{deprecated}");
+    }
+    let text = created.body.to_string();
+    for old_name in ["source_filename", "file_size_bytes", "file_type", "is_mock"] {
+        assert!(!text.contains(old_name), "responses use only the new names: {text}");
+    }
+    let import_id = created.body["id"].as_str().expect("id").to_owned();
+    assert_eq!(created.body["filename"], "cmdb-export.csv");
+    assert_eq!(created.body["file_size"], size);
+    assert_eq!(created.body["mime_type"], "text/csv");
+    assert_eq!(created.body["source_system"], "ServiceNow");
+    assert_eq!(created.body["status"], "pending");
+    assert!(created.body["discovery_flow_id"].is_null(), "no flow before the file: {:?}", created.body);
+    let upload_url = created.body["upload_url"].as_str().expect("upload url").to_owned();
+    assert_eq!(upload_url, format!("/v3/imports/{import_id}/content"));
+    assert_eq!(created.headers[header::LINK], format!("<{upload_url}>; rel=\"edit-media\""));
+    let location = created.headers[header::LOCATION].to_str().expect("location").to_owned();
+    let import = app.get(&location, &analyst).await;
+    assert_eq!(import.status, StatusCode::OK, "{:?}", import.body);
+    assert_eq!(import.body["status"], "pending");
+    let master_id = created.body["master_flow_id"].as_str().expect("its master flow").to_owned();
+    let parent: Option<Uuid> = sqlx::query_scalar(
+        "SELECT parent_flow_id FROM migration.crewai_flow_state_extensions WHERE flow_id = $1::uuid",
+    )
+    .bind(&master_id)
+    .fetch_one(&pool)
+    .await
+    .expect("master flow");
+    assert_eq!(parent, Some(ids.master_flow_id), "master_flow_id: the new master flow's parent");
+    assert_eq!(upload_entries(&app), Vec::<std::path::PathBuf>::new(), "no file yet");
+
+    // A stranger cannot send the file, nor can a viewer; nothing changes.
+    let other = tenant(&pool, GLOBEX).await;
+    let stranger = app.token(other.admin_user_id).await;
+    let other_engagement = other.engagement_id.to_string();
+    let before = fingerprint(&pool).await;
+    put_file(&app, &upload_url, &stranger, acme, INVENTORY).await.assert_problem(StatusCode::NOT_FOUND);
+    let own = (GLOBEX.slug, other_engagement.as_str());
+    put_file(&app, &upload_url, &stranger, own, INVENTORY).await.assert_problem(StatusCode::NOT_FOUND);
+    let in_own = format!("/api/v1/imports/{import_id}/content");
+    put_file(&app, &in_own, &stranger, own, INVENTORY).await.assert_problem(StatusCode::NOT_FOUND);
+    grant_viewer(&pool, &ids).await;
+    let viewer = app.token(ids.viewer_user_id).await;
+    put_file(&app, &upload_url, &viewer, acme, INVENTORY).await.assert_problem(StatusCode::FORBIDDEN);
+    assert_eq!(fingerprint(&pool).await, before, "refusals changed nothing");
+    assert_eq!(upload_entries(&app), Vec::<std::path::PathBuf>::new(), "refusals kept no file");
+
+    // The file: 202, the flow starts under the import's master flow and runs.
+    let started = put_file(&app, &upload_url, &analyst, acme, INVENTORY).await;
+    assert_eq!(started.status, StatusCode::ACCEPTED, "{:?}", started.body);
+    assert_eq!(started.headers["deprecation"], "true", "the old path");
+    assert_eq!(started.body["data_import_id"], import_id.as_str());
+    assert_eq!(started.body["master_flow_id"], master_id.as_str());
+    let flow_location = started.headers[header::LOCATION].to_str().expect("location").to_owned();
+    assert_eq!(started.body["flow_url"], flow_location.as_str());
+    let flow_id: Uuid = started.body["discovery_flow_id"].as_str().and_then(|s| s.parse().ok()).expect("flow id");
+    let (master_at, child_at): (chrono::DateTime<chrono::Utc>, chrono::DateTime<chrono::Utc>) = sqlx::query_as(
+        "SELECT m.created_at, f.created_at FROM migration.discovery_flows f
+         JOIN migration.crewai_flow_state_extensions m ON m.flow_id = f.master_flow_id WHERE f.id = $1",
+    )
+    .bind(flow_id)
+    .fetch_one(&pool)
+    .await
+    .expect("flows");
+    assert!(master_at <= child_at, "the master flow first (seed task 4.1)");
+    let stored = upload_entries(&app);
+    assert_eq!(stored.len(), 1, "{stored:?}");
+    assert_eq!(std::fs::read(stored[0].join("cmdb-export.csv")).expect("stored"), INVENTORY);
+    run_jobs(&pool, flow_id).await;
+    let summary = app.get(&format!("{flow_location}/summary"), &analyst).await;
+    assert_eq!(summary.body["import"]["total_records"], 54, "the file was really imported: {:?}", summary.body);
+    let import = app.get(&location, &analyst).await;
+    assert_eq!(import.body["discovery_flow_id"], flow_id.to_string());
+
+    // The file twice: 409, nothing more kept.
+    let before = (fingerprint(&pool).await, upload_entries(&app));
+    let again = put_file(&app, &upload_url, &analyst, acme, INVENTORY).await;
+    again.assert_problem(StatusCode::CONFLICT);
+    assert_eq!(again.body["field"], "status");
+    assert_eq!((fingerprint(&pool).await, upload_entries(&app)), before);
+
+    // New names on /api/v1/imports: no Deprecation, neither on its PUT.
+    let new = serde_json::json!({"filename": "cmdb.csv", "file_size": size, "mime_type": "text/csv"});
+    let created = legacy_json(&app, "/api/v1/imports", &analyst, acme, new).await;
+    assert_eq!(created.status, StatusCode::CREATED, "{:?}", created.body);
+    assert!(created.headers.get("deprecation").is_none());
+    let upload_url = created.body["upload_url"].as_str().expect("upload url").to_owned();
+    assert!(upload_url.starts_with("/api/v1/imports/"), "{upload_url}");
+    let started = put_file(&app, &upload_url, &analyst, acme, INVENTORY).await;
+    assert_eq!(started.status, StatusCode::ACCEPTED, "{:?}", started.body);
+    assert!(started.headers.get("deprecation").is_none());
+
+    // Refused JSON requests create nothing.
+    let imports_before = count(&pool, "data_imports").await;
+    let masters_before = count(&pool, "crewai_flow_state_extensions").await;
+    for (body, field) in [
+        (serde_json::json!({"filename": "a.csv", "source_filename": "b.csv"}), "filename,source_filename"),
+        (serde_json::json!({"filename": "a.csv", "file_size": 1, "file_size_bytes": 2}), "file_size,file_size_bytes"),
+        (
+            serde_json::json!({"filename": "a.csv", "mime_type": "text/csv", "file_type": "text/plain"}),
+            "mime_type,file_type",
+        ),
+        (serde_json::json!({"file_size": 10}), "filename"),
+        (serde_json::json!({"filename": "a.csv", "file_size": "ten"}), "file_size"),
+        (serde_json::json!({"filenam": "a.csv"}), "filenam"),
+        (serde_json::json!({"filename": "a.csv", "master_flow_id": other.master_flow_id}), "master_flow_id"),
+    ] {
+        let answer = legacy_json(&app, "/api/v1/imports", &analyst, acme, body).await;
+        answer.assert_problem(StatusCode::UNPROCESSABLE_ENTITY);
+        assert_eq!(answer.body["field"], field, "{:?}", answer.body);
+    }
+    let conflict = serde_json::json!({"filename": "a.csv", "source_filename": "b.csv"});
+    let answer = legacy_json(&app, "/v3/imports", &analyst, acme, conflict).await;
+    let detail = answer.body["detail"].as_str().expect("detail");
+    assert!(detail.contains("filename") && detail.contains("source_filename"), "{detail}");
+    let malformed = legacy_send(
+        &app,
+        Method::POST,
+        "/api/v1/imports",
+        &analyst,
+        acme,
+        "application/json",
+        b"{\"filename\":".to_vec(),
+    )
+    .await;
+    malformed.assert_problem(StatusCode::BAD_REQUEST);
+    let plain = legacy_send(&app, Method::POST, "/v3/imports", &analyst, acme, "text/plain", b"a.csv".to_vec()).await;
+    plain.assert_problem(StatusCode::UNSUPPORTED_MEDIA_TYPE);
+    let json = serde_json::json!({"filename": "a.csv"});
+    legacy_json(&app, "/v3/imports", &viewer, acme, json.clone()).await.assert_problem(StatusCode::FORBIDDEN);
+    legacy_json(&app, "/v3/imports", &stranger, acme, json.clone()).await.assert_problem(StatusCode::NOT_FOUND);
+    assert_eq!(count(&pool, "data_imports").await, imports_before, "refusals created no import");
+    assert_eq!(count(&pool, "crewai_flow_state_extensions").await, masters_before, "nor a master flow");
+
+    // A file whose size is not the declared one: 422 naming file_size, nothing kept, and the
+    // import still awaits its file; a body that is a form or JSON is no file (415); options
+    // that do not parse are 400 naming them.
+    let declared = serde_json::json!({"filename": "small.csv", "file_size": 7});
+    let created = legacy_json(&app, "/api/v1/imports", &analyst, acme, declared).await;
+    assert_eq!(created.status, StatusCode::CREATED, "{:?}", created.body);
+    let upload_url = created.body["upload_url"].as_str().expect("upload url").to_owned();
+    let before = (fingerprint(&pool).await, upload_entries(&app));
+    let wrong = put_file(&app, &upload_url, &analyst, acme, INVENTORY).await;
+    wrong.assert_problem(StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(wrong.body["field"], "file_size");
+    let as_json = legacy_send(&app, Method::PUT, &upload_url, &analyst, acme, "application/json", b"{}".to_vec()).await;
+    as_json.assert_problem(StatusCode::UNSUPPORTED_MEDIA_TYPE);
+    let option = put_file(&app, &format!("{upload_url}?accept_above=most"), &analyst, acme, INVENTORY).await;
+    option.assert_problem(StatusCode::BAD_REQUEST);
+    assert_eq!(option.body["field"], "accept_above");
+    let option = put_file(&app, &format!("{upload_url}?encoding=ebcdic"), &analyst, acme, INVENTORY).await;
+    option.assert_problem(StatusCode::BAD_REQUEST);
+    assert_eq!(option.body["field"], "encoding");
+    let id = put_file(&app, "/api/v1/imports/not-a-uuid/content", &analyst, acme, INVENTORY).await;
+    id.assert_problem(StatusCode::BAD_REQUEST);
+    assert_eq!(id.body["field"], "import_id");
+    assert_eq!((fingerprint(&pool).await, upload_entries(&app)), before, "refusals kept nothing");
+    let seven = put_file(&app, &upload_url, &analyst, acme, b"a,b\n1,2").await;
+    assert_eq!(seven.status, StatusCode::ACCEPTED, "the right size goes through: {:?}", seven.body);
+}
+
+#[sqlx::test(migrations = false)]
+async fn path_ids_and_query_parameters_that_do_not_parse_are_400_naming_them(pool: PgPool) {
+    let app = app(&pool).await;
+    let ids = tenant(&pool, ACME).await;
+    let analyst = app.token(ids.analyst_user_id).await;
+    let base = base(&ids);
+    for (uri, field) in [
+        (format!("{base}/imports?limit=many"), "limit"),
+        (format!("{base}/flows?offset=-"), "offset"),
+        (format!("{base}/flows/not-a-uuid"), "flow_id"),
+        (format!("{base}/imports/42"), "import_id"),
+        (format!("{base}/flows/{}/issues?after=x", ids.discovery_flow_id), "after"),
+        (format!("{base}/assets?six_r_strategy=teleport"), "six_r_strategy"),
+        (format!("{base}/assets?limit=1e9x"), "limit"),
+        // A tuple of path parameters: the one at fault is named by its place in the route.
+        (format!("/api/v1/client-accounts/{}/members/nobody", ACME.slug), "user"),
+        ("/api/v1/me/tokens/7".to_owned(), "id"),
+    ] {
+        let answer = app.get(&uri, &analyst).await;
+        assert!(
+            [StatusCode::BAD_REQUEST, StatusCode::UNPROCESSABLE_ENTITY].contains(&answer.status),
+            "{uri}: {:?}",
+            answer.body
+        );
+        answer.assert_problem(answer.status);
+        assert_eq!(answer.body["field"], field, "{uri}: {:?}", answer.body);
+    }
 }

@@ -690,11 +690,43 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** Starts a discovery from an upload, the old platform's way (analyst): tenant in the
-         *     `X-Client-Account-Id` / `X-Engagement-Id` headers, multipart `metadata` (JSON, old or new
-         *     names) and `file`. Answers as `…/imports` (202, Location); a `Deprecation` header when old or
-         *     ignored fields were used. */
+        /**
+         * Creates an import, the old platform's way (analyst): tenant in the `X-Client-Account-Id` /
+         *     `X-Engagement-Id` headers, old or new field names.
+         * @description - `multipart/form-data` (`metadata` JSON part, `file`, optional `sheet`, `encoding`,
+         *       `accept_above`): the file is streamed to disk and the discovery starts: 202 as
+         *       `…/imports`, `Location` = the flow.
+         *     - `application/json` (the metadata alone; `filename` or `source_filename` required): the
+         *       import is created `pending`: 201 with the import, `Location` = the import, and its
+         *       `upload_url` (also `Link: <…>; rel="edit-media"`), where `PUT` sends the file.
+         *
+         *     A `Deprecation` header when old or ignored fields were used.
+         */
         post: operations["create_import_compat"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/imports/{import_id}/content": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        /**
+         * Sends the file of an import created by a JSON request, and starts its discovery (analyst).
+         * @description The body is the file itself (not a form), streamed to disk as a multipart upload is: over the
+         *     server's upload limit 413, nothing kept. Its size must be the `file_size` the import declared
+         *     (422 naming `file_size`, nothing kept: the import still awaits its file). The import's
+         *     `filename` tells its format. Then the discovery flow starts under the import's master flow:
+         *     202 with the flow's URL in `Location`. An import that already has its file: 409.
+         */
+        put: operations["put_import_content"];
+        post?: never;
         delete?: never;
         options?: never;
         head?: never;
@@ -803,6 +835,26 @@ export interface paths {
          * @deprecated
          */
         post: operations["create_import_v3"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v3/imports/{import_id}/content": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        /**
+         * The old frontend's path for [`put_import_content`]; always answers with `Deprecation: true`.
+         * @deprecated
+         */
+        put: operations["put_import_content_v3"];
+        post?: never;
         delete?: never;
         options?: never;
         head?: never;
@@ -1372,6 +1424,11 @@ export interface components {
             /** Format: int32 */
             total_records: number;
         };
+        /**
+         * Format: binary
+         * @description The inventory file, as it is (CSV or a workbook)
+         */
+        InventoryFileBody: string;
         /** @description The assets the flow produced, by type and 6R strategy. */
         InventorySummary: {
             /** Format: int64 */
@@ -1402,8 +1459,9 @@ export interface components {
             api_token: components["schemas"]["TokenView"];
             token: string;
         };
-        /** @description The `metadata` part: the import as the old or the new API names it (all optional; what is
-         *     left out comes from the file). */
+        /** @description The import as the old or the new API names it: the `metadata` part of a multipart request
+         *     (all optional; what is left out comes from the file), or the whole JSON request (`filename`
+         *     or `source_filename` required: the file comes later). */
         LegacyImportMetadata: {
             description?: string | null;
             /**
@@ -1653,6 +1711,12 @@ export interface components {
              * @description Who overrode it (null once the user is deleted).
              */
             user_id?: string | null;
+        };
+        /** @description An import created by a JSON request, awaiting its file (201). */
+        PendingImport: components["schemas"]["ImportView"] & {
+            /** @description Where to `PUT` the file (with the same tenant headers); also the `Link` header
+             *     (`rel="edit-media"`). */
+            upload_url: string;
         };
         /** @description One phase: its state, duration and figures. */
         PhaseLine: {
@@ -4943,11 +5007,27 @@ export interface operations {
         };
         requestBody: {
             content: {
+                "application/json": components["schemas"]["LegacyImportMetadata"];
                 "multipart/form-data": components["schemas"]["LegacyUploadForm"];
             };
         };
         responses: {
-            /** @description The discovery flow started */
+            /** @description A JSON request: the import, awaiting its file at `upload_url` */
+            201: {
+                headers: {
+                    /** @description `true` when old or ignored fields were used */
+                    deprecation?: string;
+                    /** @description `<upload_url>; rel="edit-media"` */
+                    link?: string;
+                    /** @description The import */
+                    location?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PendingImport"];
+                };
+            };
+            /** @description A multipart request: the discovery flow started */
             202: {
                 headers: {
                     /** @description `true` when old or ignored fields were used */
@@ -4960,7 +5040,7 @@ export interface operations {
                     "application/json": components["schemas"]["ImportStarted"];
                 };
             };
-            /** @description Malformed multipart body */
+            /** @description Malformed multipart or JSON body */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -4996,7 +5076,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description The file is larger than the server's limit */
+            /** @description The file (or the JSON) is larger than the server's limit */
             413: {
                 headers: {
                     [name: string]: unknown;
@@ -5005,7 +5085,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description The body is not multipart/form-data */
+            /** @description The body is neither multipart/form-data nor application/json */
             415: {
                 headers: {
                     [name: string]: unknown;
@@ -5015,6 +5095,120 @@ export interface operations {
                 };
             };
             /** @description A missing tenant header, conflicting old and new names (both named), bad metadata or file */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    put_import_content: {
+        parameters: {
+            query?: {
+                /** @description The workbook's sheet (default: the first). */
+                sheet?: string;
+                /** @description How a CSV's bytes are decoded: `auto` (default), `utf8` or `latin1`. */
+                encoding?: string;
+                /** @description Approve suggested field mappings at or above this confidence (0..1) and go on without a
+                 *     review. */
+                accept_above?: number;
+            };
+            header: {
+                /** @description Client account id or slug */
+                "x-client-account-id": string;
+                /** @description Engagement id or slug */
+                "x-engagement-id": string;
+            };
+            path: {
+                /** @description The data import's id (from the 201 of the JSON request). */
+                import_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/octet-stream": components["schemas"]["InventoryFileBody"];
+            };
+        };
+        responses: {
+            /** @description The discovery flow started */
+            202: {
+                headers: {
+                    /** @description The discovery flow */
+                    location?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ImportStarted"];
+                };
+            };
+            /** @description A query parameter or the import id cannot be read, or the upload broke off */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No or wrong credentials */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The caller's role is weaker than analyst */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No such import in this engagement (or not the caller's) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The import already has its file */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The file is larger than the server's limit */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The body is a form or JSON, not the file */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A missing tenant header, a size that is not the declared file_size, a bad option, or a file that is no inventory */
             422: {
                 headers: {
                     [name: string]: unknown;
@@ -5317,11 +5511,27 @@ export interface operations {
         };
         requestBody: {
             content: {
+                "application/json": components["schemas"]["LegacyImportMetadata"];
                 "multipart/form-data": components["schemas"]["LegacyUploadForm"];
             };
         };
         responses: {
-            /** @description The discovery flow started */
+            /** @description A JSON request: the import, awaiting its file at `upload_url` */
+            201: {
+                headers: {
+                    /** @description Always `true`: use /api/v1 */
+                    deprecation?: string;
+                    /** @description `<upload_url>; rel="edit-media"` */
+                    link?: string;
+                    /** @description The import */
+                    location?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PendingImport"];
+                };
+            };
+            /** @description A multipart request: the discovery flow started */
             202: {
                 headers: {
                     /** @description Always `true`: use /api/v1 */
@@ -5334,7 +5544,7 @@ export interface operations {
                     "application/json": components["schemas"]["ImportStarted"];
                 };
             };
-            /** @description Malformed multipart body */
+            /** @description Malformed multipart or JSON body */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -5370,7 +5580,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description The file is larger than the server's limit */
+            /** @description The file (or the JSON) is larger than the server's limit */
             413: {
                 headers: {
                     [name: string]: unknown;
@@ -5379,7 +5589,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description The body is not multipart/form-data */
+            /** @description The body is neither multipart/form-data nor application/json */
             415: {
                 headers: {
                     [name: string]: unknown;
@@ -5389,6 +5599,122 @@ export interface operations {
                 };
             };
             /** @description A missing tenant header, conflicting old and new names (both named), bad metadata or file */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    put_import_content_v3: {
+        parameters: {
+            query?: {
+                /** @description The workbook's sheet (default: the first). */
+                sheet?: string;
+                /** @description How a CSV's bytes are decoded: `auto` (default), `utf8` or `latin1`. */
+                encoding?: string;
+                /** @description Approve suggested field mappings at or above this confidence (0..1) and go on without a
+                 *     review. */
+                accept_above?: number;
+            };
+            header: {
+                /** @description Client account id or slug */
+                "x-client-account-id": string;
+                /** @description Engagement id or slug */
+                "x-engagement-id": string;
+            };
+            path: {
+                /** @description The data import's id (from the 201 of the JSON request). */
+                import_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/octet-stream": components["schemas"]["InventoryFileBody"];
+            };
+        };
+        responses: {
+            /** @description The discovery flow started */
+            202: {
+                headers: {
+                    /** @description Always `true`: use /api/v1 */
+                    deprecation?: string;
+                    /** @description The discovery flow */
+                    location?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ImportStarted"];
+                };
+            };
+            /** @description A query parameter or the import id cannot be read, or the upload broke off */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No or wrong credentials */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The caller's role is weaker than analyst */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No such import in this engagement (or not the caller's) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The import already has its file */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The file is larger than the server's limit */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The body is a form or JSON, not the file */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A missing tenant header, a size that is not the declared file_size, a bad option, or a file that is no inventory */
             422: {
                 headers: {
                     [name: string]: unknown;

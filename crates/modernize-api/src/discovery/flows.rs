@@ -5,7 +5,7 @@ use std::convert::Infallible;
 use std::time::Duration;
 
 use axum::Json;
-use axum::extract::{Path, Query, State};
+use axum::extract::State;
 use axum::response::sse::{Event, KeepAlive, Sse};
 use futures_util::stream::{self, Stream, StreamExt};
 use modernize::discovery::summary::{FlowProgress, FlowSummary};
@@ -22,6 +22,7 @@ use uuid::Uuid;
 use super::{PageQuery, TenantPath};
 use crate::auth::Caller;
 use crate::error::{ApiError, Problem};
+use crate::extract::{Path, Query};
 use crate::state::AppState;
 
 /// The path of one flow.

@@ -2,7 +2,7 @@
 //! flow; list and read imports.
 
 use axum::Json;
-use axum::extract::{DefaultBodyLimit, FromRequest, Path, Query, Request, State};
+use axum::extract::{DefaultBodyLimit, FromRequest, Request, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use modernize::discovery::pipeline::{ImportOptions, Started};
@@ -17,6 +17,7 @@ use super::upload::{self, Receiving};
 use super::{PageQuery, TenantPath};
 use crate::auth::Caller;
 use crate::error::{ApiError, Problem};
+use crate::extract::{Path, Query};
 use crate::state::AppState;
 
 /// The flow an upload started (202 Accepted: the phases run in the background).

@@ -5,7 +5,7 @@ use std::convert::Infallible;
 
 use axum::Json;
 use axum::body::{Body, Bytes};
-use axum::extract::{Path, Query, State};
+use axum::extract::State;
 use axum::http::{HeaderMap, HeaderValue, header};
 use axum::response::{IntoResponse, Response};
 use futures_util::stream::{self, StreamExt};
@@ -21,6 +21,7 @@ use utoipa_axum::routes;
 use super::flows::FlowPath;
 use crate::auth::Caller;
 use crate::error::{ApiError, Problem};
+use crate::extract::{Path, Query};
 use crate::state::AppState;
 
 /// Paging of a flow's issues.

@@ -2,7 +2,7 @@
 //! bulk, over `service::discovery::review_mappings` (the CLI's `flows review`).
 
 use axum::Json;
-use axum::extract::{Path, State};
+use axum::extract::State;
 use modernize::discovery::TARGET_FIELDS;
 use modernize::service::discovery::{self, MappingAction, MappingDecision, MappingView};
 use serde::{Deserialize, Serialize};
@@ -14,6 +14,7 @@ use uuid::Uuid;
 use super::flows::FlowPath;
 use crate::auth::Caller;
 use crate::error::{ApiError, Problem};
+use crate::extract::Path;
 use crate::state::AppState;
 
 /// The flow's field mappings, and the asset fields a reviewer can map a column to.

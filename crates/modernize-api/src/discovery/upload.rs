@@ -79,23 +79,95 @@ pub(crate) async fn receive_file(
     idle: Duration,
 ) -> Result<Receiving, ApiError> {
     let filename = field.file_name().map(str::to_owned).unwrap_or_else(|| "upload".into());
-    let (stored, file) = uploads::create(uploads_dir, &filename)?;
-    let mut receiving = Receiving(Some(stored));
-    let mut file = tokio::fs::File::from_std(file);
-    let mut size: u64 = 0;
+    let mut sink = Sink::create(uploads_dir, &filename, max_bytes)?;
     while let Some(chunk) = next_chunk(&mut field, idle).await? {
-        size = size.saturating_add(chunk.len() as u64);
-        if size > max_bytes {
-            return Err(ApiError::PayloadTooLarge(format!("the file is larger than the limit of {max_bytes} bytes")));
+        sink.write(&chunk).await?;
+    }
+    sink.finish().await
+}
+
+/// Streams a request's whole body (a `PUT` of the file itself) to
+/// `<uploads_dir>/<uuid>/<filename>` (0600), as [`receive_file`] does a part: 413 over
+/// `max_bytes`, 408 when no data arrives for `idle`, nothing kept on any error.
+pub(crate) async fn receive_body(
+    body: axum::body::Body,
+    uploads_dir: &Path,
+    filename: &str,
+    max_bytes: u64,
+    idle: Duration,
+) -> Result<Receiving, ApiError> {
+    use futures_util::StreamExt;
+    let mut sink = Sink::create(uploads_dir, filename, max_bytes)?;
+    let mut stream = body.into_data_stream();
+    loop {
+        let chunk = match tokio::time::timeout(idle, stream.next()).await {
+            Ok(Some(chunk)) => chunk.map_err(|error| ApiError::BadRequest(format!("the upload broke off: {error}")))?,
+            Ok(None) => break,
+            Err(_) => return Err(ApiError::Timeout("the upload stalled: no data arrived in time".into())),
+        };
+        sink.write(&chunk).await?;
+    }
+    sink.finish().await
+}
+
+/// A small request body (a JSON request on a route whose body limit is the upload's), read
+/// whole: over `max_bytes` 413, 408 when no data arrives for `idle`.
+pub(crate) async fn read_body(body: axum::body::Body, max_bytes: usize, idle: Duration) -> Result<Vec<u8>, ApiError> {
+    use futures_util::StreamExt;
+    let mut stream = body.into_data_stream();
+    let mut bytes = Vec::new();
+    loop {
+        match tokio::time::timeout(idle, stream.next()).await {
+            Ok(Some(chunk)) => {
+                let chunk = chunk.map_err(|error| ApiError::BadRequest(format!("the body broke off: {error}")))?;
+                if bytes.len() + chunk.len() > max_bytes {
+                    return Err(ApiError::PayloadTooLarge(format!("the body is larger than {max_bytes} bytes")));
+                }
+                bytes.extend_from_slice(&chunk);
+            }
+            Ok(None) => return Ok(bytes),
+            Err(_) => return Err(ApiError::Timeout("no data of the body arrived in time".into())),
         }
-        file.write_all(&chunk).await.map_err(|e| ApiError::Internal(format!("writing an upload: {e}")))?;
     }
-    file.flush().await.map_err(|e| ApiError::Internal(format!("writing an upload: {e}")))?;
-    file.sync_all().await.map_err(|e| ApiError::Internal(format!("writing an upload: {e}")))?;
-    if let Some(stored) = receiving.0.as_mut() {
-        stored.size = size;
+}
+
+/// A file being written from chunks, counted against the limit; deleted unless finished.
+struct Sink {
+    receiving: Receiving,
+    file: tokio::fs::File,
+    size: u64,
+    max_bytes: u64,
+}
+
+fn write_error(error: std::io::Error) -> ApiError {
+    ApiError::Internal(format!("writing an upload: {error}"))
+}
+
+impl Sink {
+    fn create(uploads_dir: &Path, filename: &str, max_bytes: u64) -> Result<Self, ApiError> {
+        let (stored, file) = uploads::create(uploads_dir, filename)?;
+        Ok(Self { receiving: Receiving(Some(stored)), file: tokio::fs::File::from_std(file), size: 0, max_bytes })
     }
-    Ok(receiving)
+
+    async fn write(&mut self, chunk: &[u8]) -> Result<(), ApiError> {
+        self.size = self.size.saturating_add(chunk.len() as u64);
+        if self.size > self.max_bytes {
+            return Err(ApiError::PayloadTooLarge(format!(
+                "the file is larger than the limit of {} bytes",
+                self.max_bytes
+            )));
+        }
+        self.file.write_all(chunk).await.map_err(write_error)
+    }
+
+    async fn finish(mut self) -> Result<Receiving, ApiError> {
+        self.file.flush().await.map_err(write_error)?;
+        self.file.sync_all().await.map_err(write_error)?;
+        if let Some(stored) = self.receiving.0.as_mut() {
+            stored.size = self.size;
+        }
+        Ok(self.receiving)
+    }
 }
 
 /// Sets the import option a form part names (`sheet`, `encoding`, `accept_above`); false when

@@ -19,10 +19,10 @@ use super::sixr;
 use super::values::DecimalMark;
 use super::{DiscoveryError, MappingSuggestion, Suggester};
 use crate::jobs::{self, Job};
-use crate::models::{DiscoveryPhase, FlowStatus};
+use crate::models::{DataImport, DiscoveryPhase, FlowStatus, ImportStatus};
 use crate::repo::RepoError;
-use crate::repo::flows::{DiscoveryInput, complete_phase, start_discovery};
-use crate::repo::imports::{DataImportInput, create_import};
+use crate::repo::flows::{DiscoveryInput, complete_phase, create_discovery_flow, create_master_flow};
+use crate::repo::imports::{DataImportInput, Deprecation, insert_import, lock_import};
 use crate::repo::mappings::learned_mappings;
 use crate::tenancy::{OperatorToken, TenantCtx, TenantTx};
 
@@ -143,6 +143,17 @@ struct StoredFile<'a> {
     format: &'a str,
 }
 
+impl StoredFile<'_> {
+    /// The media type its format implies.
+    fn mime_type(&self) -> &'static str {
+        if self.format == "csv" {
+            "text/csv"
+        } else {
+            "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+        }
+    }
+}
+
 async fn register(
     conn: &mut PgConnection,
     ctx: &TenantCtx,
@@ -151,10 +162,28 @@ async fn register(
     options: &ImportOptions,
     mut metadata: DataImportInput,
 ) -> Result<Started, DiscoveryError> {
+    if metadata.filename.is_none() && metadata.source_filename.is_none() {
+        metadata.filename = Some(file.filename.to_owned());
+    }
     let mut tx = TenantTx::begin(conn, ctx).await?;
+    let (import, deprecations) = create_import_record(&mut tx, metadata).await?;
+    let mut started = attach_upload(&mut tx, engagement_id, &import, file, options).await?;
+    tx.commit().await?;
+    started.deprecations = deprecations;
+    Ok(started)
+}
+
+/// Seed task 4.1/4.2: the master flow of a new import first (its parent the `master_flow_id`
+/// the client named, which must be a master flow of the engagement: Invalid otherwise), then
+/// the import, `pending`, owned by it. Old and new field names as [`DataImportInput::resolve`].
+async fn create_import_record(
+    tx: &mut TenantTx<'_>,
+    mut metadata: DataImportInput,
+) -> Result<(DataImport, Vec<Deprecation>), DiscoveryError> {
     let parent = metadata.master_flow_id.take();
+    let (mut new, deprecations) = metadata.resolve()?;
     if let Some(parent) = parent {
-        crate::repo::flows::get_master_flow(&mut tx, parent).await.map_err(|error| match error {
+        crate::repo::flows::get_master_flow(tx, parent).await.map_err(|error| match error {
             RepoError::NotFound { .. } => RepoError::Invalid {
                 field: "master_flow_id".into(),
                 message: format!("no master flow {parent} in this engagement"),
@@ -162,61 +191,144 @@ async fn register(
             other => other,
         })?;
     }
-    let configuration = json!({"upload_path": file.path, "options": options});
     let input = DiscoveryInput {
-        flow_name: Some(format!("Discovery of {}", file.filename)),
-        configuration: Some(configuration),
+        flow_name: Some(format!("Discovery of {}", new.filename)),
         parent_flow_id: parent,
         ..Default::default()
     };
-    let (master, discovery, _) = start_discovery(&mut tx, &input).await?;
-    let mime = if file.format == "csv" {
-        "text/csv"
-    } else {
-        "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
-    };
+    let master = create_master_flow(tx, &input).await?;
+    new.master_flow_id = Some(master.flow_id);
+    Ok((insert_import(tx, new).await?, deprecations))
+}
+
+/// Gives a `pending` import its stored file and starts its discovery: the file's size must be
+/// the one the import declared (Invalid, field `file_size`, otherwise); the size and type the
+/// import leaves out come from the file; the master flow records where the file is; the
+/// discovery flow is created under it, started, and its first phase queued. `deprecations` of
+/// the answer is empty (the caller knows them).
+async fn attach_upload(
+    tx: &mut TenantTx<'_>,
+    engagement_id: Uuid,
+    import: &DataImport,
+    file: &StoredFile<'_>,
+    options: &ImportOptions,
+) -> Result<Started, DiscoveryError> {
     let size = i64::try_from(file.size).ok();
-    if metadata.filename.is_none() && metadata.source_filename.is_none() {
-        metadata.filename = Some(file.filename.to_owned());
-    }
-    if metadata.file_size.is_none() && metadata.file_size_bytes.is_none() {
-        metadata.file_size = size;
-    }
-    if metadata.mime_type.is_none() && metadata.file_type.is_none() {
-        metadata.mime_type = Some(mime.into());
-    }
-    metadata.master_flow_id = Some(master.flow_id);
-    let (import, deprecations) = create_import(&mut tx, metadata).await?;
-    if import.file_size != size {
+    if let Some(declared) = import.file_size.filter(|declared| Some(*declared) != size) {
         return Err(RepoError::Invalid {
             field: "file_size".into(),
-            message: format!("{:?} bytes given, the uploaded file has {}", import.file_size, file.size),
+            message: format!("{declared} bytes declared, the uploaded file has {}", file.size),
         }
         .into());
     }
-    sqlx::query("UPDATE migration.discovery_flows SET data_import_id = $3 WHERE client_account_id = $1 AND id = $2")
-        .bind(ctx.client_account_id())
-        .bind(discovery.id)
-        .bind(import.id)
-        .execute(tx.conn())
-        .await?;
-    transition(&mut tx, discovery.id, FlowStatus::Running, "discovery started").await?;
+    let master_flow_id = import.master_flow_id.ok_or_else(|| RepoError::Conflict {
+        field: "master_flow_id".into(),
+        message: "the import belongs to no master flow: start a new import".into(),
+    })?;
+    sqlx::query(
+        "UPDATE migration.data_imports SET file_size = coalesce(file_size, $3),
+                mime_type = coalesce(mime_type, $4), updated_at = now()
+         WHERE client_account_id = $1 AND id = $2",
+    )
+    .bind(tx.client_account_id())
+    .bind(import.id)
+    .bind(size)
+    .bind(file.mime_type())
+    .execute(tx.conn())
+    .await?;
+    sqlx::query(
+        "UPDATE migration.crewai_flow_state_extensions SET flow_configuration = $3, updated_at = now()
+         WHERE client_account_id = $1 AND flow_id = $2",
+    )
+    .bind(tx.client_account_id())
+    .bind(master_flow_id)
+    .bind(json!({"upload_path": file.path, "options": options}))
+    .execute(tx.conn())
+    .await?;
+    let input = DiscoveryInput {
+        flow_name: Some(format!("Discovery of {}", import.filename)),
+        data_import_id: Some(import.id),
+        ..Default::default()
+    };
+    let discovery = create_discovery_flow(tx, master_flow_id, &input).await?;
+    transition(tx, discovery.id, FlowStatus::Running, "discovery started").await?;
     let job = PhaseJob {
-        client_account_id: ctx.client_account_id(),
+        client_account_id: tx.client_account_id(),
         engagement_id,
-        master_flow_id: master.flow_id,
+        master_flow_id,
         discovery_flow_id: discovery.id,
         data_import_id: import.id,
         phase: DiscoveryPhase::DataImport,
     };
     enqueue_phase(tx.conn(), &job).await?;
+    Ok(Started { master_flow_id, discovery_flow_id: discovery.id, data_import_id: import.id, deprecations: Vec::new() })
+}
+
+/// Registers an import whose file comes later (the old platform's JSON request, seed task 4.2):
+/// its master flow first, then the import, `pending` until [`start_pending`] gives it its file.
+/// `filename` (or its old name) is required: it names the file to come and tells its format.
+pub async fn register_pending(
+    conn: &mut PgConnection,
+    ctx: &TenantCtx,
+    metadata: DataImportInput,
+) -> Result<(DataImport, Vec<Deprecation>), DiscoveryError> {
+    ctx.require_engagement("data_imports")?;
+    let mut tx = TenantTx::begin(conn, ctx).await?;
+    let registered = create_import_record(&mut tx, metadata).await?;
     tx.commit().await?;
-    Ok(Started {
-        master_flow_id: master.flow_id,
-        discovery_flow_id: discovery.id,
-        data_import_id: import.id,
-        deprecations,
-    })
+    Ok(registered)
+}
+
+/// Whether an import awaits its file: Conflict (field `status`) once a file was given (the
+/// import is no longer `pending`, or a flow reads it).
+pub fn check_awaiting_upload(import: &DataImport, read_by_flow: bool) -> Result<(), DiscoveryError> {
+    if import.status != ImportStatus::Pending || read_by_flow {
+        return Err(RepoError::Conflict {
+            field: "status".into(),
+            message: format!("the import {} already has its file (it is {})", import.id, import.status),
+        }
+        .into());
+    }
+    Ok(())
+}
+
+/// Gives the `pending` import `data_import_id` its file, already stored under the uploads
+/// directory, and starts its discovery as [`start_stored`] does: the file's structure is
+/// checked, then, with the import locked, it must still await its file (Conflict otherwise: a
+/// second upload) and have the declared size (Invalid, `file_size`). On any error the upload is
+/// deleted and the import still awaits its file.
+pub async fn start_pending(
+    conn: &mut PgConnection,
+    ctx: &TenantCtx,
+    data_import_id: Uuid,
+    upload: &super::uploads::Stored,
+    options: &ImportOptions,
+) -> Result<Started, DiscoveryError> {
+    let started = async {
+        let engagement_id = ctx.require_engagement("discovery_flows")?;
+        check_threshold(options)?;
+        let shape = InventoryFile::open(&upload.file, options.sheet.as_deref(), options.encoding)?.shape;
+        let filename = upload.file.file_name().and_then(|n| n.to_str()).unwrap_or("upload").to_owned();
+        let file = StoredFile { path: &upload.file, filename: &filename, size: upload.size, format: shape.format };
+        let mut tx = TenantTx::begin(conn, ctx).await?;
+        let import = lock_import(&mut tx, data_import_id).await?;
+        let read_by_flow: bool = sqlx::query_scalar(
+            "SELECT EXISTS (SELECT 1 FROM migration.discovery_flows WHERE client_account_id = $1 AND data_import_id = $2)",
+        )
+        .bind(tx.client_account_id())
+        .bind(data_import_id)
+        .fetch_one(tx.conn())
+        .await?;
+        check_awaiting_upload(&import, read_by_flow)?;
+        let started = attach_upload(&mut tx, engagement_id, &import, &file, options).await?;
+        tx.commit().await?;
+        Ok(started)
+    }
+    .await;
+    if started.is_err() {
+        super::uploads::discard(upload);
+    }
+    started
 }
 
 /// Enqueues a phase once per flow and attempt number (retries of a failed phase get a new key).

@@ -39,8 +39,16 @@ pub async fn start_discovery(
             deprecations.push(Deprecation::ignored(field));
         }
     }
-    let engagement_id = tx.ctx().require_engagement("discovery_flows")?;
-    let master = insert::<MasterFlow>(
+    let master = create_master_flow(tx, input).await?;
+    let discovery = create_discovery_flow(tx, master.flow_id, input).await?;
+    Ok((master, discovery, deprecations))
+}
+
+/// The master flow of a discovery (`flow_type` `discovery`), alone: [`start_discovery`] adds its
+/// child at once; an import awaiting its file gets the child when the file arrives.
+pub async fn create_master_flow(tx: &mut TenantTx<'_>, input: &DiscoveryInput) -> Result<MasterFlow, RepoError> {
+    tx.ctx().require_engagement("discovery_flows")?;
+    insert::<MasterFlow>(
         tx,
         &NewMasterFlow {
             id: None,
@@ -65,21 +73,30 @@ pub async fn start_discovery(
             completed_at: None,
         },
     )
-    .await?;
-    let discovery: DiscoveryFlow = sqlx::query_as(
+    .await
+}
+
+/// A discovery flow owned by the master flow `master_flow_id` (`input`: its name and import).
+pub async fn create_discovery_flow(
+    tx: &mut TenantTx<'_>,
+    master_flow_id: Uuid,
+    input: &DiscoveryInput,
+) -> Result<DiscoveryFlow, RepoError> {
+    let engagement_id = tx.ctx().require_engagement("discovery_flows")?;
+    let discovery = sqlx::query_as(
         "INSERT INTO migration.discovery_flows
              (client_account_id, engagement_id, master_flow_id, data_import_id, user_id, flow_name)
          VALUES ($1, $2, $3, $4, $5, $6) RETURNING *",
     )
     .bind(tx.client_account_id())
     .bind(engagement_id)
-    .bind(master.flow_id)
+    .bind(master_flow_id)
     .bind(input.data_import_id)
     .bind(tx.user_id())
     .bind(&input.flow_name)
     .fetch_one(tx.conn())
     .await?;
-    Ok((master, discovery, deprecations))
+    Ok(discovery)
 }
 
 /// Seed task 3.2: marks `phase` completed in one statement — its boolean flag (kept for

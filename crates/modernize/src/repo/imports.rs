@@ -47,7 +47,7 @@ pub struct DataImportInput {
 }
 
 /// Picks the value given under the current name or its legacy alias; both with different
-/// values is an error naming both.
+/// values is Invalid with `field` naming both (`filename,source_filename`).
 fn aliased<T: PartialEq + std::fmt::Debug>(
     current: (&'static str, Option<T>),
     legacy: (&'static str, Option<T>),
@@ -58,8 +58,11 @@ fn aliased<T: PartialEq + std::fmt::Debug>(
     }
     match (current.1, legacy.1) {
         (Some(a), Some(b)) if a != b => Err(RepoError::Invalid {
-            field: current.0.into(),
-            message: format!("{} = {a:?} and its legacy alias {} = {b:?} disagree", current.0, legacy.0),
+            field: format!("{},{}", current.0, legacy.0),
+            message: format!(
+                "{} = {a:?} and its legacy alias {} = {b:?} disagree: give one of them",
+                current.0, legacy.0
+            ),
         }),
         (Some(a), _) => Ok(Some(a)),
         (None, b) => Ok(b),
@@ -119,10 +122,29 @@ pub async fn create_import(
     tx: &mut TenantTx<'_>,
     input: DataImportInput,
 ) -> Result<(DataImport, Vec<Deprecation>), RepoError> {
-    let (mut new, deprecations) = input.resolve()?;
+    let (new, deprecations) = input.resolve()?;
+    Ok((insert_import(tx, new).await?, deprecations))
+}
+
+/// Inserts a resolved import ([`DataImportInput::resolve`]), imported by the transaction's user.
+pub async fn insert_import(tx: &mut TenantTx<'_>, mut new: NewDataImport) -> Result<DataImport, RepoError> {
     new.imported_by = tx.user_id();
-    let row = insert::<DataImport>(tx, &new).await?;
-    Ok((row, deprecations))
+    insert::<DataImport>(tx, &new).await
+}
+
+/// The import `data_import_id` of the transaction's engagement, locked until the transaction
+/// ends (so two uploads of its file cannot both start a flow); NotFound otherwise.
+pub async fn lock_import(tx: &mut TenantTx<'_>, data_import_id: Uuid) -> Result<DataImport, RepoError> {
+    let row: Option<DataImport> = sqlx::query_as(
+        "SELECT * FROM migration.data_imports
+         WHERE client_account_id = $1 AND ($2::uuid IS NULL OR engagement_id = $2) AND id = $3 FOR UPDATE",
+    )
+    .bind(tx.client_account_id())
+    .bind(tx.ctx().engagement_id())
+    .bind(data_import_id)
+    .fetch_optional(tx.conn())
+    .await?;
+    row.ok_or_else(|| RepoError::not_found("data import", data_import_id))
 }
 
 /// An import with the discovery flow that reads it (None for an import no flow reads yet).

@@ -126,6 +126,74 @@ pub async fn start_uploaded_import(
     Ok(pipeline::start_stored(&mut conn, &ctx, upload, options, metadata).await?)
 }
 
+/// Registers an import whose file is sent later (analyst; the old platform's JSON request, seed
+/// task 4.2): its master flow first, then the import, `pending`. `metadata` as in
+/// [`start_uploaded_import`], `filename` (or `source_filename`) required since no file names it
+/// yet. Returns the import and the legacy and ignored fields used.
+pub async fn create_pending_import(
+    pool: &PgPool,
+    actor: &Actor<'_>,
+    account: &str,
+    engagement: &str,
+    metadata: DataImportInput,
+) -> Result<(ImportView, Vec<imports::Deprecation>), ServiceError> {
+    let mut conn = connection(pool).await?;
+    let (ctx, _) = engagement_ctx(&mut conn, actor, account, engagement).await?;
+    require(&ctx, MemberRole::Analyst, "importing a file")?;
+    let (import, deprecations) = pipeline::register_pending(&mut conn, &ctx, metadata).await?;
+    Ok((ImportWithFlow { import, discovery_flow_id: None }.into(), deprecations))
+}
+
+/// The `pending` import whose file the actor is about to send (analyst): checked before any byte
+/// is received. NotFound for an import of another engagement or account, then Forbidden, then
+/// Conflict (field `status`) when the import already has its file.
+pub async fn authorize_import_upload(
+    pool: &PgPool,
+    actor: &Actor<'_>,
+    account: &str,
+    engagement: &str,
+    data_import_id: Uuid,
+) -> Result<ImportView, ServiceError> {
+    let mut conn = connection(pool).await?;
+    let (ctx, _) = engagement_ctx(&mut conn, actor, account, engagement).await?;
+    let mut tx = TenantTx::begin(&mut conn, &ctx).await?;
+    let row = imports::get_import(&mut tx, data_import_id).await;
+    tx.commit().await?;
+    let row = row?;
+    require(&ctx, MemberRole::Analyst, "uploading an import's file")?;
+    pipeline::check_awaiting_upload(&row.import, row.discovery_flow_id.is_some())?;
+    Ok(row.into())
+}
+
+/// Gives a `pending` import ([`create_pending_import`]) its file, received under the uploads
+/// directory, and starts its discovery (analyst): see [`pipeline::start_pending`]. The upload is
+/// deleted whenever this fails.
+pub async fn start_pending_import(
+    pool: &PgPool,
+    actor: &Actor<'_>,
+    account: &str,
+    engagement: &str,
+    data_import_id: Uuid,
+    upload: &Stored,
+    options: &ImportOptions,
+) -> Result<Started, ServiceError> {
+    let checked = async {
+        let mut conn = connection(pool).await?;
+        let (ctx, _) = engagement_ctx(&mut conn, actor, account, engagement).await?;
+        require(&ctx, MemberRole::Analyst, "uploading an import's file")?;
+        Ok::<_, ServiceError>((conn, ctx))
+    }
+    .await;
+    let (mut conn, ctx) = match checked {
+        Ok(checked) => checked,
+        Err(error) => {
+            uploads::discard(upload);
+            return Err(error);
+        }
+    };
+    Ok(pipeline::start_pending(&mut conn, &ctx, data_import_id, upload, options).await?)
+}
+
 /// A data import as the API and `--json` show it: the file, its counters and the flow reading it.
 #[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
 pub struct ImportView {
