@@ -1056,3 +1056,58 @@ async fn path_ids_and_query_parameters_that_do_not_parse_are_400_naming_them(poo
         assert_eq!(answer.body["field"], field, "{uri}: {:?}", answer.body);
     }
 }
+
+/// Uploads examples/inventory.csv with accept_above 0.8 (no pause for review); the flow's id.
+async fn start_accepting(app: &TestApp, base: &str, auth: &Auth) -> Uuid {
+    let parts = [Part("file", Some("inventory.csv"), INVENTORY), Part("accept_above", None, b"0.8")];
+    let answer = upload(app, &format!("{base}/imports"), auth, &parts).await;
+    assert_eq!(answer.status, StatusCode::ACCEPTED, "{:?}", answer.body);
+    answer.body["discovery_flow_id"].as_str().and_then(|s| s.parse::<Uuid>().ok()).expect("flow id")
+}
+
+#[sqlx::test(migrations = false)]
+async fn a_new_import_of_the_same_assets_keeps_a_six_r_override_and_refreshes_the_recommendation(pool: PgPool) {
+    let app = app(&pool).await;
+    let ids = tenant(&pool, ACME).await;
+    let analyst = app.token(ids.analyst_user_id).await;
+    let base = base(&ids);
+    let first = start_accepting(&app, &base, &analyst).await;
+    run_jobs(&pool, first).await;
+    let page = app.get(&format!("{base}/assets?discovery_flow_id={first}&asset_type=server&limit=2"), &analyst).await;
+    assert_eq!(page.status, StatusCode::OK, "{:?}", page.body);
+    let [kept, other] = [0, 1].map(|i| page.body["assets"][i]["id"].as_str().expect("an asset").to_owned());
+    let before = app.get(&format!("{base}/assets/{kept}/six-r"), &analyst).await;
+    assert_eq!(before.status, StatusCode::OK, "{:?}", before.body);
+    let recommended = before.body["recommendation"]["strategy"].as_str().expect("recommended").to_owned();
+    let first_analysis = before.body["recommendation"]["analysis_id"].clone();
+    let chosen = if recommended == "retain" { "retire" } else { "retain" };
+    let body = serde_json::json!({"strategy": chosen, "reason": "the client keeps it on premises until 2030"});
+    let overridden =
+        app.call(Method::POST, &format!("{base}/assets/{kept}/six-r/override"), &analyst, Some(body)).await;
+    assert_eq!(overridden.status, StatusCode::OK, "{:?}", overridden.body);
+    let other_before = app.get(&format!("{base}/assets/{other}/six-r"), &analyst).await;
+
+    // The same file again: the same assets (by identity) go through the 6R phase once more.
+    let second = start_accepting(&app, &base, &analyst).await;
+    run_jobs(&pool, second).await;
+    let summary = app.get(&format!("{base}/flows/{second}/summary"), &analyst).await;
+    assert_eq!(summary.body["status"], "completed", "{:?}", summary.body);
+    let after = app.get(&format!("{base}/assets/{kept}/six-r"), &analyst).await;
+    assert_eq!(after.status, StatusCode::OK, "{:?}", after.body);
+    assert_eq!(after.body["strategy"], chosen, "the person's decision stands: {:?}", after.body);
+    assert_eq!(after.body["overridden"], true);
+    assert_eq!(after.body["overrides"].as_array().map(Vec::len), Some(1));
+    assert_eq!(after.body["recommendation"]["strategy"], recommended.as_str(), "the engine's view beside it");
+    assert_ne!(after.body["recommendation"]["analysis_id"], first_analysis, "a new recommendation was made");
+    let asset = app.get(&format!("{base}/assets/{kept}"), &analyst).await;
+    assert_eq!(asset.body["six_r_strategy"], chosen);
+    assert_eq!(asset.body["discovery_flow_id"], second.to_string(), "assessed again by the second flow");
+    // An asset nobody overrode takes the new recommendation.
+    let other_after = app.get(&format!("{base}/assets/{other}/six-r"), &analyst).await;
+    assert_eq!(other_after.body["strategy"], other_after.body["recommendation"]["strategy"]);
+    assert_eq!(other_after.body["overridden"], false);
+    assert_ne!(other_after.body["recommendation"]["analysis_id"], other_before.body["recommendation"]["analysis_id"]);
+    let phases = summary.body["phases"].as_array().expect("phases");
+    let six_r = phases.iter().find(|p| p["phase"] == "tech_debt_assessment").expect("the 6R phase");
+    assert_eq!(six_r["metrics"]["overrides_kept"], 1, "{six_r:?}");
+}

@@ -8,6 +8,7 @@ use uuid::Uuid;
 use super::DiscoveryError;
 use super::pipeline::{Advance, PhaseJob};
 use crate::models::SixrStrategy;
+use crate::repo::audit;
 use crate::tenancy::{TenantCtx, TenantTx};
 
 /// The facts of an asset the rules read.
@@ -129,7 +130,14 @@ pub fn recommend_for(asset: &AssetFacts) -> Recommendation {
     Recommendation { strategy: SixrStrategy::Rehost, confidence: confidence(0.6), rationale }
 }
 
-/// Recommends a strategy for every asset of the discovery flow and records the analysis. VM
+/// The audit trail's action for a person's override of an asset's strategy (written by
+/// `service::sixr::override_strategy`, read here: the 6R phase never replaces one).
+pub const OVERRIDE_ACTION: &str = "six_r_override";
+
+/// Recommends a strategy for every asset of the discovery flow and records the analysis. An
+/// asset whose strategy a person overrode (an [`OVERRIDE_ACTION`] entry in the audit trail) keeps
+/// it: the new recommendation is recorded beside it, and a retried phase or a later import of the
+/// same assets does not undo the person's decision. VM
 /// templates and SRM placeholders (`custom_attributes.vmware`) are no servers to move: kept in the
 /// inventory, flagged there, and left out of the 6R analysis; so are the ESXi hosts derived from
 /// the VMs' placement (infrastructure the VMs leave).
@@ -148,7 +156,8 @@ pub(crate) async fn recommend(
            AND NOT coalesce((custom_attributes #>> '{vmware,template}')::boolean, false)
            AND NOT coalesce((custom_attributes #>> '{vmware,srm_placeholder}')::boolean, false)
            AND NOT coalesce((custom_attributes #>> '{vmware,esxi_host}')::boolean, false)
-         ORDER BY name, id",
+         ORDER BY name, id
+         FOR UPDATE",
     )
     .bind(tx.client_account_id())
     .bind(job.discovery_flow_id)
@@ -214,20 +223,27 @@ pub(crate) async fn recommend(
     .bind(&rationales)
     .execute(tx.conn())
     .await?;
+    // The assets are locked (FOR UPDATE above): an override committed before this reads it, one
+    // after waits for this transaction and then wins.
+    let overridden = audit::resources_with_action(&mut tx, "asset", &ids, OVERRIDE_ACTION).await?;
     sqlx::query(
-        "UPDATE migration.assets a SET six_r_strategy = r.strategy, status = 'assessed', updated_at = now()
+        "UPDATE migration.assets a
+            SET six_r_strategy = CASE WHEN a.id = ANY ($4) THEN a.six_r_strategy ELSE r.strategy END,
+                status = 'assessed', updated_at = now()
          FROM unnest($2::uuid[], $3::migration.sixr_strategy[]) AS r(asset_id, strategy)
          WHERE a.client_account_id = $1 AND a.id = r.asset_id",
     )
     .bind(tx.client_account_id())
     .bind(&ids)
     .bind(&strategies)
+    .bind(&overridden)
     .execute(tx.conn())
     .await?;
     tx.commit().await?;
     let mut metrics = Map::new();
     metrics.insert("assets_assessed".into(), json!(assets.len()));
     metrics.insert("templates_and_placeholders_excluded".into(), json!(excluded));
+    metrics.insert("overrides_kept".into(), json!(overridden.len()));
     metrics.insert("strategies".into(), Value::Object(counts));
     Ok(Advance::Next(metrics))
 }

@@ -26,3 +26,25 @@ pub async fn audit_trail(
     .await?;
     Ok(entries)
 }
+
+/// Which of the resources `ids` (of `resource_type`) have at least one entry of `action_type` in
+/// the transaction's client account.
+pub async fn resources_with_action(
+    tx: &mut TenantTx<'_>,
+    resource_type: &str,
+    ids: &[uuid::Uuid],
+    action_type: &str,
+) -> Result<Vec<uuid::Uuid>, RepoError> {
+    let found = sqlx::query_scalar(
+        "SELECT DISTINCT r.id FROM unnest($3::uuid[]) AS r(id)
+         JOIN migration.access_audit_log l ON l.client_account_id = $1 AND l.resource_type = $2
+              AND l.resource_id = r.id::text AND l.action_type = $4",
+    )
+    .bind(tx.client_account_id())
+    .bind(resource_type)
+    .bind(ids)
+    .bind(action_type)
+    .fetch_all(tx.conn())
+    .await?;
+    Ok(found)
+}

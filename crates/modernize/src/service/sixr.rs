@@ -18,8 +18,8 @@ use crate::models::{Asset, AssetPatch, MemberRole, SixrStrategy};
 use crate::repo::{RepoError, audit as audit_repo, sixr as sixr_repo, table};
 use crate::tenancy::TenantTx;
 
-/// The audit trail's action for an override.
-pub const OVERRIDE_ACTION: &str = "six_r_override";
+/// The audit trail's action for an override (the 6R phase reads it: it keeps overridden strategies).
+pub use crate::discovery::sixr::OVERRIDE_ACTION;
 
 /// What the 6R phase recommended for an asset.
 #[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
