@@ -10,10 +10,14 @@ use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use modernize::models::MemberRole;
 use modernize::repo::users::Password;
+use modernize::service::UserRef;
 use modernize::service::accounts::{self, NewAccount};
-use modernize::service::engagements::{self, MemberRef, NewEngagementInput};
+use modernize::service::engagements::{self, NewEngagementInput};
+use modernize::service::tokens;
 use modernize::service::users::{self, NewMember};
-use modernize::service::views::{AccountView, AddedMember, EngagementAccessView, EngagementView, MemberView};
+use modernize::service::views::{
+    AccountView, AddedMember, EngagementAccessView, EngagementView, MemberView, TokenView, UserView,
+};
 use serde::Deserialize;
 use utoipa::ToSchema;
 use utoipa_axum::router::OpenApiRouter;
@@ -417,7 +421,7 @@ pub async fn grant_access(
     Json(request): Json<GrantAccessRequest>,
 ) -> Result<Json<EngagementAccessView>, ApiError> {
     let role = request.role.map(MemberRole::from);
-    let who = MemberRef::Id(user);
+    let who = UserRef::Id(user);
     Ok(Json(engagements::grant_access(&state.pool, &caller.actor(), &account, &engagement, &who, role).await?))
 }
 
@@ -444,8 +448,84 @@ pub async fn revoke_access(
     caller: Caller,
     Path((account, engagement, user)): Path<(String, String, Uuid)>,
 ) -> Result<StatusCode, ApiError> {
-    engagements::revoke_access(&state.pool, &caller.actor(), &account, &engagement, &MemberRef::Id(user)).await?;
+    engagements::revoke_access(&state.pool, &caller.actor(), &account, &engagement, &UserRef::Id(user)).await?;
     Ok(StatusCode::NO_CONTENT)
+}
+
+/// A member's API tokens, oldest first, never their secrets (the account's admins only).
+#[utoipa::path(
+    get,
+    path = "/api/v1/client-accounts/{account}/members/{user}/tokens",
+    tag = "tenancy",
+    params(
+        ("account" = String, Path, description = "Client account id or slug", example = "acme-retail"),
+        ("user" = Uuid, Path, description = "The member's user id"),
+    ),
+    responses(
+        (status = 200, description = "The member's tokens", body = Vec<TokenView>),
+        (status = 400, description = "The user id is not a UUID", body = Problem, content_type = "application/problem+json"),
+        (status = 401, description = "Not signed in", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "Not an admin of the account", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such account or member, or the caller is no member", body = Problem, content_type = "application/problem+json"),
+    ),
+)]
+pub async fn list_member_tokens(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path((account, user)): Path<(String, Uuid)>,
+) -> Result<Json<Vec<TokenView>>, ApiError> {
+    Ok(Json(tokens::list_member_tokens(&state.pool, &caller.actor(), &account, user).await?))
+}
+
+/// Revokes one of a member's API tokens (the account's admins only; revoking twice keeps the
+/// first time). A token acts in every account of its user, so an admin of any of them may end it.
+#[utoipa::path(
+    delete,
+    path = "/api/v1/client-accounts/{account}/members/{user}/tokens/{token}",
+    tag = "tenancy",
+    params(
+        ("account" = String, Path, description = "Client account id or slug", example = "acme-retail"),
+        ("user" = Uuid, Path, description = "The member's user id"),
+        ("token" = Uuid, Path, description = "Token id"),
+    ),
+    responses(
+        (status = 200, description = "The token, revoked", body = TokenView),
+        (status = 400, description = "An id is not a UUID", body = Problem, content_type = "application/problem+json"),
+        (status = 401, description = "Not signed in", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "Not an admin of the account", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such account, member or token of the member, or the caller is no member", body = Problem, content_type = "application/problem+json"),
+    ),
+)]
+pub async fn revoke_member_token(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path((account, user, token)): Path<(String, Uuid, Uuid)>,
+) -> Result<Json<TokenView>, ApiError> {
+    Ok(Json(tokens::revoke_member_token(&state.pool, &caller.actor(), &account, user, token).await?))
+}
+
+/// Deactivates a user (platform administrators only): from then on their sign-in, API tokens and
+/// sessions answer 401; their sessions are ended and their tokens revoked.
+#[utoipa::path(
+    post,
+    path = "/api/v1/users/{user}/deactivate",
+    tag = "tenancy",
+    params(("user" = Uuid, Path, description = "The user's id")),
+    responses(
+        (status = 200, description = "The user, inactive", body = UserView),
+        (status = 400, description = "The user id is not a UUID", body = Problem, content_type = "application/problem+json"),
+        (status = 401, description = "Not signed in", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "Not a platform administrator", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such user", body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "The caller themselves (`field`: `user_id`)", body = Problem, content_type = "application/problem+json"),
+    ),
+)]
+pub async fn deactivate_user(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(user): Path<Uuid>,
+) -> Result<Json<UserView>, ApiError> {
+    Ok(Json(users::deactivate_user(&state.pool, &caller.actor(), &UserRef::Id(user)).await?))
 }
 
 pub fn routes() -> OpenApiRouter<AppState> {
@@ -458,4 +538,7 @@ pub fn routes() -> OpenApiRouter<AppState> {
         .routes(routes!(grant_access, revoke_access))
         .routes(routes!(list_members, add_member))
         .routes(routes!(get_member, change_member_role, remove_member))
+        .routes(routes!(list_member_tokens))
+        .routes(routes!(revoke_member_token))
+        .routes(routes!(deactivate_user))
 }

@@ -323,6 +323,91 @@ async fn admins_grant_change_and_revoke_engagement_access(pool: PgPool) {
     assert!(!emails(&listed.body).contains(&ACME.email("viewer")), "{:?}", listed.body);
 }
 
+#[sqlx::test(migrations = false)]
+async fn admins_list_and_revoke_their_members_tokens(pool: PgPool) {
+    let app = app(&pool).await;
+    let acme = tenant(&pool, ACME).await;
+    let analyst = session(&app, ACME, "analyst").await;
+    let issued = app.call(Method::POST, "/api/v1/me/tokens", &analyst, Some(json!({"name": "laptop"}))).await;
+    let secret = issued.body["token"].as_str().expect("secret").to_owned();
+    let token_id = issued.body["api_token"]["id"].as_str().expect("id").to_owned();
+    let tokens = format!("/api/v1/client-accounts/acme-retail/members/{}/tokens", acme.analyst_user_id);
+    let admin = session(&app, ACME, "admin").await;
+    let listed = app.get(&tokens, &admin).await;
+    assert_eq!(listed.status, StatusCode::OK, "{:?}", listed.body);
+    assert_eq!(listed.body.as_array().map(Vec::len), Some(1));
+    assert_eq!(
+        (listed.body[0]["id"].as_str(), listed.body[0]["state"].as_str()),
+        (Some(token_id.as_str()), Some("active"))
+    );
+    assert!(!listed.body.to_string().contains(&secret[secret.len() - 20..]), "never the secret");
+    let viewer = session(&app, ACME, "viewer").await;
+    app.get(&tokens, &viewer).await.assert_problem(StatusCode::FORBIDDEN);
+    let stranger = format!("/api/v1/client-accounts/acme-retail/members/{}/tokens", uuid::Uuid::new_v4());
+    app.get(&stranger, &admin).await.assert_problem(StatusCode::NOT_FOUND);
+    let unknown = format!("{tokens}/{}", uuid::Uuid::new_v4());
+    app.call(Method::DELETE, &unknown, &admin, None).await.assert_problem(StatusCode::NOT_FOUND);
+
+    let bearer = Auth::Bearer(secret);
+    assert_eq!(app.get("/api/v1/me", &bearer).await.status, StatusCode::OK);
+    let revoked = app.call(Method::DELETE, &format!("{tokens}/{token_id}"), &admin, None).await;
+    assert_eq!(revoked.status, StatusCode::OK, "{:?}", revoked.body);
+    assert_eq!(revoked.body["state"], "revoked");
+    app.get("/api/v1/me", &bearer).await.assert_problem(StatusCode::UNAUTHORIZED);
+    assert_eq!(app.get("/api/v1/me", &analyst).await.status, StatusCode::OK, "the session is not the token");
+}
+
+#[sqlx::test(migrations = false)]
+async fn platform_admins_deactivate_users_whose_sign_in_tokens_and_sessions_then_fail(pool: PgPool) {
+    let app = app(&pool).await;
+    let acme = tenant(&pool, ACME).await;
+    let analyst = session(&app, ACME, "analyst").await;
+    let issued = app.call(Method::POST, "/api/v1/me/tokens", &analyst, Some(json!({"name": "ci"}))).await;
+    let bearer = Auth::Bearer(issued.body["token"].as_str().expect("secret").to_owned());
+    let deactivate = format!("/api/v1/users/{}/deactivate", acme.analyst_user_id);
+    let admin = session(&app, ACME, "admin").await;
+    let before = tenancy_state(&pool).await;
+    app.call(Method::POST, &deactivate, &admin, None).await.assert_problem(StatusCode::FORBIDDEN);
+    app.call(Method::POST, &deactivate, &analyst, None).await.assert_problem(StatusCode::FORBIDDEN);
+    assert_eq!(tenancy_state(&pool).await, before, "a refused deactivation changed something");
+
+    sqlx::query("UPDATE migration.users SET is_platform_admin = true WHERE id = $1")
+        .bind(acme.admin_user_id)
+        .execute(&pool)
+        .await
+        .expect("platform admin");
+    let unknown = format!("/api/v1/users/{}/deactivate", uuid::Uuid::new_v4());
+    app.call(Method::POST, &unknown, &admin, None).await.assert_problem(StatusCode::NOT_FOUND);
+    let myself = format!("/api/v1/users/{}/deactivate", acme.admin_user_id);
+    let refused = app.call(Method::POST, &myself, &admin, None).await;
+    refused.assert_problem(StatusCode::CONFLICT);
+    assert_eq!(refused.body["field"], "user_id");
+    let done = app.call(Method::POST, &deactivate, &admin, None).await;
+    assert_eq!(done.status, StatusCode::OK, "{:?}", done.body);
+    assert_eq!(
+        (done.body["id"].as_str(), done.body["is_active"].as_bool()),
+        (Some(acme.analyst_user_id.to_string().as_str()), Some(false))
+    );
+
+    app.get("/api/v1/me", &analyst).await.assert_problem(StatusCode::UNAUTHORIZED);
+    app.get("/api/v1/me", &bearer).await.assert_problem(StatusCode::UNAUTHORIZED);
+    let login = json!({"email": ACME.email("analyst"), "password": DEMO_PASSWORD});
+    app.call(Method::POST, "/api/v1/auth/login", &Auth::None, Some(login))
+        .await
+        .assert_problem(StatusCode::UNAUTHORIZED);
+    let (live_sessions, live_tokens): (i64, i64) = sqlx::query_as(
+        "SELECT (SELECT count(*) FROM modernize.sessions WHERE user_id = $1 AND revoked_at IS NULL),
+                (SELECT count(*) FROM modernize.api_tokens WHERE user_id = $1 AND revoked_at IS NULL)",
+    )
+    .bind(acme.analyst_user_id)
+    .fetch_one(&pool)
+    .await
+    .expect("counts");
+    assert_eq!((live_sessions, live_tokens), (0, 0), "sessions ended, tokens revoked");
+    let again = app.call(Method::POST, &deactivate, &admin, None).await;
+    assert_eq!(again.status, StatusCode::OK, "deactivating twice changes nothing: {:?}", again.body);
+}
+
 /// One request of a matrix: method, path, body.
 type Call = (Method, String, Option<Value>);
 
@@ -347,6 +432,8 @@ fn calls_on(a: &DemoIds, a_token_id: &str, b: &DemoIds) -> Vec<Call> {
             (Method::PATCH, format!("{base}/members/{member}"), Some(json!({"role": "viewer"}))),
             (Method::DELETE, format!("{base}/members/{member}"), None),
             (Method::GET, format!("{base}/engagements/{engagement}/access"), None),
+            (Method::GET, format!("{base}/members/{member}/tokens"), None),
+            (Method::DELETE, format!("{base}/members/{member}/tokens/{a_token_id}"), None),
             (Method::PUT, format!("{base}/engagements/cloud-2027/access/{member}"), Some(json!({"role": "viewer"}))),
             (Method::DELETE, format!("{base}/engagements/{engagement}/access/{member}"), None),
         ]);
@@ -359,6 +446,8 @@ fn calls_on(a: &DemoIds, a_token_id: &str, b: &DemoIds) -> Vec<Call> {
         (Method::PATCH, format!("{own}/members/{member}"), Some(json!({"role": "viewer"}))),
         (Method::DELETE, format!("{own}/members/{member}"), None),
         (Method::GET, format!("{own}/engagements/{engagement}/access"), None),
+        (Method::GET, format!("{own}/members/{member}/tokens"), None),
+        (Method::DELETE, format!("{own}/members/{}/tokens/{a_token_id}", b.analyst_user_id), None),
         (Method::PUT, format!("{own}/engagements/{}/access/{member}", b.engagement_id), Some(json!({}))),
         (Method::DELETE, format!("{own}/engagements/{}/access/{member}", b.engagement_id), None),
         (Method::GET, format!("/api/v1/me/tokens/{a_token_id}"), None),
@@ -384,7 +473,7 @@ async fn another_tenants_admin_gets_404_on_every_id_and_changes_nothing(pool: Pg
         answer.assert_problem(StatusCode::NOT_FOUND);
     }
     assert_eq!(tenancy_state(&pool).await, before, "B's admin changed something of A's");
-    assert!(calls.len() >= 35, "{}", calls.len());
+    assert!(calls.len() >= 41, "{}", calls.len());
 }
 
 #[sqlx::test(migrations = false)]
@@ -392,7 +481,7 @@ async fn viewers_and_analysts_are_refused_every_admin_write_and_change_nothing(p
     let app = app(&pool).await;
     let a = tenant(&pool, ACME).await;
     let account = a.client_account_id;
-    let writes: Vec<Call> = vec![
+    let mut writes: Vec<Call> = vec![
         (Method::POST, "/api/v1/client-accounts".into(), Some(json!({"name": "Not yours"}))),
         (Method::POST, format!("/api/v1/client-accounts/{account}/engagements"), Some(json!({"name": "Not yours"}))),
         (
@@ -418,6 +507,10 @@ async fn viewers_and_analysts_are_refused_every_admin_write_and_change_nothing(p
             None,
         ),
     ];
+    let admin_tokens = format!("/api/v1/client-accounts/{account}/members/{}/tokens", a.admin_user_id);
+    writes.push((Method::GET, admin_tokens.clone(), None));
+    writes.push((Method::DELETE, format!("{admin_tokens}/{}", uuid::Uuid::new_v4()), None));
+    writes.push((Method::POST, format!("/api/v1/users/{}/deactivate", a.admin_user_id), None));
     // The viewer reaches the engagement (else its routes would be 404 to them, not 403).
     let admin = session(&app, ACME, "admin").await;
     let grant = format!("/api/v1/client-accounts/{account}/engagements/cloud-2027/access/{}", a.viewer_user_id);

@@ -12,7 +12,8 @@ use modernize::fixtures;
 use modernize::models::Asset;
 use modernize::repo::{flows, table};
 use modernize::service::Actor;
-use modernize::service::engagements::{self, MemberRef};
+use modernize::service::UserRef;
+use modernize::service::engagements;
 use modernize::tenancy::{OperatorToken, TenantCtx, TenantTx};
 use tracing_subscriber::EnvFilter;
 
@@ -342,7 +343,7 @@ async fn demo(url: Option<&str>, cluster: &LocalCluster, operator: &OperatorToke
     let operator_actor = Actor::Operator(operator);
     for tenant in [fixtures::ACME, fixtures::GLOBEX] {
         for who in ["analyst", "viewer"] {
-            let member = MemberRef::Email(tenant.email(who));
+            let member = UserRef::Email(tenant.email(who));
             engagements::grant_access(&pool, &operator_actor, tenant.slug, "cloud-2027", &member, None).await?;
         }
     }

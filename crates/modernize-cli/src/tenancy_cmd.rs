@@ -4,8 +4,9 @@ use clap::{Args, Subcommand};
 use modernize::db::Database;
 use modernize::models::MemberRole;
 use modernize::repo::users::Password;
+use modernize::service::UserRef;
 use modernize::service::accounts::{self, NewAccount};
-use modernize::service::engagements::{self, MemberRef, NewEngagementInput};
+use modernize::service::engagements::{self, NewEngagementInput};
 use modernize::service::users::{self, NewUser, parse_membership};
 use modernize::service::{Actor, tokens};
 use modernize::tenancy::OperatorToken;
@@ -112,6 +113,13 @@ pub enum UsersCommand {
         /// Only the members of this client account (id or slug).
         #[arg(long)]
         client_account: Option<String>,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Deactivate a user: sign-in, API tokens and sessions stop working (sessions ended, tokens revoked).
+    Deactivate {
+        #[arg(long)]
+        email: String,
         #[arg(long)]
         json: bool,
     },
@@ -248,7 +256,7 @@ pub async fn run_engagements(
             }
         }
         EngagementsCommand::Grant { engagement: e, email, role, json } => {
-            let who = MemberRef::Email(email);
+            let who = UserRef::Email(email);
             let grant = engagements::grant_access(&pool, &actor, &e.client_account, &e.engagement, &who, role).await?;
             if json {
                 print_json(&grant)?;
@@ -260,7 +268,7 @@ pub async fn run_engagements(
             }
         }
         EngagementsCommand::Revoke { engagement: e, email } => {
-            let who = MemberRef::Email(email);
+            let who = UserRef::Email(email);
             engagements::revoke_access(&pool, &actor, &e.client_account, &e.engagement, &who).await?;
             println!("revoked the access of {who} to {}/{}", e.client_account, e.engagement);
         }
@@ -309,6 +317,14 @@ pub async fn run_users(command: UsersCommand, database: &Database, operator: &Op
             }
         }
         UsersCommand::Token(command) => run_token(command, &pool, &actor).await?,
+        UsersCommand::Deactivate { email, json } => {
+            let user = users::deactivate_user(&pool, &actor, &UserRef::Email(email)).await?;
+            if json {
+                print_json(&user)?;
+            } else {
+                println!("deactivated user {} ({})", user.id, user.email);
+            }
+        }
         UsersCommand::List { client_account, json } => {
             let listed = users::list_users(&pool, &actor, client_account.as_deref()).await?;
             if json {

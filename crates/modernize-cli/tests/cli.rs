@@ -24,7 +24,7 @@ fn stdout(output: &Output) -> String {
 
 #[test]
 fn every_subcommand_has_help() {
-    let commands: [&[&str]; 47] = [
+    let commands: [&[&str]; 48] = [
         &[],
         &["db"],
         &["db", "upgrade"],
@@ -48,6 +48,7 @@ fn every_subcommand_has_help() {
         &["users"],
         &["users", "create"],
         &["users", "list"],
+        &["users", "deactivate"],
         &["users", "token"],
         &["users", "token", "create"],
         &["users", "token", "list"],
@@ -253,6 +254,15 @@ async fn tenancy_objects_are_created_and_listed_with_json(pool: PgPool) {
     assert_eq!(serde_json::from_slice::<serde_json::Value>(&output.stdout).expect("JSON"), serde_json::json!([]));
     let output = with(&["engagements", "revoke", "--email", "peter@initech.example"]);
     assert_eq!(output.status.code(), Some(2), "nothing left to revoke");
+
+    // Deactivated: the user stays, inactive; an unknown address is named.
+    let output = run(&["users", "deactivate", "--email", "peter@initech.example", "--json"]);
+    assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
+    let user: serde_json::Value = serde_json::from_slice(&output.stdout).expect("user JSON");
+    assert_eq!(user["is_active"], false);
+    let output = run(&["users", "deactivate", "--email", "nobody@initech.example"]);
+    assert_eq!(output.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&output.stderr).contains("user nobody@initech.example not found"));
 }
 
 /// The sample inventory of the demo, as a user would pass it.

@@ -6,15 +6,17 @@ mod common;
 
 use modernize::discovery::ExactNameSuggester;
 use modernize::discovery::pipeline::{self, ImportOptions, WorkerOptions};
+use modernize::discovery::uploads;
 use modernize::error::ErrorKind;
 use modernize::fixtures::{ACME, DEMO_PASSWORD, DemoIds, GLOBEX, demo_tenant};
 use modernize::models::MemberRole;
 use modernize::repo::users::Password;
 use modernize::repo::{Page, tenancy};
+use modernize::service::UserRef;
 use modernize::service::discovery::{self, MappingDecision};
-use modernize::service::engagements::{self, MemberRef, NewEngagementInput};
+use modernize::service::engagements::{self, NewEngagementInput};
 use modernize::service::users::{self, MembershipInput, NewMember, NewUser};
-use modernize::service::{Actor, ServiceError, accounts, assets, auth};
+use modernize::service::{Actor, ServiceError, accounts, assets, auth, tokens};
 use modernize::tenancy::{TenantCtx, TenantTx};
 use sqlx::PgPool;
 use uuid::Uuid;
@@ -44,6 +46,10 @@ struct World {
     leaver_id: Uuid,
     flow_id: Uuid,
     asset_id: Uuid,
+    data_import_id: Uuid,
+    master_flow_id: Uuid,
+    /// An API token of the analyst's.
+    token_id: Uuid,
     file: std::path::PathBuf,
     uploads: tempfile::TempDir,
 }
@@ -62,7 +68,7 @@ async fn fingerprint(pool: &PgPool) -> String {
             (SELECT string_agg(status || updated_at::text, ',' ORDER BY id) FROM migration.discovery_flows),
             (SELECT string_agg(updated_at::text, ',' ORDER BY id) FROM migration.assets),
             (SELECT count(*) FROM migration.data_imports), (SELECT count(*) FROM modernize.jobs),
-            (SELECT count(*) FROM modernize.api_tokens))",
+            (SELECT string_agg(id || coalesce(revoked_at::text, 'live'), ',' ORDER BY id) FROM modernize.api_tokens))",
     )
     .fetch_one(pool)
     .await
@@ -83,13 +89,17 @@ async fn run_case(name: &str, pool: &PgPool, actor: &Actor<'_>, w: &World) -> Re
         }
         "list_access" => engagements::list_access(pool, actor, account, &engagement).await.map(drop),
         "grant_access" => {
-            let leaver = MemberRef::Id(w.leaver_id);
+            let leaver = UserRef::Id(w.leaver_id);
             engagements::grant_access(pool, actor, account, &engagement, &leaver, Some(MemberRole::Viewer))
                 .await
                 .map(drop)
         }
         "revoke_access" => {
-            engagements::revoke_access(pool, actor, account, &engagement, &MemberRef::Id(w.leaver_id)).await
+            engagements::revoke_access(pool, actor, account, &engagement, &UserRef::Id(w.leaver_id)).await
+        }
+        "list_member_tokens" => tokens::list_member_tokens(pool, actor, account, w.ids.analyst_user_id).await.map(drop),
+        "revoke_member_token" => {
+            tokens::revoke_member_token(pool, actor, account, w.ids.analyst_user_id, w.token_id).await.map(drop)
         }
         "list_users" => users::list_users(pool, actor, Some(account)).await.map(drop),
         "create_user" => {
@@ -138,6 +148,40 @@ async fn run_case(name: &str, pool: &PgPool, actor: &Actor<'_>, w: &World) -> Re
         "list_assets" => {
             assets::list_assets(pool, actor, account, &engagement, &Default::default(), None, 10).await.map(drop)
         }
+        "authorize_import" => discovery::authorize_import(pool, actor, account, &engagement).await,
+        "start_uploaded_import" => {
+            let stored = uploads::store(&w.uploads.path().join("uploads"), &w.file, "cmdb.csv").expect("stored");
+            let (options, metadata) = (ImportOptions::default(), Default::default());
+            discovery::start_uploaded_import(pool, actor, account, &engagement, &stored, &options, metadata)
+                .await
+                .map(drop)
+        }
+        "list_imports" => discovery::list_imports(pool, actor, account, &engagement, Page::default()).await.map(drop),
+        "get_import" => discovery::get_import(pool, actor, account, &engagement, w.data_import_id).await.map(drop),
+        "list_master_flows" => {
+            discovery::list_master_flows(pool, actor, account, &engagement, Page::default()).await.map(drop)
+        }
+        "get_master_flow" => {
+            discovery::get_master_flow(pool, actor, account, &engagement, w.master_flow_id).await.map(drop)
+        }
+        "get_flow" => discovery::get_flow(pool, actor, account, Some(&engagement), w.flow_id).await.map(drop),
+        "list_mappings" => discovery::list_mappings(pool, actor, account, None, w.flow_id).await.map(drop),
+        "list_issues" => {
+            discovery::list_issues(pool, actor, account, None, w.flow_id, Default::default(), 10).await.map(drop)
+        }
+        "resume_flow" => discovery::resume_flow(pool, actor, account, Some(&engagement), w.flow_id, None).await,
+        "bulk_edit_assets" => {
+            let filter = serde_json::json!({"asset_type": "server"}).as_object().cloned().unwrap_or_default();
+            let changes = serde_json::json!({"description": format!("bulk {fresh}")});
+            let changes = changes.as_object().cloned().unwrap_or_default();
+            assets::bulk_edit_assets(pool, actor, account, &engagement, &filter, &changes).await.map(drop)
+        }
+        "export_assets" => {
+            assets::export_assets(pool, actor, account, &engagement, Default::default(), 100).await.map(drop)
+        }
+        "export_assets_xlsx" => {
+            assets::export_assets_xlsx(pool, actor, account, &engagement, Default::default(), 100).await.map(drop)
+        }
         "get_asset" => assets::get_asset(pool, actor, account, &engagement, w.asset_id).await.map(drop),
         "edit_asset" => {
             let changes = serde_json::json!({"description": format!("edited {fresh}")});
@@ -179,6 +223,8 @@ async fn world(pool: &PgPool) -> World {
         .await
         .expect("an asset");
     tx.commit().await.expect("commit");
+    let (token, _) =
+        modernize::repo::users::create_api_token(&mut conn, ids.analyst_user_id, "ci", None).await.expect("token");
     // A flow paused for the review of its mappings.
     let uploads = tempfile::tempdir().expect("dir");
     let file = uploads.path().join("cmdb.csv");
@@ -188,7 +234,17 @@ async fn world(pool: &PgPool) -> World {
         .expect("start");
     let options = WorkerOptions { only_flow: Some(started.discovery_flow_id), ..Default::default() };
     pipeline::run_worker(pool, common::operator(), &ExactNameSuggester, &options, true).await.expect("worker");
-    World { ids, leaver_id, flow_id: started.discovery_flow_id, asset_id, file, uploads }
+    World {
+        ids,
+        leaver_id,
+        flow_id: started.discovery_flow_id,
+        asset_id,
+        data_import_id: started.data_import_id,
+        master_flow_id: started.master_flow_id,
+        token_id: token.id,
+        file,
+        uploads,
+    }
 }
 
 #[sqlx::test(migrations = false)]
@@ -209,6 +265,8 @@ async fn each_use_case_is_allowed_forbidden_or_not_found_by_role(pool: PgPool) {
         ("grant_access", Forbidden, Forbidden, Allowed),
         ("revoke_access", Forbidden, Forbidden, Allowed),
         ("list_users", Forbidden, Forbidden, Allowed),
+        ("list_member_tokens", Forbidden, Forbidden, Allowed),
+        ("revoke_member_token", Forbidden, Forbidden, Allowed),
         ("create_user", Forbidden, Forbidden, Allowed),
         ("list_members", Allowed, Allowed, Allowed),
         ("get_member", Allowed, Allowed, Allowed),
@@ -218,11 +276,24 @@ async fn each_use_case_is_allowed_forbidden_or_not_found_by_role(pool: PgPool) {
         ("list_flows", Allowed, Allowed, Allowed),
         ("flow_summary", Allowed, Allowed, Allowed),
         ("flow_progress", Allowed, Allowed, Allowed),
+        ("list_imports", Allowed, Allowed, Allowed),
+        ("get_import", Allowed, Allowed, Allowed),
+        ("list_master_flows", Allowed, Allowed, Allowed),
+        ("get_master_flow", Allowed, Allowed, Allowed),
+        ("get_flow", Allowed, Allowed, Allowed),
+        ("list_mappings", Allowed, Allowed, Allowed),
+        ("list_issues", Allowed, Allowed, Allowed),
+        ("export_assets", Allowed, Allowed, Allowed),
+        ("export_assets_xlsx", Allowed, Allowed, Allowed),
         ("list_assets", Allowed, Allowed, Allowed),
         ("get_asset", Allowed, Allowed, Allowed),
         ("edit_asset", Forbidden, Allowed, Allowed),
+        ("bulk_edit_assets", Forbidden, Allowed, Allowed),
+        ("authorize_import", Forbidden, Allowed, Allowed),
         ("start_import", Forbidden, Allowed, Allowed),
+        ("start_uploaded_import", Forbidden, Allowed, Allowed),
         ("review_mappings", Forbidden, Allowed, Allowed),
+        ("resume_flow", Forbidden, Allowed, Allowed),
         ("pause_flow", Forbidden, Allowed, Allowed),
         ("retry_flow", Forbidden, Allowed, Allowed),
         ("cancel_flow", Forbidden, Allowed, Allowed),

@@ -485,3 +485,28 @@ pub async fn revoke_session(conn: &mut PgConnection, user_id: Uuid, session_id: 
     .rows_affected();
     if ended == 0 { Err(RepoError::not_found("session", session_id)) } else { Ok(()) }
 }
+
+/// Deactivates a user, in the caller's transaction: from then on sign-in, their API tokens and
+/// their sessions answer as for an unknown user; their live sessions are ended and their live
+/// tokens revoked, so the record says so too. NotFound for an unknown user; deactivating twice
+/// keeps the first time.
+pub async fn deactivate_user(conn: &mut PgConnection, user_id: Uuid) -> Result<User, RepoError> {
+    let user: User = sqlx::query_as(
+        "UPDATE migration.users SET is_active = false,
+                updated_at = CASE WHEN is_active THEN now() ELSE updated_at END
+         WHERE id = $1 RETURNING *",
+    )
+    .bind(user_id)
+    .fetch_optional(&mut *conn)
+    .await?
+    .ok_or_else(|| RepoError::not_found("user", user_id))?;
+    sqlx::query("UPDATE modernize.sessions SET revoked_at = now() WHERE user_id = $1 AND revoked_at IS NULL")
+        .bind(user_id)
+        .execute(&mut *conn)
+        .await?;
+    sqlx::query("UPDATE modernize.api_tokens SET revoked_at = now() WHERE user_id = $1 AND revoked_at IS NULL")
+        .bind(user_id)
+        .execute(&mut *conn)
+        .await?;
+    Ok(user)
+}

@@ -8,10 +8,11 @@
 
 use serde::Deserialize;
 use sqlx::PgPool;
-use uuid::Uuid;
 
 use super::views::{EngagementAccessView, EngagementView};
-use super::{Actor, ServiceError, account_ctx, check_name, connection, engagement_ctx, require, slug_or_derived};
+use super::{
+    Actor, ServiceError, UserRef, account_ctx, check_name, connection, engagement_ctx, require, slug_or_derived,
+};
 use crate::models::{Engagement, MemberRole, NewEngagement};
 use crate::repo::users as users_repo;
 use crate::repo::{Page, RepoError, tenancy};
@@ -97,39 +98,13 @@ pub async fn get_engagement(
     Ok(found.into())
 }
 
-/// A member of the account named by user id (the API's path) or e-mail address (the CLI).
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum MemberRef {
-    Id(Uuid),
-    Email(String),
-}
-
-impl MemberRef {
-    /// The input field that names the member, for errors.
-    fn field(&self) -> &'static str {
-        match self {
-            Self::Id(_) => "user_id",
-            Self::Email(_) => "email",
-        }
-    }
-}
-
-impl std::fmt::Display for MemberRef {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        match self {
-            Self::Id(id) => write!(f, "{id}"),
-            Self::Email(email) => f.write_str(email),
-        }
-    }
-}
-
 /// The active member `who` names in the context's account (NotFound `member` otherwise, also for
 /// an address no user has: nothing is told about users outside the account).
-async fn find_active_member(tx: &mut TenantTx<'_>, who: &MemberRef) -> Result<tenancy::Member, ServiceError> {
+async fn find_active_member(tx: &mut TenantTx<'_>, who: &UserRef) -> Result<tenancy::Member, ServiceError> {
     let not_found = || ServiceError::not_found("member", who);
     let user_id = match who {
-        MemberRef::Id(id) => *id,
-        MemberRef::Email(email) => match users_repo::find_user_by_email(tx.conn(), email).await {
+        UserRef::Id(id) => *id,
+        UserRef::Email(email) => match users_repo::find_user_by_email(tx.conn(), email).await {
             Ok(user) => user.id,
             Err(RepoError::NotFound { .. }) => return Err(not_found()),
             Err(other) => return Err(other.into()),
@@ -167,7 +142,7 @@ pub async fn grant_access(
     actor: &Actor<'_>,
     account: &str,
     engagement: &str,
-    who: &MemberRef,
+    who: &UserRef,
     role: Option<MemberRole>,
 ) -> Result<EngagementAccessView, ServiceError> {
     let mut conn = connection(pool).await?;
@@ -210,7 +185,7 @@ pub async fn revoke_access(
     actor: &Actor<'_>,
     account: &str,
     engagement: &str,
-    who: &MemberRef,
+    who: &UserRef,
 ) -> Result<(), ServiceError> {
     let mut conn = connection(pool).await?;
     let (ctx, _) = engagement_ctx(&mut conn, actor, account, engagement).await?;

@@ -47,6 +47,32 @@ impl AuthenticatedUser {
     }
 }
 
+/// A user named by id (the API's paths) or e-mail address (the CLI).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum UserRef {
+    Id(Uuid),
+    Email(String),
+}
+
+impl UserRef {
+    /// The input field that names the member, for errors.
+    pub(crate) fn field(&self) -> &'static str {
+        match self {
+            Self::Id(_) => "user_id",
+            Self::Email(_) => "email",
+        }
+    }
+}
+
+impl std::fmt::Display for UserRef {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Self::Id(id) => write!(f, "{id}"),
+            Self::Email(email) => f.write_str(email),
+        }
+    }
+}
+
 /// Who calls a service.
 #[derive(Debug, Clone, Copy)]
 pub enum Actor<'a> {

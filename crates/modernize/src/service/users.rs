@@ -6,7 +6,7 @@ use uuid::Uuid;
 
 use super::accounts::is_platform_actor;
 use super::views::{AddedMember, MemberView, MembershipView, UserView, UserWithMemberships};
-use super::{Actor, ServiceError, account_ctx, connection, find_account, require};
+use super::{Actor, ServiceError, UserRef, account_ctx, connection, find_account, require};
 use crate::models::{MemberRole, User};
 use crate::repo::users::{self as users_repo, NewUserInput, Password};
 use crate::repo::{Page, RepoError, tenancy};
@@ -295,4 +295,31 @@ fn keep_an_admin(admins: &[Uuid], user_id: Uuid, field: &str) -> Result<(), Serv
     } else {
         Err(ServiceError::conflict(Some(field), "this is the account's last admin: make another member admin first"))
     }
+}
+
+/// Deactivates a user (`who`: id or e-mail address): from then on their sign-in, API tokens and
+/// sessions answer 401 as for an unknown user; their sessions are ended and their tokens revoked,
+/// in one transaction. Operators and platform administrators only (Forbidden otherwise); NotFound
+/// for an unknown user; Conflict (`user_id`/`email`) for a platform administrator deactivating
+/// themselves, who would lock themselves out. Deactivating twice changes nothing.
+pub async fn deactivate_user(pool: &PgPool, actor: &Actor<'_>, who: &UserRef) -> Result<UserView, ServiceError> {
+    let mut conn = connection(pool).await?;
+    if !is_platform_actor(&mut conn, actor).await? {
+        return Err(ServiceError::forbidden_platform("deactivating a user"));
+    }
+    let not_found = |error: RepoError| match error {
+        RepoError::NotFound { .. } => ServiceError::not_found("user", who),
+        other => other.into(),
+    };
+    let user_id = match who {
+        UserRef::Id(id) => *id,
+        UserRef::Email(email) => users_repo::find_user_by_email(&mut conn, email).await.map_err(not_found)?.id,
+    };
+    if actor.user_id() == Some(user_id) {
+        return Err(ServiceError::conflict(Some(who.field()), "a platform administrator cannot deactivate themselves"));
+    }
+    let mut tx = conn.begin().await?;
+    let user = users_repo::deactivate_user(&mut tx, user_id).await.map_err(not_found)?;
+    tx.commit().await?;
+    Ok(user.into())
 }
