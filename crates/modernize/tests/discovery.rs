@@ -543,3 +543,48 @@ async fn a_paused_flow_waits_and_resumes_where_it_stopped(pool: PgPool) {
         assert!(master.phase_execution_times[phase.as_str()]["duration_ms"].is_u64(), "{phase} is timed");
     }
 }
+
+#[sqlx::test(migrations = false)]
+async fn an_rvtools_export_without_an_environment_column_takes_it_from_folder_and_pool(pool: PgPool) {
+    let mut conn = common::migrated(&pool).await;
+    let s = setup(&mut conn).await;
+    let body = "hostname,Powerstate,Folder,Resource pool,Cluster\n\
+        vm-prod,poweredOn,/DC1/vm/Prod/Web,Resources,CL-01\n\
+        vm-product,poweredOn,/DC1/vm/Product Catalog,Resources,CL-01\n\
+        vm-devops,poweredOn,/DC1/vm/DevOps,Resources,CL-01\n\
+        vm-split,poweredOn,/DC1/vm/Prod,Dev-Pool,CL-01\n\
+        vm-cluster,poweredOff,/DC1/vm/Web,Resources,CL-UAT-02\n";
+    let file = inventory(&s.uploads, "vinfo.csv", body);
+    let started = pipeline::start(&mut conn, &s.ctx, s.uploads.path(), &file, &accept(0.9)).await.expect("start");
+    run_until_idle(&pool).await;
+
+    let inventory =
+        as_tenant!(conn, &s.ctx, |tx| assets::assets_of_master_flow(&mut tx, started.master_flow_id)).expect("assets");
+    let asset = |name: &str| inventory.iter().find(|a| a.hostname.as_deref() == Some(name)).expect(name);
+    assert_eq!(asset("vm-prod").environment.as_deref(), Some("production"));
+    assert_eq!(
+        asset("vm-prod").custom_attributes["vmware"]["environment_evidence"],
+        serde_json::json!([{"field": "folder", "value": "/DC1/vm/Prod/Web", "word": "prod", "environment": "production"}])
+    );
+    assert_eq!(asset("vm-product").environment, None, "product is not prod");
+    assert_eq!(asset("vm-devops").environment, None, "devops is not dev");
+    assert_eq!(asset("vm-split").environment, None, "folder and pool disagree: no guess");
+    assert_eq!(asset("vm-split").custom_attributes["vmware"]["environment_evidence"].as_array().map(Vec::len), Some(2));
+    assert_eq!(
+        asset("vm-cluster").environment.as_deref(),
+        Some("test"),
+        "the cluster, when folder and pool are silent"
+    );
+
+    let warnings: Vec<serde_json::Value> = sqlx::query_scalar(
+        "SELECT issue FROM migration.raw_import_records, jsonb_array_elements(cleansed_data -> 'issues') issue
+          WHERE data_import_id = $1 AND issue ->> 'column' = 'environment'",
+    )
+    .bind(started.data_import_id)
+    .fetch_all(&mut *conn)
+    .await
+    .expect("warnings");
+    assert_eq!(warnings.len(), 1, "{warnings:?}");
+    let message = warnings[0]["message"].as_str().expect("message");
+    assert!(message.contains("development and production") && message.contains("\"/DC1/vm/Prod\""), "{message}");
+}

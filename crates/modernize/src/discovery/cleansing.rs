@@ -266,6 +266,113 @@ pub fn vmware_facts(raw: &Map<String, Value>, mark: Option<DecimalMark>) -> Opti
     specific.iter().any(|k| facts.contains_key(*k)).then_some(facts)
 }
 
+/// The environment a whole word of a vCenter name stands for (the words of
+/// [`normalise_environment`] that are unambiguous inside a name: no single letters, no `live`).
+fn environment_word(word: &str) -> Option<&'static str> {
+    Some(match word {
+        "prod" | "prd" | "production" => "production",
+        "dev" | "devel" | "development" => "development",
+        "test" | "tst" | "testing" | "qa" | "uat" => "test",
+        "stage" | "stg" | "staging" | "preprod" => "staging",
+        "dr" => "dr",
+        _ => return None,
+    })
+}
+
+/// The words of a vCenter name, lower-cased: split at every character that is not a letter or
+/// digit and between letters and digits (`/DC1/vm/PRD_SQL/web01` → `dc`, `1`, `vm`, `prd`,
+/// `sql`, `web`, `01`). Never inside a run of letters: `Product` is not `prod`, `DevOps` not `dev`.
+pub fn name_words(name: &str) -> Vec<String> {
+    let mut words = Vec::new();
+    let mut word = String::new();
+    for c in name.chars() {
+        let boundary =
+            !c.is_alphanumeric() || word.chars().last().is_some_and(|last| last.is_ascii_digit() != c.is_ascii_digit());
+        if boundary && !word.is_empty() {
+            words.push(std::mem::take(&mut word));
+        }
+        if c.is_alphanumeric() {
+            word.extend(c.to_lowercase());
+        }
+    }
+    if !word.is_empty() {
+        words.push(word);
+    }
+    words
+}
+
+/// The environments the words of one name stand for, each with the word that says it:
+/// `non-prod` says nothing (not which one), `pre-prod` is staging.
+fn environment_words(name: &str) -> Vec<(&'static str, String)> {
+    let words = name_words(name);
+    let mut found = Vec::new();
+    let mut i = 0;
+    while i < words.len() {
+        let next = words.get(i + 1).map(String::as_str);
+        match (words[i].as_str(), next.and_then(environment_word)) {
+            ("non" | "not", Some(_)) => i += 1,
+            ("pre", Some("production")) => {
+                found.push(("staging", format!("{}-{}", words[i], words[i + 1])));
+                i += 1;
+            }
+            (word, _) => {
+                if let Some(environment) = environment_word(word) {
+                    found.push((environment, word.to_owned()));
+                }
+            }
+        }
+        i += 1;
+    }
+    found
+}
+
+/// The environment a VM's place in vCenter names, for an asset whose import maps no environment
+/// (issue 14 item 4): the words of its `folder` and `resource_pool` (facts of [`vmware_facts`]),
+/// or, only when both are silent, of its `cluster` (weaker: a cluster often hosts several
+/// environments). Returns the environment, if the evidence agrees on one, and the evidence
+/// (`{"field", "value", "word", "environment"}` each); evidence for two environments yields
+/// none and a warning naming them.
+pub fn infer_environment(facts: &Map<String, Value>) -> (Option<&'static str>, Vec<Value>, Option<Value>) {
+    let evidence_of = |fields: &[&str]| -> Vec<(&'static str, Value)> {
+        fields
+            .iter()
+            .filter_map(|field| facts.get(*field).and_then(Value::as_str).map(|value| (*field, value)))
+            .flat_map(|(field, value)| {
+                environment_words(value).into_iter().map(move |(environment, word)| {
+                    (environment, json!({"field": field, "value": value, "word": word, "environment": environment}))
+                })
+            })
+            .collect()
+    };
+    let mut evidence = evidence_of(&["folder", "resource_pool"]);
+    if evidence.is_empty() {
+        evidence = evidence_of(&["cluster"]);
+    }
+    let mut environments: Vec<&'static str> = evidence.iter().map(|(e, _)| *e).collect();
+    environments.sort_unstable();
+    environments.dedup();
+    let evidence: Vec<Value> = evidence.into_iter().map(|(_, e)| e).collect();
+    match environments.as_slice() {
+        [] => (None, evidence, None),
+        [one] => (Some(*one), evidence, None),
+        several => {
+            let said = evidence
+                .iter()
+                .map(|e| {
+                    let text = |key: &str| e[key].as_str().unwrap_or_default().to_owned();
+                    format!("{} {:?} says {} ({:?})", text("field"), text("value"), text("environment"), text("word"))
+                })
+                .collect::<Vec<_>>()
+                .join("; ");
+            let warning = issue(
+                "environment",
+                format!("the VM's names point to {}: {said}; environment left empty", several.join(" and ")),
+            );
+            (None, evidence, Some(warning))
+        }
+    }
+}
+
 /// Cleanses one record under `mappings` (only approved ones, target set), reading numbers with
 /// the file's decimal mark (`None`: each value's own, see [`super::values::parse_number`]).
 pub fn cleanse(raw: &Map<String, Value>, mappings: &[FieldMapping], mark: Option<DecimalMark>) -> Cleansed {
@@ -368,6 +475,18 @@ pub fn cleanse(raw: &Map<String, Value>, mappings: &[FieldMapping], mark: Option
         if let Some(os) = facts.get("tools_os").and_then(Value::as_str) {
             asset.insert("operating_system".into(), Value::String(os.to_owned()));
             asset.remove("os_version");
+        }
+        let mut facts = facts;
+        // A mapped environment column always wins; the VM's names only fill a gap.
+        if !asset.contains_key("environment") {
+            let (environment, evidence, warning) = infer_environment(&facts);
+            if let Some(environment) = environment {
+                asset.insert("environment".into(), Value::String(environment.to_owned()));
+            }
+            if !evidence.is_empty() {
+                facts.insert("environment_evidence".into(), Value::Array(evidence));
+            }
+            issues.extend(warning);
         }
         vmware = Some(facts);
     }
@@ -478,6 +597,83 @@ mod tests {
         assert_eq!(c.issues.len(), 3);
         assert!(!c.asset.contains_key("ip_address") && !c.asset.contains_key("memory_gb"));
         assert_eq!(c.asset["quality_score"], 55.0);
+    }
+
+    fn facts(pairs: &[(&str, &str)]) -> Map<String, Value> {
+        pairs.iter().map(|(k, v)| ((*k).to_owned(), Value::String((*v).to_owned()))).collect()
+    }
+
+    #[test]
+    fn environment_words_are_whole_words_of_vcenter_names() {
+        let guess = |folder: &str| infer_environment(&facts(&[("folder", folder)])).0;
+        assert_eq!(name_words("/DC1/vm/PRD_SQL/web01"), ["dc", "1", "vm", "prd", "sql", "web", "01"]);
+        assert_eq!(guess("/DC1/vm/Prod/Web"), Some("production"));
+        assert_eq!(guess("/DC1/vm/PRD_SQL"), Some("production"));
+        assert_eq!(guess("/DC1/vm/production"), Some("production"));
+        assert_eq!(guess("/DC1/vm/prod01"), Some("production"));
+        assert_eq!(guess("/DC1/vm/Dev"), Some("development"));
+        assert_eq!(guess("/DC1/vm/QA-Web"), Some("test"));
+        assert_eq!(guess("/DC1/vm/UAT"), Some("test"));
+        assert_eq!(guess("/DC1/vm/tst"), Some("test"));
+        assert_eq!(guess("/DC1/vm/Pre-Prod"), Some("staging"));
+        assert_eq!(guess("/DC1/vm/DR"), Some("dr"));
+        // Inside another word, never: product is not prod, devops not dev, latest not test.
+        for folder in
+            ["/DC1/vm/Product Catalog", "/DC1/vm/DevOps", "/DC1/vm/Latest", "/DC1/vm/Drivers", "/DC1/vm/ProdWeb"]
+        {
+            assert_eq!(guess(folder), None, "{folder}");
+        }
+        assert_eq!(guess("/DC1/vm/Non-Prod"), None, "non-prod says which it is not, not which it is");
+    }
+
+    #[test]
+    fn folder_and_pool_agree_or_nothing_is_guessed() {
+        let (environment, evidence, warning) = infer_environment(&facts(&[
+            ("folder", "/DC/vm/Prod"),
+            ("resource_pool", "PRD-Pool"),
+            ("cluster", "Dev-CL"),
+        ]));
+        assert_eq!(environment, Some("production"), "the cluster is weaker evidence than folder and pool");
+        assert_eq!(
+            evidence,
+            [
+                json!({"field": "folder", "value": "/DC/vm/Prod", "word": "prod", "environment": "production"}),
+                json!({"field": "resource_pool", "value": "PRD-Pool", "word": "prd", "environment": "production"}),
+            ]
+        );
+        assert_eq!(warning, None);
+
+        let (environment, evidence, warning) =
+            infer_environment(&facts(&[("folder", "/DC/vm/Prod"), ("resource_pool", "Dev")]));
+        assert_eq!((environment, evidence.len()), (None, 2));
+        let warning = warning.expect("a conflict is a warning");
+        assert_eq!(warning["severity"], "warning");
+        let message = warning["message"].as_str().expect("message");
+        assert!(
+            message.contains("development and production") && message.contains("resource_pool \"Dev\""),
+            "{message}"
+        );
+
+        let only_cluster = infer_environment(&facts(&[("folder", "/DC/vm/Web"), ("cluster", "CL-Test-01")]));
+        assert_eq!(only_cluster.0, Some("test"));
+        assert_eq!(only_cluster.1[0]["field"], "cluster");
+        assert_eq!(infer_environment(&facts(&[("folder", "/DC/vm/Web")])), (None, vec![], None));
+    }
+
+    #[test]
+    fn a_mapped_environment_wins_over_vcenter_names() {
+        let raw: Map<String, Value> = serde_json::from_value(json!({
+            "VM": "web-01", "Powerstate": "poweredOn", "Env": "dev", "Folder": "/DC/vm/Prod"
+        }))
+        .expect("raw");
+        let mut mappings = vec![mapping("VM", "hostname", Default::default())];
+        let inferred = cleanse(&raw, &mappings, None);
+        assert_eq!(inferred.asset["environment"], "production");
+        assert_eq!(inferred.asset["custom_attributes"]["vmware"]["environment_evidence"][0]["word"], "prod");
+        mappings.push(mapping("Env", "environment", Default::default()));
+        let mapped = cleanse(&raw, &mappings, None);
+        assert_eq!(mapped.asset["environment"], "development");
+        assert_eq!(mapped.asset["custom_attributes"]["vmware"].get("environment_evidence"), None);
     }
 
     #[test]
