@@ -1,6 +1,7 @@
 //! Hostile workbooks are refused within a measured memory bound (issue 11, item 5): the sparse
-//! sheet whose two cells span all of Excel's grid (A1 and XFD1048576) and a zip bomb (a sheet of
-//! tens of MB compressed a thousandfold). Each is read by `modernize map suggest` (the same file
+//! sheet whose two cells span all of Excel's grid (A1 and XFD1048576), a zip bomb (a sheet of
+//! tens of MB compressed a thousandfold), and a sheet without `<dimension>` whose far cell comes
+//! after 50,000 rows (refused although the rows sampled are fine). Each is read by `modernize map suggest` (the same file
 //! reader as `import`, offline); the peak resident memory of the child processes is measured
 //! with getrusage. This file holds one test so that the children measured are its own.
 
@@ -9,6 +10,8 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 
 use nix::sys::resource::{UsageWho, getrusage};
+
+mod workbooks;
 
 /// Peak memory allowed to the process reading a hostile workbook.
 const BOUND_KIB: i64 = 64 * 1024;
@@ -55,7 +58,12 @@ fn hostile_workbooks_are_refused_within_a_memory_bound() {
     let dir = tempfile::tempdir().expect("dir");
     let bomb = zip_bomb(dir.path(), 5_000_000);
     let bomb_size = std::fs::metadata(&bomb).expect("size").len();
-    let cases = [(case("robustness/sparse-corner-cells.xlsx"), "row 1048576 column 16384"), (bomb, "a zip bomb")];
+    let far = workbooks::far_cell_after_rows(dir.path(), 50_000);
+    let cases = [
+        (case("robustness/sparse-corner-cells.xlsx"), "row 1048576 column 16384"),
+        (bomb, "a zip bomb"),
+        (far, "cell XFD1048576 at row 1048576 column 16384 passes the limit of 4096 columns"),
+    ];
     for (file, expected) in cases {
         let output = Command::new(env!("CARGO_BIN_EXE_modernize"))
             .args(["map", "suggest"])

@@ -250,6 +250,31 @@ async fn a_sparse_sheet_is_refused_before_anything_is_written(pool: PgPool) {
     assert_eq!(flows, 0, "nothing written");
 }
 
+mod workbooks;
+
+/// Issue 11: a sheet without `<dimension>` whose far cell comes after thousands of good rows is
+/// refused before anything is written (before, its import stopped half-way, rows committed).
+#[sqlx::test(migrations = false)]
+async fn a_far_cell_after_many_rows_is_refused_before_anything_is_written(pool: PgPool) {
+    let tenant = Tenant::new(&pool);
+    let dir = tempfile::tempdir().expect("dir");
+    let file = workbooks::far_cell_after_rows(dir.path(), 20_000);
+    let (_, output) = tenant.import(file.to_str().expect("utf-8 path"), &[]);
+    assert_eq!(output.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(
+        stderr.contains("refused: cell XFD1048576 at row 1048576 column 16384 passes the limit of 4096 columns"),
+        "{stderr}"
+    );
+    let (flows, rows): (i64, i64) = sqlx::query_as(
+        "SELECT (SELECT count(*) FROM migration.discovery_flows), (SELECT count(*) FROM migration.raw_import_records)",
+    )
+    .fetch_one(&pool)
+    .await
+    .expect("count");
+    assert_eq!((flows, rows), (0, 0), "nothing written");
+}
+
 /// The engagement's assets from files (not the derived applications) by identity: the asset row
 /// as JSON.
 async fn assets_by_identity(pool: &PgPool) -> BTreeMap<String, Value> {

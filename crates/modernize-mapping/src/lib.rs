@@ -43,6 +43,8 @@ pub fn suggest_file(
     encoding: Encoding,
     learned: &[LearnedMapping],
 ) -> Result<Mapping, IngestError> {
+    // Refused as an import would refuse it, even past the rows sampled.
+    InventoryFile::check_limits(path, sheet)?;
     let mut file = InventoryFile::open(path, sheet, encoding)?;
     let mut samples: Vec<Map<String, Value>> = Vec::with_capacity(SAMPLE_ROWS);
     while samples.len() < SAMPLE_ROWS {

@@ -160,6 +160,19 @@ impl InventoryFile {
         }
     }
 
+    /// Refuses, before anything of the file is used, a file past the limits anywhere in it, not
+    /// only in the rows [`InventoryFile::open`] reads ahead: an XLSX sheet's cell references are
+    /// all read (their values never kept, memory that of one cell), so that a far cell refuses
+    /// the file whatever its `<dimension>` declares or lacks. Other formats are checked whole by
+    /// `open` already. Errors: [`IngestError::WorkbookTooLarge`] naming the cell and the limit.
+    pub fn check_limits(path: &Path, sheet: Option<&str>) -> Result<(), IngestError> {
+        let extension = path.extension().and_then(|e| e.to_str()).map(str::to_ascii_lowercase).unwrap_or_default();
+        match extension.as_str() {
+            "xlsx" | "xlsm" => scan_xlsx(path, sheet),
+            _ => Ok(()),
+        }
+    }
+
     /// The share of the file read so far, in 0..=1 (read-ahead buffers make it run a little ahead).
     pub fn fraction_read(&self) -> f64 {
         let fraction = match &self.extent {
@@ -624,6 +637,60 @@ fn check_declared_size(path: &Path, rows: u64, columns: u64) -> Result<(), Inges
     Ok(())
 }
 
+/// The spreadsheet name of a column (0-based): A, …, Z, AA, …, XFD.
+fn column_name(column: u32) -> String {
+    let (mut n, mut name) = (u64::from(column) + 1, Vec::new());
+    while n > 0 {
+        n -= 1;
+        name.push(b'A' + (n % 26) as u8);
+        n /= 26;
+    }
+    name.iter().rev().map(|&b| char::from(b)).collect()
+}
+
+/// Refuses the `seen`-th cell of a sheet, at 0-based (`row`, `column`), when it passes a limit,
+/// naming the cell and the limit.
+fn check_cell(path: &Path, row: u32, column: u32, seen: u64) -> Result<(), IngestError> {
+    let limit = if u64::from(row) >= MAX_SHEET_ROWS {
+        format!("{MAX_SHEET_ROWS} rows")
+    } else if column as usize >= MAX_COLUMNS {
+        format!("{MAX_COLUMNS} columns")
+    } else if seen > MAX_SHEET_CELLS {
+        format!("{MAX_SHEET_CELLS} cells")
+    } else {
+        return Ok(());
+    };
+    Err(IngestError::WorkbookTooLarge {
+        path: path.to_owned(),
+        message: format!(
+            "cell {}{} at row {} column {} passes the limit of {limit}",
+            column_name(column),
+            u64::from(row) + 1,
+            u64::from(row) + 1,
+            u64::from(column) + 1
+        ),
+    })
+}
+
+/// Reads every cell reference of the sheet (one cell at a time, never a grid) and checks each
+/// against the limits.
+fn scan_xlsx(path: &Path, sheet: Option<&str>) -> Result<(), IngestError> {
+    check_zip(path)?;
+    let workbook_error = |message: String| IngestError::Workbook { path: path.to_owned(), message };
+    let mut workbook: Xlsx<_> = open_workbook(path).map_err(|e: calamine::XlsxError| workbook_error(e.to_string()))?;
+    let name = choose_sheet(path, &workbook.sheet_names(), sheet)?;
+    let mut cells = workbook.worksheet_cells_reader(&name).map_err(|e| workbook_error(e.to_string()))?;
+    let d = cells.dimensions();
+    check_declared_size(path, u64::from(d.end.0) + 1, u64::from(d.end.1) + 1)?;
+    let mut seen = 0u64;
+    while let Some(cell) = cells.next_cell().map_err(|e| workbook_error(e.to_string()))? {
+        let (row, column) = cell.get_position();
+        seen += 1;
+        check_cell(path, row, column, seen)?;
+    }
+    Ok(())
+}
+
 fn choose_sheet(path: &Path, names: &[String], sheet: Option<&str>) -> Result<String, IngestError> {
     match sheet {
         Some(wanted) => names.iter().find(|n| n.eq_ignore_ascii_case(wanted)).cloned().ok_or_else(|| {
@@ -718,15 +785,10 @@ fn stream_sheet<RS: Read + std::io::Seek>(
         let Some((cell, style)) = next else { break };
         let (r, c) = cell.get_position();
         seen_cells += 1;
-        if seen_cells > MAX_SHEET_CELLS || u64::from(r) >= MAX_SHEET_ROWS || c as usize >= MAX_COLUMNS {
-            let _ = sender.send(SheetMessage::Row(Err(IngestError::WorkbookTooLarge {
-                path: path.to_owned(),
-                message: format!(
-                    "cell at row {} column {} passes the limits ({MAX_SHEET_ROWS} rows, {MAX_COLUMNS} columns, {MAX_SHEET_CELLS} cells)",
-                    u64::from(r) + 1,
-                    u64::from(c) + 1
-                ),
-            })));
+        // A file checked by `InventoryFile::check_limits` never gets here; one read without it
+        // (a sample) stops at the far cell.
+        if let Err(refused) = check_cell(path, r, c, seen_cells) {
+            let _ = sender.send(SheetMessage::Row(Err(refused)));
             return;
         }
         if row_index != Some(r) {

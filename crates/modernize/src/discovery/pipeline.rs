@@ -122,6 +122,9 @@ pub async fn start_stored(
     let started = async {
         let engagement_id = ctx.require_engagement("discovery_flows")?;
         check_threshold(options)?;
+        // The whole file within the limits before any flow exists: the import phase cannot stop
+        // half-way at a far cell.
+        InventoryFile::check_limits(&upload.file, options.sheet.as_deref())?;
         let shape = InventoryFile::open(&upload.file, options.sheet.as_deref(), options.encoding)?.shape;
         let filename = upload.file.file_name().and_then(|n| n.to_str()).unwrap_or("upload").to_owned();
         let file = StoredFile { path: &upload.file, filename: &filename, size: upload.size, format: shape.format };
@@ -307,6 +310,7 @@ pub async fn start_pending(
     let started = async {
         let engagement_id = ctx.require_engagement("discovery_flows")?;
         check_threshold(options)?;
+        InventoryFile::check_limits(&upload.file, options.sheet.as_deref())?;
         let shape = InventoryFile::open(&upload.file, options.sheet.as_deref(), options.encoding)?.shape;
         let filename = upload.file.file_name().and_then(|n| n.to_str()).unwrap_or("upload").to_owned();
         let file = StoredFile { path: &upload.file, filename: &filename, size: upload.size, format: shape.format };
