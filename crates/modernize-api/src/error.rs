@@ -98,6 +98,9 @@ pub enum ApiError {
     /// Its message is written for clients: it never carries an underlying error's text.
     #[error("service unavailable: {0}")]
     Unavailable(String),
+    /// Maintenance mode: writes wait (`Retry-After`), reads go on.
+    #[error("in maintenance{}: writes are refused for now, retry in {retry_after_secs} s", .reason.as_ref().map(|r| format!(" ({r})")).unwrap_or_default())]
+    Maintenance { reason: Option<String>, retry_after_secs: u64 },
     /// Logged with its cause; the client learns only that it failed.
     #[error("internal error: {0}")]
     Internal(String),
@@ -121,7 +124,7 @@ impl ApiError {
             Self::PayloadTooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
             Self::UnsupportedMediaType(_) => StatusCode::UNSUPPORTED_MEDIA_TYPE,
             Self::Timeout(_) => StatusCode::REQUEST_TIMEOUT,
-            Self::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
+            Self::Unavailable(_) | Self::Maintenance { .. } => StatusCode::SERVICE_UNAVAILABLE,
             Self::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
@@ -180,7 +183,7 @@ impl IntoResponse for ApiError {
             problem.field = Some(field.clone());
         }
         let mut response = status.into_response();
-        if let Self::TooManyRequests { retry_after_secs } = self {
+        if let Self::TooManyRequests { retry_after_secs } | Self::Maintenance { retry_after_secs, .. } = self {
             response.headers_mut().insert(header::RETRY_AFTER, HeaderValue::from(retry_after_secs));
         }
         if status == StatusCode::UNAUTHORIZED {

@@ -3,6 +3,7 @@
 use axum::Json;
 use axum::extract::State;
 use modernize::db::migrate;
+use modernize::ops;
 use serde::Serialize;
 use utoipa::ToSchema;
 use utoipa_axum::router::OpenApiRouter;
@@ -34,11 +35,12 @@ pub async fn get_health() -> Json<HealthView> {
     Json(HealthView { status: "ok".into() })
 }
 
-/// The server can serve: the database is reachable and every migration is applied.
+/// The server can serve: the database is reachable, every migration is applied and maintenance
+/// is off (during maintenance a load balancer should prefer another deployment; reads still work).
 #[utoipa::path(get, path = "/ready", tag = "health", security(()),
     responses(
         (status = 200, description = "Ready", body = ReadyView),
-        (status = 503, description = "Database unreachable or migrations pending", body = Problem, content_type = "application/problem+json"),
+        (status = 503, description = "Database unreachable, migrations pending, or in maintenance", body = Problem, content_type = "application/problem+json"),
     ))]
 pub async fn get_ready(State(state): State<AppState>) -> Result<Json<ReadyView>, ApiError> {
     let unavailable = |what: &str, error: &dyn std::fmt::Display| {
@@ -52,6 +54,11 @@ pub async fn get_ready(State(state): State<AppState>) -> Result<Json<ReadyView>,
             "schema at version {}, this server needs {}: run `modernize db upgrade`",
             status.current_version, status.latest_version
         )));
+    }
+    let maintenance =
+        ops::maintenance(&mut conn).await.map_err(|e| unavailable("cannot read the maintenance flag", &e))?;
+    if let Some(maintenance) = maintenance.filter(|m| m.active) {
+        return Err(crate::maintenance::refusal(&maintenance));
     }
     Ok(Json(ReadyView { status: "ready".into(), schema_version: status.current_version }))
 }

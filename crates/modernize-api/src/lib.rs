@@ -12,6 +12,7 @@ pub mod discovery;
 pub mod error;
 pub mod extract;
 pub mod health;
+pub mod maintenance;
 pub mod sixr;
 pub mod state;
 pub mod tenancy;
@@ -118,7 +119,7 @@ pub fn openapi() -> utoipa::openapi::OpenApi {
 /// Adds to every operation the error answers the server's frame gives, whatever the handler:
 /// 401 without credentials (unless the operation is public); for a body, 400 (not JSON), 413 (over
 /// the limit), 415 (not `application/json`) and 422 (not the shape); 400 for a path id that is not
-/// a UUID or a query parameter that cannot be read. A handler's own description of a status is kept. So the document describes every
+/// a UUID or a query parameter that cannot be read; 503 for a write in maintenance. A handler's own description of a status is kept. So the document describes every
 /// answer a client can get (schemathesis checks it: scripts/api-fuzz).
 fn document_common_answers(openapi: &mut utoipa::openapi::OpenApi) {
     use utoipa::openapi::path::{Operation, ParameterIn};
@@ -143,18 +144,22 @@ fn document_common_answers(openapi: &mut utoipa::openapi::OpenApi) {
         })
     };
     for item in openapi.paths.paths.values_mut() {
+        // (operation, whether it is a write, which maintenance mode refuses)
         let operations = [
-            &mut item.get,
-            &mut item.put,
-            &mut item.post,
-            &mut item.delete,
-            &mut item.options,
-            &mut item.head,
-            &mut item.patch,
-            &mut item.trace,
+            (&mut item.get, false),
+            (&mut item.put, true),
+            (&mut item.post, true),
+            (&mut item.delete, true),
+            (&mut item.options, false),
+            (&mut item.head, false),
+            (&mut item.patch, true),
+            (&mut item.trace, true),
         ];
-        for operation in operations.into_iter().flatten() {
+        for (operation, write) in operations.into_iter().filter_map(|(o, write)| Some((o.as_mut()?, write))) {
             let mut answers = Vec::new();
+            if write {
+                answers.push(("503", "In maintenance: writes are refused for now (`Retry-After` says when to retry)"));
+            }
             if !public(operation) {
                 answers.push(("401", "No or wrong credentials"));
             }
@@ -176,13 +181,14 @@ fn document_common_answers(openapi: &mut utoipa::openapi::OpenApi) {
 }
 
 /// The whole application: routes, the API reference, and the layers every request goes through
-/// (request id, trace span, timeout, body limit, problem+json errors).
+/// (request id, trace span, timeout, body limit, problem+json errors, maintenance mode).
 pub fn router(state: AppState) -> Router {
     let (routes, openapi) = api();
     let config = state.config.clone();
     routes
         .merge(SwaggerUi::new(REFERENCE_PATH).url(OPENAPI_PATH, openapi))
         .fallback(error::unknown_route)
+        .layer(middleware::from_fn_with_state(state.clone(), maintenance::refuse_writes))
         .with_state(state)
         .layer(middleware::from_fn(run_to_completion))
         .layer(DefaultBodyLimit::max(config.max_json_body_bytes))

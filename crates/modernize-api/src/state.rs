@@ -9,6 +9,8 @@ use governor::{DefaultKeyedRateLimiter, Quota, RateLimiter};
 use modernize::discovery::{ExactNameSuggester, Suggester};
 use sqlx::PgPool;
 
+use crate::maintenance::MaintenanceWatch;
+
 /// Settings of the API server (from `modernize serve`'s flags).
 #[derive(Debug, Clone)]
 pub struct Config {
@@ -27,6 +29,9 @@ pub struct Config {
     pub login_quota: Quota,
     /// Assets read per query (and sent per piece) by an export.
     pub export_page_rows: i64,
+    /// How often the maintenance flag is read from the database (at most; only while requests
+    /// arrive). A change reaches every server within this time.
+    pub maintenance_poll: Duration,
 }
 
 impl Config {
@@ -42,6 +47,7 @@ impl Config {
             session_lifetime: Duration::from_secs(12 * 3600),
             login_quota: Quota::per_minute(NonZeroU32::MIN.saturating_add(4)),
             export_page_rows: 500,
+            maintenance_poll: Duration::from_secs(2),
         }
     }
 }
@@ -58,12 +64,16 @@ pub struct AppState {
     /// sets the real engine (`modernize-mapping`) with [`AppState::with_suggester`]; the default
     /// maps exact field names only.
     pub suggester: Arc<dyn Suggester>,
+    /// The maintenance flag as last read (see [`crate::maintenance`]).
+    pub maintenance: Arc<MaintenanceWatch>,
 }
 
 impl AppState {
     pub fn new(pool: PgPool, config: Config) -> Self {
         let limiter = RateLimiter::keyed(config.login_quota);
+        let maintenance = Arc::new(MaintenanceWatch::new(config.maintenance_poll));
         Self {
+            maintenance,
             pool,
             config: Arc::new(config),
             login_limiter: Arc::new(limiter),

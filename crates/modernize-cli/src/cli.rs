@@ -81,6 +81,12 @@ enum Command {
     Flows(crate::discovery_cmd::FlowsCommand),
     /// Serve the REST API (and run job workers in the same process).
     Serve(crate::serve_cmd::ServeArgs),
+    /// The deployment's health: schema, tables, active flows, recent errors, job queue, last
+    /// deployment, maintenance (exit 1 when not ready to serve).
+    Status(crate::ops_cmd::StatusArgs),
+    /// Maintenance mode: writes refused with 503 on every `serve`, workers idle; reads go on.
+    #[command(subcommand)]
+    Maintenance(crate::ops_cmd::MaintenanceCommand),
     /// Print the REST API's OpenAPI 3.1 document (what `serve` answers at /api/v1/openapi.json).
     Openapi,
     /// The whole story on the local database: set up, migrate, validate, report.
@@ -149,6 +155,8 @@ pub enum CliError {
     Service(#[from] modernize::service::ServiceError),
     #[error(transparent)]
     Prompt(#[from] crate::text::PromptError),
+    #[error(transparent)]
+    Ops(#[from] modernize::ops::OpsError),
     #[error("{what}: {source}")]
     Serve {
         what: String,
@@ -219,6 +227,10 @@ pub async fn run(cli: Cli, operator: &OperatorToken) -> Result<ExitCode, CliErro
         Command::Serve(args) => {
             crate::serve_cmd::run_serve(args, &Database::resolve(url, &cluster).await?, cluster.data_dir(), operator)
                 .await
+        }
+        Command::Status(args) => crate::ops_cmd::run_status(args, &Database::resolve(url, &cluster).await?).await,
+        Command::Maintenance(command) => {
+            crate::ops_cmd::run_maintenance(command, &Database::resolve(url, &cluster).await?).await
         }
         Command::Openapi => crate::serve_cmd::run_openapi(),
         Command::Demo => demo(url, &cluster, operator).await,

@@ -25,6 +25,7 @@ mod cli;
 mod consolidate_cmd;
 mod discovery_cmd;
 mod mapping_cmd;
+mod ops_cmd;
 mod serve_cmd;
 mod tenancy_cmd;
 mod text;

@@ -9,6 +9,7 @@ pub mod error;
 pub mod fixtures;
 pub mod jobs;
 pub mod models;
+pub mod ops;
 pub mod perf;
 pub mod repo;
 pub mod schema;

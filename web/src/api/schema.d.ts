@@ -864,7 +864,8 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** The server can serve: the database is reachable and every migration is applied. */
+        /** The server can serve: the database is reachable, every migration is applied and maintenance
+         *     is off (during maintenance a load balancer should prefer another deployment; reads still work). */
         get: operations["get_ready"];
         put?: never;
         post?: never;
@@ -2029,6 +2030,15 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description In maintenance: writes are refused for now (`Retry-After` says when to retry) */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
         };
     };
     logout: {
@@ -2049,6 +2059,15 @@ export interface operations {
             };
             /** @description Not signed in */
             401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description In maintenance: writes are refused for now (`Retry-After` says when to retry) */
+            503: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -2167,6 +2186,15 @@ export interface operations {
             };
             /** @description Invalid input (`field` names it) */
             422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description In maintenance: writes are refused for now (`Retry-After` says when to retry) */
+            503: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -2359,6 +2387,15 @@ export interface operations {
             };
             /** @description Invalid input (`field` names it) */
             422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description In maintenance: writes are refused for now (`Retry-After` says when to retry) */
+            503: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -2573,6 +2610,15 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description In maintenance: writes are refused for now (`Retry-After` says when to retry) */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
         };
     };
     revoke_access: {
@@ -2633,6 +2679,15 @@ export interface operations {
             };
             /** @description No such account, engagement, member or grant, or the caller cannot reach it */
             404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description In maintenance: writes are refused for now (`Retry-After` says when to retry) */
+            503: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -2808,6 +2863,15 @@ export interface operations {
             };
             /** @description An unknown filter, a field that is not editable or a bad value (`field` names it) */
             422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description In maintenance: writes are refused for now (`Retry-After` says when to retry) */
+            503: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -3112,6 +3176,15 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description In maintenance: writes are refused for now (`Retry-After` says when to retry) */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
         };
     };
     get_dependency_graph: {
@@ -3319,6 +3392,15 @@ export interface operations {
             };
             /** @description No reason, or an unknown strategy (`field` names it) */
             422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description In maintenance: writes are refused for now (`Retry-After` says when to retry) */
+            503: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -3579,6 +3661,15 @@ export interface operations {
             };
             /** @description The flow already completed or was cancelled */
             409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description In maintenance: writes are refused for now (`Retry-After` says when to retry) */
+            503: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -3910,6 +4001,15 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description In maintenance: writes are refused for now (`Retry-After` says when to retry) */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
         };
     };
     update_mapping: {
@@ -4006,6 +4106,15 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description In maintenance: writes are refused for now (`Retry-After` says when to retry) */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
         };
     };
     pause_flow: {
@@ -4071,6 +4180,15 @@ export interface operations {
             };
             /** @description The flow is not running */
             409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description In maintenance: writes are refused for now (`Retry-After` says when to retry) */
+            503: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -4163,6 +4281,15 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description In maintenance: writes are refused for now (`Retry-After` says when to retry) */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
         };
     };
     retry_flow: {
@@ -4228,6 +4355,15 @@ export interface operations {
             };
             /** @description The flow has not failed */
             409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description In maintenance: writes are refused for now (`Retry-After` says when to retry) */
+            503: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -4442,6 +4578,15 @@ export interface operations {
             };
             /** @description No file, an unknown part, a bad option, or a file that is no inventory */
             422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description In maintenance: writes are refused for now (`Retry-After` says when to retry) */
+            503: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -4814,6 +4959,15 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description In maintenance: writes are refused for now (`Retry-After` says when to retry) */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
         };
     };
     get_member: {
@@ -4940,6 +5094,15 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description In maintenance: writes are refused for now (`Retry-After` says when to retry) */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
         };
     };
     change_member_role: {
@@ -5037,6 +5200,15 @@ export interface operations {
             };
             /** @description Invalid input (`field` names it) */
             422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description In maintenance: writes are refused for now (`Retry-After` says when to retry) */
+            503: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -5174,6 +5346,15 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description In maintenance: writes are refused for now (`Retry-After` says when to retry) */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
         };
     };
     create_import_compat: {
@@ -5279,6 +5460,15 @@ export interface operations {
             };
             /** @description A missing tenant header, conflicting old and new names (both named), bad metadata or file */
             422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description In maintenance: writes are refused for now (`Retry-After` says when to retry) */
+            503: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -5393,6 +5583,15 @@ export interface operations {
             };
             /** @description A missing tenant header, a size that is not the declared file_size, a bad option, or a file that is no inventory */
             422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description In maintenance: writes are refused for now (`Retry-After` says when to retry) */
+            503: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -5529,6 +5728,15 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description In maintenance: writes are refused for now (`Retry-After` says when to retry) */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
         };
     };
     get_my_token: {
@@ -5629,6 +5837,15 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description In maintenance: writes are refused for now (`Retry-After` says when to retry) */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
         };
     };
     deactivate_user: {
@@ -5697,6 +5914,15 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description In maintenance: writes are refused for now (`Retry-After` says when to retry) */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
         };
     };
     get_health: {
@@ -5737,7 +5963,7 @@ export interface operations {
                     "application/json": components["schemas"]["ReadyView"];
                 };
             };
-            /** @description Database unreachable or migrations pending */
+            /** @description Database unreachable, migrations pending, or in maintenance */
             503: {
                 headers: {
                     [name: string]: unknown;
@@ -5858,6 +6084,15 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description In maintenance: writes are refused for now (`Retry-After` says when to retry) */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
         };
     };
     put_import_content_v3: {
@@ -5967,6 +6202,15 @@ export interface operations {
             };
             /** @description A missing tenant header, a size that is not the declared file_size, a bad option, or a file that is no inventory */
             422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description In maintenance: writes are refused for now (`Retry-After` says when to retry) */
+            503: {
                 headers: {
                     [name: string]: unknown;
                 };

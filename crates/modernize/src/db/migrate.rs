@@ -37,7 +37,7 @@ macro_rules! migration {
 }
 
 /// Every migration, in order. A file in `migrations/` that is missing here fails a test.
-pub static MIGRATIONS: [Migration; 10] = [
+pub static MIGRATIONS: [Migration; 11] = [
     migration!(1, "0001", "consolidated_schema"),
     migration!(2, "0002", "performance_indexes"),
     migration!(3, "0003", "row_level_security"),
@@ -48,9 +48,17 @@ pub static MIGRATIONS: [Migration; 10] = [
     migration!(8, "0008", "mapping_decisions"),
     migration!(9, "0009", "audit_trail_index"),
     migration!(10, "0010", "asset_list_indexes"),
+    migration!(11, "0011", "operations"),
 ];
 
 const NO_TRANSACTION_MARKER: &str = "-- modernize:no-transaction";
+/// A line of an up file: applying it neither blocks nor breaks a running `serve` or `worker` of
+/// the previous version (new tables, columns without a rewrite, views), so `deploy` needs no
+/// maintenance window for it. Concurrent index builds (no-transaction files) are online too.
+const ONLINE_SAFE_MARKER: &str = "-- modernize:online-safe";
+/// A line of a down file: reverting loses no data (it drops only what can be rebuilt, such as
+/// indexes or policies), so `rollback` may run it instead of restoring the backup.
+const LOSSLESS_DOWN_MARKER: &str = "-- modernize:lossless";
 
 /// Serialises concurrent `upgrade`/`downgrade` runs against one database.
 const MIGRATION_LOCK_KEY: i64 = 0x6d6f_6465_726e; // "modern"
@@ -77,9 +85,25 @@ impl Migration {
         self.down
     }
 
+    /// Whether applying it needs no maintenance window (see `ONLINE_SAFE_MARKER`); a migration
+    /// that does not say so is assumed to need one.
+    pub fn online_safe(&self) -> bool {
+        !Self::runs_in_transaction(self.up) || has_marker(self.up, ONLINE_SAFE_MARKER)
+    }
+
+    /// Whether reverting it loses no data (see `LOSSLESS_DOWN_MARKER`); one that does not say so
+    /// is assumed to lose some.
+    pub fn lossless_down(&self) -> bool {
+        has_marker(self.down, LOSSLESS_DOWN_MARKER)
+    }
+
     fn runs_in_transaction(sql: &str) -> bool {
         !sql.trim_start().starts_with(NO_TRANSACTION_MARKER)
     }
+}
+
+fn has_marker(sql: &str, marker: &str) -> bool {
+    sql.lines().any(|line| line.trim_start().starts_with(marker))
 }
 
 /// Splits a no-transaction migration into its statements: full-line `--` comments are dropped and

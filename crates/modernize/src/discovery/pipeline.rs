@@ -381,7 +381,9 @@ impl Default for WorkerOptions {
     }
 }
 
-/// Runs jobs until none is due (when `until_idle`) or forever. Returns how many ran.
+/// Runs jobs until none is due (when `until_idle`) or forever. Returns how many ran. While the
+/// database is in maintenance ([`crate::ops::maintenance`]) no job is claimed (with `until_idle`,
+/// it returns at once).
 ///
 /// A job runs only under its flow's lock ([`FlowLock`]): a job whose flow another worker is
 /// running is handed back ([`jobs::defer`]), so a flow's phases never run twice at once, whatever
@@ -396,6 +398,15 @@ pub async fn run_worker(
     let mut ran = 0;
     loop {
         let mut conn = pool.acquire().await?;
+        // Maintenance (issue 17): no new job is claimed; the one under way has finished.
+        if crate::ops::in_maintenance(&mut conn).await? {
+            if until_idle {
+                return Ok(ran);
+            }
+            drop(conn);
+            tokio::time::sleep(options.poll).await;
+            continue;
+        }
         let Some(job) = jobs::claim(&mut conn, &options.name, options.lease, options.only_flow).await? else {
             if until_idle {
                 return Ok(ran);
