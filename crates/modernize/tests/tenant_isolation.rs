@@ -314,6 +314,36 @@ async fn every_repository_function_is_isolated(pool: PgPool) {
         (w.a.client_account_id(), w.a.client_account_id())
     );
     done("flows::start_discovery");
+    // The two steps of a discovery whose file comes later: a master flow, then its child flow.
+    let master =
+        as_tenant!(c, &w.a, |tx| flows::create_master_flow(&mut tx, &DiscoveryInput::default())).expect("master");
+    assert_eq!(master.client_account_id, w.a.client_account_id());
+    done("flows::create_master_flow");
+    as_tenant!(c, &w.a, |tx| flows::create_discovery_flow(&mut tx, w.b_ids.master_flow_id, &DiscoveryInput::default()))
+        .expect_err("a child flow of B's master flow");
+    let child =
+        as_tenant!(c, &w.a, |tx| flows::create_discovery_flow(&mut tx, master.flow_id, &DiscoveryInput::default()))
+            .expect("child flow");
+    assert_eq!(child.client_account_id, w.a.client_account_id());
+    done("flows::create_discovery_flow");
+    let new_import = |master_flow_id: uuid::Uuid| -> NewDataImport {
+        serde_json::from_value(serde_json::json!(
+            {"import_name": "later", "filename": "later.csv", "master_flow_id": master_flow_id}
+        ))
+        .expect("new import")
+    };
+    as_tenant!(c, &w.a, |tx| imports::insert_import(&mut tx, new_import(w.b_ids.master_flow_id)))
+        .expect_err("an import under B's master flow");
+    let inserted =
+        as_tenant!(c, &w.a, |tx| imports::insert_import(&mut tx, new_import(master.flow_id))).expect("own import");
+    assert_eq!(inserted.client_account_id, w.a.client_account_id());
+    done("imports::insert_import");
+    assert_not_found(
+        as_tenant!(c, &w.a, |tx| imports::lock_import(&mut tx, b_imports[0].import.id)),
+        "lock B's import as A",
+    );
+    as_tenant!(c, &w.a, |tx| imports::lock_import(&mut tx, inserted.id)).expect("lock own import");
+    done("imports::lock_import");
 
     // imports: pointing at B's master flow is refused by the composite foreign key
     let input = DataImportInput {
@@ -403,6 +433,12 @@ async fn every_repository_function_is_isolated(pool: PgPool) {
     assert!(as_tenant!(c, &w.a, |tx| audit::audit_trail(&mut tx, "asset", &b_web, "read")).expect("trail").is_empty());
     assert_eq!(as_tenant!(c, &w.b, |tx| audit::audit_trail(&mut tx, "asset", &b_web, "read")).expect("trail").len(), 1);
     done("audit::audit_trail");
+    let b_web_id = GLOBEX.id("asset/web-01");
+    let b_marked = as_tenant!(c, &w.b, |tx| audit::resources_with_action(&mut tx, "asset", &[b_web_id], "read"));
+    assert_eq!(b_marked.expect("B's own"), vec![b_web_id]);
+    let a_marked = as_tenant!(c, &w.a, |tx| audit::resources_with_action(&mut tx, "asset", &[b_web_id], "read"));
+    assert!(a_marked.expect("as A").is_empty(), "B's audit trail seen by A");
+    done("audit::resources_with_action");
     // Dependencies and 6R: B's asset ids given to A find nothing; A's own are found.
     let b_ids = [GLOBEX.id("asset/web-01"), GLOBEX.id("asset/db-01")];
     let a_ids = [ACME.id("asset/web-01"), ACME.id("asset/db-01")];
@@ -463,6 +499,7 @@ async fn every_repository_function_is_isolated(pool: PgPool) {
         "users::create_session",
         "users::authenticate_session",
         "users::revoke_session",
+        "users::deactivate_user",
     ];
     // Operator housekeeping across client accounts, behind an OperatorToken: it answers only
     // whether the flows that recorded an upload directory are over (tests/uploads.rs).

@@ -285,7 +285,8 @@ mod tests {
             .expect_err("disagreement");
         assert_eq!(
             error.to_string(),
-            "invalid filename: filename = \"a.csv\" and its legacy alias source_filename = \"b.csv\" disagree"
+            "invalid filename,source_filename: filename = \"a.csv\" and its legacy alias source_filename = \"b.csv\" \
+             disagree: give one of them"
         );
     }
 
