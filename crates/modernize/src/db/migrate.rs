@@ -447,6 +447,12 @@ mod tests {
             (3, "884dbedddb0cd7d3465045100559af41a37efd290383900bef02d5b476bd0fb5"),
             (4, "d1274fb3300a28e06dc0e894da533c5374ba882f857bfc732339a8158026c0ee"),
             (5, "0c4020fd0fea10b7b05b7e5c17de2feb5b6021652fa644834243afbf03fb76ee"),
+            (6, "285c5ad312549ffbac8b76b03b3328db52c076b0fbaac3dc7ddf1d5005d6f662"),
+            (7, "c5ea38042066b2cfd84d89b22e200990d960ace976bd1543d1b6708796b325b5"),
+            (8, "e0873c2e887a80dfb179a16d425dccc612437773ed3ac88f40a9b0c10c62b181"),
+            (9, "9eba8183c25c74407b2f1ce1c37c277eeefd1e9de32749fb099737f9d9436fa5"),
+            (10, "9b77b76f3e2cedee210e8a9dc52280a649e1662b2761a2703462579cd6baf48b"),
+            (11, "de05c038463f5fb5e6d6237e0e05d3c57c8a975620e682a10570383c9375949d"),
         ];
         for (version, checksum) in landed {
             let migration = MIGRATIONS.iter().find(|m| m.version == version).expect("landed migration");
