@@ -138,6 +138,31 @@ async fn every_tenant_table_is_isolated(pool: PgPool) {
     assert_eq!(checked, tenant_tables, "every tenant table goes through the harness");
 }
 
+/// B's rows the discovery phases write, to compare before and after A's calls.
+async fn phase_rows(
+    c: &mut PgConnection,
+    w: &World,
+) -> (
+    Vec<DataImport>,
+    Vec<DiscoveryFlow>,
+    MasterFlow,
+    Vec<ImportFieldMapping>,
+    Vec<RawImportRecord>,
+    Vec<Asset>,
+    Vec<AssetDependency>,
+) {
+    let b = &w.b;
+    (
+        as_tenant!(c, b, |tx| table::list::<DataImport>(&mut tx, Page::ALL)).expect("imports"),
+        as_tenant!(c, b, |tx| table::list::<DiscoveryFlow>(&mut tx, Page::ALL)).expect("flows"),
+        as_tenant!(c, b, |tx| flows::get_master_flow(&mut tx, w.b_ids.master_flow_id)).expect("master flow"),
+        as_tenant!(c, b, |tx| table::list::<ImportFieldMapping>(&mut tx, Page::ALL)).expect("mappings"),
+        as_tenant!(c, b, |tx| table::list::<RawImportRecord>(&mut tx, Page::ALL)).expect("records"),
+        as_tenant!(c, b, |tx| table::list::<Asset>(&mut tx, Page::ALL)).expect("assets"),
+        as_tenant!(c, b, |tx| table::list::<AssetDependency>(&mut tx, Page::ALL)).expect("dependencies"),
+    )
+}
+
 /// Public functions of the repository modules, read from their source.
 fn repository_functions() -> BTreeSet<String> {
     let sources = [
@@ -475,6 +500,110 @@ async fn every_repository_function_is_isolated(pool: PgPool) {
         b_engagement,
         as_tenant!(c, &w.b, |tx| table::get::<Engagement>(&mut tx, w.b_ids.engagement_id)).expect("B's engagement")
     );
+
+    // The phases' repository functions (issue 10 item 2): given B's flows and import, A reads
+    // nothing of B's and changes none of B's rows.
+    let (a_import, b_import) = (ACME.id("data_import/cmdb"), GLOBEX.id("data_import/cmdb"));
+    let b_scope = flows::PhaseScope {
+        master_flow_id: w.b_ids.master_flow_id,
+        discovery_flow_id: w.b_ids.discovery_flow_id,
+        data_import_id: b_import,
+    };
+    let b_before = phase_rows(c, &w).await;
+    as_tenant!(c, &w.a, |tx| imports::set_upload_facts(&mut tx, b_import, Some(1), "text/plain")).expect("facts");
+    done("imports::set_upload_facts");
+    assert!(!as_tenant!(c, &w.a, |tx| imports::import_read_by_flow(&mut tx, b_import)).expect("read by flow"));
+    done("imports::import_read_by_flow");
+    assert_eq!(as_tenant!(c, &w.a, |tx| imports::last_imported_row(&mut tx, b_import)).expect("last row"), 0);
+    assert_eq!(as_tenant!(c, &w.b, |tx| imports::last_imported_row(&mut tx, b_import)).expect("B's last row"), 3);
+    done("imports::last_imported_row");
+    as_tenant!(c, &w.a, |tx| imports::mark_import_processing(&mut tx, b_import)).expect("processing");
+    done("imports::mark_import_processing");
+    as_tenant!(c, &w.a, |tx| imports::add_import_progress(&mut tx, b_import, 5, 1, 50.0)).expect("progress");
+    done("imports::add_import_progress");
+    assert_not_found(as_tenant!(c, &w.a, |tx| imports::complete_import(&mut tx, b_import)), "complete B's import");
+    done("imports::complete_import");
+    assert!(as_tenant!(c, &w.a, |tx| imports::sample_records(&mut tx, b_import, 10)).expect("samples").is_empty());
+    assert_eq!(as_tenant!(c, &w.b, |tx| imports::sample_records(&mut tx, b_import, 10)).expect("B's").len(), 3);
+    done("imports::sample_records");
+    let copy_row = |ids: &DemoIds, import: uuid::Uuid| {
+        format!("{}\t{}\t{import}\t{}\t99\t{{}}\tt\t[]\n", ids.client_account_id, ids.engagement_id, ids.master_flow_id)
+    };
+    let b_row = copy_row(&w.b_ids, b_import);
+    as_tenant!(c, &w.a, |tx| imports::insert_record_rows(&mut tx, b_row.as_bytes())).expect_err("B's record as A");
+    let a_row = copy_row(&w.a_ids, a_import);
+    as_tenant!(c, &w.a, |tx| imports::insert_record_rows(&mut tx, a_row.as_bytes())).expect("own record");
+    assert_eq!(as_tenant!(c, &w.a, |tx| imports::last_imported_row(&mut tx, a_import)).expect("last row"), 99);
+    done("imports::insert_record_rows");
+    as_tenant!(c, &w.a, |tx| flows::set_flow_configuration(&mut tx, b_scope.master_flow_id, &serde_json::json!({})))
+        .expect("configuration");
+    done("flows::set_flow_configuration");
+    assert_not_found(
+        as_tenant!(c, &w.a, |tx| flows::flow_configuration(&mut tx, b_scope.master_flow_id)),
+        "B's flow configuration",
+    );
+    as_tenant!(c, &w.a, |tx| flows::flow_configuration(&mut tx, w.a_ids.master_flow_id)).expect("own configuration");
+    done("flows::flow_configuration");
+    assert_not_found(
+        as_tenant!(c, &w.a, |tx| flows::discovery_flow_status(&mut tx, b_scope.discovery_flow_id)),
+        "B's flow status",
+    );
+    as_tenant!(c, &w.a, |tx| flows::discovery_flow_status(&mut tx, w.a_ids.discovery_flow_id)).expect("own status");
+    done("flows::discovery_flow_status");
+    as_tenant!(c, &w.a, |tx| flows::mark_phase_started(&mut tx, b_scope.discovery_flow_id, DiscoveryPhase::DataImport))
+        .expect("started");
+    done("flows::mark_phase_started");
+    assert_not_found(
+        as_tenant!(c, &w.a, |tx| flows::lock_flow_progress(&mut tx, b_scope.discovery_flow_id)),
+        "lock B's flow",
+    );
+    as_tenant!(c, &w.a, |tx| flows::lock_flow_progress(&mut tx, w.a_ids.discovery_flow_id)).expect("own flow");
+    done("flows::lock_flow_progress");
+    let metrics = serde_json::json!({"duration_ms": 1});
+    as_tenant!(c, &w.a, |tx| flows::record_phase_metrics(&mut tx, &b_scope, DiscoveryPhase::DataImport, &metrics))
+        .expect("metrics");
+    done("flows::record_phase_metrics");
+    as_tenant!(c, &w.a, |tx| flows::record_flow_error(
+        &mut tx,
+        b_scope.discovery_flow_id,
+        "failed by A",
+        DiscoveryPhase::DataImport,
+        (1, 1)
+    ))
+    .expect("error");
+    done("flows::record_flow_error");
+    let suggestion = modernize::discovery::MappingSuggestion {
+        source_field: "Name".into(),
+        target_field: Some("hostname".into()),
+        confidence: 1.0,
+        match_type: "exact".into(),
+        explanation: String::new(),
+        alternatives: serde_json::json!([]),
+        transformation_rules: serde_json::json!({}),
+    };
+    as_tenant!(c, &w.a, |tx| mappings::insert_suggestion(&mut tx, &b_scope, &suggestion, &serde_json::json!([])))
+        .expect_err("a suggestion for B's import");
+    done("mappings::insert_suggestion");
+    assert_eq!(as_tenant!(c, &w.a, |tx| mappings::decide_suggestions(&mut tx, b_import, 0.5)).expect("decide"), 0);
+    done("mappings::decide_suggestions");
+    assert_eq!(as_tenant!(c, &w.a, |tx| mappings::count_mappings(&mut tx, b_import, None)).expect("count"), 0);
+    assert_eq!(as_tenant!(c, &w.b, |tx| mappings::count_mappings(&mut tx, b_import, None)).expect("B's"), 4);
+    done("mappings::count_mappings");
+    assert!(as_tenant!(c, &w.a, |tx| mappings::approved_mappings(&mut tx, b_import)).expect("approved").is_empty());
+    assert_eq!(as_tenant!(c, &w.b, |tx| mappings::approved_mappings(&mut tx, b_import)).expect("B's").len(), 2);
+    done("mappings::approved_mappings");
+    as_tenant!(c, &w.a, |tx| assets::lock_engagement_assets(&mut tx)).expect("lock");
+    done("assets::lock_engagement_assets");
+    assert_eq!(as_tenant!(c, &w.a, |tx| dependencies::derive_applications(&mut tx, &b_scope)).expect("apps"), 0);
+    done("dependencies::derive_applications");
+    assert_eq!(as_tenant!(c, &w.a, |tx| dependencies::derive_esxi_hosts(&mut tx, &b_scope)).expect("hosts"), 0);
+    done("dependencies::derive_esxi_hosts");
+    assert_eq!(as_tenant!(c, &w.a, |tx| dependencies::link_vms_to_hosts(&mut tx, b_import)).expect("placements"), 0);
+    done("dependencies::link_vms_to_hosts");
+    let linked = as_tenant!(c, &w.a, |tx| dependencies::link_applications_to_servers(&mut tx, b_import));
+    assert_eq!(linked.expect("links"), 0);
+    done("dependencies::link_applications_to_servers");
+    assert!(b_before == phase_rows(c, &w).await, "A's calls changed B's rows");
 
     // Global tables: no tenant to leak; listed so that a new function must be placed in one list.
     let global = [

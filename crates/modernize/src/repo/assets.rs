@@ -344,3 +344,15 @@ pub async fn update_assets(tx: &mut TenantTx<'_>, filter: &AssetFilter, patch: &
     query.push(format!(" AND ({}) IS DISTINCT FROM ({})", list("a"), list("p")));
     Ok(query.build().execute(tx.conn()).await?.rows_affected())
 }
+
+/// Serialises the work that creates assets in the transaction's engagement (inventories and the
+/// assets derived from them, of concurrent imports) until the transaction ends, so that each sees
+/// the assets the other created; `assets.dedup_key`'s unique key refuses what would slip by.
+pub async fn lock_engagement_assets(tx: &mut TenantTx<'_>) -> Result<(), RepoError> {
+    let engagement_id = tx.ctx().require_engagement(Asset::TABLE)?;
+    sqlx::query("SELECT pg_advisory_xact_lock(hashtextextended('modernize.engagement_assets:' || $1::text, 0))")
+        .bind(engagement_id)
+        .execute(tx.conn())
+        .await?;
+    Ok(())
+}

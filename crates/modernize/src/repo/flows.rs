@@ -5,7 +5,7 @@ use uuid::Uuid;
 
 use super::table::insert;
 use super::{Page, RepoError};
-use crate::models::{DiscoveryFlow, DiscoveryPhase, MasterFlow, NewMasterFlow};
+use crate::models::{DiscoveryFlow, DiscoveryPhase, FlowStatus, MasterFlow, NewMasterFlow};
 use crate::repo::imports::Deprecation;
 use crate::tenancy::TenantTx;
 
@@ -199,4 +199,151 @@ pub async fn get_master_flow(tx: &mut TenantTx<'_>, flow_id: Uuid) -> Result<Mas
     .fetch_optional(tx.conn())
     .await?;
     flow.ok_or_else(|| RepoError::not_found("master flow", flow_id))
+}
+
+/// The rows a phase of a discovery flow works under: its master flow, the flow and its import.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct PhaseScope {
+    pub master_flow_id: Uuid,
+    pub discovery_flow_id: Uuid,
+    pub data_import_id: Uuid,
+}
+
+/// Replaces the master flow's `flow_configuration` (where its upload is, the options it runs with).
+pub async fn set_flow_configuration(
+    tx: &mut TenantTx<'_>,
+    master_flow_id: Uuid,
+    configuration: &serde_json::Value,
+) -> Result<(), RepoError> {
+    sqlx::query(
+        "UPDATE migration.crewai_flow_state_extensions SET flow_configuration = $3, updated_at = now()
+         WHERE client_account_id = $1 AND flow_id = $2",
+    )
+    .bind(tx.client_account_id())
+    .bind(master_flow_id)
+    .bind(configuration)
+    .execute(tx.conn())
+    .await?;
+    Ok(())
+}
+
+/// The master flow's `flow_configuration`; NotFound for a flow not of this tenant.
+pub async fn flow_configuration(tx: &mut TenantTx<'_>, master_flow_id: Uuid) -> Result<serde_json::Value, RepoError> {
+    let configuration = sqlx::query_scalar(
+        "SELECT flow_configuration FROM migration.crewai_flow_state_extensions WHERE client_account_id = $1 AND flow_id = $2",
+    )
+    .bind(tx.client_account_id())
+    .bind(master_flow_id)
+    .fetch_optional(tx.conn())
+    .await?;
+    configuration.ok_or_else(|| RepoError::not_found("master flow", master_flow_id))
+}
+
+/// The discovery flow's status; NotFound for a flow not of this tenant.
+pub async fn discovery_flow_status(tx: &mut TenantTx<'_>, discovery_flow_id: Uuid) -> Result<FlowStatus, RepoError> {
+    let status =
+        sqlx::query_scalar("SELECT status FROM migration.discovery_flows WHERE client_account_id = $1 AND id = $2")
+            .bind(tx.client_account_id())
+            .bind(discovery_flow_id)
+            .fetch_optional(tx.conn())
+            .await?;
+    status.ok_or_else(|| RepoError::not_found("discovery flow", discovery_flow_id))
+}
+
+/// Shows `phase` as running in the flow's `phases` from its first attempt on (a resumed phase
+/// keeps its `started_at`).
+pub async fn mark_phase_started(
+    tx: &mut TenantTx<'_>,
+    discovery_flow_id: Uuid,
+    phase: DiscoveryPhase,
+) -> Result<(), RepoError> {
+    sqlx::query(
+        "UPDATE migration.discovery_flows SET phases = jsonb_set(phases, ARRAY[$3::text],
+                coalesce(phases -> ($3::text), '{}') || jsonb_build_object('status', 'running',
+                    'started_at', coalesce(phases -> ($3::text) -> 'started_at', to_jsonb(now()))))
+         WHERE client_account_id = $1 AND id = $2",
+    )
+    .bind(tx.client_account_id())
+    .bind(discovery_flow_id)
+    .bind(phase.as_str())
+    .execute(tx.conn())
+    .await?;
+    Ok(())
+}
+
+/// Locks the discovery flow until the transaction ends and answers its status and completed
+/// phases; NotFound for a flow not of this tenant.
+pub async fn lock_flow_progress(
+    tx: &mut TenantTx<'_>,
+    discovery_flow_id: Uuid,
+) -> Result<(FlowStatus, Vec<DiscoveryPhase>), RepoError> {
+    let progress = sqlx::query_as(
+        "SELECT status, phases_completed FROM migration.discovery_flows
+         WHERE client_account_id = $1 AND id = $2 FOR UPDATE",
+    )
+    .bind(tx.client_account_id())
+    .bind(discovery_flow_id)
+    .fetch_optional(tx.conn())
+    .await?;
+    progress.ok_or_else(|| RepoError::not_found("discovery flow", discovery_flow_id))
+}
+
+/// Records a finished phase's figures: `metrics` (a JSON object) under the phase in the discovery
+/// flow's `phases`, and its duration (`metrics.duration_ms`, when given) in the master flow's
+/// `phase_execution_times`.
+pub async fn record_phase_metrics(
+    tx: &mut TenantTx<'_>,
+    scope: &PhaseScope,
+    phase: DiscoveryPhase,
+    metrics: &serde_json::Value,
+) -> Result<(), RepoError> {
+    if let Some(ms) = metrics.get("duration_ms") {
+        sqlx::query(
+            "UPDATE migration.crewai_flow_state_extensions
+             SET phase_execution_times = phase_execution_times || jsonb_build_object($3::text, $4::jsonb)
+             WHERE client_account_id = $1 AND flow_id = $2",
+        )
+        .bind(tx.client_account_id())
+        .bind(scope.master_flow_id)
+        .bind(phase.as_str())
+        .bind(serde_json::json!({ "duration_ms": ms }))
+        .execute(tx.conn())
+        .await?;
+    }
+    sqlx::query(
+        "UPDATE migration.discovery_flows SET phases = jsonb_set(phases, ARRAY[$3::text],
+                phases -> ($3::text) || jsonb_build_object('metrics', $4::jsonb))
+         WHERE client_account_id = $1 AND id = $2",
+    )
+    .bind(tx.client_account_id())
+    .bind(scope.discovery_flow_id)
+    .bind(phase.as_str())
+    .bind(metrics)
+    .execute(tx.conn())
+    .await?;
+    Ok(())
+}
+
+/// Records why the flow failed: the message, the phase, and the job that ran it (id, attempts).
+pub async fn record_flow_error(
+    tx: &mut TenantTx<'_>,
+    discovery_flow_id: Uuid,
+    message: &str,
+    phase: DiscoveryPhase,
+    job: (i64, i32),
+) -> Result<(), RepoError> {
+    sqlx::query(
+        "UPDATE migration.discovery_flows SET error_message = $3, error_phase = $4,
+                error_details = jsonb_build_object('job_id', $5::bigint, 'attempts', $6::int)
+         WHERE client_account_id = $1 AND id = $2",
+    )
+    .bind(tx.client_account_id())
+    .bind(discovery_flow_id)
+    .bind(message)
+    .bind(phase)
+    .bind(job.0)
+    .bind(job.1)
+    .execute(tx.conn())
+    .await?;
+    Ok(())
 }

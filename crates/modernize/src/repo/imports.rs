@@ -312,3 +312,157 @@ mod tests {
         assert!(unknown.expect_err("unknown field").to_string().contains("unknown field `filenam`"));
     }
 }
+
+/// Fills what the stored upload tells about the import where the import left it out: its size
+/// in bytes (`size` None: beyond a bigint) and its media type.
+pub async fn set_upload_facts(
+    tx: &mut TenantTx<'_>,
+    data_import_id: Uuid,
+    size: Option<i64>,
+    mime_type: &str,
+) -> Result<(), RepoError> {
+    sqlx::query(
+        "UPDATE migration.data_imports SET file_size = coalesce(file_size, $3),
+                mime_type = coalesce(mime_type, $4), updated_at = now()
+         WHERE client_account_id = $1 AND id = $2",
+    )
+    .bind(tx.client_account_id())
+    .bind(data_import_id)
+    .bind(size)
+    .bind(mime_type)
+    .execute(tx.conn())
+    .await?;
+    Ok(())
+}
+
+/// Whether a discovery flow reads the import (then it has had its file).
+pub async fn import_read_by_flow(tx: &mut TenantTx<'_>, data_import_id: Uuid) -> Result<bool, RepoError> {
+    let read = sqlx::query_scalar(
+        "SELECT EXISTS (SELECT 1 FROM migration.discovery_flows WHERE client_account_id = $1 AND data_import_id = $2)",
+    )
+    .bind(tx.client_account_id())
+    .bind(data_import_id)
+    .fetch_one(tx.conn())
+    .await?;
+    Ok(read)
+}
+
+/// The highest data row number stored for the import, 0 when none: where a resumed import goes on.
+pub async fn last_imported_row(tx: &mut TenantTx<'_>, data_import_id: Uuid) -> Result<i64, RepoError> {
+    let done = sqlx::query_scalar(
+        "SELECT coalesce(max(row_number), 0)::bigint FROM migration.raw_import_records
+         WHERE client_account_id = $1 AND data_import_id = $2",
+    )
+    .bind(tx.client_account_id())
+    .bind(data_import_id)
+    .fetch_one(tx.conn())
+    .await?;
+    Ok(done)
+}
+
+/// Marks the import `processing`; a resumed import keeps the start of its first attempt.
+pub async fn mark_import_processing(tx: &mut TenantTx<'_>, data_import_id: Uuid) -> Result<(), RepoError> {
+    sqlx::query(
+        "UPDATE migration.data_imports SET status = 'processing', started_at = coalesce(started_at, now())
+         WHERE client_account_id = $1 AND id = $2",
+    )
+    .bind(tx.client_account_id())
+    .bind(data_import_id)
+    .execute(tx.conn())
+    .await?;
+    Ok(())
+}
+
+/// Stores records of an import given as COPY text rows (tab-separated, escaped as COPY's text
+/// format, one `\n`-terminated line per record) of the columns `client_account_id, engagement_id,
+/// data_import_id, master_flow_id, row_number, raw_data, is_valid, validation_errors`.
+/// PostgreSQL does not COPY into a table under row-level security, so the rows go to a temporary
+/// table of this transaction (dropped at its end) and move with one INSERT that the policies
+/// check: a row of another tenant is refused (a database error), the whole chunk with it.
+pub async fn insert_record_rows(tx: &mut TenantTx<'_>, copy_rows: &[u8]) -> Result<(), RepoError> {
+    sqlx::query(
+        "CREATE TEMPORARY TABLE import_chunk (client_account_id uuid, engagement_id uuid, data_import_id uuid,
+             master_flow_id uuid, row_number integer, raw_data jsonb, is_valid boolean, validation_errors jsonb)
+         ON COMMIT DROP",
+    )
+    .execute(tx.conn())
+    .await?;
+    let mut copy = tx
+        .conn()
+        .copy_in_raw(
+            "COPY import_chunk (client_account_id, engagement_id, data_import_id, master_flow_id,
+                 row_number, raw_data, is_valid, validation_errors) FROM STDIN",
+        )
+        .await?;
+    copy.send(copy_rows).await?;
+    copy.finish().await?;
+    sqlx::query(
+        "INSERT INTO migration.raw_import_records (client_account_id, engagement_id, data_import_id, master_flow_id,
+                row_number, raw_data, is_valid, validation_errors)
+         SELECT client_account_id, engagement_id, data_import_id, master_flow_id, row_number, raw_data, is_valid,
+                validation_errors
+         FROM import_chunk",
+    )
+    .execute(tx.conn())
+    .await?;
+    sqlx::query("DROP TABLE import_chunk").execute(tx.conn()).await?;
+    Ok(())
+}
+
+/// Adds a stored chunk to the import's counters (`rows` records, `invalid` of them invalid) and
+/// sets its progress (percent, 0..100).
+pub async fn add_import_progress(
+    tx: &mut TenantTx<'_>,
+    data_import_id: Uuid,
+    rows: i32,
+    invalid: i32,
+    progress: f64,
+) -> Result<(), RepoError> {
+    sqlx::query(
+        "UPDATE migration.data_imports SET processed_records = processed_records + $3,
+                failed_records = failed_records + $4, progress_percentage = $5, updated_at = now()
+         WHERE client_account_id = $1 AND id = $2",
+    )
+    .bind(tx.client_account_id())
+    .bind(data_import_id)
+    .bind(rows)
+    .bind(invalid)
+    .bind(progress)
+    .execute(tx.conn())
+    .await?;
+    Ok(())
+}
+
+/// Marks the import completed (progress 100, its total the records processed). Returns (total
+/// records, invalid records); NotFound for an import not of this tenant.
+pub async fn complete_import(tx: &mut TenantTx<'_>, data_import_id: Uuid) -> Result<(i64, i64), RepoError> {
+    let counts = sqlx::query_as(
+        "UPDATE migration.data_imports SET status = 'completed', progress_percentage = 100, completed_at = now(),
+                total_records = processed_records, updated_at = now()
+         WHERE client_account_id = $1 AND id = $2 RETURNING total_records::bigint, failed_records::bigint",
+    )
+    .bind(tx.client_account_id())
+    .bind(data_import_id)
+    .fetch_optional(tx.conn())
+    .await?;
+    counts.ok_or_else(|| RepoError::not_found("data import", data_import_id))
+}
+
+/// The first `limit` valid records of the import (`raw_data`, in file order): what the mapping
+/// engine samples.
+pub async fn sample_records(
+    tx: &mut TenantTx<'_>,
+    data_import_id: Uuid,
+    limit: i64,
+) -> Result<Vec<serde_json::Value>, RepoError> {
+    let rows = sqlx::query_scalar(
+        "SELECT raw_data FROM migration.raw_import_records
+         WHERE client_account_id = $1 AND data_import_id = $2 AND is_valid ORDER BY row_number LIMIT $3",
+    )
+    .bind(tx.client_account_id())
+    .bind(data_import_id)
+    .bind(limit)
+    .fetch_all(tx.conn())
+    .await?;
+    Ok(rows)
+}

@@ -4,8 +4,9 @@ use serde::Serialize;
 use uuid::Uuid;
 
 use super::RepoError;
-use crate::discovery::cleansing::TransformationRules;
-use crate::models::{ImportFieldMapping, MappingStatus};
+use crate::discovery::MappingSuggestion;
+use crate::discovery::cleansing::{FieldMapping, TransformationRules};
+use crate::models::{ImportFieldMapping, MappingStatus, TenantTable};
 use crate::tenancy::TenantTx;
 
 /// A reviewer's decision on a suggested mapping.
@@ -116,4 +117,96 @@ pub async fn mappings_of_import(
     .fetch_all(tx.conn())
     .await?;
     Ok(rows)
+}
+
+/// Stores the engine's suggestion for one column of the import as `suggested` (a column already
+/// suggested is left as it is: a re-run keeps reviewers' decisions), with up to five
+/// `sample_values` (a JSON array) of the column.
+pub async fn insert_suggestion(
+    tx: &mut TenantTx<'_>,
+    scope: &super::flows::PhaseScope,
+    suggestion: &MappingSuggestion,
+    sample_values: &serde_json::Value,
+) -> Result<(), RepoError> {
+    let engagement_id = tx.ctx().require_engagement(ImportFieldMapping::TABLE)?;
+    sqlx::query(
+        "INSERT INTO migration.import_field_mappings
+             (client_account_id, engagement_id, data_import_id, master_flow_id, source_field, target_field,
+              match_type, confidence_score, status, suggested_by, transformation_rules, sample_values,
+              validation_errors)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, 'suggested', 'modernize-mapping', $9, $10, $11)
+         ON CONFLICT (client_account_id, data_import_id, source_field) DO NOTHING",
+    )
+    .bind(tx.client_account_id())
+    .bind(engagement_id)
+    .bind(scope.data_import_id)
+    .bind(scope.master_flow_id)
+    .bind(&suggestion.source_field)
+    .bind(&suggestion.target_field)
+    .bind(&suggestion.match_type)
+    .bind(suggestion.confidence.clamp(0.0, 1.0))
+    .bind(&suggestion.transformation_rules)
+    .bind(sample_values)
+    .bind(serde_json::json!([{"explanation": suggestion.explanation, "alternatives": suggestion.alternatives}]))
+    .execute(tx.conn())
+    .await?;
+    Ok(())
+}
+
+/// Decides the import's suggestions still `suggested` by a confidence `threshold` (0..1):
+/// approved when they have a target at or above it, rejected otherwise, `decided_by =
+/// 'threshold'`. Returns how many were decided.
+pub async fn decide_suggestions(tx: &mut TenantTx<'_>, data_import_id: Uuid, threshold: f64) -> Result<u64, RepoError> {
+    let decided = sqlx::query(
+        "UPDATE migration.import_field_mappings SET approved_at = now(), updated_at = now(),
+                decided_by = 'threshold',
+                status = CASE WHEN target_field IS NOT NULL AND confidence_score >= $3
+                              THEN 'approved' ELSE 'rejected' END::migration.mapping_status
+         WHERE client_account_id = $1 AND data_import_id = $2 AND status = 'suggested'",
+    )
+    .bind(tx.client_account_id())
+    .bind(data_import_id)
+    .bind(threshold)
+    .execute(tx.conn())
+    .await?
+    .rows_affected();
+    Ok(decided)
+}
+
+/// How many field mappings the import has: all of them, or those in `status`.
+pub async fn count_mappings(
+    tx: &mut TenantTx<'_>,
+    data_import_id: Uuid,
+    status: Option<MappingStatus>,
+) -> Result<i64, RepoError> {
+    let count = sqlx::query_scalar(
+        "SELECT count(*) FROM migration.import_field_mappings
+         WHERE client_account_id = $1 AND data_import_id = $2 AND ($3::migration.mapping_status IS NULL OR status = $3)",
+    )
+    .bind(tx.client_account_id())
+    .bind(data_import_id)
+    .bind(status)
+    .fetch_one(tx.conn())
+    .await?;
+    Ok(count)
+}
+
+/// The import's approved mappings that have a target, with their rules: what cleansing applies.
+/// Rules that do not decode are an error (Decode), never a default.
+pub async fn approved_mappings(tx: &mut TenantTx<'_>, data_import_id: Uuid) -> Result<Vec<FieldMapping>, RepoError> {
+    let rows: Vec<(String, String, serde_json::Value)> = sqlx::query_as(
+        "SELECT source_field, target_field, transformation_rules FROM migration.import_field_mappings
+         WHERE client_account_id = $1 AND data_import_id = $2 AND status = 'approved' AND target_field IS NOT NULL",
+    )
+    .bind(tx.client_account_id())
+    .bind(data_import_id)
+    .fetch_all(tx.conn())
+    .await?;
+    rows.into_iter()
+        .map(|(source_field, target_field, rules)| {
+            let rules = serde_json::from_value::<TransformationRules>(rules)
+                .map_err(|source| RepoError::Decode { what: "transformation rules of a field mapping", source })?;
+            Ok(FieldMapping { source_field, target_field, rules })
+        })
+        .collect()
 }

@@ -1,0 +1,132 @@
+//! The inventory phase: one asset per identity within the engagement, created or updated.
+
+use serde_json::{Map, json};
+use sqlx::PgConnection;
+
+use super::{Advance, PhaseJob};
+use crate::discovery::DiscoveryError;
+use crate::repo::assets;
+use crate::tenancy::{TenantCtx, TenantTx};
+
+/// The asset columns an import can set.
+const ASSET_COLUMNS: &str = "name, asset_name, hostname, fqdn, asset_type, description, ip_address, mac_address,
+    environment, location, datacenter, rack_location, operating_system, os_version, cpu_cores, memory_gb,
+    storage_gb, serial_number, manufacturer, model, virtualization_platform, database_type, business_owner,
+    technical_owner, department, business_unit, application_name, technology_stack, criticality,
+    business_criticality, migration_priority, migration_wave, cpu_utilization_percent,
+    memory_utilization_percent, completeness_score, quality_score, custom_attributes";
+
+/// Creates or updates one asset per identity within the engagement (`assets.dedup_key`, see
+/// [`super::identity`]; records of one identity are merged, the last record of the file winning
+/// where they differ, and flagged), linked to the master and discovery flow. Inventories of one
+/// engagement run one at a time ([`assets::lock_engagement_assets`]); the unique key is the backstop.
+pub(super) async fn build_inventory(
+    conn: &mut PgConnection,
+    ctx: &TenantCtx,
+    job: &PhaseJob,
+) -> Result<Advance, DiscoveryError> {
+    // A new asset takes the column defaults where the file says nothing; an existing one keeps
+    // what it had where this file says nothing.
+    let columns: Vec<&str> = ASSET_COLUMNS.split(',').map(str::trim).collect();
+    let inserted: String = columns
+        .iter()
+        .map(|c| match *c {
+            "asset_type" => "coalesce(p.asset_type, 'server')".to_owned(),
+            "technology_stack" => "coalesce(p.technology_stack, '[]')".to_owned(),
+            "custom_attributes" => "coalesce(p.custom_attributes, '{}')".to_owned(),
+            other => format!("p.{other}"),
+        })
+        .collect::<Vec<_>>()
+        .join(", ");
+    let merged: String = columns
+        .iter()
+        .map(|c| match *c {
+            "custom_attributes" => "a.custom_attributes || coalesce(p.custom_attributes, '{}')".to_owned(),
+            other => format!("coalesce(p.{other}, a.{other})"),
+        })
+        .collect::<Vec<_>>()
+        .join(", ");
+    let source = "SELECT DISTINCT ON (r.cleansed_data ->> 'dedup_key') r.id AS record_id,
+                         r.cleansed_data ->> 'dedup_key' AS dedup_key, r.cleansed_data -> 'asset' AS asset
+                  FROM migration.raw_import_records r
+                  WHERE r.client_account_id = $1 AND r.data_import_id = $2 AND r.is_valid
+                    AND r.cleansed_data ->> 'dedup_key' IS NOT NULL
+                  ORDER BY r.cleansed_data ->> 'dedup_key', r.row_number DESC";
+    let mut tx = TenantTx::begin(&mut *conn, ctx).await?;
+    assets::lock_engagement_assets(&mut tx).await?;
+    let updated = sqlx::query(sqlx::AssertSqlSafe(format!(
+        "WITH src AS ({source})
+         UPDATE migration.assets a SET ({ASSET_COLUMNS}, master_flow_id, discovery_flow_id, data_import_id,
+                raw_import_record_id, updated_at)
+             = (SELECT {merged}, $3, $4, $2, src.record_id, now()
+                FROM jsonb_populate_record(NULL::migration.assets, src.asset) p)
+         FROM src
+         WHERE a.client_account_id = $1 AND a.engagement_id = $5 AND a.dedup_key = src.dedup_key"
+    )))
+    .bind(ctx.client_account_id())
+    .bind(job.data_import_id)
+    .bind(job.master_flow_id)
+    .bind(job.discovery_flow_id)
+    .bind(job.engagement_id)
+    .execute(tx.conn())
+    .await?
+    .rows_affected();
+    let created = sqlx::query(sqlx::AssertSqlSafe(format!(
+        "WITH src AS ({source})
+         INSERT INTO migration.assets (client_account_id, engagement_id, master_flow_id, discovery_flow_id,
+                data_import_id, raw_import_record_id, discovery_method, discovery_source, discovery_timestamp,
+                dedup_key, {ASSET_COLUMNS})
+         SELECT $1, $5, $3, $4, $2, src.record_id, 'import', 'discovery flow', now(), src.dedup_key, {inserted}
+         FROM src, jsonb_populate_record(NULL::migration.assets, src.asset) p
+         WHERE NOT EXISTS (SELECT 1 FROM migration.assets a
+                           WHERE a.client_account_id = $1 AND a.engagement_id = $5 AND a.dedup_key = src.dedup_key)"
+    )))
+    .bind(ctx.client_account_id())
+    .bind(job.data_import_id)
+    .bind(job.master_flow_id)
+    .bind(job.discovery_flow_id)
+    .bind(job.engagement_id)
+    .execute(tx.conn())
+    .await?
+    .rows_affected();
+    tx.analyze_as_owner("assets").await?;
+    // Every record points at its asset: both rows of a merge are kept against it.
+    sqlx::query(
+        "UPDATE migration.raw_import_records r SET asset_id = a.id, is_processed = true, processed_at = now()
+         FROM migration.assets a
+         WHERE r.client_account_id = $1 AND r.data_import_id = $2 AND r.is_valid
+           AND a.client_account_id = $1 AND a.engagement_id = $3 AND a.dedup_key = r.cleansed_data ->> 'dedup_key'",
+    )
+    .bind(ctx.client_account_id())
+    .bind(job.data_import_id)
+    .bind(job.engagement_id)
+    .execute(tx.conn())
+    .await?;
+    // A merge is said on each of its rows, naming the others (once, whatever the re-runs).
+    let merged = sqlx::query(
+        "UPDATE migration.raw_import_records r SET cleansed_data = jsonb_set(r.cleansed_data, '{issues}',
+                coalesce(r.cleansed_data -> 'issues', '[]') || jsonb_build_array(jsonb_build_object(
+                    'kind', 'merged', 'severity', 'warning',
+                    'message', 'data rows ' || array_to_string(m.rows, ', ') || ' are one asset ('
+                        || m.dedup_key || '): merged, the last row''s values kept where they differ')))
+         FROM (SELECT cleansed_data ->> 'dedup_key' AS dedup_key, array_agg(row_number ORDER BY row_number) AS rows
+               FROM migration.raw_import_records
+               WHERE client_account_id = $1 AND data_import_id = $2 AND is_valid
+                 AND cleansed_data ->> 'dedup_key' IS NOT NULL
+               GROUP BY 1 HAVING count(*) > 1) m
+         WHERE r.client_account_id = $1 AND r.data_import_id = $2 AND r.is_valid
+           AND r.cleansed_data ->> 'dedup_key' = m.dedup_key
+           AND NOT coalesce(r.cleansed_data -> 'issues', '[]') @> '[{\"kind\": \"merged\"}]'",
+    )
+    .bind(ctx.client_account_id())
+    .bind(job.data_import_id)
+    .execute(tx.conn())
+    .await?
+    .rows_affected();
+    tx.commit().await?;
+    let mut metrics = Map::new();
+    metrics.insert("assets_created".into(), json!(created));
+    metrics.insert("assets_updated".into(), json!(updated));
+    metrics.insert("records_merged".into(), json!(merged));
+    Ok(Advance::Next(metrics))
+}
