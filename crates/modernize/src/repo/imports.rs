@@ -254,64 +254,6 @@ pub async fn import_issues(
     Ok(rows)
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn input(json: serde_json::Value) -> DataImportInput {
-        serde_json::from_value(json).expect("valid input")
-    }
-
-    #[test]
-    fn legacy_names_are_aliases() {
-        let (new, deprecations) =
-            input(serde_json::json!({"source_filename": "cmdb.csv", "file_size_bytes": 1024, "file_type": "text/csv"}))
-                .resolve()
-                .expect("resolves");
-        assert_eq!(new.filename, "cmdb.csv");
-        assert_eq!(new.file_size, Some(1024));
-        assert_eq!(new.mime_type.as_deref(), Some("text/csv"));
-        assert_eq!(new.import_name, "cmdb.csv");
-        let fields: Vec<_> = deprecations.iter().map(|d| d.field).collect();
-        assert_eq!(fields, ["source_filename", "file_size_bytes", "file_type"]);
-    }
-
-    #[test]
-    fn both_names_must_agree() {
-        let same = input(serde_json::json!({"filename": "a.csv", "source_filename": "a.csv"})).resolve();
-        assert!(same.is_ok());
-        let error = input(serde_json::json!({"filename": "a.csv", "source_filename": "b.csv"}))
-            .resolve()
-            .expect_err("disagreement");
-        assert_eq!(
-            error.to_string(),
-            "invalid filename,source_filename: filename = \"a.csv\" and its legacy alias source_filename = \"b.csv\" \
-             disagree: give one of them"
-        );
-    }
-
-    #[test]
-    fn deprecated_fields_are_reported_not_kept() {
-        let (new, deprecations) = input(
-            serde_json::json!({"filename": "a.csv", "is_mock": true, "file_hash": "abc", "import_config": {"x": 1}}),
-        )
-        .resolve()
-        .expect("resolves");
-        let stored = serde_json::to_value(&new).expect("serialises");
-        for field in ["is_mock", "file_hash", "import_config"] {
-            assert!(stored.get(field).is_none(), "{field} is never stored");
-        }
-        assert_eq!(deprecations.len(), 3);
-    }
-
-    #[test]
-    fn missing_filename_and_unknown_fields_are_clear_errors() {
-        let error = input(serde_json::json!({"import_name": "x"})).resolve().expect_err("no filename");
-        assert_eq!(error.to_string(), "invalid filename: is required");
-        let unknown = serde_json::from_value::<DataImportInput>(serde_json::json!({"filenam": "a.csv"}));
-        assert!(unknown.expect_err("unknown field").to_string().contains("unknown field `filenam`"));
-    }
-}
 
 /// Fills what the stored upload tells about the import where the import left it out: its size
 /// in bytes (`size` None: beyond a bigint) and its media type.
@@ -465,4 +407,63 @@ pub async fn sample_records(
     .fetch_all(tx.conn())
     .await?;
     Ok(rows)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn input(json: serde_json::Value) -> DataImportInput {
+        serde_json::from_value(json).expect("valid input")
+    }
+
+    #[test]
+    fn legacy_names_are_aliases() {
+        let (new, deprecations) =
+            input(serde_json::json!({"source_filename": "cmdb.csv", "file_size_bytes": 1024, "file_type": "text/csv"}))
+                .resolve()
+                .expect("resolves");
+        assert_eq!(new.filename, "cmdb.csv");
+        assert_eq!(new.file_size, Some(1024));
+        assert_eq!(new.mime_type.as_deref(), Some("text/csv"));
+        assert_eq!(new.import_name, "cmdb.csv");
+        let fields: Vec<_> = deprecations.iter().map(|d| d.field).collect();
+        assert_eq!(fields, ["source_filename", "file_size_bytes", "file_type"]);
+    }
+
+    #[test]
+    fn both_names_must_agree() {
+        let same = input(serde_json::json!({"filename": "a.csv", "source_filename": "a.csv"})).resolve();
+        assert!(same.is_ok());
+        let error = input(serde_json::json!({"filename": "a.csv", "source_filename": "b.csv"}))
+            .resolve()
+            .expect_err("disagreement");
+        assert_eq!(
+            error.to_string(),
+            "invalid filename,source_filename: filename = \"a.csv\" and its legacy alias source_filename = \"b.csv\" \
+             disagree: give one of them"
+        );
+    }
+
+    #[test]
+    fn deprecated_fields_are_reported_not_kept() {
+        let (new, deprecations) = input(
+            serde_json::json!({"filename": "a.csv", "is_mock": true, "file_hash": "abc", "import_config": {"x": 1}}),
+        )
+        .resolve()
+        .expect("resolves");
+        let stored = serde_json::to_value(&new).expect("serialises");
+        for field in ["is_mock", "file_hash", "import_config"] {
+            assert!(stored.get(field).is_none(), "{field} is never stored");
+        }
+        assert_eq!(deprecations.len(), 3);
+    }
+
+    #[test]
+    fn missing_filename_and_unknown_fields_are_clear_errors() {
+        let error = input(serde_json::json!({"import_name": "x"})).resolve().expect_err("no filename");
+        assert_eq!(error.to_string(), "invalid filename: is required");
+        let unknown = serde_json::from_value::<DataImportInput>(serde_json::json!({"filenam": "a.csv"}));
+        assert!(unknown.expect_err("unknown field").to_string().contains("unknown field `filenam`"));
+    }
 }
