@@ -1,7 +1,10 @@
 //! Hostile workbooks are refused within a measured memory bound (issue 11, item 5): the sparse
 //! sheet whose two cells span all of Excel's grid (A1 and XFD1048576), a zip bomb (a sheet of
 //! tens of MB compressed a thousandfold), and a sheet without `<dimension>` whose far cell comes
-//! after 50,000 rows (refused although the rows sampled are fine). Each is read by `modernize map suggest` (the same file
+//! after 50,000 rows (refused although the rows sampled are fine); and the formats calamine
+//! reads whole: an OpenDocument sheet of one value repeated over a million rows (16 million
+//! cells once expanded, in 2 KB), an Excel 97-2003 sheet with a value in its far corner and one
+//! whose DIMENSIONS record declares 4 billion rows. Each is read by `modernize map suggest` (the same file
 //! reader as `import`, offline); the peak resident memory of the child processes is measured
 //! with getrusage. This file holds one test so that the children measured are its own.
 
@@ -49,6 +52,50 @@ fn zip_bomb(dir: &Path, rows: usize) -> PathBuf {
     path
 }
 
+/// An OpenDocument spreadsheet whose one row of 16 values is repeated a million times.
+fn repeated_ods(dir: &Path) -> PathBuf {
+    let path = dir.join("repeated.ods");
+    let mut ods = zip::ZipWriter::new(std::fs::File::create(&path).expect("create"));
+    let options = zip::write::SimpleFileOptions::default().compression_method(zip::CompressionMethod::Deflated);
+    let entries: [(&str, &str); 3] = [
+        ("mimetype", "application/vnd.oasis.opendocument.spreadsheet"),
+        (
+            "META-INF/manifest.xml",
+            r#"<?xml version="1.0" encoding="UTF-8"?><manifest:manifest xmlns:manifest="urn:oasis:names:tc:opendocument:xmlns:manifest:1.0"><manifest:file-entry manifest:full-path="content.xml" manifest:media-type="text/xml"/></manifest:manifest>"#,
+        ),
+        (
+            "content.xml",
+            r#"<?xml version="1.0" encoding="UTF-8"?><office:document-content xmlns:office="urn:oasis:names:tc:opendocument:xmlns:office:1.0" xmlns:table="urn:oasis:names:tc:opendocument:xmlns:table:1.0" xmlns:text="urn:oasis:names:tc:opendocument:xmlns:text:1.0"><office:body><office:spreadsheet><table:table table:name="vInfo"><table:table-row><table:table-cell office:value-type="string"><text:p>VM</text:p></table:table-cell></table:table-row><table:table-row table:number-rows-repeated="1000000"><table:table-cell table:number-columns-repeated="16" office:value-type="float" office:value="1"/></table:table-row></table:table></office:spreadsheet></office:body></office:document-content>"#,
+        ),
+    ];
+    for (name, text) in entries {
+        ods.start_file(name, options).expect("start");
+        ods.write_all(text.as_bytes()).expect("write");
+    }
+    ods.finish().expect("finish");
+    path
+}
+
+/// An Excel 97-2003 workbook (a compound file) whose one sheet holds `records` (type, body).
+fn xls(dir: &Path, name: &str, records: &[(u16, Vec<u8>)]) -> PathBuf {
+    let path = dir.join(name);
+    let mut compound = cfb::create(&path).expect("compound file");
+    let mut stream = compound.create_stream("/Workbook").expect("stream");
+    let (bof, eof) = ((0x0809u16, vec![0u8; 16]), (0x000Au16, Vec::new()));
+    let all = [bof.clone(), eof.clone(), bof].into_iter().chain(records.iter().cloned()).chain([eof]);
+    for (kind, body) in all {
+        stream.write_all(&kind.to_le_bytes()).expect("type");
+        stream.write_all(&u16::try_from(body.len()).expect("short record").to_le_bytes()).expect("length");
+        stream.write_all(&body).expect("body");
+    }
+    stream.flush().expect("flush");
+    path
+}
+
+fn xls_number(row: u16, column: u16) -> (u16, Vec<u8>) {
+    (0x0203, [&row.to_le_bytes()[..], &column.to_le_bytes(), &[0, 0], &1.0f64.to_le_bytes()].concat())
+}
+
 fn peak_children_kib() -> i64 {
     getrusage(UsageWho::RUSAGE_CHILDREN).expect("getrusage").max_rss()
 }
@@ -63,6 +110,29 @@ fn hostile_workbooks_are_refused_within_a_memory_bound() {
         (case("robustness/sparse-corner-cells.xlsx"), "row 1048576 column 16384"),
         (bomb, "a zip bomb"),
         (far, "cell XFD1048576 at row 1048576 column 16384 passes the limit of 4096 columns"),
+        (repeated_ods(dir.path()), "sheet \"vInfo\" spans 1000001 rows × 16 columns"),
+        (
+            xls(dir.path(), "corner.xls", &[xls_number(0, 0), xls_number(65_535, 255)]),
+            "sheet 1 spans 65536 rows × 256 columns",
+        ),
+        (
+            xls(
+                dir.path(),
+                "dimensions.xls",
+                &[(
+                    0x0200,
+                    [
+                        &0u32.to_le_bytes()[..],
+                        &u32::MAX.to_le_bytes(),
+                        &0u16.to_le_bytes(),
+                        &256u16.to_le_bytes(),
+                        &[0, 0],
+                    ]
+                    .concat(),
+                )],
+            ),
+            "sheet 1 declares 4294967295 rows × 256 columns",
+        ),
     ];
     for (file, expected) in cases {
         let output = Command::new(env!("CARGO_BIN_EXE_modernize"))

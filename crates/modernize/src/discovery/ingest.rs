@@ -9,7 +9,7 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 
-use calamine::{Data, DataRef, ExcelDateTime, Reader, Xlsx, open_workbook, open_workbook_auto};
+use calamine::{Data, DataRef, ExcelDateTime, Reader, Xlsb, Xlsx, open_workbook, open_workbook_auto};
 use encoding_rs::WINDOWS_1252;
 use encoding_rs_io::DecodeReaderBytesBuilder;
 use serde::Serialize;
@@ -33,6 +33,13 @@ pub const MAX_SHEET_ROWS: u64 = 1_048_576;
 pub const MAX_SHEET_CELLS: u64 = 50_000_000;
 /// A zip entry expanding more than this many times its compressed size is a zip bomb.
 pub const MAX_COMPRESSION_RATIO: u64 = 200;
+/// Limits of the formats calamine reads whole, every sheet at once, into dense grids (.xls,
+/// .ods): the cells of all sheets' extents together (about 70 bytes each in memory, so some
+/// 350 MB at the limit; an RVTools vInfo of 20,000 VMs has 1.8 million), and the bytes of the
+/// file (.xls) or of its sheets' XML (.ods). A larger inventory goes as .xlsx, .xlsb or CSV,
+/// which are streamed.
+pub const MAX_WHOLE_WORKBOOK_CELLS: u64 = 5_000_000;
+pub const MAX_WHOLE_WORKBOOK_BYTES: u64 = 256 * 1024 * 1024;
 /// Records after the header whose cells show the file's decimal mark.
 const DECIMAL_SAMPLE_ROWS: usize = 200;
 
@@ -66,7 +73,7 @@ pub enum IngestError {
     WorkbookTooLarge { path: PathBuf, message: String },
     #[error("{path}: CSV error at line {line}: {message}")]
     Csv { path: PathBuf, line: u64, message: String },
-    #[error("{path}: unsupported file type (expected .csv, .txt, .tsv, .xlsx, .xlsm or .xls)")]
+    #[error("{path}: unsupported file type (expected .csv, .txt, .tsv, .xlsx, .xlsm, .xlsb, .xls or .ods)")]
     UnsupportedType { path: PathBuf },
 }
 
@@ -154,21 +161,34 @@ impl InventoryFile {
         let extension = path.extension().and_then(|e| e.to_str()).map(str::to_ascii_lowercase).unwrap_or_default();
         match extension.as_str() {
             "xlsx" | "xlsm" => open_xlsx(path, sheet),
-            "xls" | "xlsb" | "ods" => open_other_workbook(path, sheet),
+            "xlsb" => open_xlsb(path, sheet),
+            "xls" => {
+                scan_xls(path)?;
+                open_whole_workbook(path, "xls", sheet)
+            }
+            "ods" => {
+                scan_ods(path)?;
+                open_whole_workbook(path, "ods", sheet)
+            }
             "csv" | "txt" | "tsv" | "" => open_csv(path, encoding),
             _ => Err(IngestError::UnsupportedType { path: path.to_owned() }),
         }
     }
 
     /// Refuses, before anything of the file is used, a file past the limits anywhere in it, not
-    /// only in the rows [`InventoryFile::open`] reads ahead: an XLSX sheet's cell references are
-    /// all read (their values never kept, memory that of one cell), so that a far cell refuses
-    /// the file whatever its `<dimension>` declares or lacks. Other formats are checked whole by
-    /// `open` already. Errors: [`IngestError::WorkbookTooLarge`] naming the cell and the limit.
+    /// only in the rows [`InventoryFile::open`] reads ahead: an XLSX or XLSB sheet's cell
+    /// references are all read (their values never kept, memory that of one cell), so that a
+    /// far cell refuses the file whatever its declared dimension says or lacks. A CSV is checked
+    /// as it is read. The formats read whole (.xls, .ods) are measured without loading them
+    /// (BIFF records, XML events), here and again by `open`, which must not load them unmeasured.
+    /// Errors: [`IngestError::WorkbookTooLarge`] naming the cell, sheet or size and the limit.
     pub fn check_limits(path: &Path, sheet: Option<&str>) -> Result<(), IngestError> {
         let extension = path.extension().and_then(|e| e.to_str()).map(str::to_ascii_lowercase).unwrap_or_default();
         match extension.as_str() {
             "xlsx" | "xlsm" => scan_xlsx(path, sheet),
+            "xlsb" => scan_xlsb(path, sheet),
+            "xls" => scan_xls(path),
+            "ods" => scan_ods(path),
             _ => Ok(()),
         }
     }
@@ -691,6 +711,250 @@ fn scan_xlsx(path: &Path, sheet: Option<&str>) -> Result<(), IngestError> {
     Ok(())
 }
 
+/// The same for an XLSB sheet: its records read one at a time.
+fn scan_xlsb(path: &Path, sheet: Option<&str>) -> Result<(), IngestError> {
+    check_zip(path)?;
+    let workbook_error = |message: String| IngestError::Workbook { path: path.to_owned(), message };
+    let mut workbook: Xlsb<_> = open_workbook(path).map_err(|e: calamine::XlsbError| workbook_error(e.to_string()))?;
+    let name = choose_sheet(path, &workbook.sheet_names(), sheet)?;
+    let mut cells = workbook.worksheet_cells_reader(&name).map_err(|e| workbook_error(e.to_string()))?;
+    let d = cells.dimensions();
+    check_declared_size(path, u64::from(d.end.0) + 1, u64::from(d.end.1) + 1)?;
+    let mut seen = 0u64;
+    while let Some(cell) = cells.next_cell().map_err(|e| workbook_error(e.to_string()))? {
+        let (row, column) = cell.get_position();
+        seen += 1;
+        check_cell(path, row, column, seen)?;
+    }
+    Ok(())
+}
+
+/// The extent of one sheet of a format read whole: the cells between its first and last
+/// non-empty row and column, as calamine's dense grid will hold them.
+#[derive(Default)]
+struct SheetExtent {
+    rows: Option<(u64, u64)>,
+    columns: Option<(u64, u64)>,
+}
+
+impl SheetExtent {
+    fn add(&mut self, row: u64, first_column: u64, last_column: u64) {
+        let widen = |span: Option<(u64, u64)>, low: u64, high: u64| {
+            Some(span.map_or((low, high), |(a, b)| (a.min(low), b.max(high))))
+        };
+        self.rows = widen(self.rows, row, row);
+        self.columns = widen(self.columns, first_column, last_column);
+    }
+
+    fn cells(&self) -> u64 {
+        match (self.rows, self.columns) {
+            (Some((r0, r1)), Some((c0, c1))) => (r1 - r0 + 1).saturating_mul(c1 - c0 + 1),
+            _ => 0,
+        }
+    }
+}
+
+/// Adds a sheet's extent to the workbook's, refusing past [`MAX_WHOLE_WORKBOOK_CELLS`].
+fn add_whole_cells(path: &Path, total: &mut u64, sheet: &str, extent: &SheetExtent) -> Result<(), IngestError> {
+    *total = total.saturating_add(extent.cells());
+    if *total > MAX_WHOLE_WORKBOOK_CELLS {
+        let (rows, columns) = match (extent.rows, extent.columns) {
+            (Some((r0, r1)), Some((c0, c1))) => (r1 - r0 + 1, c1 - c0 + 1),
+            _ => (0, 0),
+        };
+        return Err(IngestError::WorkbookTooLarge {
+            path: path.to_owned(),
+            message: format!(
+                "{sheet} spans {rows} rows × {columns} columns; with the sheets before it that is {total} cells, \
+                 and this format is read whole with a limit of {MAX_WHOLE_WORKBOOK_CELLS} (save it as .xlsx or .csv)"
+            ),
+        });
+    }
+    Ok(())
+}
+
+fn check_whole_bytes(path: &Path, what: &str, bytes: u64) -> Result<(), IngestError> {
+    if bytes > MAX_WHOLE_WORKBOOK_BYTES {
+        return Err(IngestError::WorkbookTooLarge {
+            path: path.to_owned(),
+            message: format!(
+                "{what} is {bytes} bytes, and this format is read whole with a limit of {MAX_WHOLE_WORKBOOK_BYTES} \
+                 (save it as .xlsx or .csv)"
+            ),
+        });
+    }
+    Ok(())
+}
+
+/// Measures an Excel 97-2003 workbook (a compound file holding a BIFF stream) without loading
+/// it: calamine reads every sheet at open, reserving what each DIMENSIONS record declares and
+/// a dense grid up to each sheet's farthest value cell, so both are checked, record by record.
+fn scan_xls(path: &Path) -> Result<(), IngestError> {
+    let workbook_error = |message: String| IngestError::Workbook { path: path.to_owned(), message };
+    check_whole_bytes(path, "the file", std::fs::metadata(path).map_err(io(path))?.len())?;
+    let mut compound = cfb::open(path).map_err(|e| workbook_error(format!("not an Excel 97-2003 workbook: {e}")))?;
+    let stream_name = ["/Workbook", "/Book"]
+        .into_iter()
+        .find(|name| compound.is_stream(name))
+        .ok_or_else(|| workbook_error("no Workbook stream: not an Excel 97-2003 workbook".into()))?;
+    let stream = compound.open_stream(stream_name).map_err(|e| workbook_error(e.to_string()))?;
+    check_whole_bytes(path, "its Workbook stream", stream.len())?;
+    let mut stream = BufReader::new(stream);
+    let (mut depth, mut sheet, mut total) = (0u32, 0u32, 0u64);
+    let mut extent = SheetExtent::default();
+    let mut data = vec![0u8; usize::from(u16::MAX)];
+    loop {
+        let mut head = [0u8; 4];
+        match stream.read_exact(&mut head) {
+            Ok(()) => {}
+            Err(e) if e.kind() == std::io::ErrorKind::UnexpectedEof => break,
+            Err(e) => return Err(io(path)(e)),
+        }
+        let kind = u16::from_le_bytes([head[0], head[1]]);
+        let length = usize::from(u16::from_le_bytes([head[2], head[3]]));
+        let body = &mut data[..length];
+        stream.read_exact(body).map_err(|e| workbook_error(format!("a BIFF record is cut short: {e}")))?;
+        let u16_at = |at: usize| body.get(at..at + 2).map_or(0, |b| u16::from_le_bytes([b[0], b[1]]));
+        let u32_at = |at: usize| body.get(at..at + 4).map_or(0, |b| u32::from_le_bytes([b[0], b[1], b[2], b[3]]));
+        match kind {
+            // BOF: a substream starts (the globals, a sheet, or a chart nested in a sheet).
+            0x0809 => {
+                depth += 1;
+                if depth == 1 {
+                    sheet += 1;
+                    extent = SheetExtent::default();
+                }
+            }
+            // EOF: the substream ends; a sheet's extent counts towards the workbook's.
+            0x000A => {
+                if depth == 1 {
+                    add_whole_cells(path, &mut total, &format!("sheet {}", sheet.saturating_sub(1)), &extent)?;
+                }
+                depth = depth.saturating_sub(1);
+            }
+            // DIMENSIONS: calamine reserves rows × columns as it computes them (wrapping u32).
+            0x0200 if depth == 1 => {
+                let (first_row, row_end, first_column, column_end) = match length {
+                    10 => (u32::from(u16_at(0)), u32::from(u16_at(2)), u32::from(u16_at(4)), u32::from(u16_at(6))),
+                    14 | 16 => (u32_at(0), u32_at(4), u32::from(u16_at(8)), u32::from(u16_at(10))),
+                    _ => continue,
+                };
+                let first_column = if first_column > 0xFF || column_end < first_column { 0 } else { first_column };
+                if row_end >= 1 && column_end >= 1 {
+                    let rows = u64::from((row_end - 1).wrapping_sub(first_row).wrapping_add(1));
+                    let columns = u64::from((column_end - 1).wrapping_sub(first_column).wrapping_add(1));
+                    if rows.saturating_mul(columns) > MAX_WHOLE_WORKBOOK_CELLS {
+                        return Err(IngestError::WorkbookTooLarge {
+                            path: path.to_owned(),
+                            message: format!(
+                                "sheet {} declares {rows} rows × {columns} columns; this format is read whole with a \
+                                 limit of {MAX_WHOLE_WORKBOOK_CELLS} cells (save it as .xlsx or .csv)",
+                                sheet.saturating_sub(1)
+                            ),
+                        });
+                    }
+                }
+            }
+            // Value cells (number, label, rich label, bool/error, RK, shared-string label,
+            // formula) start with their row and column; MULRK spans to its last column.
+            0x0203 | 0x0204 | 0x00D6 | 0x0205 | 0x027E | 0x00FD | 0x0006 if depth == 1 => {
+                let column = u64::from(u16_at(2));
+                extent.add(u64::from(u16_at(0)), column, column);
+            }
+            0x00BD if depth == 1 && length >= 6 => {
+                let last = u64::from(u16_at(length - 2));
+                extent.add(u64::from(u16_at(0)), u64::from(u16_at(2)), last.max(u64::from(u16_at(2))));
+            }
+            _ => {}
+        }
+    }
+    Ok(())
+}
+
+/// A `table:number-*-repeated` count (1 when absent or unreadable).
+fn repeats(element: &quick_xml::events::BytesStart<'_>, attribute: &str) -> u64 {
+    element.try_get_attribute(attribute).ok().flatten().and_then(|a| a.value.trim().parse().ok()).unwrap_or(1)
+}
+
+/// Measures an OpenDocument spreadsheet without loading it: its content.xml is read as a
+/// stream of XML events, repeated rows and columns counted, and every sheet's extent (to its
+/// last non-empty cell, as calamine's grid holds it) checked; calamine reads all sheets at open.
+fn scan_ods(path: &Path) -> Result<(), IngestError> {
+    use quick_xml::events::Event;
+    check_zip(path)?;
+    let workbook_error = |message: String| IngestError::Workbook { path: path.to_owned(), message };
+    let file = File::open(path).map_err(io(path))?;
+    let mut archive = zip::ZipArchive::new(BufReader::new(file)).map_err(|e| workbook_error(e.to_string()))?;
+    let content = archive.by_name("content.xml").map_err(|e| workbook_error(format!("content.xml: {e}")))?;
+    check_whole_bytes(path, "its content.xml", content.size())?;
+    let mut reader = quick_xml::Reader::from_reader(BufReader::new(content));
+    let (mut buffer, mut total) = (Vec::new(), 0u64);
+    let mut extent = SheetExtent::default();
+    let mut sheet = String::new();
+    // Position in the current sheet: the row's first index and repeats, the next column.
+    let (mut row, mut row_repeats, mut column) = (0u64, 1u64, 0u64);
+    let mut row_cells: Option<(u64, u64)> = None;
+    loop {
+        let event = reader.read_event_into(&mut buffer).map_err(|e| workbook_error(format!("content.xml: {e}")))?;
+        match &event {
+            Event::Start(e) if e.name().as_ref() == "table:table" => {
+                extent = SheetExtent::default();
+                row = 0;
+                sheet =
+                    e.try_get_attribute("table:name").ok().flatten().map_or_else(String::new, |a| a.value.into_owned());
+            }
+            Event::End(e) if e.name().as_ref() == "table:table" => {
+                add_whole_cells(path, &mut total, &format!("sheet {sheet:?}"), &extent)?;
+            }
+            Event::Start(e) if e.name().as_ref() == "table:table-row" => {
+                (row_repeats, column, row_cells) = (repeats(e, "table:number-rows-repeated"), 0, None);
+            }
+            Event::Empty(e) if e.name().as_ref() == "table:table-row" => {
+                row = row.saturating_add(repeats(e, "table:number-rows-repeated"));
+            }
+            Event::End(e) if e.name().as_ref() == "table:table-row" => {
+                if let Some((first, last)) = row_cells {
+                    let last_row = row.saturating_add(row_repeats - 1);
+                    if last_row >= MAX_SHEET_ROWS || last >= MAX_COLUMNS as u64 {
+                        return Err(IngestError::WorkbookTooLarge {
+                            path: path.to_owned(),
+                            message: format!(
+                                "sheet {sheet:?} has a value at row {} column {}, past the limit of {MAX_SHEET_ROWS} \
+                                 rows and {MAX_COLUMNS} columns",
+                                last_row + 1,
+                                last + 1
+                            ),
+                        });
+                    }
+                    extent.add(row, first, last);
+                    extent.add(last_row, first, last);
+                    // A sheet past the limit is refused before its end, not after reading it all.
+                    let mut so_far = total;
+                    add_whole_cells(path, &mut so_far, &format!("sheet {sheet:?}"), &extent)?;
+                }
+                row = row.saturating_add(row_repeats);
+            }
+            Event::Start(e) | Event::Empty(e)
+                if matches!(e.name().as_ref(), "table:table-cell" | "table:covered-table-cell") =>
+            {
+                let count = repeats(e, "table:number-columns-repeated").max(1);
+                // A cell with content (Start) or a value in its attributes holds a value.
+                let valued = matches!(event, Event::Start(_))
+                    || e.try_get_attribute("office:value-type").ok().flatten().is_some();
+                if valued {
+                    let last = column.saturating_add(count - 1);
+                    row_cells = Some(row_cells.map_or((column, last), |(a, b)| (a.min(column), b.max(last))));
+                }
+                column = column.saturating_add(count);
+            }
+            Event::Eof => break,
+            _ => {}
+        }
+        buffer.clear();
+    }
+    Ok(())
+}
+
 fn choose_sheet(path: &Path, names: &[String], sheet: Option<&str>) -> Result<String, IngestError> {
     match sheet {
         Some(wanted) => names.iter().find(|n| n.eq_ignore_ascii_case(wanted)).cloned().ok_or_else(|| {
@@ -705,6 +969,9 @@ enum SheetMessage {
     Declared(u64),
     Row(Result<RawRow, IngestError>),
 }
+
+/// One cell as a streamed sheet gives it: 0-based row and column, and its text.
+type SheetCell = (u32, u32, String);
 
 /// Streams an XLSX sheet's cells (never the dense grid its dimension declares) on a thread of
 /// its own, row by row through a bounded channel; memory is that of a few rows.
@@ -722,11 +989,78 @@ fn open_xlsx(path: &Path, sheet: Option<&str>) -> Result<InventoryFile, IngestEr
     let (sender, receiver) = std::sync::mpsc::sync_channel::<SheetMessage>(256);
     let owned_path = path.to_owned();
     let sheet_name = name.clone();
-    std::thread::spawn(move || stream_sheet(&owned_path, &mut workbook, &sheet_name, &sender));
+    std::thread::spawn(move || {
+        let mut cells = match workbook.worksheet_cells_reader(&sheet_name) {
+            Ok(cells) => cells,
+            Err(e) => return fail(&owned_path, &sender, e.to_string()),
+        };
+        let percent_styles: Vec<bool> = cells
+            .styles()
+            .iter()
+            .map(|s| {
+                s.number_format
+                    .as_ref()
+                    .is_some_and(|f| f.format_code.contains('%') || matches!(f.format_id, Some(9 | 10)))
+            })
+            .collect();
+        let declared = u64::from(cells.dimensions().end.0) + 1;
+        stream_cells(&owned_path, declared, &sender, || {
+            let next = cells.next_cell_with_style_id().map_err(|e| e.to_string())?;
+            Ok(next.map(|(cell, style)| {
+                let (r, c) = cell.get_position();
+                (r, c, typed_cell_text(cell.get_value(), percent_styles.get(style).copied().unwrap_or(false)))
+            }))
+        });
+    });
+    receive_rows(path, "xlsx", name, receiver)
+}
+
+/// Streams an XLSB sheet like an XLSX one (calamine reads its records one at a time).
+fn open_xlsb(path: &Path, sheet: Option<&str>) -> Result<InventoryFile, IngestError> {
+    check_zip(path)?;
+    let workbook_error = |message: String| IngestError::Workbook { path: path.to_owned(), message };
+    let mut workbook: Xlsb<_> = open_workbook(path).map_err(|e: calamine::XlsbError| workbook_error(e.to_string()))?;
+    let name = choose_sheet(path, &workbook.sheet_names(), sheet)?;
+    {
+        let cells = workbook.worksheet_cells_reader(&name).map_err(|e| workbook_error(e.to_string()))?;
+        let d = cells.dimensions();
+        check_declared_size(path, u64::from(d.end.0) + 1, u64::from(d.end.1) + 1)?;
+    }
+    let (sender, receiver) = std::sync::mpsc::sync_channel::<SheetMessage>(256);
+    let owned_path = path.to_owned();
+    let sheet_name = name.clone();
+    std::thread::spawn(move || {
+        let mut cells = match workbook.worksheet_cells_reader(&sheet_name) {
+            Ok(cells) => cells,
+            Err(e) => return fail(&owned_path, &sender, e.to_string()),
+        };
+        let declared = u64::from(cells.dimensions().end.0) + 1;
+        stream_cells(&owned_path, declared, &sender, || {
+            let next = cells.next_cell().map_err(|e| e.to_string())?;
+            Ok(next.map(|cell| {
+                let (r, c) = cell.get_position();
+                (r, c, typed_cell_text(cell.get_value(), false))
+            }))
+        });
+    });
+    receive_rows(path, "xlsb", name, receiver)
+}
+
+fn fail(path: &Path, sender: &std::sync::mpsc::SyncSender<SheetMessage>, message: String) {
+    let _ = sender.send(SheetMessage::Row(Err(IngestError::Workbook { path: path.to_owned(), message })));
+}
+
+/// The reading side of a streamed sheet: the declared row count, then rows as they come.
+fn receive_rows(
+    path: &Path,
+    format: &'static str,
+    name: String,
+    receiver: std::sync::mpsc::Receiver<SheetMessage>,
+) -> Result<InventoryFile, IngestError> {
     let declared = match receiver.recv() {
         Ok(SheetMessage::Declared(rows)) => rows,
         Ok(SheetMessage::Row(Err(e))) => return Err(e),
-        _ => return Err(workbook_error("the sheet reader stopped".into())),
+        _ => return Err(IngestError::Workbook { path: path.to_owned(), message: "the sheet reader stopped".into() }),
     };
     let rows = receiver.into_iter().map_while(|m| match m {
         SheetMessage::Row(row) => Some(row),
@@ -739,35 +1073,21 @@ fn open_xlsx(path: &Path, sheet: Option<&str>) -> Result<InventoryFile, IngestEr
             counted.store(row.file_row, Ordering::Relaxed);
         }
     });
-    sheet_file(path, "xlsx", Some(name), Box::new(rows), Extent::Rows { read, total: declared.max(1) })
+    sheet_file(path, format, Some(name), Box::new(rows), Extent::Rows { read, total: declared.max(1) })
 }
 
-/// The sheet-reading thread: sends the declared row count, then the non-blank rows; stops
-/// when the receiver is gone or a limit is passed.
-fn stream_sheet<RS: Read + std::io::Seek>(
+/// The sheet-reading thread's loop: sends the declared row count, then the non-blank rows
+/// built from `next`'s cells (in row order); stops when the receiver is gone or a limit is
+/// passed.
+fn stream_cells(
     path: &Path,
-    workbook: &mut Xlsx<RS>,
-    name: &str,
+    declared: u64,
     sender: &std::sync::mpsc::SyncSender<SheetMessage>,
+    mut next: impl FnMut() -> Result<Option<SheetCell>, String>,
 ) {
-    let fail = |message: String| {
-        let _ = sender.send(SheetMessage::Row(Err(IngestError::Workbook { path: path.to_owned(), message })));
-    };
-    let mut cells = match workbook.worksheet_cells_reader(name) {
-        Ok(cells) => cells,
-        Err(e) => return fail(e.to_string()),
-    };
-    let declared = u64::from(cells.dimensions().end.0) + 1;
     if sender.send(SheetMessage::Declared(declared)).is_err() {
         return;
     }
-    let percent_styles: Vec<bool> = cells
-        .styles()
-        .iter()
-        .map(|s| {
-            s.number_format.as_ref().is_some_and(|f| f.format_code.contains('%') || matches!(f.format_id, Some(9 | 10)))
-        })
-        .collect();
     let (mut row_index, mut row, mut seen_cells) = (None::<u32>, Vec::<String>::new(), 0u64);
     let send_row = |index: u32, row: &mut Vec<String>| {
         let cells = std::mem::take(row);
@@ -778,12 +1098,11 @@ fn stream_sheet<RS: Read + std::io::Seek>(
         sender.send(SheetMessage::Row(Ok(raw))).is_ok()
     };
     loop {
-        let next = match cells.next_cell_with_style_id() {
-            Ok(next) => next,
-            Err(e) => return fail(e.to_string()),
+        let (r, c, text) = match next() {
+            Ok(Some(cell)) => cell,
+            Ok(None) => break,
+            Err(message) => return fail(path, sender, message),
         };
-        let Some((cell, style)) = next else { break };
-        let (r, c) = cell.get_position();
         seen_cells += 1;
         // A file checked by `InventoryFile::check_limits` never gets here; one read without it
         // (a sample) stops at the far cell.
@@ -799,7 +1118,6 @@ fn stream_sheet<RS: Read + std::io::Seek>(
             }
             row_index = Some(r);
         }
-        let text = typed_cell_text(cell.get_value(), percent_styles.get(style).copied().unwrap_or(false));
         if text.is_empty() {
             continue;
         }
@@ -814,9 +1132,9 @@ fn stream_sheet<RS: Read + std::io::Seek>(
     }
 }
 
-/// A workbook of another format (xls, xlsb, ods): its sheet is read whole, after its declared
-/// size is checked.
-fn open_other_workbook(path: &Path, sheet: Option<&str>) -> Result<InventoryFile, IngestError> {
+/// A workbook of a format calamine reads whole (xls, ods), measured by `scan_xls`/`scan_ods`
+/// before this loads it: its sheet is read as one grid.
+fn open_whole_workbook(path: &Path, format: &'static str, sheet: Option<&str>) -> Result<InventoryFile, IngestError> {
     let workbook_error = |message: String| IngestError::Workbook { path: path.to_owned(), message };
     let mut workbook = open_workbook_auto(path).map_err(|e| workbook_error(e.to_string()))?;
     let name = choose_sheet(path, &workbook.sheet_names(), sheet)?;
@@ -840,7 +1158,7 @@ fn open_other_workbook(path: &Path, sheet: Option<&str>) -> Result<InventoryFile
     let rows = rows.into_iter().map(Ok).inspect(move |_| {
         counted.fetch_add(1, Ordering::Relaxed);
     });
-    sheet_file(path, "xlsx", Some(name), Box::new(rows), Extent::Rows { read, total })
+    sheet_file(path, format, Some(name), Box::new(rows), Extent::Rows { read, total })
 }
 
 /// Finds the header among a sheet's first rows and keeps what is read ahead for the rest.
@@ -1119,6 +1437,131 @@ mod tests {
         let error = InventoryFile::open(f.path(), None, Encoding::Auto).err().expect("refused");
         assert!(matches!(error, IngestError::WorkbookTooLarge { .. }), "{error}");
         assert!(error.to_string().contains("1048576 rows × 16384 columns"), "{error}");
+    }
+
+    /// A zip holding `entries` (name, bytes), deflated.
+    fn zip_file(extension: &str, entries: &[(&str, &[u8])]) -> tempfile::NamedTempFile {
+        let f = tempfile::Builder::new().suffix(extension).tempfile().expect("temp file");
+        let mut zip = zip::ZipWriter::new(std::fs::File::create(f.path()).expect("create"));
+        for (name, bytes) in entries {
+            let options = zip::write::SimpleFileOptions::default().compression_method(zip::CompressionMethod::Deflated);
+            zip.start_file(*name, options).expect("entry");
+            zip.write_all(bytes).expect("write");
+        }
+        zip.finish().expect("finish");
+        f
+    }
+
+    #[test]
+    fn zipped_workbooks_of_other_formats_are_refused_before_they_expand() {
+        let bomb = vec![0u8; 4 * 1024 * 1024];
+        for extension in [".xlsb", ".ods"] {
+            let f = zip_file(extension, &[("mimetype", b"x"), ("content.xml", &bomb), ("xl/workbook.bin", &bomb)]);
+            for refused in [
+                InventoryFile::check_limits(f.path(), None).err(),
+                InventoryFile::open(f.path(), None, Encoding::Auto).err(),
+            ] {
+                let error = refused.expect("refused");
+                assert!(matches!(error, IngestError::WorkbookTooLarge { .. }), "{extension}: {error}");
+                assert!(error.to_string().contains("a zip bomb"), "{error}");
+            }
+        }
+    }
+
+    const ODS_MIMETYPE: &[u8] = b"application/vnd.oasis.opendocument.spreadsheet";
+
+    fn ods(rows: &str) -> tempfile::NamedTempFile {
+        let content = format!(
+            r#"<?xml version="1.0" encoding="UTF-8"?><office:document-content xmlns:office="urn:oasis:names:tc:opendocument:xmlns:office:1.0" xmlns:table="urn:oasis:names:tc:opendocument:xmlns:table:1.0" xmlns:text="urn:oasis:names:tc:opendocument:xmlns:text:1.0" office:version="1.2"><office:body><office:spreadsheet><table:table table:name="vInfo">{rows}</table:table></office:spreadsheet></office:body></office:document-content>"#
+        );
+        let manifest = br#"<?xml version="1.0" encoding="UTF-8"?><manifest:manifest xmlns:manifest="urn:oasis:names:tc:opendocument:xmlns:manifest:1.0"><manifest:file-entry manifest:full-path="content.xml" manifest:media-type="text/xml"/></manifest:manifest>"#;
+        zip_file(
+            ".ods",
+            &[("mimetype", ODS_MIMETYPE), ("META-INF/manifest.xml", manifest), ("content.xml", content.as_bytes())],
+        )
+    }
+
+    #[test]
+    fn ods_sheets_are_measured_before_they_are_loaded() {
+        let header = r#"<table:table-row><table:table-cell office:value-type="string"><text:p>VM</text:p></table:table-cell><table:table-cell office:value-type="string"><text:p>CPUs</text:p></table:table-cell></table:table-row>"#;
+        let data = r#"<table:table-row><table:table-cell office:value-type="string"><text:p>web-01</text:p></table:table-cell><table:table-cell office:value-type="float" office:value="4"><text:p>4</text:p></table:table-cell></table:table-row>"#;
+        // LibreOffice pads every sheet with empty rows and columns repeated to its edge.
+        let padding = r#"<table:table-row table:number-rows-repeated="1048574"><table:table-cell table:number-columns-repeated="16384"/></table:table-row>"#;
+        let fine = ods(&format!("{header}{data}{padding}"));
+        InventoryFile::check_limits(fine.path(), None).expect("empty padding is no content");
+        let (shape, rows) = records(&fine);
+        assert_eq!((shape.format, shape.headers.len(), rows.len()), ("ods", 2, 1));
+        assert_eq!(rows[0].data["CPUs"], "4");
+
+        // One value repeated over a million rows: 2 million cells once calamine expands them.
+        let far = r#"<table:table-row table:number-rows-repeated="1000000"><table:table-cell table:number-columns-repeated="6" office:value-type="float" office:value="1"/></table:table-row>"#;
+        let refused = ods(&format!("{header}{far}"));
+        for error in [
+            InventoryFile::check_limits(refused.path(), None).err(),
+            InventoryFile::open(refused.path(), None, Encoding::Auto).err(),
+        ] {
+            let error = error.expect("refused");
+            assert!(error.to_string().contains("limit of 5000000"), "{error}");
+        }
+        // A value past the last column a sheet may have.
+        let wide = r#"<table:table-row><table:table-cell table:number-columns-repeated="5000"/><table:table-cell office:value-type="string"><text:p>x</text:p></table:table-cell></table:table-row>"#;
+        let error = InventoryFile::check_limits(ods(&format!("{header}{wide}")).path(), None).expect_err("refused");
+        assert!(error.to_string().contains("row 2 column 5001"), "{error}");
+    }
+
+    /// An Excel 97-2003 compound file whose Workbook stream holds `records` (type, body)
+    /// after the globals substream.
+    fn xls(records: &[(u16, Vec<u8>)]) -> tempfile::NamedTempFile {
+        let f = tempfile::Builder::new().suffix(".xls").tempfile().expect("temp file");
+        let mut compound = cfb::create(f.path()).expect("compound file");
+        let mut stream = compound.create_stream("/Workbook").expect("stream");
+        let bof = (0x0809u16, vec![0u8; 16]);
+        let eof = (0x000Au16, Vec::new());
+        let all = [bof.clone(), eof.clone(), bof].into_iter().chain(records.iter().cloned()).chain([eof]);
+        for (kind, body) in all {
+            stream.write_all(&kind.to_le_bytes()).expect("type");
+            stream.write_all(&(body.len() as u16).to_le_bytes()).expect("length");
+            stream.write_all(&body).expect("body");
+        }
+        stream.flush().expect("flush");
+        f
+    }
+
+    fn number_cell(row: u16, column: u16) -> (u16, Vec<u8>) {
+        let mut body = [row.to_le_bytes(), column.to_le_bytes(), [0, 0]].concat();
+        body.extend(1.0f64.to_le_bytes());
+        (0x0203, body)
+    }
+
+    fn dimensions(rows: u32, columns: u16) -> (u16, Vec<u8>) {
+        (
+            0x0200,
+            [0u32.to_le_bytes().as_slice(), &rows.to_le_bytes(), &0u16.to_le_bytes(), &columns.to_le_bytes(), &[0, 0]]
+                .concat(),
+        )
+    }
+
+    #[test]
+    fn xls_workbooks_are_measured_record_by_record_before_they_are_loaded() {
+        let small = xls(&[dimensions(2, 2), number_cell(0, 0), number_cell(1, 1)]);
+        InventoryFile::check_limits(small.path(), None).expect("a small sheet passes");
+        let cases = [
+            (xls(&[number_cell(0, 0), number_cell(65_535, 255)]), "sheet 1 spans 65536 rows × 256 columns"),
+            (xls(&[dimensions(u32::MAX, 256)]), "sheet 1 declares 4294967295 rows × 256 columns"),
+        ];
+        for (f, expected) in cases {
+            for error in [
+                InventoryFile::check_limits(f.path(), None).err(),
+                InventoryFile::open(f.path(), None, Encoding::Auto).err(),
+            ] {
+                let error = error.expect("refused");
+                assert!(matches!(error, IngestError::WorkbookTooLarge { .. }), "{error}");
+                assert!(error.to_string().contains(expected), "{error}");
+            }
+        }
+        let error =
+            InventoryFile::check_limits(file(b"not a compound file", ".xls").path(), None).expect_err("refused");
+        assert!(error.to_string().contains("not an Excel 97-2003 workbook"), "{error}");
     }
 
     #[test]
