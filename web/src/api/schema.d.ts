@@ -1624,6 +1624,11 @@ export interface components {
              * @description 0..1.
              */
             confidence?: number | null;
+            /** @description Who decided an approved or rejected mapping: `reviewer` (a person; what the client
+             *     account's mapping engine learns from) or `threshold` (`accept_above` cut the suggestion;
+             *     teaches nothing). None while suggested. A suggestion the engine drew from earlier
+             *     reviewers' decisions has `match_type` `learned`. */
+            decided_by?: string | null;
             /** @description Why the engine suggested this target. */
             explanation?: string | null;
             /** Format: uuid */

@@ -591,6 +591,11 @@ pub struct MappingView {
     pub match_type: String,
     /// `suggested`, `approved` or `rejected`.
     pub status: String,
+    /// Who decided an approved or rejected mapping: `reviewer` (a person; what the client
+    /// account's mapping engine learns from) or `threshold` (`accept_above` cut the suggestion;
+    /// teaches nothing). None while suggested. A suggestion the engine drew from earlier
+    /// reviewers' decisions has `match_type` `learned`.
+    pub decided_by: Option<String>,
     /// Why the engine suggested this target.
     pub explanation: Option<String>,
     /// Other targets the engine considered.
@@ -615,6 +620,7 @@ impl From<ImportFieldMapping> for MappingView {
             confidence: m.confidence_score,
             match_type: m.match_type,
             status: m.status.to_string(),
+            decided_by: m.decided_by,
             explanation: note.get("explanation").and_then(|e| e.as_str()).map(str::to_owned),
             alternatives: note.get("alternatives").cloned().unwrap_or_else(|| json!([])),
             sample_values: m.sample_values,

@@ -273,6 +273,11 @@ function MappingTable({
                 </Table.Td>
                 <Table.Td>
                   <StatusBadge status={mapping.status} />
+                  {mapping.decided_by && (
+                    <Text size="xs" c="dimmed" mt={4} data-testid="decided-by">
+                      {mapping.decided_by === "threshold" ? "by the confidence threshold" : "by a reviewer"}
+                    </Text>
+                  )}
                 </Table.Td>
                 {canWrite && (
                   <Table.Td>
