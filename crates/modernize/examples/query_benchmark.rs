@@ -30,7 +30,7 @@ const END: &str = "<!-- query-benchmark:end -->";
 #[derive(Clone, Copy)]
 enum Measured {
     Sql(SuiteQuery),
-    List { name: &'static str, filter: fn() -> AssetFilter, sort: AssetSort, order: SortOrder, middle: bool },
+    List { name: &'static str, filter: fn(usize) -> AssetFilter, sort: AssetSort, order: SortOrder, middle: bool },
 }
 
 impl Measured {
@@ -41,12 +41,19 @@ impl Measured {
         }
     }
 
-    async fn run(&self, tx: &mut TenantTx<'_>, tenant: &SeededTenant, key: Option<&AssetKey>) -> Result<usize, Error> {
+    /// `first` is the number of the tenant's first asset (`perf::seed_assets` numbers them).
+    async fn run(
+        &self,
+        tx: &mut TenantTx<'_>,
+        tenant: &SeededTenant,
+        first: usize,
+        key: Option<&AssetKey>,
+    ) -> Result<usize, Error> {
         Ok(match self {
             Self::Sql(q) => q.run(tx.conn(), tenant).await?,
             Self::List { filter, sort, order, middle, .. } => {
                 let after = if *middle { key } else { None };
-                assets::list_assets(tx, &filter(), *sort, *order, after, 100).await?.len()
+                assets::list_assets(tx, &filter(first), *sort, *order, after, 100).await?.len()
             }
         })
     }
@@ -58,33 +65,40 @@ fn queries() -> Vec<Measured> {
         Measured::Sql(perf::MASTER_FLOW_JOIN),
         Measured::List {
             name: "(c) list by hostname, first page of 100",
-            filter: AssetFilter::default,
+            filter: |_| AssetFilter::default(),
             sort: AssetSort::Hostname,
             order: SortOrder::Asc,
             middle: false,
         },
         Measured::List {
             name: "(c) list by hostname desc, page after the middle",
-            filter: AssetFilter::default,
+            filter: |_| AssetFilter::default(),
             sort: AssetSort::Hostname,
             order: SortOrder::Desc,
             middle: true,
         },
         Measured::List {
             name: "(c) list by name, environment = Production, first page",
-            filter: || AssetFilter { environment: Some("Production".into()), ..Default::default() },
+            filter: |_| AssetFilter { environment: Some("Production".into()), ..Default::default() },
             sort: AssetSort::Name,
             order: SortOrder::Asc,
             middle: false,
         },
         Measured::List {
             name: "(c) list by name desc, 6R = rehost, first page",
-            filter: || AssetFilter {
+            filter: |_| AssetFilter {
                 six_r_strategy: Some(modernize::models::SixrStrategy::Rehost),
                 ..Default::default()
             },
             sort: AssetSort::Name,
             order: SortOrder::Desc,
+            middle: false,
+        },
+        Measured::List {
+            name: "(c) list by name, search for one hostname",
+            filter: |first| AssetFilter { search: Some(format!("srv-{:08}", first + 123)), ..Default::default() },
+            sort: AssetSort::Name,
+            order: SortOrder::Asc,
             middle: false,
         },
         Measured::Sql(perf::COUNTS_PER_STRATEGY),
@@ -153,7 +167,7 @@ async fn measure_size(database: &Database, operator: &OperatorToken, size: usize
                 let role = if as_owner { "RESET ROLE" } else { "SET LOCAL ROLE modernize_app" };
                 sqlx::raw_sql(role).execute(tx.conn()).await?;
                 let begun = Instant::now();
-                let found = query.run(&mut tx, &tenants[t], half.as_ref()).await?;
+                let found = query.run(&mut tx, &tenants[t], t * (size / TENANTS), half.as_ref()).await?;
                 let elapsed = begun.elapsed();
                 if found == 0 {
                     return Err(format!("{} found nothing for tenant {t}", query.name()).into());

@@ -248,3 +248,17 @@ pub fn plan_problems(plan: &serde_json::Value, sort_bound: f64) -> Vec<String> {
     }
     problems
 }
+
+/// How many rows the scans of `assets` in an executed plan (`EXPLAIN (ANALYZE, FORMAT JSON)`) read
+/// and then threw away by a Filter (counted, over all loops): the rows a qual that is no index
+/// condition cost. A filter the index answers removes none.
+pub fn assets_rows_filtered_out(plan: &serde_json::Value) -> f64 {
+    plan_nodes(plan)
+        .into_iter()
+        .filter(|(_, node)| node.get("Relation Name").and_then(|r| r.as_str()) == Some("assets"))
+        .map(|(_, node)| {
+            let count = |field: &str| node.get(field).and_then(|r| r.as_f64()).unwrap_or_default();
+            count("Rows Removed by Filter") * count("Actual Loops").max(1.0)
+        })
+        .sum()
+}

@@ -37,7 +37,7 @@ macro_rules! migration {
 }
 
 /// Every migration, in order. A file in `migrations/` that is missing here fails a test.
-pub static MIGRATIONS: [Migration; 11] = [
+pub static MIGRATIONS: [Migration; 13] = [
     migration!(1, "0001", "consolidated_schema"),
     migration!(2, "0002", "performance_indexes"),
     migration!(3, "0003", "row_level_security"),
@@ -49,6 +49,8 @@ pub static MIGRATIONS: [Migration; 11] = [
     migration!(9, "0009", "audit_trail_index"),
     migration!(10, "0010", "asset_list_indexes"),
     migration!(11, "0011", "operations"),
+    migration!(12, "0012", "search_functions"),
+    migration!(13, "0013", "filters_under_rls"),
 ];
 
 const NO_TRANSACTION_MARKER: &str = "-- modernize:no-transaction";
@@ -453,6 +455,8 @@ mod tests {
             (9, "9eba8183c25c74407b2f1ce1c37c277eeefd1e9de32749fb099737f9d9436fa5"),
             (10, "9b77b76f3e2cedee210e8a9dc52280a649e1662b2761a2703462579cd6baf48b"),
             (11, "de05c038463f5fb5e6d6237e0e05d3c57c8a975620e682a10570383c9375949d"),
+            (12, "d787357833bb12d226cf31942e3ffc28f28508316968664600bbfdb962ab00d1"),
+            (13, "e46fa9b03f58debedfae8e58d1022ece7f10d5b2a0e324116c265dfb63505f2b"),
         ];
         for (version, checksum) in landed {
             let migration = MIGRATIONS.iter().find(|m| m.version == version).expect("landed migration");

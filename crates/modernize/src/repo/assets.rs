@@ -196,7 +196,11 @@ fn push_filter(query: &mut QueryBuilder<Postgres>, tx: &TenantTx<'_>, filter: &A
         query.push(" AND a.asset_type = ").push_bind(asset_type);
     }
     if let Some(environment) = non_blank(&filter.environment) {
-        query.push(" AND lower(a.environment) = lower(").push_bind(environment.to_owned()).push(")");
+        // Case-insensitive by collation, not lower(): an index condition under RLS (migration 0013).
+        query
+            .push(" AND a.environment = ")
+            .push_bind(environment.to_owned())
+            .push(" COLLATE migration.case_insensitive");
     }
     if let Some(strategy) = filter.six_r_strategy {
         query.push(" AND a.six_r_strategy = ").push_bind(strategy);
@@ -215,6 +219,10 @@ fn push_filter(query: &mut QueryBuilder<Postgres>, tx: &TenantTx<'_>, filter: &A
     }
     if let Some(search) = non_blank(&filter.search) {
         let pattern = contains_pattern(search);
+        // The ids from the trigram index (ILIKE cannot be an index condition under RLS: migration
+        // 0013), then each column's own match.
+        query.push(" AND a.id = ANY(migration.asset_ids_matching(").push_bind(engagement);
+        query.push(", ").push_bind(pattern.clone()).push("))");
         query.push(" AND (a.name ILIKE ").push_bind(pattern.clone());
         query.push(" OR a.hostname ILIKE ").push_bind(pattern.clone());
         query.push(" OR a.ip_address ILIKE ").push_bind(pattern.clone());
