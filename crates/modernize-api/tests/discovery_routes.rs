@@ -1002,8 +1002,8 @@ async fn the_legacy_json_request_creates_an_import_whose_file_is_put_later(pool:
     assert_eq!(count(&pool, "crewai_flow_state_extensions").await, masters_before, "nor a master flow");
 
     // A file whose size is not the declared one: 422 naming file_size, nothing kept, and the
-    // import still awaits its file; a body that is a form or JSON is no file (415); options
-    // that do not parse are 400 naming them.
+    // import still awaits its file; a body that is a form or JSON, or has no Content-Type, is no
+    // file (415); options that do not parse are 400 naming them.
     let declared = serde_json::json!({"filename": "small.csv", "file_size": 7});
     let created = legacy_json(&app, "/api/v1/imports", &analyst, acme, declared).await;
     assert_eq!(created.status, StatusCode::CREATED, "{:?}", created.body);
@@ -1014,6 +1014,15 @@ async fn the_legacy_json_request_creates_an_import_whose_file_is_put_later(pool:
     assert_eq!(wrong.body["field"], "file_size");
     let as_json = legacy_send(&app, Method::PUT, &upload_url, &analyst, acme, "application/json", b"{}".to_vec()).await;
     as_json.assert_problem(StatusCode::UNSUPPORTED_MEDIA_TYPE);
+    let untyped = with_auth(Request::builder().method(Method::PUT).uri(&upload_url), &analyst)
+        .header("x-client-account-id", acme.0)
+        .header("x-engagement-id", acme.1)
+        .body(Body::from(b"a,b\n1,2".to_vec()))
+        .expect("request");
+    let untyped = app.send(untyped).await;
+    untyped.assert_problem(StatusCode::UNSUPPORTED_MEDIA_TYPE);
+    let detail = untyped.body["detail"].as_str().expect("detail");
+    assert!(detail.contains("Content-Type"), "names the header: {detail}");
     let option = put_file(&app, &format!("{upload_url}?accept_above=most"), &analyst, acme, INVENTORY).await;
     option.assert_problem(StatusCode::BAD_REQUEST);
     assert_eq!(option.body["field"], "accept_above");

@@ -5577,7 +5577,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description The body is a form or JSON, not the file */
+            /** @description No Content-Type header, or the body is a form or JSON, not the file */
             415: {
                 headers: {
                     [name: string]: unknown;
@@ -6196,7 +6196,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description The body is a form or JSON, not the file */
+            /** @description No Content-Type header, or the body is a form or JSON, not the file */
             415: {
                 headers: {
                     [name: string]: unknown;

@@ -277,10 +277,18 @@ async fn legacy_create(
     Ok((StatusCode::CREATED, headers, Json(PendingImport { import, upload_url })).into_response())
 }
 
-/// Whether a `PUT …/content` body is the file itself (415 otherwise): any type but a form or JSON,
-/// which would be taken for the file's bytes.
+/// Whether a `PUT …/content` body is the file itself (415 otherwise): any declared type but a form
+/// or JSON, which would be taken for the file's bytes. A body without a `Content-Type` is refused
+/// too: nothing says it is the file rather than a client's mistake.
 fn require_file_body(headers: &HeaderMap) -> Result<(), ApiError> {
     let media_type = media_type(headers);
+    if media_type.is_empty() {
+        return Err(ApiError::UnsupportedMediaType(
+            "the Content-Type header is missing: send the file itself as the body with its type \
+             (application/octet-stream, text/csv, a workbook's type)"
+                .into(),
+        ));
+    }
     if media_type.starts_with("multipart/")
         || media_type == "application/x-www-form-urlencoded"
         || media_type.ends_with("json")
@@ -438,7 +446,7 @@ pub async fn create_import_v3(
         (status = 404, description = "No such import in this engagement (or not the caller's)", body = Problem, content_type = "application/problem+json"),
         (status = 409, description = "The import already has its file", body = Problem, content_type = "application/problem+json"),
         (status = 413, description = "The file is larger than the server's limit", body = Problem, content_type = "application/problem+json"),
-        (status = 415, description = "The body is a form or JSON, not the file", body = Problem, content_type = "application/problem+json"),
+        (status = 415, description = "No Content-Type header, or the body is a form or JSON, not the file", body = Problem, content_type = "application/problem+json"),
         (status = 422, description = "A missing tenant header, a size that is not the declared file_size, a bad option, or a file that is no inventory", body = Problem, content_type = "application/problem+json"),
     ),
 )]
@@ -473,7 +481,7 @@ pub async fn put_import_content(
         (status = 404, description = "No such import in this engagement (or not the caller's)", body = Problem, content_type = "application/problem+json"),
         (status = 409, description = "The import already has its file", body = Problem, content_type = "application/problem+json"),
         (status = 413, description = "The file is larger than the server's limit", body = Problem, content_type = "application/problem+json"),
-        (status = 415, description = "The body is a form or JSON, not the file", body = Problem, content_type = "application/problem+json"),
+        (status = 415, description = "No Content-Type header, or the body is a form or JSON, not the file", body = Problem, content_type = "application/problem+json"),
         (status = 422, description = "A missing tenant header, a size that is not the declared file_size, a bad option, or a file that is no inventory", body = Problem, content_type = "application/problem+json"),
     ),
 )]
