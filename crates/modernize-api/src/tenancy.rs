@@ -528,6 +528,29 @@ pub async fn deactivate_user(
     Ok(Json(users::deactivate_user(&state.pool, &caller.actor(), &UserRef::Id(user)).await?))
 }
 
+/// Reactivates a deactivated user (platform administrators only): their password signs in again;
+/// the sessions and API tokens ended at deactivation stay ended.
+#[utoipa::path(
+    post,
+    path = "/api/v1/users/{user}/reactivate",
+    tag = "tenancy",
+    params(("user" = Uuid, Path, description = "The user's id")),
+    responses(
+        (status = 200, description = "The user, active", body = UserView),
+        (status = 400, description = "The user id is not a UUID", body = Problem, content_type = "application/problem+json"),
+        (status = 401, description = "Not signed in", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "Not a platform administrator", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such user", body = Problem, content_type = "application/problem+json"),
+    ),
+)]
+pub async fn reactivate_user(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(user): Path<Uuid>,
+) -> Result<Json<UserView>, ApiError> {
+    Ok(Json(users::reactivate_user(&state.pool, &caller.actor(), &UserRef::Id(user)).await?))
+}
+
 pub fn routes() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
         .routes(routes!(list_client_accounts, create_client_account))
@@ -541,4 +564,5 @@ pub fn routes() -> OpenApiRouter<AppState> {
         .routes(routes!(list_member_tokens))
         .routes(routes!(revoke_member_token))
         .routes(routes!(deactivate_user))
+        .routes(routes!(reactivate_user))
 }

@@ -406,6 +406,33 @@ async fn platform_admins_deactivate_users_whose_sign_in_tokens_and_sessions_then
     assert_eq!((live_sessions, live_tokens), (0, 0), "sessions ended, tokens revoked");
     let again = app.call(Method::POST, &deactivate, &admin, None).await;
     assert_eq!(again.status, StatusCode::OK, "deactivating twice changes nothing: {:?}", again.body);
+
+    // Reactivated: the password signs in again, the ended session and the revoked token stay so.
+    let reactivate = format!("/api/v1/users/{}/reactivate", acme.analyst_user_id);
+    let viewer = session(&app, ACME, "viewer").await;
+    let before = tenancy_state(&pool).await;
+    app.call(Method::POST, &reactivate, &viewer, None).await.assert_problem(StatusCode::FORBIDDEN);
+    app.call(Method::POST, &reactivate, &analyst, None).await.assert_problem(StatusCode::UNAUTHORIZED);
+    assert_eq!(tenancy_state(&pool).await, before, "a refused reactivation changed something");
+    let unknown = format!("/api/v1/users/{}/reactivate", uuid::Uuid::new_v4());
+    app.call(Method::POST, &unknown, &admin, None).await.assert_problem(StatusCode::NOT_FOUND);
+    let done = app.call(Method::POST, &reactivate, &admin, None).await;
+    assert_eq!(done.status, StatusCode::OK, "{:?}", done.body);
+    assert_eq!(done.body["is_active"], true);
+    app.get("/api/v1/me", &analyst).await.assert_problem(StatusCode::UNAUTHORIZED);
+    app.get("/api/v1/me", &bearer).await.assert_problem(StatusCode::UNAUTHORIZED);
+    let live_tokens: i64 =
+        sqlx::query_scalar("SELECT count(*) FROM modernize.api_tokens WHERE user_id = $1 AND revoked_at IS NULL")
+            .bind(acme.analyst_user_id)
+            .fetch_one(&pool)
+            .await
+            .expect("count");
+    assert_eq!(live_tokens, 0, "tokens revoked at deactivation stay revoked");
+    let login = json!({"email": ACME.email("analyst"), "password": DEMO_PASSWORD});
+    let signed_in = app.call(Method::POST, "/api/v1/auth/login", &Auth::None, Some(login)).await;
+    assert_eq!(signed_in.status, StatusCode::OK, "{:?}", signed_in.body);
+    let again = app.call(Method::POST, &reactivate, &admin, None).await;
+    assert_eq!(again.status, StatusCode::OK, "reactivating twice changes nothing: {:?}", again.body);
 }
 
 /// One request of a matrix: method, path, body.
@@ -511,6 +538,7 @@ async fn viewers_and_analysts_are_refused_every_admin_write_and_change_nothing(p
     writes.push((Method::GET, admin_tokens.clone(), None));
     writes.push((Method::DELETE, format!("{admin_tokens}/{}", uuid::Uuid::new_v4()), None));
     writes.push((Method::POST, format!("/api/v1/users/{}/deactivate", a.admin_user_id), None));
+    writes.push((Method::POST, format!("/api/v1/users/{}/reactivate", a.admin_user_id), None));
     // The viewer reaches the engagement (else its routes would be 404 to them, not 403).
     let admin = session(&app, ACME, "admin").await;
     let grant = format!("/api/v1/client-accounts/{account}/engagements/cloud-2027/access/{}", a.viewer_user_id);

@@ -123,6 +123,14 @@ pub enum UsersCommand {
         #[arg(long)]
         json: bool,
     },
+    /// Reactivate a deactivated user: their password signs in again; the sessions and API tokens
+    /// ended at deactivation stay ended.
+    Reactivate {
+        #[arg(long)]
+        email: String,
+        #[arg(long)]
+        json: bool,
+    },
     /// API tokens of a user: create (shown once), list, revoke.
     #[command(subcommand)]
     Token(TokenCommand),
@@ -323,6 +331,14 @@ pub async fn run_users(command: UsersCommand, database: &Database, operator: &Op
                 print_json(&user)?;
             } else {
                 println!("deactivated user {} ({})", user.id, user.email);
+            }
+        }
+        UsersCommand::Reactivate { email, json } => {
+            let user = users::reactivate_user(&pool, &actor, &UserRef::Email(email)).await?;
+            if json {
+                print_json(&user)?;
+            } else {
+                println!("reactivated user {} ({})", user.id, user.email);
             }
         }
         UsersCommand::List { client_account, json } => {

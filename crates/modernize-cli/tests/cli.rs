@@ -24,7 +24,7 @@ fn stdout(output: &Output) -> String {
 
 #[test]
 fn every_subcommand_has_help() {
-    let commands: [&[&str]; 48] = [
+    let commands: [&[&str]; 49] = [
         &[],
         &["db"],
         &["db", "upgrade"],
@@ -49,6 +49,7 @@ fn every_subcommand_has_help() {
         &["users", "create"],
         &["users", "list"],
         &["users", "deactivate"],
+        &["users", "reactivate"],
         &["users", "token"],
         &["users", "token", "create"],
         &["users", "token", "list"],
@@ -261,6 +262,19 @@ async fn tenancy_objects_are_created_and_listed_with_json(pool: PgPool) {
     let user: serde_json::Value = serde_json::from_slice(&output.stdout).expect("user JSON");
     assert_eq!(user["is_active"], false);
     let output = run(&["users", "deactivate", "--email", "nobody@initech.example"]);
+    assert_eq!(output.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&output.stderr).contains("user nobody@initech.example not found"));
+
+    // Reactivated: active again, said in a line that names the user.
+    let output = run(&["users", "reactivate", "--email", "peter@initech.example"]);
+    assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
+    assert!(stdout(&output).starts_with("reactivated user "), "{}", stdout(&output));
+    assert!(stdout(&output).contains("(peter@initech.example)"), "{}", stdout(&output));
+    let output = run(&["users", "list", "--json"]);
+    let listed: serde_json::Value = serde_json::from_slice(&output.stdout).expect("users JSON");
+    let peter = listed.as_array().into_iter().flatten().find(|u| u["email"] == "peter@initech.example");
+    assert_eq!(peter.map(|u| &u["is_active"]), Some(&serde_json::json!(true)), "{listed}");
+    let output = run(&["users", "reactivate", "--email", "nobody@initech.example"]);
     assert_eq!(output.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&output.stderr).contains("user nobody@initech.example not found"));
 }

@@ -341,20 +341,22 @@ async fn each_use_case_is_allowed_forbidden_or_not_found_by_role(pool: PgPool) {
         ("retry_flow", Forbidden, Allowed, Allowed),
         ("cancel_flow", Forbidden, Allowed, Allowed),
     ];
-    // Every use case of the tenant-data services is in the matrix: a new one fails this test
-    // until its row says who may call it.
+    // Every use case of the tenant-data and user services is in the matrix (or among the
+    // platform's use cases, tested below): a new one fails this test until its row says who may
+    // call it.
     let services = [
         include_str!("../src/service/discovery.rs"),
         include_str!("../src/service/assets.rs"),
         include_str!("../src/service/dependencies.rs"),
         include_str!("../src/service/sixr.rs"),
+        include_str!("../src/service/users.rs"),
     ];
     let missing: Vec<&str> = services
         .iter()
         .flat_map(|source| source.lines())
         .filter_map(|line| line.strip_prefix("pub async fn "))
         .filter_map(|rest| rest.split(['(', '<']).next())
-        .filter(|name| !matrix.iter().any(|(case, ..)| case == name))
+        .filter(|name| !matrix.iter().any(|(case, ..)| case == name) && !PLATFORM_CASES.contains(name))
         .collect();
     assert!(missing.is_empty(), "use cases missing from the role matrix: {missing:?}");
     let mut refused = 0;
@@ -375,4 +377,55 @@ async fn each_use_case_is_allowed_forbidden_or_not_found_by_role(pool: PgPool) {
         }
     }
     assert!(refused > 20, "{refused}");
+}
+
+/// Use cases of the platform, not of one client account: for operators and platform
+/// administrators only, whatever the caller's role in an account.
+const PLATFORM_CASES: [&str; 2] = ["deactivate_user", "reactivate_user"];
+
+async fn run_platform_case(name: &str, pool: &PgPool, actor: &Actor<'_>, user_id: Uuid) -> Result<(), ServiceError> {
+    let who = UserRef::Id(user_id);
+    match name {
+        "deactivate_user" => users::deactivate_user(pool, actor, &who).await.map(drop),
+        "reactivate_user" => users::reactivate_user(pool, actor, &who).await.map(drop),
+        other => panic!("no platform case {other}"),
+    }
+}
+
+#[sqlx::test(migrations = false)]
+async fn platform_use_cases_are_forbidden_to_every_account_role(pool: PgPool) {
+    let mut conn = common::migrated(&pool).await;
+    let ids = demo_tenant(&mut conn, common::operator(), ACME).await.expect("A");
+    let other = demo_tenant(&mut conn, common::operator(), GLOBEX).await.expect("B");
+    let platform_admin = other.analyst_user_id;
+    sqlx::query("UPDATE migration.users SET is_platform_admin = true WHERE id = $1")
+        .bind(platform_admin)
+        .execute(&mut *conn)
+        .await
+        .expect("platform admin");
+    let state = || async {
+        sqlx::query_scalar::<_, String>(
+            "SELECT string_agg(id::text || is_active::text || updated_at::text, ',' ORDER BY id) FROM migration.users",
+        )
+        .fetch_one(&pool)
+        .await
+        .expect("users")
+    };
+    let callers = [
+        ("viewer", sign_in(&pool, &ACME.email("viewer")).await),
+        ("analyst", sign_in(&pool, &ACME.email("analyst")).await),
+        ("admin", sign_in(&pool, &ACME.email("admin")).await),
+        ("stranger", sign_in(&pool, &GLOBEX.email("admin")).await),
+    ];
+    let allowed = sign_in(&pool, &GLOBEX.email("analyst")).await;
+    for case in PLATFORM_CASES {
+        for (who, actor) in &callers {
+            let before = state().await;
+            let got = outcome(run_platform_case(case, &pool, actor, ids.viewer_user_id).await);
+            assert_eq!(got, Forbidden, "{case} as {who}");
+            assert_eq!(state().await, before, "{case} as {who}: refused, yet the database changed");
+        }
+        let got = outcome(run_platform_case(case, &pool, &allowed, ids.viewer_user_id).await);
+        assert_eq!(got, Allowed, "{case} as a platform administrator");
+    }
 }

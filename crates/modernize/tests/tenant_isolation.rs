@@ -629,6 +629,7 @@ async fn every_repository_function_is_isolated(pool: PgPool) {
         "users::authenticate_session",
         "users::revoke_session",
         "users::deactivate_user",
+        "users::reactivate_user",
     ];
     // Operator housekeeping across client accounts, behind an OperatorToken: it answers only
     // whether the flows that recorded an upload directory are over (tests/uploads.rs).

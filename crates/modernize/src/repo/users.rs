@@ -510,3 +510,19 @@ pub async fn deactivate_user(conn: &mut PgConnection, user_id: Uuid) -> Result<U
         .await?;
     Ok(user)
 }
+
+/// Reactivates a deactivated user, in the caller's transaction: sign-in works again with their
+/// password; the sessions ended and the tokens revoked at deactivation stay so (the user signs in
+/// afresh and issues new tokens). NotFound for an unknown user; reactivating an active user
+/// changes nothing.
+pub async fn reactivate_user(conn: &mut PgConnection, user_id: Uuid) -> Result<User, RepoError> {
+    sqlx::query_as(
+        "UPDATE migration.users SET is_active = true,
+                updated_at = CASE WHEN is_active THEN updated_at ELSE now() END
+         WHERE id = $1 RETURNING *",
+    )
+    .bind(user_id)
+    .fetch_optional(&mut *conn)
+    .await?
+    .ok_or_else(|| RepoError::not_found("user", user_id))
+}

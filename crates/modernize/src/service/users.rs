@@ -1,7 +1,7 @@
 //! Users and their memberships: create a user with memberships in one transaction, list users;
 //! the members of one client account: list, add (creating the user when needed), change role, remove.
 
-use sqlx::{Connection, PgPool};
+use sqlx::{Connection, PgConnection, PgPool};
 use uuid::Uuid;
 
 use super::accounts::is_platform_actor;
@@ -304,22 +304,52 @@ fn keep_an_admin(admins: &[Uuid], user_id: Uuid, field: &str) -> Result<(), Serv
 /// themselves, who would lock themselves out. Deactivating twice changes nothing.
 pub async fn deactivate_user(pool: &PgPool, actor: &Actor<'_>, who: &UserRef) -> Result<UserView, ServiceError> {
     let mut conn = connection(pool).await?;
-    if !is_platform_actor(&mut conn, actor).await? {
-        return Err(ServiceError::forbidden_platform("deactivating a user"));
-    }
-    let not_found = |error: RepoError| match error {
-        RepoError::NotFound { .. } => ServiceError::not_found("user", who),
-        other => other.into(),
-    };
-    let user_id = match who {
-        UserRef::Id(id) => *id,
-        UserRef::Email(email) => users_repo::find_user_by_email(&mut conn, email).await.map_err(not_found)?.id,
-    };
+    let user_id = platform_target(&mut conn, actor, who, "deactivating a user").await?;
     if actor.user_id() == Some(user_id) {
         return Err(ServiceError::conflict(Some(who.field()), "a platform administrator cannot deactivate themselves"));
     }
     let mut tx = conn.begin().await?;
-    let user = users_repo::deactivate_user(&mut tx, user_id).await.map_err(not_found)?;
+    let user = users_repo::deactivate_user(&mut tx, user_id).await.map_err(|e| user_not_found(e, who))?;
     tx.commit().await?;
     Ok(user.into())
+}
+
+/// Reactivates a deactivated user (`who`: id or e-mail address): their password signs in again.
+/// The sessions ended and the API tokens revoked when they were deactivated stay so: they sign in
+/// afresh and issue new tokens. Operators and platform administrators only (Forbidden otherwise);
+/// NotFound for an unknown user. Reactivating an active user changes nothing.
+pub async fn reactivate_user(pool: &PgPool, actor: &Actor<'_>, who: &UserRef) -> Result<UserView, ServiceError> {
+    let mut conn = connection(pool).await?;
+    let user_id = platform_target(&mut conn, actor, who, "reactivating a user").await?;
+    let mut tx = conn.begin().await?;
+    let user = users_repo::reactivate_user(&mut tx, user_id).await.map_err(|e| user_not_found(e, who))?;
+    tx.commit().await?;
+    Ok(user.into())
+}
+
+/// The id of the user a platform action (`action`, for the Forbidden message) is about:
+/// Forbidden unless the actor is an operator or a platform administrator, then NotFound for an
+/// unknown e-mail address.
+async fn platform_target(
+    conn: &mut PgConnection,
+    actor: &Actor<'_>,
+    who: &UserRef,
+    action: &str,
+) -> Result<Uuid, ServiceError> {
+    if !is_platform_actor(conn, actor).await? {
+        return Err(ServiceError::forbidden_platform(action));
+    }
+    match who {
+        UserRef::Id(id) => Ok(*id),
+        UserRef::Email(email) => {
+            Ok(users_repo::find_user_by_email(conn, email).await.map_err(|e| user_not_found(e, who))?.id)
+        }
+    }
+}
+
+fn user_not_found(error: RepoError, who: &UserRef) -> ServiceError {
+    match error {
+        RepoError::NotFound { .. } => ServiceError::not_found("user", who),
+        other => other.into(),
+    }
 }
