@@ -10,7 +10,7 @@ use modernize::db::Database;
 use modernize::discovery::ingest::Encoding;
 use modernize::discovery::pipeline::{self, ImportOptions, WorkerOptions};
 use modernize::discovery::summary::{FlowSummary, RowIssues};
-use modernize::discovery::{DiscoveryError, Suggester, uploads};
+use modernize::discovery::{DiscoveryError, Suggester, expiry, uploads};
 use modernize::models::{DiscoveryPhase, FlowStatus};
 use modernize::repo::Page;
 use modernize::service::discovery::{self, MappingDecision};
@@ -61,8 +61,8 @@ pub struct ImportArgs {
 /// How long client files stay under `<data-dir>/uploads` once their flow is over.
 #[derive(Debug, Args)]
 struct RetentionArgs {
-    /// Hours an uploaded file is kept after its flow completed or was cancelled; then `import`
-    /// and `worker` delete it (0: at once).
+    /// Hours an uploaded file is kept after its flow completed or was cancelled; then `import`,
+    /// `worker` and `serve` (with workers) delete it (0: at once).
     #[arg(
         long = "upload-retention-hours",
         env = "MODERNIZE_UPLOAD_RETENTION_HOURS",
@@ -83,6 +83,46 @@ impl RetentionArgs {
 async fn purge_uploads(conn: &mut PgConnection, operator: &OperatorToken, data_dir: &Path, retention: &RetentionArgs) {
     if let Err(error) = uploads::purge(conn, operator, &uploads_dir(data_dir), retention.duration()).await {
         eprintln!("warning: finished uploads not deleted: {error}");
+    }
+}
+
+/// What workers tidy up: finished uploads past retention, and imports whose file never came.
+#[derive(Debug, Args)]
+pub(crate) struct HousekeepingArgs {
+    #[command(flatten)]
+    retention: RetentionArgs,
+    /// Hours an import created without its file (`POST /api/v1/imports` as JSON) waits for it;
+    /// then workers cancel it and its master flow.
+    #[arg(
+        long = "pending-import-expiry-hours",
+        env = "MODERNIZE_PENDING_IMPORT_EXPIRY_HOURS",
+        value_name = "HOURS",
+        default_value_t = expiry::DEFAULT_PENDING_IMPORT_EXPIRY.as_secs() / 3600,
+        value_parser = clap::value_parser!(u64).range(1..=8760)
+    )]
+    pending_import_expiry_hours: u64,
+}
+
+impl HousekeepingArgs {
+    /// One round on `conn`. A failure is a warning, never the command's failure.
+    async fn run_once(&self, conn: &mut PgConnection, operator: &OperatorToken, data_dir: &Path) {
+        purge_uploads(conn, operator, data_dir, &self.retention).await;
+        let max_age = std::time::Duration::from_secs(self.pending_import_expiry_hours.saturating_mul(3600));
+        if let Err(error) = expiry::expire_pending_imports(conn, operator, max_age).await {
+            eprintln!("warning: imports awaiting their file past expiry not cancelled: {error}");
+        }
+    }
+
+    /// A round at once and then hourly, on a connection of its own each time; never returns.
+    pub(crate) async fn run_hourly(&self, database: &Database, operator: &OperatorToken, data_dir: &Path) {
+        let mut hourly = tokio::time::interval(std::time::Duration::from_secs(3600));
+        loop {
+            hourly.tick().await;
+            match database.connect().await {
+                Ok(mut conn) => self.run_once(&mut conn, operator, data_dir).await,
+                Err(error) => eprintln!("warning: housekeeping skipped: {error}"),
+            }
+        }
     }
 }
 
@@ -124,7 +164,7 @@ pub struct WorkerArgs {
     #[arg(long, value_name = "SECONDS", default_value_t = 60, value_parser = clap::value_parser!(u64).range(1..=3600))]
     lease: u64,
     #[command(flatten)]
-    retention: RetentionArgs,
+    housekeeping: HousekeepingArgs,
 }
 
 #[derive(Debug, Subcommand)]
@@ -368,26 +408,15 @@ pub async fn run_worker(
     let engine = suggester();
     if args.once {
         let ran = pipeline::run_worker(&pool, operator, &engine, &options, true).await?;
-        purge_uploads(&mut *pool.acquire().await?, operator, data_dir, &args.retention).await;
+        args.housekeeping.run_once(&mut *pool.acquire().await?, operator, data_dir).await;
         println!("ran {ran} job(s); none is due");
         return Ok(ExitCode::SUCCESS);
     }
     eprintln!("{} running; Ctrl-C stops it (a job cut short is taken up again by the next worker)", options.name);
-    // Finished uploads are deleted at start and then hourly, on a connection of their own.
-    let housekeeping = async {
-        let mut hourly = tokio::time::interval(std::time::Duration::from_secs(3600));
-        loop {
-            hourly.tick().await;
-            match database.connect().await {
-                Ok(mut conn) => purge_uploads(&mut conn, operator, data_dir, &args.retention).await,
-                Err(error) => eprintln!("warning: finished uploads not deleted: {error}"),
-            }
-        }
-    };
     tokio::select! {
         result = pipeline::run_worker(&pool, operator, &engine, &options, false) => { result?; }
         _ = tokio::signal::ctrl_c() => eprintln!("stopped"),
-        () = housekeeping => {}
+        () = args.housekeeping.run_hourly(database, operator, data_dir) => {}
     }
     Ok(ExitCode::SUCCESS)
 }

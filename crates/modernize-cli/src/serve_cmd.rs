@@ -15,6 +15,7 @@ use modernize_api::{AppState, Config};
 use tokio::sync::watch;
 
 use crate::cli::CliError;
+use crate::discovery_cmd::HousekeepingArgs;
 
 #[derive(Debug, Args)]
 pub struct ServeArgs {
@@ -33,6 +34,9 @@ pub struct ServeArgs {
     /// Connections to PostgreSQL the API may hold (the workers hold their own).
     #[arg(long, default_value_t = 16, value_parser = clap::value_parser!(u32).range(1..=1000))]
     max_connections: u32,
+    /// With in-process workers, the housekeeping `modernize worker` does, at start and hourly.
+    #[command(flatten)]
+    housekeeping: HousekeepingArgs,
 }
 
 /// Connections a worker holds: one for the job, one holding its flow's lock, one for the lease's
@@ -78,7 +82,16 @@ pub async fn run_serve(
     let server = modernize_api::serve(listener, state, async move {
         let _ = until_stopped.wait_for(|stop| *stop).await;
     });
-    let (served, worked) = tokio::join!(server, futures_util::future::join_all(workers));
+    let housekeeping = async {
+        if args.workers > 0 {
+            let mut until_stopped = stopped.clone();
+            tokio::select! {
+                () = args.housekeeping.run_hourly(database, operator, data_dir) => {}
+                _ = until_stopped.wait_for(|stop| *stop) => {}
+            }
+        }
+    };
+    let (served, worked, ()) = tokio::join!(server, futures_util::future::join_all(workers), housekeeping);
     for error in worked.into_iter().filter_map(Result::err) {
         tracing::error!(%error, "worker failed");
     }

@@ -588,3 +588,80 @@ async fn an_rvtools_export_without_an_environment_column_takes_it_from_folder_an
     let message = warnings[0]["message"].as_str().expect("message");
     assert!(message.contains("development and production") && message.contains("\"/DC1/vm/Prod\""), "{message}");
 }
+
+/// An import's status, error message and master flow's status, with the reason of the master
+/// flow's last transition.
+async fn pending_state(pool: &PgPool, id: uuid::Uuid) -> (String, Option<String>, String, Option<String>) {
+    sqlx::query_as(
+        "SELECT i.status::text, i.error_message, m.flow_status::text,
+                m.flow_persistence_data -> 'transitions' -> -1 ->> 'reason'
+         FROM migration.data_imports i
+         JOIN migration.crewai_flow_state_extensions m ON m.flow_id = i.master_flow_id WHERE i.id = $1",
+    )
+    .bind(id)
+    .fetch_one(pool)
+    .await
+    .expect("import")
+}
+
+#[sqlx::test(migrations = false)]
+async fn imports_whose_file_never_comes_are_cancelled_past_their_expiry(pool: PgPool) {
+    use modernize::discovery::{expiry, uploads};
+    use modernize::repo::imports::DataImportInput;
+    use modernize::service::{Actor, discovery as service};
+
+    let mut conn = common::migrated(&pool).await;
+    let s = setup(&mut conn).await;
+    let other = demo_tenant(&mut conn, common::operator(), GLOBEX).await.expect("B");
+    let other_ctx =
+        TenantCtx::for_operator(&mut conn, common::operator(), other.client_account_id, Some(other.engagement_id))
+            .await
+            .expect("ctx");
+    let pending = |name: &str| DataImportInput { filename: Some(name.into()), ..Default::default() };
+    let register = async |conn: &mut PgConnection, ctx: &TenantCtx, name: &str| {
+        pipeline::register_pending(conn, ctx, pending(name)).await.expect("pending import").0.id
+    };
+    let old = register(&mut conn, &s.ctx, "old.csv").await;
+    let fresh = register(&mut conn, &s.ctx, "fresh.csv").await;
+    let other_old = register(&mut conn, &other_ctx, "globex.csv").await;
+    let delivered = register(&mut conn, &s.ctx, "delivered.csv").await;
+    let file = inventory(&s.uploads, "delivered.csv", &cmdb_csv());
+    let stored = uploads::store(&s.uploads.path().join("uploads"), &file, "delivered.csv").expect("stored");
+    pipeline::start_pending(&mut conn, &s.ctx, delivered, &stored, &accept(0.9)).await.expect("its file");
+    // 25 hours old, but for `fresh` (the file of `delivered` came in time).
+    sqlx::query("UPDATE migration.data_imports SET created_at = now() - interval '25 hours' WHERE id = ANY($1)")
+        .bind(vec![old, other_old, delivered])
+        .execute(&mut *conn)
+        .await
+        .expect("aged");
+
+    let day = expiry::DEFAULT_PENDING_IMPORT_EXPIRY;
+    let cancelled = expiry::expire_pending_imports(&mut conn, common::operator(), day).await.expect("expiry");
+    let mut ids: Vec<uuid::Uuid> = cancelled.iter().map(|c| c.data_import_id).collect();
+    ids.sort();
+    let mut expected = vec![old, other_old];
+    expected.sort();
+    assert_eq!(ids, expected, "the stale ones of every account, no other");
+    let reason = "no file arrived within 24 h of the import's creation";
+    for id in [old, other_old] {
+        assert_eq!(
+            pending_state(&pool, id).await,
+            ("cancelled".into(), Some(reason.into()), "cancelled".into(), Some(reason.into()))
+        );
+    }
+    assert_eq!(pending_state(&pool, fresh).await.0, "pending", "within its day it waits");
+    let (status, error, ..) = pending_state(&pool, delivered).await;
+    assert_eq!((status.as_str(), error), ("pending", None), "its file came (a flow reads it): left alone");
+    let again = expiry::expire_pending_imports(&mut conn, common::operator(), day).await.expect("expiry");
+    assert!(again.is_empty(), "nothing twice: {again:?}");
+
+    // Its file, late: 409 naming why.
+    let account = s.ids.client_account_id.to_string();
+    let engagement = s.ids.engagement_id.to_string();
+    let actor = Actor::Operator(common::operator());
+    let refused =
+        service::authorize_import_upload(&pool, &actor, &account, &engagement, old).await.expect_err("cancelled");
+    assert_eq!(refused.kind(), modernize::error::ErrorKind::Conflict);
+    assert_eq!(refused.field(), Some("status"));
+    assert!(refused.to_string().contains(reason), "{refused}");
+}

@@ -369,6 +369,14 @@ async fn every_repository_function_is_isolated(pool: PgPool) {
     );
     as_tenant!(c, &w.a, |tx| imports::lock_import(&mut tx, inserted.id)).expect("lock own import");
     done("imports::lock_import");
+    assert_not_found(
+        as_tenant!(c, &w.a, |tx| imports::cancel_pending_import(&mut tx, b_imports[0].import.id, "expired")),
+        "cancel B's import as A",
+    );
+    let cancelled = as_tenant!(c, &w.a, |tx| imports::cancel_pending_import(&mut tx, inserted.id, "expired"))
+        .expect("cancel own pending import");
+    assert_eq!((cancelled.client_account_id, cancelled.status), (w.a.client_account_id(), ImportStatus::Cancelled));
+    done("imports::cancel_pending_import");
 
     // imports: pointing at B's master flow is refused by the composite foreign key
     let input = DataImportInput {
@@ -632,8 +640,9 @@ async fn every_repository_function_is_isolated(pool: PgPool) {
         "users::reactivate_user",
     ];
     // Operator housekeeping across client accounts, behind an OperatorToken: it answers only
-    // whether the flows that recorded an upload directory are over (tests/uploads.rs).
-    let operator = ["uploads::finished_uploads"];
+    // whether the flows that recorded an upload directory are over (tests/uploads.rs), and which
+    // imports wait for their file past expiry (tests/discovery.rs).
+    let operator = ["uploads::finished_uploads", "imports::stale_pending_imports"];
     let accounted: BTreeSet<String> =
         exercised.iter().cloned().chain(global.map(str::to_owned)).chain(operator.map(str::to_owned)).collect();
     assert_eq!(repository_functions(), accounted, "every repository function is in the harness");

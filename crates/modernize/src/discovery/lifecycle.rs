@@ -58,6 +58,50 @@ pub async fn transition(
     .bind(to)
     .execute(tx.conn())
     .await?;
+    if let Some(master_flow_id) = master_flow_id {
+        move_master_flow(tx, master_flow_id, from, to, reason).await?;
+    }
+    Ok(from)
+}
+
+/// Cancels the master flow `master_flow_id` of a discovery that never got its discovery flow (an
+/// import whose file did not come), recording why; NotFound for a flow of another account,
+/// IllegalTransition when it has already ended. Returns the status it left.
+pub async fn cancel_master_flow(
+    tx: &mut TenantTx<'_>,
+    master_flow_id: Uuid,
+    reason: &str,
+) -> Result<FlowStatus, DiscoveryError> {
+    let from: Option<FlowStatus> = sqlx::query_scalar(
+        "SELECT flow_status FROM migration.crewai_flow_state_extensions
+         WHERE client_account_id = $1 AND flow_id = $2 FOR UPDATE",
+    )
+    .bind(tx.client_account_id())
+    .bind(master_flow_id)
+    .fetch_optional(tx.conn())
+    .await?;
+    let Some(from) = from else {
+        return Err(crate::repo::RepoError::not_found("master flow", master_flow_id).into());
+    };
+    if from == FlowStatus::Cancelled {
+        return Ok(from);
+    }
+    if !is_legal(from, FlowStatus::Cancelled) {
+        return Err(DiscoveryError::IllegalTransition { from, to: FlowStatus::Cancelled });
+    }
+    move_master_flow(tx, master_flow_id, from, FlowStatus::Cancelled, reason).await?;
+    Ok(from)
+}
+
+/// Sets the master flow's status, with the transition's entry (`from`, `to`, `reason`, `at`,
+/// `user_id`) appended to its audit trail.
+async fn move_master_flow(
+    tx: &mut TenantTx<'_>,
+    master_flow_id: Uuid,
+    from: FlowStatus,
+    to: FlowStatus,
+    reason: &str,
+) -> Result<(), DiscoveryError> {
     let entry = json!({"from": from, "to": to, "reason": reason, "at": chrono::Utc::now(), "user_id": tx.user_id()});
     sqlx::query(
         "UPDATE migration.crewai_flow_state_extensions SET flow_status = $3, updated_at = now(),
@@ -73,7 +117,7 @@ pub async fn transition(
     .bind(entry)
     .execute(tx.conn())
     .await?;
-    Ok(from)
+    Ok(())
 }
 
 #[cfg(test)]

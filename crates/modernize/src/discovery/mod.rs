@@ -2,6 +2,7 @@
 //! and a 6R strategy per asset, as phases of a discovery flow owned by a master flow.
 
 pub mod cleansing;
+pub mod expiry;
 pub mod identity;
 pub mod ingest;
 pub mod lifecycle;

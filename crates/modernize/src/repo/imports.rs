@@ -1,12 +1,13 @@
 //! Data imports, accepting the legacy field names of the old API (seed tasks 3.2, 4.2, 4.3).
 
 use serde::{Deserialize, Serialize};
+use sqlx::PgConnection;
 use uuid::Uuid;
 
 use super::table::insert;
 use super::{Page, RepoError};
-use crate::models::{DataImport, ImportType, NewDataImport};
-use crate::tenancy::TenantTx;
+use crate::models::{DataImport, ImportStatus, ImportType, NewDataImport};
+use crate::tenancy::{OperatorToken, TenantTx};
 
 /// A field of the old API that is accepted, ignored and reported back.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -145,6 +146,72 @@ pub async fn lock_import(tx: &mut TenantTx<'_>, data_import_id: Uuid) -> Result<
     .fetch_optional(tx.conn())
     .await?;
     row.ok_or_else(|| RepoError::not_found("data import", data_import_id))
+}
+
+/// Marks the import `data_import_id` of the transaction's engagement `cancelled`, with `reason` as
+/// its error message, when it still awaits its file: locked first, so an upload of its file that
+/// is under way either finishes before (then Conflict, field `status`) or finds it cancelled.
+/// NotFound for an import of another engagement or account.
+pub async fn cancel_pending_import(
+    tx: &mut TenantTx<'_>,
+    data_import_id: Uuid,
+    reason: &str,
+) -> Result<DataImport, RepoError> {
+    let import = lock_import(tx, data_import_id).await?;
+    // A statement of its own after the lock: it sees a flow the upload created before committing.
+    let read_by_flow: bool = sqlx::query_scalar(
+        "SELECT EXISTS (SELECT 1 FROM migration.discovery_flows WHERE client_account_id = $1 AND data_import_id = $2)",
+    )
+    .bind(tx.client_account_id())
+    .bind(data_import_id)
+    .fetch_one(tx.conn())
+    .await?;
+    if import.status != ImportStatus::Pending || read_by_flow {
+        return Err(RepoError::Conflict {
+            field: "status".into(),
+            message: format!("the import {data_import_id} no longer awaits its file (it is {})", import.status),
+        });
+    }
+    let cancelled = sqlx::query_as(
+        "UPDATE migration.data_imports SET status = 'cancelled', error_message = $3, updated_at = now()
+         WHERE client_account_id = $1 AND id = $2 RETURNING *",
+    )
+    .bind(tx.client_account_id())
+    .bind(data_import_id)
+    .bind(reason)
+    .fetch_one(tx.conn())
+    .await?;
+    Ok(cancelled)
+}
+
+/// An import awaiting its file since before a cut-off, and where it lives.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, sqlx::FromRow)]
+pub struct StalePendingImport {
+    pub client_account_id: Uuid,
+    pub engagement_id: Uuid,
+    pub data_import_id: Uuid,
+}
+
+/// The imports, across client accounts, still `pending` (no flow reads them) that were created
+/// more than `max_age` ago, oldest first. An operator's housekeeping query, hence the
+/// [`OperatorToken`] (see [`crate::discovery::expiry`]): it reads only ids, status and times.
+pub async fn stale_pending_imports(
+    conn: &mut PgConnection,
+    _operator: &OperatorToken,
+    max_age: std::time::Duration,
+) -> Result<Vec<StalePendingImport>, RepoError> {
+    let rows = sqlx::query_as(
+        "SELECT i.client_account_id, i.engagement_id, i.id AS data_import_id
+         FROM migration.data_imports i
+         WHERE i.status = 'pending' AND i.created_at < now() - make_interval(secs => $1)
+           AND NOT EXISTS (SELECT 1 FROM migration.discovery_flows f
+                           WHERE f.client_account_id = i.client_account_id AND f.data_import_id = i.id)
+         ORDER BY i.created_at",
+    )
+    .bind(max_age.as_secs_f64())
+    .fetch_all(conn)
+    .await?;
+    Ok(rows)
 }
 
 /// An import with the discovery flow that reads it (None for an import no flow reads yet).

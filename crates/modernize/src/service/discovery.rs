@@ -146,7 +146,8 @@ pub async fn create_pending_import(
 
 /// The `pending` import whose file the actor is about to send (analyst): checked before any byte
 /// is received. NotFound for an import of another engagement or account, then Forbidden, then
-/// Conflict (field `status`) when the import already has its file.
+/// Conflict (field `status`) when the import already has its file or was cancelled (its file
+/// never came: [`crate::discovery::expiry`]).
 pub async fn authorize_import_upload(
     pool: &PgPool,
     actor: &Actor<'_>,
@@ -161,6 +162,13 @@ pub async fn authorize_import_upload(
     tx.commit().await?;
     let row = row?;
     require(&ctx, MemberRole::Analyst, "uploading an import's file")?;
+    if row.import.status == ImportStatus::Cancelled {
+        let why = row.import.error_message.as_deref().unwrap_or("cancelled");
+        return Err(ServiceError::conflict(
+            Some("status"),
+            format!("the import {data_import_id} was cancelled ({why}): create a new one"),
+        ));
+    }
     pipeline::check_awaiting_upload(&row.import, row.discovery_flow_id.is_some())?;
     Ok(row.into())
 }
