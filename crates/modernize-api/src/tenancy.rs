@@ -85,7 +85,7 @@ pub struct GrantAccessRequest {
 }
 
 /// 201 Created with the new resource's path in `Location`.
-fn created<T: serde::Serialize>(location: String, body: T) -> Result<Response, ApiError> {
+pub(crate) fn created<T: serde::Serialize>(location: String, body: T) -> Result<Response, ApiError> {
     let location = HeaderValue::try_from(location).map_err(|e| ApiError::Internal(format!("location: {e}")))?;
     Ok((StatusCode::CREATED, [(header::LOCATION, location)], Json(body)).into_response())
 }

@@ -3,8 +3,7 @@
 
 use axum::Json;
 use axum::extract::State;
-use axum::http::{HeaderValue, StatusCode, header};
-use axum::response::{IntoResponse, Response};
+use axum::response::Response;
 use chrono::{DateTime, Utc};
 use modernize::service::tokens;
 use modernize::service::views::{IssuedToken, TokenView};
@@ -18,6 +17,7 @@ use crate::auth::Caller;
 use crate::error::{ApiError, Problem};
 use crate::extract::Path;
 use crate::state::AppState;
+use crate::tenancy::created;
 
 /// A token to issue to the caller.
 #[derive(Debug, Deserialize, ToSchema)]
@@ -65,9 +65,7 @@ pub async fn create_my_token(
     Json(request): Json<CreateTokenRequest>,
 ) -> Result<Response, ApiError> {
     let issued = tokens::create_own_token(&state.pool, &caller.user, &request.name, request.expires_at).await?;
-    let location = HeaderValue::try_from(format!("/api/v1/me/tokens/{}", issued.api_token.id))
-        .map_err(|e| ApiError::Internal(format!("location: {e}")))?;
-    Ok((StatusCode::CREATED, [(header::LOCATION, location)], Json(issued)).into_response())
+    created(format!("/api/v1/me/tokens/{}", issued.api_token.id), issued)
 }
 
 /// One of the caller's tokens.

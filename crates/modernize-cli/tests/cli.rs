@@ -22,6 +22,42 @@ fn stdout(output: &Output) -> String {
     String::from_utf8_lossy(&output.stdout).into_owned()
 }
 
+/// The binary against the test's database, with a data directory of its own.
+struct Cli {
+    url: String,
+    data_dir: tempfile::TempDir,
+}
+
+impl Cli {
+    /// A migrated database with the client account `initech` and its engagement `engagement`.
+    fn initech(pool: &PgPool, engagement: &str) -> Self {
+        let cli = Self { url: database_url(pool), data_dir: tempfile::tempdir().expect("data dir") };
+        assert!(cli.run(&["db", "upgrade"]).status.success());
+        assert!(cli.run(&["accounts", "create", "--name", "Initech", "--slug", "initech"]).status.success());
+        let output = cli.run(&[
+            "engagements",
+            "create",
+            "--client-account",
+            "initech",
+            "--name",
+            engagement,
+            "--slug",
+            engagement,
+        ]);
+        assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
+        cli
+    }
+
+    /// `--database-url` and `--data-dir`, which every call passes first.
+    fn base(&self) -> [&str; 4] {
+        ["--database-url", &self.url, "--data-dir", self.data_dir.path().to_str().expect("utf-8 path")]
+    }
+
+    fn run(&self, args: &[&str]) -> Output {
+        modernize(&[&self.base()[..], args].concat())
+    }
+}
+
 #[test]
 fn every_subcommand_has_help() {
     let commands: [&[&str]; 49] = [
@@ -465,17 +501,9 @@ async fn reviewed_mappings_are_learned_listed_and_forgotten_per_client_account(p
 #[sqlx::test(migrations = false)]
 async fn a_worker_process_killed_mid_import_is_taken_over_and_every_row_lands_once(pool: PgPool) {
     const ROWS: i64 = 30_000;
-    let url = database_url(&pool);
-    let data_dir = tempfile::tempdir().expect("data dir");
-    let data_dir_path = data_dir.path().to_str().expect("utf-8 path").to_owned();
-    let base = ["--database-url", url.as_str(), "--data-dir", data_dir_path.as_str()];
-    let run = |args: &[&str]| modernize(&[&base[..], args].concat());
-    assert!(run(&["db", "upgrade"]).status.success());
-    assert!(run(&["accounts", "create", "--name", "Initech", "--slug", "initech"]).status.success());
-    assert!(
-        run(&["engagements", "create", "--client-account", "initech", "--name", "dc", "--slug", "dc"]).status.success()
-    );
-    let file = data_dir.path().join("big.csv");
+    let cli = Cli::initech(&pool, "dc");
+    let run = |args: &[&str]| cli.run(args);
+    let file = cli.data_dir.path().join("big.csv");
     let mut body = String::from("hostname,ip_address,operating_system,memory_gb,environment\n");
     for i in 0..ROWS {
         body.push_str(&format!("srv-{i:06},10.{}.{}.{},Ubuntu 22.04,16,prod\n", i >> 16, (i >> 8) & 255, i & 255));
@@ -488,7 +516,7 @@ async fn a_worker_process_killed_mid_import_is_taken_over_and_every_row_lands_on
 
     // A worker process, killed with SIGKILL once the import has committed some rows.
     let mut worker = Command::new(env!("CARGO_BIN_EXE_modernize"))
-        .args([&base[..], &["worker", "--lease", "2"]].concat())
+        .args([&cli.base()[..], &["worker", "--lease", "2"]].concat())
         .stdout(std::process::Stdio::null())
         .stderr(std::process::Stdio::null())
         .spawn()
@@ -571,17 +599,10 @@ async fn destructive_commands_need_yes(pool: PgPool) {
 /// changes nothing.
 #[sqlx::test(migrations = false)]
 async fn forgetting_cancelling_and_revoking_need_yes(pool: PgPool) {
-    let url = database_url(&pool);
-    let data_dir = tempfile::tempdir().expect("data dir");
-    let data_dir = data_dir.path().to_str().expect("utf-8 path").to_owned();
-    let run = |args: &[&str]| modernize(&[&["--database-url", &url, "--data-dir", &data_dir][..], args].concat());
-    assert!(run(&["db", "upgrade"]).status.success());
-    assert!(run(&["accounts", "create", "--name", "Initech", "--slug", "initech"]).status.success());
-    assert!(
-        run(&["engagements", "create", "--client-account", "initech", "--name", "dc", "--slug", "dc"]).status.success()
-    );
+    let cli = Cli::initech(&pool, "dc");
+    let run = |args: &[&str]| cli.run(args);
     let output = Command::new(env!("CARGO_BIN_EXE_modernize"))
-        .args(["--database-url", &url, "users", "create", "--email", "peter@initech.example"])
+        .args(["--database-url", &cli.url, "users", "create", "--email", "peter@initech.example"])
         .args(["--member", "initech:analyst"])
         .env("MODERNIZE_USER_PASSWORD", "TPS reports, again")
         .output()
@@ -651,15 +672,8 @@ async fn forgetting_cancelling_and_revoking_need_yes(pool: PgPool) {
 /// the job over when it is due, instead of returning at once with the flow still running.
 #[sqlx::test(migrations = false)]
 async fn a_foreground_import_waits_for_its_flow_when_another_worker_holds_a_job(pool: PgPool) {
-    let url = database_url(&pool);
-    let data_dir = tempfile::tempdir().expect("data dir");
-    let data_dir = data_dir.path().to_str().expect("utf-8 path").to_owned();
-    let run = |args: &[&str]| modernize(&[&["--database-url", &url, "--data-dir", &data_dir][..], args].concat());
-    assert!(run(&["db", "upgrade"]).status.success());
-    assert!(run(&["accounts", "create", "--name", "Initech", "--slug", "initech"]).status.success());
-    assert!(
-        run(&["engagements", "create", "--client-account", "initech", "--name", "dc", "--slug", "dc"]).status.success()
-    );
+    let cli = Cli::initech(&pool, "dc");
+    let run = |args: &[&str]| cli.run(args);
     // The import phase is claimed by another worker as it is enqueued.
     for statement in [
         "CREATE FUNCTION public.claimed_elsewhere() RETURNS trigger LANGUAGE plpgsql AS $$
@@ -701,15 +715,8 @@ async fn a_foreground_import_waits_for_its_flow_when_another_worker_holds_a_job(
 /// were.
 #[sqlx::test(migrations = false)]
 async fn control_characters_from_files_are_shown_escaped(pool: PgPool) {
-    let url = database_url(&pool);
-    let data_dir = tempfile::tempdir().expect("data dir");
-    let data_dir = data_dir.path().to_str().expect("utf-8 path").to_owned();
-    let run = |args: &[&str]| modernize(&[&["--database-url", &url, "--data-dir", &data_dir][..], args].concat());
-    assert!(run(&["db", "upgrade"]).status.success());
-    assert!(run(&["accounts", "create", "--name", "Initech", "--slug", "initech"]).status.success());
-    assert!(
-        run(&["engagements", "create", "--client-account", "initech", "--name", "w", "--slug", "w"]).status.success()
-    );
+    let cli = Cli::initech(&pool, "w");
+    let run = |args: &[&str]| cli.run(args);
     let file = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/data/cases/robustness/terminal-escapes.csv");
     let tenant = ["--client-account", "initech"];
 
@@ -746,16 +753,9 @@ async fn control_characters_from_files_are_shown_escaped(pool: PgPool) {
 /// (here 0), and keeps them by default.
 #[sqlx::test(migrations = false)]
 async fn import_deletes_finished_uploads_after_retention(pool: PgPool) {
-    let url = database_url(&pool);
-    let data_dir = tempfile::tempdir().expect("data dir");
-    let uploads = data_dir.path().join("uploads");
-    let data_dir = data_dir.path().to_str().expect("utf-8 path").to_owned();
-    let run = |args: &[&str]| modernize(&[&["--database-url", &url, "--data-dir", &data_dir][..], args].concat());
-    assert!(run(&["db", "upgrade"]).status.success());
-    assert!(run(&["accounts", "create", "--name", "Initech", "--slug", "initech"]).status.success());
-    assert!(
-        run(&["engagements", "create", "--client-account", "initech", "--name", "w", "--slug", "w"]).status.success()
-    );
+    let cli = Cli::initech(&pool, "w");
+    let uploads = cli.data_dir.path().join("uploads");
+    let run = |args: &[&str]| cli.run(args);
     let file = sample_inventory();
     let import = ["import", &file, "--client-account", "initech", "--engagement", "w", "--accept-above", "0.7"];
     let count = || std::fs::read_dir(&uploads).map_or(0, |entries| entries.count());

@@ -2,10 +2,10 @@
 //! flow; list and read imports.
 
 use axum::Json;
-use axum::extract::{DefaultBodyLimit, FromRequest, Request, State};
+use axum::extract::{DefaultBodyLimit, Request, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use modernize::discovery::pipeline::{ImportOptions, Started};
+use modernize::discovery::pipeline::Started;
 use modernize::service::discovery::{self, ImportPage, ImportView};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
@@ -13,7 +13,7 @@ use utoipa_axum::router::{OpenApiRouter, UtoipaMethodRouterExt};
 use utoipa_axum::routes;
 use uuid::Uuid;
 
-use super::upload::{self, Receiving};
+use super::upload;
 use super::{PageQuery, TenantPath};
 use crate::auth::Caller;
 use crate::error::{ApiError, Problem};
@@ -113,40 +113,8 @@ pub async fn create_import(
     request: Request,
 ) -> Result<Response, ApiError> {
     require_multipart(request.headers())?;
-    let actor = caller.actor();
-    discovery::authorize_import(&state.pool, &actor, &account, &engagement).await?;
-    let mut multipart = axum::extract::Multipart::from_request(request, &state)
-        .await
-        .map_err(|rejection| ApiError::BadRequest(rejection.body_text()))?;
-    let config = &state.config;
-    let idle = config.request_timeout;
-    let mut options = ImportOptions::default();
-    let mut received: Option<Receiving> = None;
-    while let Some(field) = upload::next_field(&mut multipart, idle).await? {
-        let name = field.name().unwrap_or_default().to_owned();
-        if name == "file" {
-            if received.is_some() {
-                return Err(ApiError::invalid("file", "given twice; send one file per import"));
-            }
-            received = Some(upload::receive_file(field, &config.uploads_dir, config.max_upload_bytes, idle).await?);
-        } else if !upload::option_part(&name, field, &mut options, idle).await? {
-            return Err(ApiError::invalid(
-                name.clone(),
-                format!("{name:?} is not a part of this form (file, sheet, encoding, accept_above)"),
-            ));
-        }
-    }
-    let stored = received.and_then(Receiving::keep).ok_or_else(|| ApiError::invalid("file", "is required"))?;
-    let started = discovery::start_uploaded_import(
-        &state.pool,
-        &actor,
-        &account,
-        &engagement,
-        &stored,
-        &options,
-        Default::default(),
-    )
-    .await?;
+    let tenant = (account.as_str(), engagement.as_str());
+    let started = upload::start_form_import(&state, &caller.actor(), tenant, request, None).await?;
     let url = flow_url(&account, &engagement, started.discovery_flow_id);
     Ok(ImportStarted::new(&started, url).accepted(HeaderMap::new()))
 }

@@ -16,7 +16,7 @@
 
 use axum::Json;
 use axum::body::Body;
-use axum::extract::{DefaultBodyLimit, FromRequest, Request, State};
+use axum::extract::{DefaultBodyLimit, Request, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use modernize::discovery::ingest::Encoding;
@@ -30,7 +30,7 @@ use utoipa_axum::routes;
 use uuid::Uuid;
 
 use super::imports::{ImportStarted, flow_url};
-use super::upload::{self, Receiving};
+use super::upload;
 use crate::auth::Caller;
 use crate::error::{ApiError, Problem};
 use crate::extract::{Path, Query};
@@ -216,37 +216,8 @@ async fn legacy_upload(
     account: String,
     engagement: String,
 ) -> Result<Response, ApiError> {
-    let actor = caller.actor();
-    discovery::authorize_import(&state.pool, &actor, &account, &engagement).await?;
-    let mut multipart = axum::extract::Multipart::from_request(request, &state)
-        .await
-        .map_err(|rejection| ApiError::BadRequest(rejection.body_text()))?;
-    let config = &state.config;
-    let idle = config.request_timeout;
-    let mut options = ImportOptions::default();
-    let mut metadata = DataImportInput::default();
-    let mut received: Option<Receiving> = None;
-    while let Some(field) = upload::next_field(&mut multipart, idle).await? {
-        let name = field.name().unwrap_or_default().to_owned();
-        match name.as_str() {
-            "file" if received.is_some() => return Err(ApiError::invalid("file", "given twice")),
-            "file" => {
-                received = Some(upload::receive_file(field, &config.uploads_dir, config.max_upload_bytes, idle).await?);
-            }
-            "metadata" => metadata = parse_metadata(upload::text_part(field, idle).await?.as_bytes())?,
-            _ if upload::option_part(&name, field, &mut options, idle).await? => {}
-            _ => {
-                return Err(ApiError::invalid(
-                    name.clone(),
-                    format!("{name:?} is not a part of this form (metadata, file, sheet, encoding, accept_above)"),
-                ));
-            }
-        }
-    }
-    let stored = received.and_then(Receiving::keep).ok_or_else(|| ApiError::invalid("file", "is required"))?;
-    let started =
-        discovery::start_uploaded_import(&state.pool, &actor, &account, &engagement, &stored, &options, metadata)
-            .await?;
+    let tenant = (account.as_str(), engagement.as_str());
+    let started = upload::start_form_import(&state, &caller.actor(), tenant, request, Some(parse_metadata)).await?;
     let url = flow_url(&account, &engagement, started.discovery_flow_id);
     Ok(ImportStarted::new(&started, url).accepted(deprecation_headers(old_path, &started.deprecations)))
 }

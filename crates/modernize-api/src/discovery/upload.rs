@@ -5,12 +5,17 @@ use std::path::Path;
 use std::time::Duration;
 
 use axum::extract::multipart::{Field, Multipart, MultipartError};
+use axum::extract::{FromRequest, Request};
 use modernize::discovery::ingest::Encoding;
-use modernize::discovery::pipeline::ImportOptions;
+use modernize::discovery::pipeline::{ImportOptions, Started};
 use modernize::discovery::uploads::{self, Stored};
+use modernize::repo::imports::DataImportInput;
+use modernize::service::Actor;
+use modernize::service::discovery;
 use tokio::io::AsyncWriteExt;
 
 use crate::error::ApiError;
+use crate::state::AppState;
 
 /// Largest value of a form part other than the file (`sheet`, `encoding`, `metadata`…).
 const MAX_TEXT_PART_BYTES: usize = 64 * 1024;
@@ -40,10 +45,7 @@ fn multipart_error(error: MultipartError) -> ApiError {
 }
 
 /// The next part, waiting at most `idle` for it.
-pub(crate) async fn next_field<'a>(
-    multipart: &'a mut Multipart,
-    idle: Duration,
-) -> Result<Option<Field<'a>>, ApiError> {
+async fn next_field<'a>(multipart: &'a mut Multipart, idle: Duration) -> Result<Option<Field<'a>>, ApiError> {
     match tokio::time::timeout(idle, multipart.next_field()).await {
         Ok(field) => field.map_err(multipart_error),
         Err(_) => Err(ApiError::Timeout("no part of the upload arrived in time".into())),
@@ -51,7 +53,7 @@ pub(crate) async fn next_field<'a>(
 }
 
 /// A small text part (at most 64 KiB), e.g. `sheet` or a JSON `metadata` part.
-pub(crate) async fn text_part(mut field: Field<'_>, idle: Duration) -> Result<String, ApiError> {
+async fn text_part(mut field: Field<'_>, idle: Duration) -> Result<String, ApiError> {
     let name = field.name().unwrap_or("part").to_owned();
     let mut bytes = Vec::new();
     while let Some(chunk) = next_chunk(&mut field, idle).await? {
@@ -72,7 +74,7 @@ async fn next_chunk(field: &mut Field<'_>, idle: Duration) -> Result<Option<axum
 
 /// Streams the `file` part to `<uploads_dir>/<uuid>/<its file name>` (0600), counting its bytes:
 /// over `max_bytes` the partial file is deleted and the answer is 413.
-pub(crate) async fn receive_file(
+async fn receive_file(
     mut field: Field<'_>,
     uploads_dir: &Path,
     max_bytes: u64,
@@ -170,9 +172,70 @@ impl Sink {
     }
 }
 
+/// Reads a form's `metadata` part (JSON bytes) as the import it describes.
+pub(crate) type MetadataParser = fn(&[u8]) -> Result<DataImportInput, ApiError>;
+
+/// Starts the discovery of an upload form (`multipart/form-data`, both upload endpoints): checks
+/// the caller may import into the engagement before a byte is received, reads the form
+/// ([`receive_form`]) and starts the flow with the file, its options and its `metadata` part
+/// (read by `parse_metadata`, for a form that takes one). On any error nothing is kept.
+pub(crate) async fn start_form_import(
+    state: &AppState,
+    actor: &Actor<'_>,
+    (account, engagement): (&str, &str),
+    request: Request,
+    parse_metadata: Option<MetadataParser>,
+) -> Result<Started, ApiError> {
+    discovery::authorize_import(&state.pool, actor, account, engagement).await?;
+    let (stored, options, metadata) = receive_form(request, state, parse_metadata).await?;
+    Ok(discovery::start_uploaded_import(&state.pool, actor, account, engagement, &stored, &options, metadata).await?)
+}
+
+/// Reads an upload form: the `file` part streamed to disk ([`receive_file`]), `sheet`, `encoding`
+/// and `accept_above` as import options, and a `metadata` text part read by `parse_metadata`
+/// when the form takes one (the default import otherwise). 400 for a body that is no form; 422
+/// for a second or missing file, a bad option, or a part the form does not take (listing those it
+/// does); `parse_metadata`'s error as it is. On any error nothing is kept.
+async fn receive_form(
+    request: Request,
+    state: &AppState,
+    parse_metadata: Option<MetadataParser>,
+) -> Result<(Stored, ImportOptions, DataImportInput), ApiError> {
+    let mut multipart = Multipart::from_request(request, state)
+        .await
+        .map_err(|rejection| ApiError::BadRequest(rejection.body_text()))?;
+    let config = &state.config;
+    let idle = config.request_timeout;
+    let mut options = ImportOptions::default();
+    let mut metadata = DataImportInput::default();
+    let mut received: Option<Receiving> = None;
+    while let Some(field) = next_field(&mut multipart, idle).await? {
+        let name = field.name().unwrap_or_default().to_owned();
+        match (name.as_str(), parse_metadata) {
+            ("file", _) if received.is_some() => {
+                return Err(ApiError::invalid("file", "given twice; send one file per import"));
+            }
+            ("file", _) => {
+                received = Some(receive_file(field, &config.uploads_dir, config.max_upload_bytes, idle).await?);
+            }
+            ("metadata", Some(parse)) => metadata = parse(text_part(field, idle).await?.as_bytes())?,
+            _ if option_part(&name, field, &mut options, idle).await? => {}
+            _ => {
+                let parts = if parse_metadata.is_some() { "metadata, " } else { "" };
+                return Err(ApiError::invalid(
+                    name.clone(),
+                    format!("{name:?} is not a part of this form ({parts}file, sheet, encoding, accept_above)"),
+                ));
+            }
+        }
+    }
+    let stored = received.and_then(Receiving::keep).ok_or_else(|| ApiError::invalid("file", "is required"))?;
+    Ok((stored, options, metadata))
+}
+
 /// Sets the import option a form part names (`sheet`, `encoding`, `accept_above`); false when
 /// the part is no option.
-pub(crate) async fn option_part(
+async fn option_part(
     name: &str,
     field: Field<'_>,
     options: &mut ImportOptions,
@@ -195,7 +258,7 @@ pub(crate) async fn option_part(
 }
 
 /// `auto`, `utf8` or `latin1`.
-pub(crate) fn parse_encoding(value: &str) -> Result<Encoding, ApiError> {
+fn parse_encoding(value: &str) -> Result<Encoding, ApiError> {
     serde_json::from_value(serde_json::Value::String(value.to_owned()))
         .map_err(|_| ApiError::invalid("encoding", format!("{value:?} is not one of auto, utf8, latin1")))
 }

@@ -159,14 +159,7 @@ pub async fn cancel_pending_import(
 ) -> Result<DataImport, RepoError> {
     let import = lock_import(tx, data_import_id).await?;
     // A statement of its own after the lock: it sees a flow the upload created before committing.
-    let read_by_flow: bool = sqlx::query_scalar(
-        "SELECT EXISTS (SELECT 1 FROM migration.discovery_flows WHERE client_account_id = $1 AND data_import_id = $2)",
-    )
-    .bind(tx.client_account_id())
-    .bind(data_import_id)
-    .fetch_one(tx.conn())
-    .await?;
-    if import.status != ImportStatus::Pending || read_by_flow {
+    if import.status != ImportStatus::Pending || import_read_by_flow(tx, data_import_id).await? {
         return Err(RepoError::Conflict {
             field: "status".into(),
             message: format!("the import {data_import_id} no longer awaits its file (it is {})", import.status),

@@ -7,7 +7,8 @@ use std::path::Path;
 use chrono::{DateTime, Utc};
 use serde::Serialize;
 use serde_json::json;
-use sqlx::{PgConnection, PgPool};
+use sqlx::pool::PoolConnection;
+use sqlx::{PgConnection, PgPool, Postgres};
 use uuid::Uuid;
 
 use super::{Actor, ServiceError, account_ctx, connection, engagement_ctx, require};
@@ -109,20 +110,7 @@ pub async fn start_uploaded_import(
     options: &ImportOptions,
     metadata: DataImportInput,
 ) -> Result<Started, ServiceError> {
-    let checked = async {
-        let mut conn = connection(pool).await?;
-        let (ctx, _) = engagement_ctx(&mut conn, actor, account, engagement).await?;
-        require(&ctx, MemberRole::Analyst, "importing a file")?;
-        Ok::<_, ServiceError>((conn, ctx))
-    }
-    .await;
-    let (mut conn, ctx) = match checked {
-        Ok(checked) => checked,
-        Err(error) => {
-            uploads::discard(upload);
-            return Err(error);
-        }
-    };
+    let (mut conn, ctx) = ctx_for_upload(pool, actor, account, engagement, upload, "importing a file").await?;
     Ok(pipeline::start_stored(&mut conn, &ctx, upload, options, metadata).await?)
 }
 
@@ -185,21 +173,32 @@ pub async fn start_pending_import(
     upload: &Stored,
     options: &ImportOptions,
 ) -> Result<Started, ServiceError> {
+    let action = "uploading an import's file";
+    let (mut conn, ctx) = ctx_for_upload(pool, actor, account, engagement, upload, action).await?;
+    Ok(pipeline::start_pending(&mut conn, &ctx, data_import_id, upload, options).await?)
+}
+
+/// The engagement's context for an analyst's use case (`action`, for the Forbidden message) about
+/// a received upload, with its connection; the upload is deleted when the actor may not.
+async fn ctx_for_upload(
+    pool: &PgPool,
+    actor: &Actor<'_>,
+    account: &str,
+    engagement: &str,
+    upload: &Stored,
+    action: &str,
+) -> Result<(PoolConnection<Postgres>, TenantCtx), ServiceError> {
     let checked = async {
         let mut conn = connection(pool).await?;
         let (ctx, _) = engagement_ctx(&mut conn, actor, account, engagement).await?;
-        require(&ctx, MemberRole::Analyst, "uploading an import's file")?;
-        Ok::<_, ServiceError>((conn, ctx))
+        require(&ctx, MemberRole::Analyst, action)?;
+        Ok((conn, ctx))
     }
     .await;
-    let (mut conn, ctx) = match checked {
-        Ok(checked) => checked,
-        Err(error) => {
-            uploads::discard(upload);
-            return Err(error);
-        }
-    };
-    Ok(pipeline::start_pending(&mut conn, &ctx, data_import_id, upload, options).await?)
+    if checked.is_err() {
+        uploads::discard(upload);
+    }
+    checked
 }
 
 /// A data import as the API and `--json` show it: the file, its counters and the flow reading it.
