@@ -20,6 +20,7 @@ use sqlx::{PgConnection, PgPool};
 use uuid::Uuid;
 
 use crate::cli::CliError;
+use crate::text::Inline;
 
 /// Connections a worker holds: one for the job, one holding its flow's lock, one for the lease's
 /// heartbeat (`pipeline::run_worker`).
@@ -456,7 +457,7 @@ pub async fn run_flows(
                         f.progress_percentage,
                         phase,
                         f.created_at.format("%Y-%m-%d %H:%M:%S UTC").to_string(),
-                        f.flow_name.as_deref().unwrap_or("")
+                        Inline(f.flow_name.as_deref().unwrap_or(""))
                     );
                 }
             }
@@ -599,7 +600,7 @@ fn print_summary(s: &FlowSummary) {
             let confidence = m.confidence.map_or_else(|| "-".to_owned(), |c| format!("{c:.2}"));
             println!(
                 "    {:<32} → {:<26} {:>5}  {:<10} {}",
-                m.source_field,
+                Inline(&m.source_field),
                 m.target_field.as_deref().unwrap_or("(custom_attributes)"),
                 confidence,
                 m.match_type,
@@ -630,7 +631,7 @@ fn print_summary(s: &FlowSummary) {
         for example in &inv.six_r_examples {
             let reasons: Vec<&str> =
                 example.rationale.as_array().into_iter().flatten().filter_map(|r| r.as_str()).collect();
-            println!("    e.g. {} → {}: {}", example.asset, example.strategy, reasons.join("; "));
+            println!("    e.g. {} → {}: {}", Inline(&example.asset), example.strategy, reasons.join("; "));
         }
         let pct = |v: Option<f64>| v.map_or_else(|| "-".to_owned(), |v| format!("{v:.0}"));
         println!(

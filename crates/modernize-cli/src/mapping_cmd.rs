@@ -12,6 +12,7 @@ use modernize_mapping::{Engine, Mapping, suggest_file};
 
 use crate::cli::CliError;
 use crate::discovery_cmd::{EncodingArg, account_ctx};
+use crate::text::Inline;
 
 #[derive(Debug, Subcommand)]
 pub enum MapCommand {
@@ -86,7 +87,7 @@ pub async fn run_map(
                 for l in &learned {
                     println!(
                         "{:<32} {:<26} {:<9} {:>9}  {}",
-                        l.source_field,
+                        Inline(&l.source_field),
                         l.target_field.as_deref().unwrap_or("(unmapped)"),
                         if l.approved { "approved" } else { "rejected" },
                         l.decisions,
@@ -165,7 +166,7 @@ fn print_mapping(mapping: &Mapping) {
     for s in &mapping.suggestions {
         println!(
             "{:<32} → {:<26} {:.2}  {:<9} {}",
-            s.source_field,
+            Inline(&s.source_field),
             s.target_field.as_deref().unwrap_or("(custom_attributes)"),
             s.confidence,
             s.match_type,

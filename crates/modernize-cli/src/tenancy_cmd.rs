@@ -15,6 +15,7 @@ use sqlx::PgPool;
 use uuid::Uuid;
 
 use crate::cli::CliError;
+use crate::text::Inline;
 
 #[derive(Debug, Subcommand)]
 pub enum AccountsCommand {
@@ -217,7 +218,7 @@ pub async fn run_accounts(
             if json {
                 print_json(&account)?;
             } else {
-                println!("created client account {} ({})", account.id, account.slug);
+                println!("created client account {} ({})", account.id, Inline(&account.slug));
             }
         }
         AccountsCommand::List { json } => {
@@ -227,7 +228,7 @@ pub async fn run_accounts(
             } else {
                 println!("{:<36}  {:<24}  name", "id", "slug");
                 for a in &accounts {
-                    println!("{:<36}  {:<24}  {}", a.id, a.slug, a.name);
+                    println!("{:<36}  {:<24}  {}", a.id, Inline(&a.slug), Inline(&a.name));
                 }
             }
         }
@@ -249,7 +250,12 @@ pub async fn run_engagements(
             if json {
                 print_json(&engagement)?;
             } else {
-                println!("created engagement {} ({}) in {}", engagement.id, engagement.slug, client_account);
+                println!(
+                    "created engagement {} ({}) in {}",
+                    engagement.id,
+                    Inline(&engagement.slug),
+                    Inline(&client_account)
+                );
             }
         }
         EngagementsCommand::List { client_account, json } => {
@@ -259,7 +265,7 @@ pub async fn run_engagements(
             } else {
                 println!("{:<36}  {:<20}  {:<10}  name", "id", "slug", "status");
                 for e in &engagements {
-                    println!("{:<36}  {:<20}  {:<10}  {}", e.id, e.slug, e.status, e.name);
+                    println!("{:<36}  {:<20}  {:<10}  {}", e.id, Inline(&e.slug), e.status, Inline(&e.name));
                 }
             }
         }
@@ -271,14 +277,22 @@ pub async fn run_engagements(
             } else {
                 println!(
                     "granted {} the {} role in {}/{}",
-                    grant.user.email, grant.role, e.client_account, e.engagement
+                    Inline(&grant.user.email),
+                    grant.role,
+                    Inline(&e.client_account),
+                    Inline(&e.engagement)
                 );
             }
         }
         EngagementsCommand::Revoke { engagement: e, email } => {
             let who = UserRef::Email(email);
             engagements::revoke_access(&pool, &actor, &e.client_account, &e.engagement, &who).await?;
-            println!("revoked the access of {who} to {}/{}", e.client_account, e.engagement);
+            println!(
+                "revoked the access of {} to {}/{}",
+                Inline(&who),
+                Inline(&e.client_account),
+                Inline(&e.engagement)
+            );
         }
         EngagementsCommand::Access { engagement: e, json } => {
             let grants = engagements::list_access(&pool, &actor, &e.client_account, &e.engagement).await?;
@@ -287,7 +301,7 @@ pub async fn run_engagements(
             } else {
                 println!("{:<36}  {:<40}  role", "user id", "email");
                 for g in &grants {
-                    println!("{:<36}  {:<40}  {}", g.user.id, g.user.email, g.role);
+                    println!("{:<36}  {:<40}  {}", g.user.id, Inline(&g.user.email), g.role);
                 }
             }
         }
@@ -318,9 +332,9 @@ pub async fn run_users(command: UsersCommand, database: &Database, operator: &Op
             if args.json {
                 print_json(&created)?;
             } else {
-                println!("created user {} ({})", created.user.id, created.user.email);
+                println!("created user {} ({})", created.user.id, Inline(&created.user.email));
                 for m in &created.memberships {
-                    println!("  {} in {}", m.role, m.client_account_slug);
+                    println!("  {} in {}", m.role, Inline(&m.client_account_slug));
                 }
             }
         }
@@ -330,7 +344,7 @@ pub async fn run_users(command: UsersCommand, database: &Database, operator: &Op
             if json {
                 print_json(&user)?;
             } else {
-                println!("deactivated user {} ({})", user.id, user.email);
+                println!("deactivated user {} ({})", user.id, Inline(&user.email));
             }
         }
         UsersCommand::Reactivate { email, json } => {
@@ -338,7 +352,7 @@ pub async fn run_users(command: UsersCommand, database: &Database, operator: &Op
             if json {
                 print_json(&user)?;
             } else {
-                println!("reactivated user {} ({})", user.id, user.email);
+                println!("reactivated user {} ({})", user.id, Inline(&user.email));
             }
         }
         UsersCommand::List { client_account, json } => {
@@ -348,9 +362,12 @@ pub async fn run_users(command: UsersCommand, database: &Database, operator: &Op
             } else {
                 println!("{:<36}  {:<40}  memberships", "id", "email");
                 for u in &listed {
-                    let roles: Vec<String> =
-                        u.memberships.iter().map(|m| format!("{}:{}", m.client_account_slug, m.role)).collect();
-                    println!("{:<36}  {:<40}  {}", u.user.id, u.user.email, roles.join(", "));
+                    let roles: Vec<String> = u
+                        .memberships
+                        .iter()
+                        .map(|m| format!("{}:{}", Inline(&m.client_account_slug), m.role))
+                        .collect();
+                    println!("{:<36}  {:<40}  {}", u.user.id, Inline(&u.user.email), roles.join(", "));
                 }
             }
         }
@@ -366,7 +383,12 @@ async fn run_token(command: TokenCommand, pool: &PgPool, actor: &Actor<'_>) -> R
             if json {
                 print_json(&issued)?;
             } else {
-                println!("created API token {} ({}) for {}", issued.api_token.id, issued.api_token.name, email);
+                println!(
+                    "created API token {} ({}) for {}",
+                    issued.api_token.id,
+                    Inline(&issued.api_token.name),
+                    Inline(&email)
+                );
                 println!("{}", issued.token);
                 println!("Keep it now: it is not stored and cannot be shown again.");
             }
@@ -378,7 +400,7 @@ async fn run_token(command: TokenCommand, pool: &PgPool, actor: &Actor<'_>) -> R
             } else {
                 println!("{:<36}  {:<18}  {:<10}  name", "id", "prefix", "state");
                 for t in &tokens {
-                    println!("{:<36}  mdz_{:<14}  {:<10}  {}", t.id, t.prefix, t.state, t.name);
+                    println!("{:<36}  mdz_{:<14}  {:<10}  {}", t.id, t.prefix, t.state, Inline(&t.name));
                 }
             }
         }
@@ -395,7 +417,7 @@ async fn run_token(command: TokenCommand, pool: &PgPool, actor: &Actor<'_>) -> R
                 crate::text::confirm(&action, yes)?;
             }
             let token = tokens::revoke_token(pool, actor, &email, id).await?;
-            println!("revoked API token {} ({})", token.id, token.name);
+            println!("revoked API token {} ({})", token.id, Inline(&token.name));
         }
     }
     Ok(())

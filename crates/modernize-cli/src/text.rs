@@ -37,6 +37,23 @@ impl fmt::Write for EscapingWriter<'_, '_> {
     }
 }
 
+/// Displays a value given by a user or a file that belongs on one line (a name, an e-mail
+/// address, a column's header) with every control character escaped, newlines and tabs too: a
+/// name holding `\n` cannot forge a row of a listing. Honours width and alignment (`{:<32}`).
+pub struct Inline<T>(pub T);
+
+impl<T: Display> Display for Inline<T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let text = self.0.to_string();
+        if !text.contains(char::is_control) {
+            return f.pad(&text);
+        }
+        let escaped: String =
+            text.chars().map(|c| if c.is_control() { c.escape_default().to_string() } else { c.to_string() }).collect();
+        f.pad(&escaped)
+    }
+}
+
 #[derive(Debug, thiserror::Error)]
 pub enum PromptError {
     #[error("{action}: refused without confirmation; pass --yes to confirm")]
@@ -95,6 +112,13 @@ mod tests {
         assert_eq!(shown, "\\u{1b}]52;c;ZWNobyBwd25lZA==\\u{7}Owner\\u{1b}[2J\\r\\u{9b}x|\n\tnext");
         assert!(!shown.contains(|c: char| needs_escape(c)));
         assert_eq!(format!("{}", Escaped("plain, Jürgen")), "plain, Jürgen");
+    }
+
+    #[test]
+    fn one_line_values_escape_newlines_and_tabs_and_keep_their_width() {
+        assert_eq!(format!("{:<8}|", Inline("Acme")), "Acme    |");
+        assert_eq!(format!("{}", Inline("Acme\nroot  admin\t\u{1b}[2J")), "Acme\\nroot  admin\\t\\u{1b}[2J");
+        assert_eq!(format!("{:<8}|", Inline("a\nb")), "a\\nb    |");
     }
 
     #[test]
