@@ -314,7 +314,6 @@ pub async fn import_issues(
     Ok(rows)
 }
 
-
 /// Fills what the stored upload tells about the import where the import left it out: its size
 /// in bytes (`size` None: beyond a bigint) and its media type.
 pub async fn set_upload_facts(
