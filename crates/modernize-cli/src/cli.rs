@@ -87,6 +87,12 @@ enum Command {
     /// Maintenance mode: writes refused with 503 on every `serve`, workers idle; reads go on.
     #[command(subcommand)]
     Maintenance(crate::ops_cmd::MaintenanceCommand),
+    /// Deploy this binary's schema: pre-flight, verified backup, maintenance only if a pending
+    /// migration needs it, migrations, validate, smoke test, recorded in modernize.deployments.
+    Deploy(crate::deploy_cmd::DeployArgs),
+    /// Undo a deployment: lossless down-migrations, else its backup restored; then validate and
+    /// smoke test. Destructive: asks for confirmation (or --yes).
+    Rollback(crate::deploy_cmd::RollbackArgs),
     /// Print the REST API's OpenAPI 3.1 document (what `serve` answers at /api/v1/openapi.json).
     Openapi,
     /// The whole story on the local database: set up, migrate, validate, report.
@@ -157,6 +163,8 @@ pub enum CliError {
     Prompt(#[from] crate::text::PromptError),
     #[error(transparent)]
     Ops(#[from] modernize::ops::OpsError),
+    #[error(transparent)]
+    Deploy(#[from] crate::deploy_cmd::DeployCommandError),
     #[error("{what}: {source}")]
     Serve {
         what: String,
@@ -231,6 +239,14 @@ pub async fn run(cli: Cli, operator: &OperatorToken) -> Result<ExitCode, CliErro
         Command::Status(args) => crate::ops_cmd::run_status(args, &Database::resolve(url, &cluster).await?).await,
         Command::Maintenance(command) => {
             crate::ops_cmd::run_maintenance(command, &Database::resolve(url, &cluster).await?).await
+        }
+        Command::Deploy(args) => {
+            let database = Database::resolve(url, &cluster).await?;
+            Ok(crate::deploy_cmd::run_deploy(args, &database, url, cluster.data_dir(), operator).await?)
+        }
+        Command::Rollback(args) => {
+            let database = Database::resolve(url, &cluster).await?;
+            Ok(crate::deploy_cmd::run_rollback(args, &database, url, cluster.data_dir(), operator).await?)
         }
         Command::Openapi => crate::serve_cmd::run_openapi(),
         Command::Demo => demo(url, &cluster, operator).await,

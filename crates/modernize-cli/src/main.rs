@@ -23,6 +23,7 @@ macro_rules! eprintln {
 
 mod cli;
 mod consolidate_cmd;
+mod deploy_cmd;
 mod discovery_cmd;
 mod mapping_cmd;
 mod ops_cmd;

@@ -3,7 +3,9 @@
 //! The modules follow the domains of the platform; `db` holds the schema tooling (connection,
 //! the private local cluster, migrations, validation) every other domain stands on.
 
+pub mod backup;
 pub mod db;
+pub mod deploy;
 pub mod discovery;
 pub mod error;
 pub mod fixtures;

@@ -17,7 +17,7 @@ use sqlx::{Connection, PgConnection};
 use crate::schema::DOMAIN_SCHEMA;
 
 /// One migration: the SQL that applies it and the SQL that reverses it.
-#[derive(Debug)]
+#[derive(Debug, Clone, Copy)]
 pub struct Migration {
     pub version: i64,
     pub name: &'static str,
@@ -66,6 +66,12 @@ const LOSSLESS_DOWN_MARKER: &str = "-- modernize:lossless";
 const MIGRATION_LOCK_KEY: i64 = 0x6d6f_6465_726e; // "modern"
 
 impl Migration {
+    /// A migration outside [`MIGRATIONS`], for the `*_with` functions: tests use it to append one
+    /// that fails, or one that needs a maintenance window, to the real set.
+    pub const fn new(version: i64, name: &'static str, up: &'static str, down: &'static str) -> Self {
+        Self { version, name, up, down }
+    }
+
     /// SHA-256 over both directions: editing either once landed is detected.
     pub fn checksum(&self) -> String {
         let mut hasher = Sha256::new();
@@ -198,16 +204,30 @@ impl Status {
 }
 
 pub fn latest_version() -> i64 {
-    MIGRATIONS.last().map_or(0, |m| m.version)
+    latest_version_of(&MIGRATIONS)
+}
+
+fn latest_version_of(set: &[Migration]) -> i64 {
+    set.last().map_or(0, |m| m.version)
 }
 
 /// Applies every pending migration up to `target` (all of them when `None`).
 pub async fn upgrade(conn: &mut PgConnection, target: Option<i64>) -> Result<Vec<Step>, MigrateError> {
-    let target = check_target(target.unwrap_or_else(latest_version))?;
+    upgrade_with(conn, &MIGRATIONS, target).await
+}
+
+/// [`upgrade`] over the migrations `set` (in version order) instead of [`MIGRATIONS`].
+pub async fn upgrade_with(
+    conn: &mut PgConnection,
+    set: &[Migration],
+    target: Option<i64>,
+) -> Result<Vec<Step>, MigrateError> {
+    let target = check_target(set, target.unwrap_or_else(|| latest_version_of(set)))?;
+    ensure_history_table(conn).await?;
     with_lock(conn, async |conn| {
-        let applied = verified_history(conn).await?;
+        let applied = verified_history(conn, set).await?;
         let mut steps = Vec::new();
-        for migration in MIGRATIONS.iter().filter(|m| m.version <= target) {
+        for migration in set.iter().filter(|m| m.version <= target) {
             if applied.iter().any(|a| a.version == migration.version) {
                 continue;
             }
@@ -228,11 +248,16 @@ pub async fn upgrade(conn: &mut PgConnection, target: Option<i64>) -> Result<Vec
 
 /// Reverses applied migrations, newest first, until the database is at version `to`.
 pub async fn downgrade(conn: &mut PgConnection, to: i64) -> Result<Vec<Step>, MigrateError> {
-    let to = check_target(to)?;
+    downgrade_with(conn, &MIGRATIONS, to).await
+}
+
+/// [`downgrade`] over the migrations `set` (in version order) instead of [`MIGRATIONS`].
+pub async fn downgrade_with(conn: &mut PgConnection, set: &[Migration], to: i64) -> Result<Vec<Step>, MigrateError> {
+    let to = check_target(set, to)?;
     with_lock(conn, async |conn| {
-        let applied = verified_history(conn).await?;
+        let applied = verified_history(conn, set).await?;
         let mut steps = Vec::new();
-        for migration in MIGRATIONS.iter().rev().filter(|m| m.version > to) {
+        for migration in set.iter().rev().filter(|m| m.version > to) {
             if !applied.iter().any(|a| a.version == migration.version) {
                 continue;
             }
@@ -250,10 +275,16 @@ pub async fn downgrade(conn: &mut PgConnection, to: i64) -> Result<Vec<Step>, Mi
     .await
 }
 
-/// Which migrations are applied, verifying the checksums of those that are.
+/// Which migrations are applied, verifying the checksums of those that are. Reads only: a
+/// database without the history table has none applied.
 pub async fn status(conn: &mut PgConnection) -> Result<Status, MigrateError> {
-    let applied = verified_history(conn).await?;
-    let migrations: Vec<_> = MIGRATIONS
+    status_with(conn, &MIGRATIONS).await
+}
+
+/// [`status`] over the migrations `set` (in version order) instead of [`MIGRATIONS`].
+pub async fn status_with(conn: &mut PgConnection, set: &[Migration]) -> Result<Status, MigrateError> {
+    let applied = verified_history(conn, set).await?;
+    let migrations: Vec<_> = set
         .iter()
         .map(|m| MigrationStatus {
             version: m.version,
@@ -263,7 +294,7 @@ pub async fn status(conn: &mut PgConnection) -> Result<Status, MigrateError> {
         })
         .collect();
     let current_version = applied.iter().map(|a| a.version).max().unwrap_or(0);
-    Ok(Status { current_version, latest_version: latest_version(), migrations })
+    Ok(Status { current_version, latest_version: latest_version_of(set), migrations })
 }
 
 /// Records migrations as applied without running them: for a database whose schema was brought
@@ -284,9 +315,9 @@ pub async fn record_applied(conn: &mut PgConnection, up_to: i64) -> Result<(), M
     Ok(())
 }
 
-fn check_target(target: i64) -> Result<i64, MigrateError> {
-    let known = target == 0 || MIGRATIONS.iter().any(|m| m.version == target);
-    if known { Ok(target) } else { Err(MigrateError::UnknownTarget(target, latest_version())) }
+fn check_target(set: &[Migration], target: i64) -> Result<i64, MigrateError> {
+    let known = target == 0 || set.iter().any(|m| m.version == target);
+    if known { Ok(target) } else { Err(MigrateError::UnknownTarget(target, latest_version_of(set))) }
 }
 
 fn elapsed_ms(started: Instant) -> i64 {
@@ -325,8 +356,13 @@ async fn ensure_history_table(conn: &mut PgConnection) -> Result<(), MigrateErro
     Ok(())
 }
 
-async fn verified_history(conn: &mut PgConnection) -> Result<Vec<AppliedMigration>, MigrateError> {
-    ensure_history_table(conn).await?;
+async fn verified_history(conn: &mut PgConnection, set: &[Migration]) -> Result<Vec<AppliedMigration>, MigrateError> {
+    let exists: bool = sqlx::query_scalar("SELECT to_regclass('modernize.schema_migrations') IS NOT NULL")
+        .fetch_one(&mut *conn)
+        .await?;
+    if !exists {
+        return Ok(Vec::new());
+    }
     let applied: Vec<AppliedMigration> = sqlx::query_as(
         "SELECT version, name, checksum, applied_at, execution_ms \
          FROM modernize.schema_migrations ORDER BY version",
@@ -334,7 +370,7 @@ async fn verified_history(conn: &mut PgConnection) -> Result<Vec<AppliedMigratio
     .fetch_all(&mut *conn)
     .await?;
     for row in &applied {
-        let Some(known) = MIGRATIONS.iter().find(|m| m.version == row.version) else {
+        let Some(known) = set.iter().find(|m| m.version == row.version) else {
             return Err(MigrateError::UnknownVersion { version: row.version, name: row.name.clone() });
         };
         let expected = known.checksum();

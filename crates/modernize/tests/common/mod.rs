@@ -5,6 +5,7 @@ use modernize::db::migrate;
 use sqlx::PgPool;
 use sqlx::pool::PoolConnection;
 
+#[allow(dead_code)]
 pub async fn migrated(pool: &PgPool) -> PoolConnection<sqlx::Postgres> {
     let mut conn = pool.acquire().await.expect("connection");
     migrate::upgrade(&mut conn, None).await.expect("migrations apply");
