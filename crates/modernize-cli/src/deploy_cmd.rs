@@ -164,7 +164,9 @@ fn print_outcome(outcome: &Outcome) {
         deploy::Kind::Deploy => "deployment",
         deploy::Kind::Rollback => "rollback",
     };
-    let id = outcome.deployment_id.map_or_else(|| "(not recorded: no modernize.deployments)".to_owned(), |id| format!("#{id}"));
+    let id = outcome
+        .deployment_id
+        .map_or_else(|| "(not recorded: no modernize.deployments)".to_owned(), |id| format!("#{id}"));
     let result = if outcome.succeeded { "succeeded" } else { "FAILED" };
     println!("{what} {id} {result}: schema {} -> {}", outcome.schema_from, outcome.schema_to);
     for step in &outcome.steps {

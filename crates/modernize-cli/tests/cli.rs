@@ -60,7 +60,7 @@ impl Cli {
 
 #[test]
 fn every_subcommand_has_help() {
-    let commands: [&[&str]; 49] = [
+    let commands: [&[&str]; 51] = [
         &[],
         &["db"],
         &["db", "upgrade"],
@@ -109,6 +109,8 @@ fn every_subcommand_has_help() {
         &["map", "learned"],
         &["map", "forget"],
         &["serve"],
+        &["deploy"],
+        &["rollback"],
         &["openapi"],
     ];
     for command in commands {
@@ -172,6 +174,44 @@ fn a_bad_database_url_is_a_clear_error() {
     assert_eq!(output.status.code(), Some(2));
     let stderr = String::from_utf8_lossy(&output.stderr);
     assert!(stderr.starts_with("error: invalid database URL"), "{stderr}");
+}
+
+/// `deploy` then `rollback` as an operator runs them: the dry run changes nothing, the backup goes
+/// under the data directory, the rollback is refused without confirmation off a terminal.
+#[sqlx::test(migrations = false)]
+async fn deploy_and_rollback_from_the_command_line(pool: PgPool) {
+    let url = database_url(&pool);
+    let dir = tempfile::tempdir().expect("temp dir");
+    let data_dir = dir.path().to_str().expect("utf-8 path");
+    let run = |args: &[&str]| modernize(&[&["--database-url", &url, "--data-dir", data_dir][..], args].concat());
+    let json = |output: &Output| -> serde_json::Value {
+        assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
+        serde_json::from_slice(&output.stdout).expect("JSON")
+    };
+
+    let dry = json(&run(&["deploy", "--dry-run", "--json"]));
+    assert_eq!(dry["dry_run"], true);
+    assert_eq!(dry["plan"]["schema_from"], 0);
+    assert!(dry["outcome"].is_null());
+    assert!(!dir.path().join("backups").exists(), "a dry run writes no backup");
+    assert!(stdout(&run(&["db", "status"])).contains("migrations pending"));
+
+    let deployed = json(&run(&["deploy", "--json"]));
+    assert_eq!(deployed["outcome"]["succeeded"], true, "{deployed}");
+    let backup = deployed["outcome"]["backup_dir"].as_str().expect("backup dir").to_owned();
+    assert!(backup.starts_with(&format!("{data_dir}/backups/deploy-")), "{backup}");
+    let status = stdout(&run(&["status"]));
+    assert!(status.contains("last deployment: #1 deploy succeeded"), "{status}");
+
+    let refused = run(&["rollback"]);
+    assert_eq!(refused.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&refused.stderr).contains("restores its backup"));
+    let text = stdout(&run(&["rollback", "--dry-run"]));
+    assert!(text.contains("dry run: nothing was changed"), "{text}");
+    let rolled = run(&["rollback", "--to", "1", "--yes"]);
+    assert!(rolled.status.success(), "{}", String::from_utf8_lossy(&rolled.stderr));
+    assert!(stdout(&rolled).contains("rollback (not recorded"), "{}", stdout(&rolled));
+    assert!(stdout(&run(&["db", "status"])).contains("version:  0"));
 }
 
 /// The zero-setup path: no DATABASE_URL, a private cluster made under the data directory.

@@ -45,4 +45,3 @@ pub async fn create_and_verify(plan: &BackupPlan, progress: &Progress) -> Result
         restore_check_ms,
     })
 }
-

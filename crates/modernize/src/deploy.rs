@@ -275,7 +275,7 @@ fn free_bytes(dir: &Path) -> Result<u64, DeployError> {
     let existing = dir.ancestors().find(|p| p.exists()).unwrap_or(Path::new("/"));
     let stat = nix::sys::statvfs::statvfs(existing)
         .map_err(|errno| DeployError::Io { path: existing.to_owned(), source: errno.into() })?;
-    Ok(u64::from(stat.blocks_available()).saturating_mul(u64::from(stat.fragment_size())))
+    Ok(stat.blocks_available().saturating_mul(stat.fragment_size()))
 }
 
 /// Steps, their timings and the maintenance window of one run.
@@ -300,20 +300,25 @@ impl Run {
     async fn maintenance(&mut self, conn: &mut PgConnection, on: bool, reason: &str) -> Result<(), DeployError> {
         let started = Instant::now();
         let set = crate::ops::set_maintenance(conn, on, Some(reason), 60).await;
-        match set {
-            Ok(_) if on => {
+        let switched = set.is_ok();
+        let detail = match set {
+            Ok(_) => reason.to_owned(),
+            Err(crate::ops::OpsError::Database(e)) => return Err(e.into()),
+            // A restore took the flag away (a schema before 0011): nothing left to switch.
+            Err(other) => format!("skipped: {other}"),
+        };
+        match (on, switched) {
+            (true, true) => {
                 self.maintenance_since.get_or_insert_with(Instant::now);
             }
-            Ok(_) => {
+            (true, false) => {}
+            (false, _) => {
                 if let Some(since) = self.maintenance_since.take() {
                     self.maintenance_ms += elapsed_ms(since);
                 }
             }
-            Err(crate::ops::OpsError::Database(e)) => return Err(e.into()),
-            // Checked by the plan; a restore may have taken the flag away (schema before 0011).
-            Err(_) => {}
         }
-        self.step(if on { "maintenance_on" } else { "maintenance_off" }, started, reason);
+        self.step(if on { "maintenance_on" } else { "maintenance_off" }, started, detail);
         Ok(())
     }
 }
@@ -458,10 +463,8 @@ async fn validate_and_smoke(
         Ok(report) if report.passed => run.step("validate", started, format!("{} checks passed", report.checks.len())),
         Ok(report) => {
             let failures: Vec<&String> = report.failures().collect();
-            let error = format!(
-                "db validate failed: {}",
-                failures.iter().map(|f| f.as_str()).collect::<Vec<_>>().join("; ")
-            );
+            let error =
+                format!("db validate failed: {}", failures.iter().map(|f| f.as_str()).collect::<Vec<_>>().join("; "));
             run.step("validate", started, error.clone());
             return Err(("validate", error));
         }
@@ -521,8 +524,9 @@ pub async fn smoke_test(conn: &mut PgConnection, operator: &OperatorToken) -> Re
     let new_account: NewClientAccount = serde_json::from_value(fields.clone())
         .map_err(|source| RepoError::Encode { table: "client_accounts", source })?;
     tenancy::create_client_account(tx.conn(), &new_account).await?;
-    let new_engagement: NewEngagement = serde_json::from_value(serde_json::json!({ "name": "smoke test", "slug": slug }))
-        .map_err(|source| RepoError::Encode { table: "engagements", source })?;
+    let new_engagement: NewEngagement =
+        serde_json::from_value(serde_json::json!({ "name": "smoke test", "slug": slug }))
+            .map_err(|source| RepoError::Encode { table: "engagements", source })?;
     let engagement = tenancy::create_engagement(&mut tx, &new_engagement).await?;
     tx.set_engagement(Some(engagement.id));
     let input = DiscoveryInput { flow_name: Some("smoke test".into()), ..Default::default() };
@@ -600,9 +604,8 @@ async fn finish(
         Some((step, error)) => (Some(step), Some(error)),
         None => (None, None),
     };
-    let recorded: bool = sqlx::query_scalar("SELECT to_regclass('modernize.deployments') IS NOT NULL")
-        .fetch_one(&mut *conn)
-        .await?;
+    let recorded: bool =
+        sqlx::query_scalar("SELECT to_regclass('modernize.deployments') IS NOT NULL").fetch_one(&mut *conn).await?;
     let deployment_id = if recorded {
         let id: i64 = sqlx::query_scalar(
             "INSERT INTO modernize.deployments (kind, status, tool_version, schema_from, schema_to, migrations,
@@ -696,9 +699,8 @@ pub async fn plan_rollback(
     let started = Instant::now();
     let mut conn = database.connect().await?;
     let status = migrate::status_with(&mut conn, settings.migrations).await?;
-    let recorded: bool = sqlx::query_scalar("SELECT to_regclass('modernize.deployments') IS NOT NULL")
-        .fetch_one(&mut conn)
-        .await?;
+    let recorded: bool =
+        sqlx::query_scalar("SELECT to_regclass('modernize.deployments') IS NOT NULL").fetch_one(&mut conn).await?;
     if !recorded {
         return Err(DeployError::NothingDeployed);
     }
@@ -732,8 +734,7 @@ pub async fn plan_rollback(
         .map(|m| RevertedMigration { version: m.version, name: m.name, lossless_down: m.lossless_down() })
         .collect();
     let backup_dir = row.backup_dir.map(PathBuf::from);
-    let method =
-        if revert.iter().all(|m| m.lossless_down) { Method::DownMigrations } else { Method::BackupRestore };
+    let method = if revert.iter().all(|m| m.lossless_down) { Method::DownMigrations } else { Method::BackupRestore };
     let listed: Vec<String> = revert.iter().map(|m| format!("{:04} {}", m.version, m.name)).collect();
     let summary = match (method, &backup_dir) {
         (Method::DownMigrations, _) => format!(
@@ -861,9 +862,8 @@ pub async fn rollback(
 /// Puts back the deployment rows a restore took away (those written after the backup), keeping
 /// their ids; returns how many. Nothing when the restored schema has no such table.
 async fn put_back_history(conn: &mut PgConnection, history: &serde_json::Value) -> Result<u64, DeployError> {
-    let table: bool = sqlx::query_scalar("SELECT to_regclass('modernize.deployments') IS NOT NULL")
-        .fetch_one(&mut *conn)
-        .await?;
+    let table: bool =
+        sqlx::query_scalar("SELECT to_regclass('modernize.deployments') IS NOT NULL").fetch_one(&mut *conn).await?;
     if !table {
         return Ok(0);
     }

@@ -250,10 +250,11 @@ async fn a_dry_run_changes_nothing(pool: PgPool) {
     let settings = settings(&pool, &backups, &MIGRATIONS);
     let db = database(&pool);
     deploy::plan_deploy(&db, &settings).await.expect("plan on an empty database");
-    let schemas: i64 = sqlx::query_scalar("SELECT count(*) FROM pg_namespace WHERE nspname IN ('modernize', 'migration')")
-        .fetch_one(&mut *conn)
-        .await
-        .expect("schemas");
+    let schemas: i64 =
+        sqlx::query_scalar("SELECT count(*) FROM pg_namespace WHERE nspname IN ('modernize', 'migration')")
+            .fetch_one(&mut *conn)
+            .await
+            .expect("schemas");
     assert_eq!(schemas, 0, "not even the migration history table is created");
 
     drop(conn);
@@ -271,9 +272,8 @@ async fn a_database_migrated_by_a_newer_binary_is_refused(pool: PgPool) {
     let mut conn = pool.acquire().await.expect("connection");
     migrate::upgrade_with(&mut conn, &with(LOSSLESS), None).await.expect("newer schema");
     let root = tempfile::tempdir().expect("temp dir");
-    let error = deploy::plan_deploy(&database(&pool), &settings(&pool, root.path(), &MIGRATIONS))
-        .await
-        .expect_err("refused");
+    let error =
+        deploy::plan_deploy(&database(&pool), &settings(&pool, root.path(), &MIGRATIONS)).await.expect_err("refused");
     assert!(matches!(error, DeployError::NewerDatabase { version: 12, .. }), "{error}");
 }
 
@@ -285,7 +285,9 @@ fn retention_keeps_the_newest_deploy_backups_only() {
         std::fs::create_dir(&dir).expect("dir");
         std::fs::write(dir.join("manifest.json"), "{}").expect("manifest");
     };
-    for name in ["deploy-db-20260101T000000Z", "deploy-db-20260102T000000Z", "deploy-db-20260103T000000Z", "db-1700000000"] {
+    for name in
+        ["deploy-db-20260101T000000Z", "deploy-db-20260102T000000Z", "deploy-db-20260103T000000Z", "db-1700000000"]
+    {
         make(name);
     }
     let pruned = deploy::prune_backups(root.path(), 2).expect("prune");

@@ -100,7 +100,7 @@ impl Migration {
     }
 
     /// Whether reverting it loses no data (see `LOSSLESS_DOWN_MARKER`); one that does not say so
-    /// is assumed to lose some.
+    /// is assumed to lose some (a no-transaction down file may drop a column, as 0007's does).
     pub fn lossless_down(&self) -> bool {
         has_marker(self.down, LOSSLESS_DOWN_MARKER)
     }
@@ -513,6 +513,17 @@ mod tests {
                 }
             }
         }
+    }
+
+    #[test]
+    fn before_the_markers_only_concurrent_migrations_are_online_safe_and_no_down_is_lossless() {
+        let marked = |f: fn(&Migration) -> bool| -> Vec<i64> {
+            MIGRATIONS.iter().filter(|m| m.version <= 10 && f(m)).map(|m| m.version).collect()
+        };
+        assert_eq!(marked(Migration::online_safe), [2, 7, 9, 10]);
+        assert!(marked(Migration::lossless_down).is_empty());
+        let operations = MIGRATIONS.iter().find(|m| m.version == 11).expect("0011");
+        assert!(operations.online_safe() && !operations.lossless_down());
     }
 
     #[test]
