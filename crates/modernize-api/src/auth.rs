@@ -54,6 +54,7 @@ impl FromRequestParts<AppState> for Caller {
             return Ok(*caller);
         }
         let caller = authenticate(&parts.headers, state).await?;
+        tracing::Span::current().record("user_id", tracing::field::display(caller.user.user_id()));
         parts.extensions.insert(caller);
         Ok(caller)
     }

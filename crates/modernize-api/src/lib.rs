@@ -15,6 +15,7 @@ pub mod health;
 pub mod maintenance;
 pub mod sixr;
 pub mod state;
+pub mod telemetry;
 pub mod tenancy;
 pub mod tokens;
 
@@ -181,10 +182,14 @@ fn document_common_answers(openapi: &mut utoipa::openapi::OpenApi) {
 }
 
 /// The whole application: routes, the API reference, and the layers every request goes through
-/// (request id, trace span, timeout, body limit, problem+json errors, maintenance mode).
+/// (request id, trace span, metrics, timeout, body limit, problem+json errors, maintenance mode).
+/// `router(state).layer(…)` applies to each route once matched, so the layers see the route's
+/// template (`MatchedPath`) and path parameters. `/metrics` is not here: see
+/// [`telemetry::metrics_router`].
 pub fn router(state: AppState) -> Router {
     let (routes, openapi) = api();
     let config = state.config.clone();
+    let metrics = state.metrics.clone();
     routes
         .merge(SwaggerUi::new(REFERENCE_PATH).url(OPENAPI_PATH, openapi))
         .fallback(error::unknown_route)
@@ -194,16 +199,15 @@ pub fn router(state: AppState) -> Router {
         .layer(DefaultBodyLimit::max(config.max_json_body_bytes))
         .layer(middleware::from_fn_with_state(config.request_timeout, deadline))
         .layer(middleware::from_fn(error::problem_responses))
+        .layer(middleware::from_fn_with_state(metrics, telemetry::observe))
         .layer(PropagateRequestIdLayer::x_request_id())
         .layer(
             TraceLayer::new_for_http()
-                .make_span_with(|request: &Request| {
-                    let request_id = request.headers().get("x-request-id").and_then(|v| v.to_str().ok()).unwrap_or("");
-                    tracing::info_span!("request", method = %request.method(), path = %request.uri().path(), request_id)
-                })
+                .make_span_with(telemetry::request_span)
                 .on_response(DefaultOnResponse::new().level(tracing::Level::INFO)),
         )
         .layer(SetRequestIdLayer::x_request_id(MakeRequestUuid))
+        .layer(middleware::from_fn(telemetry::screen_request_id))
 }
 
 /// The request timeout: a response must start within `timeout` (408 otherwise). Uploads

@@ -1,4 +1,5 @@
-//! What every handler shares: the connection pool, the settings and the login rate limiter.
+//! What every handler shares: the connection pool, the settings, the login rate limiter, the
+//! maintenance flag and the metrics.
 
 use std::num::NonZeroU32;
 use std::path::PathBuf;
@@ -10,6 +11,7 @@ use modernize::discovery::{ExactNameSuggester, Suggester};
 use sqlx::PgPool;
 
 use crate::maintenance::MaintenanceWatch;
+use crate::telemetry::Metrics;
 
 /// Settings of the API server (from `modernize serve`'s flags).
 #[derive(Debug, Clone)]
@@ -66,6 +68,8 @@ pub struct AppState {
     pub suggester: Arc<dyn Suggester>,
     /// The maintenance flag as last read (see [`crate::maintenance`]).
     pub maintenance: Arc<MaintenanceWatch>,
+    /// The server's metrics (served by [`crate::telemetry::metrics_router`]).
+    pub metrics: Metrics,
 }
 
 impl AppState {
@@ -74,6 +78,7 @@ impl AppState {
         let maintenance = Arc::new(MaintenanceWatch::new(config.maintenance_poll));
         Self {
             maintenance,
+            metrics: Metrics::new(),
             pool,
             config: Arc::new(config),
             login_limiter: Arc::new(limiter),

@@ -15,7 +15,9 @@ use modernize::service::Actor;
 use modernize::service::UserRef;
 use modernize::service::engagements;
 use modernize::tenancy::{OperatorToken, TenantCtx, TenantTx};
+use modernize_api::telemetry;
 use tracing_subscriber::EnvFilter;
+use tracing_subscriber::util::SubscriberInitExt;
 
 #[derive(Debug, Parser)]
 #[command(name = "modernize", version, about = "Consolidate, discover and plan a client's IT estate for the cloud")]
@@ -30,8 +32,9 @@ pub struct Cli {
     #[arg(long, env = "MODERNIZE_DATA_DIR", global = true)]
     data_dir: Option<PathBuf>,
 
-    /// Log format on stderr; the level comes from MODERNIZE_LOG (e.g. `info`, `modernize=debug`).
-    #[arg(long, value_enum, default_value = "text", global = true)]
+    /// Log format on stderr (json: one object per line, with the request, tenant, flow and job
+    /// ids of its spans); the level comes from MODERNIZE_LOG (e.g. `info`, `modernize=debug`).
+    #[arg(long, env = "MODERNIZE_LOG_FORMAT", value_enum, default_value = "text", global = true)]
     log_format: LogFormat,
 
     #[command(subcommand)]
@@ -176,10 +179,12 @@ pub enum CliError {
 pub fn init_tracing(cli: &Cli) {
     // sqlx warns about every statement over a second: bulk phases are meant to take longer.
     let filter = EnvFilter::try_from_env("MODERNIZE_LOG").unwrap_or_else(|_| EnvFilter::new("warn,sqlx::query=error"));
-    let builder = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr);
-    match cli.log_format {
-        LogFormat::Text => builder.init(),
-        LogFormat::Json => builder.json().init(),
+    let format = match cli.log_format {
+        LogFormat::Text => telemetry::LogFormat::Text,
+        LogFormat::Json => telemetry::LogFormat::Json,
+    };
+    if let Err(error) = telemetry::log_subscriber(format, filter, std::io::stderr).try_init() {
+        eprintln!("warning: logging is not set up: {error}");
     }
 }
 

@@ -11,7 +11,7 @@ use modernize::db::Database;
 use modernize::discovery::pipeline::{self, WorkerOptions};
 use modernize::jobs;
 use modernize::tenancy::OperatorToken;
-use modernize_api::{AppState, Config};
+use modernize_api::{AppState, Config, telemetry};
 use tokio::sync::watch;
 
 use crate::cli::CliError;
@@ -37,6 +37,10 @@ pub struct ServeArgs {
     /// With in-process workers, the housekeeping `modernize worker` does, at start and hourly.
     #[command(flatten)]
     housekeeping: HousekeepingArgs,
+    /// Also serve Prometheus metrics at http://ADDR/metrics (e.g. 127.0.0.1:9464). That listener
+    /// has no authentication: bind it to loopback or a monitoring network only. Off without it.
+    #[arg(long, env = "MODERNIZE_METRICS_ADDR", value_name = "ADDR")]
+    metrics_addr: Option<SocketAddr>,
 }
 
 /// Connections a worker holds: one for the job, one holding its flow's lock, one for the lease's
@@ -57,6 +61,14 @@ pub async fn run_serve(
     let listener = tokio::net::TcpListener::bind(args.listen)
         .await
         .map_err(|source| CliError::Serve { what: format!("cannot listen on {}", args.listen), source })?;
+    let metrics_listener = match args.metrics_addr {
+        Some(addr) => Some(
+            tokio::net::TcpListener::bind(addr)
+                .await
+                .map_err(|source| CliError::Serve { what: format!("cannot listen on {addr} for metrics"), source })?,
+        ),
+        None => None,
+    };
     let (stop, stopped) = watch::channel(false);
     tokio::spawn(async move {
         shutdown_signal().await;
@@ -68,6 +80,7 @@ pub async fn run_serve(
     let mut workers = Vec::new();
     if args.workers > 0 {
         let worker_pool = database.pool(u32::from(args.workers) * WORKER_CONNECTIONS).await?;
+        state.metrics.watch_pool("workers", worker_pool.clone());
         for n in 0..args.workers {
             workers.push(run_worker(worker_pool.clone(), operator, n, stopped.clone()));
         }
@@ -78,24 +91,34 @@ pub async fn run_serve(
         modernize_api::REFERENCE_PATH,
         args.workers
     );
-    let mut until_stopped = stopped.clone();
-    let server = modernize_api::serve(listener, state, async move {
-        let _ = until_stopped.wait_for(|stop| *stop).await;
-    });
+    if let Some(addr) = args.metrics_addr {
+        eprintln!("serving Prometheus metrics on http://{addr}{}", telemetry::METRICS_PATH);
+    }
+    let until = |mut stopped: watch::Receiver<bool>| async move {
+        let _ = stopped.wait_for(|stop| *stop).await;
+    };
+    let metrics = async {
+        match metrics_listener {
+            Some(listener) => telemetry::serve_metrics(listener, state.clone(), until(stopped.clone())).await,
+            None => Ok(()),
+        }
+    };
+    let server = modernize_api::serve(listener, state.clone(), until(stopped.clone()));
     let housekeeping = async {
         if args.workers > 0 {
-            let mut until_stopped = stopped.clone();
             tokio::select! {
                 () = args.housekeeping.run_hourly(database, operator, data_dir) => {}
-                _ = until_stopped.wait_for(|stop| *stop) => {}
+                () = until(stopped.clone()) => {}
             }
         }
     };
-    let (served, worked, ()) = tokio::join!(server, futures_util::future::join_all(workers), housekeeping);
+    let (served, metrics_served, worked, ()) =
+        tokio::join!(server, metrics, futures_util::future::join_all(workers), housekeeping);
     for error in worked.into_iter().filter_map(Result::err) {
         tracing::error!(%error, "worker failed");
     }
     served.map_err(|source| CliError::Serve { what: "the server stopped".into(), source })?;
+    metrics_served.map_err(|source| CliError::Serve { what: "the metrics listener stopped".into(), source })?;
     Ok(ExitCode::SUCCESS)
 }
 

@@ -2,9 +2,12 @@
 //! bookkeeping schema (migration 0011). Read with the tool's own connection (not a `TenantTx`):
 //! they are about the whole deployment, every tenant included, and never show a tenant's rows.
 
+use std::collections::BTreeMap;
+
 use chrono::{DateTime, Utc};
 use serde::Serialize;
 use sqlx::PgConnection;
+use sqlx::types::Json;
 
 /// PostgreSQL's `undefined_table`: the database predates migration 0011.
 const UNDEFINED_TABLE: &str = "42P01";
@@ -121,5 +124,73 @@ pub async fn health(conn: &mut PgConnection) -> Result<Option<DeploymentHealth>,
     match row {
         Err(error) if is_undefined_table(&error) => Ok(None),
         other => other.map(Some),
+    }
+}
+
+/// What `/metrics` exports from the database: the deployment's health and counts by status, over
+/// every tenant and naming none. Status maps hold every status, with 0 where nothing has it.
+#[derive(Debug, Clone)]
+pub struct MetricsFigures {
+    pub health: DeploymentHealth,
+    /// Jobs by status (`queued`, `running`, `done`, `failed`, `cancelled`).
+    pub jobs: BTreeMap<String, i64>,
+    /// Master flows by `flow_status`.
+    pub master_flows: BTreeMap<String, i64>,
+    /// Discovery flows by `status`.
+    pub discovery_flows: BTreeMap<String, i64>,
+    /// Rows of every import so far: processed (imported) and failed (refused).
+    pub rows_processed: i64,
+    pub rows_failed: i64,
+}
+
+#[derive(sqlx::FromRow)]
+struct MetricsRow {
+    #[sqlx(flatten)]
+    health: DeploymentHealth,
+    jobs: Json<BTreeMap<String, i64>>,
+    master_flows: Json<BTreeMap<String, i64>>,
+    discovery_flows: Json<BTreeMap<String, i64>>,
+    rows_processed: i64,
+    rows_failed: i64,
+}
+
+/// The figures `/metrics` exports, in one query (a scrape's whole cost in the database: the
+/// view's counts plus a scan of the flow and import tables, one row per flow or import);
+/// `None` when the database predates the view (migration 0011).
+pub async fn metrics_figures(conn: &mut PgConnection) -> Result<Option<MetricsFigures>, sqlx::Error> {
+    let row = sqlx::query_as::<_, MetricsRow>(
+        "SELECT h.*,
+            (SELECT jsonb_object_agg(s.status, coalesce(c.n, 0))
+               FROM unnest(ARRAY['queued', 'running', 'done', 'failed', 'cancelled']) s(status)
+               LEFT JOIN (SELECT status, count(*) AS n FROM modernize.jobs GROUP BY status) c USING (status)
+            ) AS jobs,
+            (SELECT jsonb_object_agg(s.status, coalesce(c.n, 0))
+               FROM unnest(enum_range(NULL::migration.flow_status)) s(status)
+               LEFT JOIN (SELECT flow_status AS status, count(*) AS n
+                            FROM migration.crewai_flow_state_extensions GROUP BY flow_status) c USING (status)
+            ) AS master_flows,
+            (SELECT jsonb_object_agg(s.status, coalesce(c.n, 0))
+               FROM unnest(enum_range(NULL::migration.flow_status)) s(status)
+               LEFT JOIN (SELECT status, count(*) AS n FROM migration.discovery_flows GROUP BY status) c USING (status)
+            ) AS discovery_flows,
+            i.rows_processed, i.rows_failed
+         FROM modernize.deployment_health h,
+              LATERAL (SELECT coalesce(sum(processed_records), 0)::bigint AS rows_processed,
+                              coalesce(sum(failed_records), 0)::bigint AS rows_failed
+                         FROM migration.data_imports) i",
+    )
+    .fetch_one(conn)
+    .await;
+    match row {
+        Err(error) if is_undefined_table(&error) => Ok(None),
+        Err(error) => Err(error),
+        Ok(row) => Ok(Some(MetricsFigures {
+            health: row.health,
+            jobs: row.jobs.0,
+            master_flows: row.master_flows.0,
+            discovery_flows: row.discovery_flows.0,
+            rows_processed: row.rows_processed,
+            rows_failed: row.rows_failed,
+        })),
     }
 }

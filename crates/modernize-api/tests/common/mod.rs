@@ -8,11 +8,14 @@ use axum::body::Body;
 use axum::http::{HeaderMap, Method, Request, StatusCode, header};
 use http_body_util::BodyExt;
 use modernize::db::migrate;
-use modernize::fixtures::{self, DemoIds, DemoTenant};
+use modernize::fixtures::{self, ACME, DemoIds, DemoTenant};
 use modernize_api::{AppState, Config};
 use serde_json::Value;
 use sqlx::PgPool;
 use tower::ServiceExt;
+
+pub const INVENTORY: &[u8] = include_bytes!("../../../../examples/inventory.csv");
+const BOUNDARY: &str = "modernize-common-boundary-3vQx";
 
 pub struct TestApp {
     pub router: Router,
@@ -135,4 +138,31 @@ pub enum Auth {
     None,
     Bearer(String),
     Cookie(String),
+}
+
+/// A multipart upload of examples/inventory.csv to the demo engagement (`accept_above` 0.8), sent
+/// with `auth` (a token) and `request_id` as `X-Request-Id`.
+pub fn inventory_upload(ids: &DemoIds, auth: &Auth, request_id: &str) -> Request<Body> {
+    let mut body = Vec::new();
+    body.extend_from_slice(
+        format!(
+            "--{BOUNDARY}\r\nContent-Disposition: form-data; name=\"file\"; filename=\"inventory.csv\"\r\n\
+             Content-Type: text/csv\r\n\r\n"
+        )
+        .as_bytes(),
+    );
+    body.extend_from_slice(INVENTORY);
+    body.extend_from_slice(
+        format!(
+            "\r\n--{BOUNDARY}\r\nContent-Disposition: form-data; name=\"accept_above\"\r\n\r\n0.8\r\n--{BOUNDARY}--\r\n"
+        )
+        .as_bytes(),
+    );
+    let Auth::Bearer(token) = auth else { panic!("a token") };
+    Request::post(format!("/api/v1/client-accounts/{}/engagements/{}/imports", ACME.slug, ids.engagement_id))
+        .header(header::AUTHORIZATION, format!("Bearer {token}"))
+        .header(header::CONTENT_TYPE, format!("multipart/form-data; boundary={BOUNDARY}"))
+        .header(modernize_api::telemetry::REQUEST_ID_HEADER, request_id)
+        .body(Body::from(body))
+        .expect("request")
 }

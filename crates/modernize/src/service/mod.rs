@@ -118,10 +118,14 @@ pub async fn account_ctx(conn: &mut PgConnection, actor: &Actor<'_>, account: &s
         Actor::Operator(token) => TenantCtx::for_operator(conn, token, found.id, None).await,
         Actor::User(user) => TenantCtx::for_member(conn, user.user_id, found.id, None).await,
     };
-    ctx.map_err(|error| match error {
+    let ctx = ctx.map_err(|error| match error {
         RepoError::NotFound { .. } => ServiceError::not_found("client account", account),
         other => other.into(),
-    })
+    })?;
+    // The tenant of the request or command under way, for its logs (a span without this field,
+    // such as a CLI command's, ignores it).
+    tracing::Span::current().record("client_account_id", tracing::field::display(ctx.client_account_id()));
+    Ok(ctx)
 }
 
 /// The actor's context in one engagement (id or slug) of the account: NotFound when the
@@ -158,6 +162,7 @@ pub async fn engagement_ctx(
         RepoError::NotFound { .. } => not_found(),
         other => other.into(),
     })?;
+    tracing::Span::current().record("engagement_id", tracing::field::display(found.id));
     Ok((ctx, found))
 }
 

@@ -110,13 +110,19 @@ pub async fn run_worker(
             continue;
         }
         ran += 1;
+        let span = job_span(&job, options);
         let heartbeat = Heartbeat::start(pool.clone(), job.id, options);
-        let result = run_job(&mut conn, operator, &job, suggester, options).await;
+        let started = std::time::Instant::now();
+        let result = run_job(&mut conn, operator, &job, suggester, options).instrument(span.clone()).await;
         drop(heartbeat);
         match result {
-            Ok(()) => jobs::complete(&mut conn, job.id).await?,
+            Ok(()) => {
+                jobs::complete(&mut conn, job.id).await?;
+                let elapsed_ms = u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX);
+                span.in_scope(|| tracing::info!(elapsed_ms, "job done"));
+            }
             Err(error) => {
-                tracing::warn!(job = job.id, %error, "job failed");
+                span.in_scope(|| tracing::warn!(%error, "job failed"));
                 let retried = jobs::fail(&mut conn, &job, &error.to_string()).await?;
                 if !retried {
                     record_failure(&mut conn, operator, &job, &error).await?;
@@ -125,6 +131,28 @@ pub async fn run_worker(
         }
         lock.release().await?;
     }
+}
+
+/// The span of one job, so that every line its run logs names the job, its tenant and (once its
+/// payload is read, in [`run_job`]) its flows, import and phase.
+fn job_span(job: &Job, options: &WorkerOptions) -> tracing::Span {
+    let span = tracing::info_span!(
+        "job",
+        job_id = job.id,
+        kind = %job.kind,
+        attempt = job.attempts,
+        worker = %options.name,
+        client_account_id = tracing::field::Empty,
+        engagement_id = tracing::field::Empty,
+        master_flow_id = tracing::field::Empty,
+        flow_id = tracing::field::Empty,
+        import_id = tracing::field::Empty,
+        phase = tracing::field::Empty,
+    );
+    if let Some(account) = job.client_account_id {
+        span.record("client_account_id", tracing::field::display(account));
+    }
+    span
 }
 
 /// Runs one flow's jobs in this process until the flow has none left (a foreground `import`,
@@ -229,6 +257,13 @@ async fn run_job(
     }
     let phase: PhaseJob =
         serde_json::from_value(job.payload.clone()).map_err(|e| DiscoveryError::Invalid(e.to_string()))?;
+    let span = tracing::Span::current();
+    span.record("client_account_id", tracing::field::display(phase.client_account_id));
+    span.record("engagement_id", tracing::field::display(phase.engagement_id));
+    span.record("master_flow_id", tracing::field::display(phase.master_flow_id));
+    span.record("flow_id", tracing::field::display(phase.discovery_flow_id));
+    span.record("import_id", tracing::field::display(phase.data_import_id));
+    span.record("phase", tracing::field::display(phase.phase));
     let ctx = TenantCtx::for_operator(conn, operator, phase.client_account_id, Some(phase.engagement_id)).await?;
     let mut tx = TenantTx::begin(conn, &ctx).await?;
     let status = flows::discovery_flow_status(&mut tx, phase.discovery_flow_id).await?;
@@ -239,7 +274,6 @@ async fn run_job(
     flows::mark_phase_started(&mut tx, phase.discovery_flow_id, phase.phase).await?;
     tx.commit().await?;
     let started = std::time::Instant::now();
-    let span = tracing::info_span!("phase", client_account_id = %phase.client_account_id, phase = %phase.phase);
     let advance = async {
         match phase.phase {
             DiscoveryPhase::DataImport => super::import::import_records(conn, &ctx, &phase, options).await,
@@ -250,7 +284,6 @@ async fn run_job(
             DiscoveryPhase::TechDebtAssessment => sixr::recommend(conn, &ctx, &phase).await,
         }
     }
-    .instrument(span)
     .await?;
     match advance {
         Advance::Next(mut metrics) => {
