@@ -201,7 +201,7 @@ async fn api_tokens_are_shown_once_hashed_and_refused_once_revoked_or_expired(po
         .fetch_one(&mut *conn)
         .await
         .expect("hash");
-    assert!(stored.starts_with("$argon2id$") && !secret.expose().contains(&stored), "only a hash is kept");
+    assert!(stored.starts_with("sha256$") && !secret.expose().contains(&stored), "only a digest is kept");
 
     let user = users::authenticate_token(&mut conn, &secret).await.expect("authenticates");
     assert_eq!(user.id, analyst.id);
@@ -234,6 +234,34 @@ async fn api_tokens_are_shown_once_hashed_and_refused_once_revoked_or_expired(po
     let past = chrono::Utc::now() - chrono::Duration::hours(1);
     let result = users::create_api_token(&mut conn, analyst.id, "late", Some(past)).await;
     assert!(matches!(result, Err(RepoError::Invalid { .. })), "{result:?}");
+}
+
+#[sqlx::test(migrations = false)]
+async fn a_token_issued_with_an_argon2_hash_still_works_and_gets_its_digest(pool: PgPool) {
+    let mut conn = common::migrated(&pool).await;
+    demo_tenant(&mut conn, common::operator(), ACME).await.expect("A");
+    let analyst = users::find_user_by_email(&mut conn, &ACME.email("analyst")).await.expect("analyst");
+    let (token, secret) = users::create_api_token(&mut conn, analyst.id, "old", None).await.expect("token");
+    // As a token issued before digests was stored: the argon2id hash of its secret part.
+    let secret_part = secret.expose().rsplit('_').next().expect("secret part").to_owned();
+    sqlx::query("UPDATE modernize.api_tokens SET secret_hash = $2 WHERE id = $1")
+        .bind(token.id)
+        .bind(users::hash_secret(&secret_part).expect("argon2"))
+        .execute(&mut *conn)
+        .await
+        .expect("store as before");
+    let forged = users::TokenSecret::new(format!("mdz_{}_{}", token.prefix, "0".repeat(48)));
+    let result = users::authenticate_token(&mut conn, &forged).await;
+    assert!(matches!(result, Err(RepoError::NotFound { .. })), "wrong secret: {result:?}");
+    let user = users::authenticate_token(&mut conn, &secret).await.expect("the old hash verifies");
+    assert_eq!(user.id, analyst.id);
+    let stored: String = sqlx::query_scalar("SELECT secret_hash FROM modernize.api_tokens WHERE id = $1")
+        .bind(token.id)
+        .fetch_one(&mut *conn)
+        .await
+        .expect("hash");
+    assert!(stored.starts_with("sha256$"), "rewritten as a digest: {stored}");
+    users::authenticate_token(&mut conn, &secret).await.expect("and the digest verifies");
 }
 
 #[sqlx::test(migrations = false)]

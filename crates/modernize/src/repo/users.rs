@@ -278,6 +278,24 @@ impl TokenSecret {
     }
 }
 
+/// How a token's secret is stored: `sha256$<64 hex digits>`. A token's secret is 192 random bits,
+/// so, like a session's, it needs no slow hash (there is nothing to guess from a dictionary); a
+/// stolen table still cannot be replayed. argon2 here cost ~50 ms of CPU per API request.
+fn token_digest(secret: &str) -> String {
+    use sha2::Digest;
+    format!("sha256${}", hex::encode(sha2::Sha256::digest(secret.as_bytes())))
+}
+
+/// Whether `secret` is the one `stored` was made from: a SHA-256 digest compared in constant time,
+/// or an argon2id hash of a token issued before digests (checked off the async threads).
+async fn token_matches(secret: &str, stored: &str) -> Result<bool, RepoError> {
+    use subtle::ConstantTimeEq;
+    if stored.starts_with("$argon2") {
+        return verify_off_thread(secret.to_owned(), Some(stored.to_owned())).await;
+    }
+    Ok(token_digest(secret).as_bytes().ct_eq(stored.as_bytes()).into())
+}
+
 impl std::fmt::Debug for TokenSecret {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str("TokenSecret(***)")
@@ -291,7 +309,8 @@ fn random_hex(bytes: usize) -> String {
     hex::encode(buffer)
 }
 
-/// Issues a token for `user_id`; the secret is returned once and only its argon2 hash is stored.
+/// Issues a token for `user_id`; the secret is returned once and only its digest
+/// ([`token_digest`]) is stored.
 pub async fn create_api_token(
     conn: &mut PgConnection,
     user_id: Uuid,
@@ -315,7 +334,7 @@ pub async fn create_api_token(
     .bind(user_id)
     .bind(name)
     .bind(&prefix)
-    .bind(hash_off_thread(secret.clone()).await?)
+    .bind(token_digest(&secret))
     .bind(expires_at)
     .fetch_optional(conn)
     .await?;
@@ -361,12 +380,13 @@ pub async fn revoke_api_token(conn: &mut PgConnection, user_id: Uuid, token_id: 
 }
 
 /// The active user a token belongs to; NotFound for a malformed, unknown, wrong, revoked or
-/// expired token alike, so the answer does not reveal which; each costs one argon2 verification
-/// (against the dummy hash when no token has the prefix), so the time does not either.
+/// expired token alike, so the answer does not reveal which. An unknown prefix costs the same digest
+/// and comparison as a wrong secret, so the time does not either. `last_used_at` is written at
+/// most once a minute per token: concurrent requests with one token would otherwise queue on its
+/// row lock. A token still stored as argon2 (issued before digests) gets its digest on first use.
 pub async fn authenticate_token(conn: &mut PgConnection, token: &TokenSecret) -> Result<User, RepoError> {
     let refused = || RepoError::not_found("user", "with this token");
     let Some((prefix, secret)) = token.parts() else {
-        verify_off_thread(token.expose().to_owned(), None).await?;
         return Err(refused());
     };
     let found: Option<(Uuid, String)> = sqlx::query_as(
@@ -377,18 +397,30 @@ pub async fn authenticate_token(conn: &mut PgConnection, token: &TokenSecret) ->
     .bind(prefix)
     .fetch_optional(&mut *conn)
     .await?;
-    let matches = verify_off_thread(secret.to_owned(), found.as_ref().map(|(_, hash)| hash.clone())).await?;
-    let Some((token_id, _)) = found.filter(|_| matches) else {
+    let stored = found.as_ref().map_or(DUMMY_TOKEN_DIGEST, |(_, hash)| hash.as_str());
+    let matches = token_matches(secret, stored).await?;
+    let Some((token_id, stored)) = found.filter(|_| matches) else {
         return Err(refused());
     };
+    let digest = (!stored.starts_with("sha256$")).then(|| token_digest(secret));
+    sqlx::query(
+        "UPDATE modernize.api_tokens SET last_used_at = now(), secret_hash = coalesce($2, secret_hash)
+         WHERE id = $1 AND ($2 IS NOT NULL OR last_used_at IS NULL OR last_used_at < now() - interval '1 minute')",
+    )
+    .bind(token_id)
+    .bind(digest)
+    .execute(&mut *conn)
+    .await?;
     Ok(sqlx::query_as(
-        "WITH used AS (UPDATE modernize.api_tokens SET last_used_at = now() WHERE id = $1 RETURNING user_id)
-         SELECT u.* FROM migration.users u JOIN used ON used.user_id = u.id",
+        "SELECT u.* FROM migration.users u JOIN modernize.api_tokens t ON t.user_id = u.id WHERE t.id = $1",
     )
     .bind(token_id)
     .fetch_one(conn)
     .await?)
 }
+
+/// A digest no secret has (not 64 hex digits), compared when no token has the prefix.
+const DUMMY_TOKEN_DIGEST: &str = "sha256$xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx";
 
 /// A web sign-in session as the server knows it: never its secret.
 #[derive(Debug, Clone, PartialEq, Serialize, sqlx::FromRow)]
