@@ -45,7 +45,7 @@ pub async fn list_my_tokens(State(state): State<AppState>, caller: Caller) -> Re
 }
 
 /// Issues an API token to the caller. The whole token (`mdz_…`) is in this response only; the
-/// server keeps an argon2 hash of its secret.
+/// server keeps a SHA-256 digest of its secret.
 #[utoipa::path(
     post,
     path = "/api/v1/me/tokens",

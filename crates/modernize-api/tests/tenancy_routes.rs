@@ -2,8 +2,7 @@
 //! the right role; another tenant's ids are 404 and change nothing (cross-tenant matrix); a role
 //! too weak is 403 and changes nothing (role matrix).
 //!
-//! Sessions (cookies) rather than API tokens authenticate most requests here: a token costs an
-//! argon2 verification per request, slow in a debug build.
+//! Sessions (cookies) authenticate most requests here, as they do the web UI's.
 
 mod common;
 

@@ -796,7 +796,7 @@ export interface paths {
         get: operations["list_my_tokens"];
         put?: never;
         /** Issues an API token to the caller. The whole token (`mdz_…`) is in this response only; the
-         *     server keeps an argon2 hash of its secret. */
+         *     server keeps a SHA-256 digest of its secret. */
         post: operations["create_my_token"];
         delete?: never;
         options?: never;
