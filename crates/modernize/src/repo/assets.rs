@@ -364,3 +364,175 @@ pub async fn lock_engagement_assets(tx: &mut TenantTx<'_>) -> Result<(), RepoErr
         .await?;
     Ok(())
 }
+
+/// The asset columns an import can set (`Cleansed::asset`'s keys, read by `jsonb_populate_record`).
+const IMPORTED_COLUMNS: &str = "name, asset_name, hostname, fqdn, asset_type, description, ip_address, mac_address,
+    environment, location, datacenter, rack_location, operating_system, os_version, cpu_cores, memory_gb,
+    storage_gb, serial_number, manufacturer, model, virtualization_platform, database_type, business_owner,
+    technical_owner, department, business_unit, application_name, technology_stack, criticality,
+    business_criticality, migration_priority, migration_wave, cpu_utilization_percent,
+    memory_utilization_percent, completeness_score, quality_score, custom_attributes";
+
+fn imported_columns() -> impl Iterator<Item = &'static str> {
+    IMPORTED_COLUMNS.split(',').map(str::trim)
+}
+
+/// What an import would make of one identity: the asset that holds it already, if any, and the
+/// facts the 6R rules read as they will be once the import's values are merged in (the import's
+/// value where it has one, else the asset's; `custom_attributes` merged key by key).
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct MergedFacts {
+    pub dedup_key: String,
+    pub existing_id: Option<Uuid>,
+    pub existing_strategy: Option<SixrStrategy>,
+    /// The import that last wrote the existing asset.
+    pub existing_import: Option<Uuid>,
+    /// A VM template, an SRM placeholder or an ESXi host: kept in the inventory, out of 6R.
+    pub excluded: bool,
+    #[sqlx(flatten)]
+    pub facts: crate::discovery::sixr::AssetFacts,
+}
+
+/// Locks the engagement's assets of the identities `dedup_keys` until the transaction ends (a
+/// person's edit of one waits, and one committed before is seen by what follows), and answers,
+/// for each identity with its cleansed values `assets` (JSON objects of asset columns, the same
+/// order), the [`MergedFacts`].
+pub async fn merged_facts(
+    tx: &mut TenantTx<'_>,
+    dedup_keys: &[String],
+    assets: &[serde_json::Value],
+) -> Result<Vec<MergedFacts>, RepoError> {
+    let engagement_id = tx.ctx().require_engagement(Asset::TABLE)?;
+    sqlx::query(
+        "SELECT 1 FROM migration.assets WHERE client_account_id = $1 AND engagement_id = $2 AND dedup_key = ANY ($3)
+         FOR UPDATE",
+    )
+    .bind(tx.client_account_id())
+    .bind(engagement_id)
+    .bind(dedup_keys)
+    .execute(tx.conn())
+    .await?;
+    let merged = sqlx::query_as(
+        "SELECT s.dedup_key, e.id AS existing_id, e.six_r_strategy AS existing_strategy,
+                e.data_import_id AS existing_import,
+                coalesce((m.ca #>> '{vmware,template}')::boolean, false)
+                    OR coalesce((m.ca #>> '{vmware,srm_placeholder}')::boolean, false)
+                    OR coalesce((m.ca #>> '{vmware,esxi_host}')::boolean, false) AS excluded,
+                coalesce(p.asset_type, e.asset_type, 'server') AS asset_type,
+                coalesce(p.operating_system, e.operating_system) AS operating_system,
+                coalesce(p.os_version, e.os_version) AS os_version,
+                coalesce(p.environment, e.environment) AS environment,
+                coalesce(p.cpu_utilization_percent, e.cpu_utilization_percent) AS cpu_utilization_percent,
+                coalesce(p.business_criticality, e.business_criticality) AS business_criticality,
+                coalesce(p.database_type, e.database_type) AS database_type,
+                coalesce(p.virtualization_platform, e.virtualization_platform) AS virtualization_platform,
+                coalesce(p.completeness_score, e.completeness_score) AS completeness_score,
+                m.ca #>> '{vmware,power_state}' AS power_state
+         FROM unnest($3::text[], $4::jsonb[]) AS s(dedup_key, asset)
+         CROSS JOIN LATERAL jsonb_populate_record(NULL::migration.assets, s.asset) p
+         LEFT JOIN migration.assets e ON e.client_account_id = $1 AND e.engagement_id = $2 AND e.dedup_key = s.dedup_key
+         CROSS JOIN LATERAL (SELECT coalesce(e.custom_attributes, '{}') || coalesce(p.custom_attributes, '{}') AS ca) m",
+    )
+    .bind(tx.client_account_id())
+    .bind(engagement_id)
+    .bind(dedup_keys)
+    .bind(assets)
+    .fetch_all(tx.conn())
+    .await?;
+    Ok(merged)
+}
+
+/// Assets an import writes, one per identity, in columns (the same length each): the identity,
+/// the asset that holds it (None: a new asset), the record whose values it last took, its
+/// cleansed values (a JSON object of asset columns), the 6R strategy it holds after the import,
+/// and whether the 6R rules assessed it (its status becomes `assessed`).
+#[derive(Debug, Clone, Default)]
+pub struct ImportedAssets {
+    pub dedup_keys: Vec<String>,
+    pub existing_ids: Vec<Option<Uuid>>,
+    pub record_ids: Vec<Uuid>,
+    pub assets: Vec<serde_json::Value>,
+    pub strategies: Vec<Option<SixrStrategy>>,
+    pub assessed: Vec<bool>,
+}
+
+/// Writes an import's assets of the transaction's engagement, each once: an existing one takes
+/// the import's values where the import has one and keeps its own elsewhere (`custom_attributes`
+/// merged key by key); a new one takes the column defaults where the import says nothing. Both
+/// are linked to the flows and import of `scope`. Returns the (asset id, identity) of each and
+/// how many were created. Callers hold [`lock_engagement_assets`].
+pub async fn write_imported_assets(
+    tx: &mut TenantTx<'_>,
+    scope: &super::flows::PhaseScope,
+    rows: &ImportedAssets,
+) -> Result<(Vec<(Uuid, String)>, u64), RepoError> {
+    let engagement_id = tx.ctx().require_engagement(Asset::TABLE)?;
+    let merged: String = imported_columns()
+        .map(|c| match c {
+            "custom_attributes" => "a.custom_attributes || coalesce(p.custom_attributes, '{}')".to_owned(),
+            other => format!("coalesce(p.{other}, a.{other})"),
+        })
+        .collect::<Vec<_>>()
+        .join(", ");
+    let inserted: String = imported_columns()
+        .map(|c| match c {
+            "asset_type" => "coalesce(p.asset_type, 'server')".to_owned(),
+            "technology_stack" => "coalesce(p.technology_stack, '[]')".to_owned(),
+            "custom_attributes" => "coalesce(p.custom_attributes, '{}')".to_owned(),
+            other => format!("p.{other}"),
+        })
+        .collect::<Vec<_>>()
+        .join(", ");
+    let source = "SELECT * FROM unnest($5::text[], $6::uuid[], $7::uuid[], $8::jsonb[], $9::migration.sixr_strategy[],
+                                      $10::boolean[]) AS s(dedup_key, asset_id, record_id, asset, strategy, assessed)";
+    let mut written: Vec<(Uuid, String)> = sqlx::query_as(sqlx::AssertSqlSafe(format!(
+        "WITH src AS ({source} WHERE s.asset_id IS NOT NULL)
+         UPDATE migration.assets a SET ({IMPORTED_COLUMNS}, master_flow_id, discovery_flow_id, data_import_id,
+                raw_import_record_id, six_r_strategy, status, updated_at)
+             = (SELECT {merged}, $2, $3, $4, src.record_id, src.strategy,
+                       CASE WHEN src.assessed THEN 'assessed' ELSE a.status END, now()
+                FROM jsonb_populate_record(NULL::migration.assets, src.asset) p)
+         FROM src
+         WHERE a.client_account_id = $1 AND a.id = src.asset_id
+         RETURNING a.id, a.dedup_key"
+    )))
+    .bind(tx.client_account_id())
+    .bind(scope.master_flow_id)
+    .bind(scope.discovery_flow_id)
+    .bind(scope.data_import_id)
+    .bind(&rows.dedup_keys)
+    .bind(&rows.existing_ids)
+    .bind(&rows.record_ids)
+    .bind(&rows.assets)
+    .bind(&rows.strategies)
+    .bind(&rows.assessed)
+    .fetch_all(tx.conn())
+    .await?;
+    // A new asset's status: `assessed` once the rules gave it a strategy, else the column's default.
+    let created: Vec<(Uuid, String)> = sqlx::query_as(sqlx::AssertSqlSafe(format!(
+        "WITH src AS ({source} WHERE s.asset_id IS NULL)
+         INSERT INTO migration.assets (client_account_id, engagement_id, master_flow_id, discovery_flow_id,
+                data_import_id, raw_import_record_id, discovery_method, discovery_source, discovery_timestamp,
+                dedup_key, six_r_strategy, status, {IMPORTED_COLUMNS})
+         SELECT $1, $11, $2, $3, $4, src.record_id, 'import', 'discovery flow', now(), src.dedup_key, src.strategy,
+                CASE WHEN src.assessed THEN 'assessed' ELSE 'discovered' END::migration.asset_status, {inserted}
+         FROM src, jsonb_populate_record(NULL::migration.assets, src.asset) p
+         RETURNING id, dedup_key"
+    )))
+    .bind(tx.client_account_id())
+    .bind(scope.master_flow_id)
+    .bind(scope.discovery_flow_id)
+    .bind(scope.data_import_id)
+    .bind(&rows.dedup_keys)
+    .bind(&rows.existing_ids)
+    .bind(&rows.record_ids)
+    .bind(&rows.assets)
+    .bind(&rows.strategies)
+    .bind(&rows.assessed)
+    .bind(engagement_id)
+    .fetch_all(tx.conn())
+    .await?;
+    let new = created.len() as u64;
+    written.extend(created);
+    Ok((written, new))
+}
