@@ -169,9 +169,7 @@ pub(crate) async fn recommend(
     let excluded = sixr_repo::count_templates_and_placeholders(&mut tx, job.discovery_flow_id).await?;
     let analysis_id = sixr_repo::start_analysis(&mut tx, job.master_flow_id).await?;
     let limit = i64::try_from(chunk_rows).unwrap_or(i64::MAX);
-    // Confidences are whole hundredths, summed as integers: a float sum would depend on the
-    // order of the assets (their random ids), so identical imports could differ in the mean.
-    let (mut counts, mut hundredths) = ([0usize; SixrStrategy::ALL.len()], 0i64);
+    let (mut counts, mut confidence_sum) = ([0usize; SixrStrategy::ALL.len()], 0.0);
     let (mut assessed, mut overrides) = (0usize, 0usize);
     let mut after = None;
     loop {
@@ -182,7 +180,7 @@ pub(crate) async fn recommend(
         let recommendations: Vec<Recommendation> = page.iter().map(|a| recommend_for(&a.facts)).collect();
         for r in &recommendations {
             counts[strategy_index(r.strategy)] += 1;
-            hundredths += (r.confidence * 100.0).round() as i64;
+            confidence_sum += r.confidence;
         }
         assessed += ids.len();
         let strategies: Vec<SixrStrategy> = recommendations.iter().map(|r| r.strategy).collect();
@@ -197,7 +195,7 @@ pub(crate) async fn recommend(
     }
     // The last of the most frequent, as `Iterator::max_by_key` picks it.
     let dominant = SixrStrategy::ALL.into_iter().max_by_key(|s| counts[strategy_index(*s)]).filter(|_| assessed > 0);
-    let mean = (assessed > 0).then(|| hundredths as f64 / 100.0 / assessed as f64);
+    let mean = (assessed > 0).then(|| confidence_sum / assessed as f64);
     let strategy_counts = Value::Object(strategy_counts);
     sixr_repo::finish_analysis(&mut tx, analysis_id, dominant, mean, &strategy_counts).await?;
     tx.commit().await?;
