@@ -8,12 +8,14 @@ use uuid::Uuid;
 use super::DiscoveryError;
 use super::pipeline::{Advance, PhaseJob};
 use crate::models::SixrStrategy;
-use crate::repo::{audit, sixr as sixr_repo};
+use crate::repo::audit;
 use crate::tenancy::{TenantCtx, TenantTx};
 
 /// The facts of an asset the rules read.
 #[derive(Debug, Clone, sqlx::FromRow)]
 pub struct AssetFacts {
+    pub id: Uuid,
+    pub name: String,
     pub asset_type: crate::models::AssetType,
     pub operating_system: Option<String>,
     pub os_version: Option<String>,
@@ -132,84 +134,123 @@ pub fn recommend_for(asset: &AssetFacts) -> Recommendation {
 /// `service::sixr::override_strategy`, read here: the 6R phase never replaces one).
 pub const OVERRIDE_ACTION: &str = "six_r_override";
 
-/// What the rules make of an application derived from the servers that name it (no facts
-/// but its type): the strategy it is created with.
-pub fn application_strategy() -> SixrStrategy {
-    let application = AssetFacts {
-        asset_type: crate::models::AssetType::Application,
-        operating_system: None,
-        os_version: None,
-        environment: None,
-        cpu_utilization_percent: None,
-        business_criticality: None,
-        database_type: None,
-        virtualization_platform: None,
-        completeness_score: None,
-        power_state: None,
-    };
-    recommend_for(&application).strategy
-}
-
-/// Records the 6R analysis of the discovery flow's assets: each asset's recommendation with the
-/// facts that led to it, and the counts per strategy. The assets already hold their strategy:
-/// the inventory decided it when it wrote them (the same rules on the same facts), and kept a
-/// person's override ([`OVERRIDE_ACTION`] in the audit trail), so this phase writes no asset; the
-/// new recommendation is recorded beside an override. VM templates and SRM placeholders
-/// (`custom_attributes.vmware`) are no servers to move: kept in the inventory, flagged there,
-/// and left out; so are the ESXi hosts derived from the VMs' placement. The assets are read in
-/// keyset pages of `chunk_rows`: memory stays flat in the number of assets.
+/// Recommends a strategy for every asset of the discovery flow and records the analysis. An
+/// asset whose strategy a person overrode (an [`OVERRIDE_ACTION`] entry in the audit trail) keeps
+/// it: the new recommendation is recorded beside it, and a retried phase or a later import of the
+/// same assets does not undo the person's decision. VM
+/// templates and SRM placeholders (`custom_attributes.vmware`) are no servers to move: kept in the
+/// inventory, flagged there, and left out of the 6R analysis; so are the ESXi hosts derived from
+/// the VMs' placement (infrastructure the VMs leave).
 pub(crate) async fn recommend(
     conn: &mut PgConnection,
     ctx: &TenantCtx,
     job: &PhaseJob,
-    chunk_rows: usize,
 ) -> Result<Advance, DiscoveryError> {
     // One transaction: the analysis replaces the previous one of this flow as a whole.
     let mut tx = TenantTx::begin(conn, ctx).await?;
-    let excluded = sixr_repo::count_templates_and_placeholders(&mut tx, job.discovery_flow_id).await?;
-    let analysis_id = sixr_repo::start_analysis(&mut tx, job.master_flow_id).await?;
-    let limit = i64::try_from(chunk_rows).unwrap_or(i64::MAX);
-    let (mut counts, mut confidence_sum) = ([0usize; SixrStrategy::ALL.len()], 0.0);
-    let (mut assessed, mut overrides) = (0usize, 0usize);
-    let mut after = None;
-    loop {
-        let page = sixr_repo::assessable_assets(&mut tx, job.discovery_flow_id, after, limit).await?;
-        let Some(last) = page.last() else { break };
-        after = Some(last.id);
-        let ids: Vec<Uuid> = page.iter().map(|a| a.id).collect();
-        let recommendations: Vec<Recommendation> = page.iter().map(|a| recommend_for(&a.facts)).collect();
-        for r in &recommendations {
-            counts[strategy_index(r.strategy)] += 1;
-            confidence_sum += r.confidence;
-        }
-        assessed += ids.len();
-        let strategies: Vec<SixrStrategy> = recommendations.iter().map(|r| r.strategy).collect();
-        let confidences: Vec<f64> = recommendations.iter().map(|r| r.confidence).collect();
-        let rationales: Vec<Value> = recommendations.iter().map(|r| json!(r.rationale)).collect();
-        sixr_repo::add_recommendations(&mut tx, analysis_id, &ids, &strategies, &confidences, &rationales).await?;
-        overrides += audit::resources_with_action(&mut tx, "asset", &ids, OVERRIDE_ACTION).await?.len();
-    }
-    let mut strategy_counts = Map::new();
+    let assets: Vec<AssetFacts> = sqlx::query_as(
+        "SELECT id, name, asset_type, operating_system, os_version, environment, cpu_utilization_percent,
+                business_criticality, database_type, virtualization_platform, completeness_score,
+                custom_attributes #>> '{vmware,power_state}' AS power_state
+         FROM migration.assets WHERE client_account_id = $1 AND discovery_flow_id = $2
+           AND NOT coalesce((custom_attributes #>> '{vmware,template}')::boolean, false)
+           AND NOT coalesce((custom_attributes #>> '{vmware,srm_placeholder}')::boolean, false)
+           AND NOT coalesce((custom_attributes #>> '{vmware,esxi_host}')::boolean, false)
+         ORDER BY name, id
+         FOR UPDATE",
+    )
+    .bind(tx.client_account_id())
+    .bind(job.discovery_flow_id)
+    .fetch_all(tx.conn())
+    .await?;
+    let excluded: i64 = sqlx::query_scalar(
+        "SELECT count(*) FROM migration.assets WHERE client_account_id = $1 AND discovery_flow_id = $2
+           AND (coalesce((custom_attributes #>> '{vmware,template}')::boolean, false)
+                OR coalesce((custom_attributes #>> '{vmware,srm_placeholder}')::boolean, false))",
+    )
+    .bind(tx.client_account_id())
+    .bind(job.discovery_flow_id)
+    .fetch_one(tx.conn())
+    .await?;
+    let recommendations: Vec<Recommendation> = assets.iter().map(recommend_for).collect();
+    let mut counts = Map::new();
     for strategy in SixrStrategy::ALL {
-        strategy_counts.insert(strategy.as_str().to_owned(), json!(counts[strategy_index(strategy)]));
+        let n = recommendations.iter().filter(|r| r.strategy == strategy).count();
+        counts.insert(strategy.as_str().to_owned(), json!(n));
     }
-    // The last of the most frequent, as `Iterator::max_by_key` picks it.
-    let dominant = SixrStrategy::ALL.into_iter().max_by_key(|s| counts[strategy_index(*s)]).filter(|_| assessed > 0);
-    let mean = (assessed > 0).then(|| confidence_sum / assessed as f64);
-    let strategy_counts = Value::Object(strategy_counts);
-    sixr_repo::finish_analysis(&mut tx, analysis_id, dominant, mean, &strategy_counts).await?;
+    let dominant = SixrStrategy::ALL
+        .into_iter()
+        .max_by_key(|s| recommendations.iter().filter(|r| r.strategy == *s).count())
+        .filter(|_| !recommendations.is_empty());
+
+    // Idempotent: a re-run replaces this flow's analysis.
+    sqlx::query("DELETE FROM migration.sixr_analyses WHERE client_account_id = $1 AND master_flow_id = $2")
+        .bind(tx.client_account_id())
+        .bind(job.master_flow_id)
+        .execute(tx.conn())
+        .await?;
+    let ids: Vec<Uuid> = assets.iter().map(|a| a.id).collect();
+    let analysis_id: Uuid = sqlx::query_scalar(
+        "INSERT INTO migration.sixr_analyses (client_account_id, engagement_id, master_flow_id, name, status,
+                application_ids, final_recommendation, confidence_score, progress_percentage, completed_at,
+                analysis_config)
+         VALUES ($1, $2, $3, 'Discovery 6R (rules)', 'completed', $4, $5, $6, 100, now(), $7) RETURNING id",
+    )
+    .bind(tx.client_account_id())
+    .bind(job.engagement_id)
+    .bind(job.master_flow_id)
+    .bind(&ids)
+    .bind(dominant)
+    .bind(mean(recommendations.iter().map(|r| r.confidence)))
+    .bind(json!({"engine": "rules", "strategy_counts": counts}))
+    .fetch_one(tx.conn())
+    .await?;
+    let strategies: Vec<SixrStrategy> = recommendations.iter().map(|r| r.strategy).collect();
+    let confidences: Vec<f64> = recommendations.iter().map(|r| r.confidence).collect();
+    let rationales: Vec<Value> = recommendations.iter().map(|r| json!(r.rationale)).collect();
+    sqlx::query(
+        "INSERT INTO migration.sixr_recommendations (client_account_id, analysis_id, asset_id,
+                recommended_strategy, confidence_score, rationale, key_factors)
+         SELECT $1, $2, r.asset_id, r.strategy, r.confidence, r.rationale, r.rationale
+         FROM unnest($3::uuid[], $4::migration.sixr_strategy[], $5::float8[], $6::jsonb[])
+              AS r(asset_id, strategy, confidence, rationale)",
+    )
+    .bind(tx.client_account_id())
+    .bind(analysis_id)
+    .bind(&ids)
+    .bind(&strategies)
+    .bind(&confidences)
+    .bind(&rationales)
+    .execute(tx.conn())
+    .await?;
+    // The assets are locked (FOR UPDATE above): an override committed before this reads it, one
+    // after waits for this transaction and then wins.
+    let overridden = audit::resources_with_action(&mut tx, "asset", &ids, OVERRIDE_ACTION).await?;
+    sqlx::query(
+        "UPDATE migration.assets a
+            SET six_r_strategy = CASE WHEN a.id = ANY ($4) THEN a.six_r_strategy ELSE r.strategy END,
+                status = 'assessed', updated_at = now()
+         FROM unnest($2::uuid[], $3::migration.sixr_strategy[]) AS r(asset_id, strategy)
+         WHERE a.client_account_id = $1 AND a.id = r.asset_id",
+    )
+    .bind(tx.client_account_id())
+    .bind(&ids)
+    .bind(&strategies)
+    .bind(&overridden)
+    .execute(tx.conn())
+    .await?;
     tx.commit().await?;
     let mut metrics = Map::new();
-    metrics.insert("assets_assessed".into(), json!(assessed));
+    metrics.insert("assets_assessed".into(), json!(assets.len()));
     metrics.insert("templates_and_placeholders_excluded".into(), json!(excluded));
-    metrics.insert("overrides_kept".into(), json!(overrides));
-    metrics.insert("strategies".into(), strategy_counts);
+    metrics.insert("overrides_kept".into(), json!(overridden.len()));
+    metrics.insert("strategies".into(), Value::Object(counts));
     Ok(Advance::Next(metrics))
 }
 
-/// Where `strategy` is in [`SixrStrategy::ALL`].
-fn strategy_index(strategy: SixrStrategy) -> usize {
-    SixrStrategy::ALL.iter().position(|s| *s == strategy).unwrap_or_default()
+fn mean(values: impl Iterator<Item = f64>) -> Option<f64> {
+    let (sum, n) = values.fold((0.0, 0u32), |(s, n), v| (s + v, n + 1));
+    (n > 0).then(|| sum / f64::from(n))
 }
 
 #[cfg(test)]
@@ -219,6 +260,8 @@ mod tests {
 
     fn server(os: &str) -> AssetFacts {
         AssetFacts {
+            id: Uuid::nil(),
+            name: "srv".into(),
             asset_type: AssetType::Server,
             operating_system: Some(os.into()),
             os_version: None,

@@ -5,12 +5,12 @@ use serde_json::{Map, json};
 use sqlx::PgConnection;
 
 use super::{Advance, PhaseJob};
-use crate::discovery::{DiscoveryError, sixr};
+use crate::discovery::DiscoveryError;
 use crate::repo::{assets, dependencies};
 use crate::tenancy::{TenantCtx, TenantTx};
 
 /// Application ↔ server relations in the file: each distinct application named on a server
-/// becomes an application asset (with its 6R strategy) that runs on that server; each ESXi host VMs run on becomes an
+/// becomes an application asset that runs on that server; each ESXi host VMs run on becomes an
 /// asset, each VM `runs_on` its host.
 pub(super) async fn find_dependencies(
     conn: &mut PgConnection,
@@ -20,7 +20,7 @@ pub(super) async fn find_dependencies(
     let scope = job.scope();
     let mut tx = TenantTx::begin(conn, ctx).await?;
     assets::lock_engagement_assets(&mut tx).await?;
-    let applications = dependencies::derive_applications(&mut tx, &scope, sixr::application_strategy()).await?;
+    let applications = dependencies::derive_applications(&mut tx, &scope).await?;
     let hosts = dependencies::derive_esxi_hosts(&mut tx, &scope).await?;
     let placements = dependencies::link_vms_to_hosts(&mut tx, job.data_import_id).await?;
     let dependencies = dependencies::link_applications_to_servers(&mut tx, job.data_import_id).await?;
