@@ -166,12 +166,7 @@ async fn main() -> Result<(), Error> {
     let binary = modernize_binary()?;
 
     let database = Database::from_url(&url)?;
-    let admin = Database::from_options(database.options().clone().database("postgres"));
-    let mut conn = admin.connect().await?;
-    let name = database.name();
-    sqlx::raw_sql(sqlx::AssertSqlSafe(format!("DROP DATABASE IF EXISTS \"{name}\" WITH (FORCE)")))
-        .execute(&mut conn)
-        .await?;
+    database.drop_if_exists().await?;
     database.create_if_missing().await?;
     let mut conn = database.connect().await?;
     migrate::upgrade(&mut conn, None).await?;

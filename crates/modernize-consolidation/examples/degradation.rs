@@ -100,11 +100,7 @@ fn percentile(sorted: &[Duration], p: f64) -> f64 {
 /// A fresh database with the legacy seed and `assets` more assets.
 async fn legacy_database(base: &Database, suffix: &str, assets: i64) -> Result<(Database, PgConnection), Error> {
     let database = Database::from_options(base.options().clone().database(&format!("{}_{suffix}", base.name())));
-    let mut admin = Database::from_options(base.options().clone().database("postgres")).connect().await?;
-    let name = database.name();
-    sqlx::raw_sql(sqlx::AssertSqlSafe(format!("DROP DATABASE IF EXISTS \"{name}\" WITH (FORCE)")))
-        .execute(&mut admin)
-        .await?;
+    database.drop_if_exists().await?;
     database.create_if_missing().await?;
     let mut conn = database.connect().await?;
     legacy::seed(&mut conn, SeedOptions { tenants: 10, v3_rows: 10_000, seed: 1, replace: false }).await?;

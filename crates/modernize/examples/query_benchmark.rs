@@ -125,12 +125,7 @@ struct Row {
 }
 
 async fn measure_size(database: &Database, operator: &OperatorToken, size: usize) -> Result<Vec<Row>, Error> {
-    let admin = Database::from_options(database.options().clone().database("postgres"));
-    let mut conn = admin.connect().await?;
-    let name = database.name();
-    sqlx::raw_sql(sqlx::AssertSqlSafe(format!("DROP DATABASE IF EXISTS \"{name}\" WITH (FORCE)")))
-        .execute(&mut conn)
-        .await?;
+    database.drop_if_exists().await?;
     database.create_if_missing().await?;
     let mut conn = database.connect().await?;
     migrate::upgrade(&mut conn, None).await?;

@@ -24,6 +24,12 @@ pub enum ConnectError {
         #[source]
         source: sqlx::Error,
     },
+    #[error("cannot drop database {database:?}: {}", database_message(.source))]
+    DropDatabase {
+        database: String,
+        #[source]
+        source: sqlx::Error,
+    },
     #[error("cannot connect to {target}: {}", database_message(.source))]
     Connect {
         target: String,
@@ -92,6 +98,23 @@ impl Database {
             .connect_with(self.options.clone())
             .await
             .map_err(|source| ConnectError::Connect { target: self.description.clone(), source })
+    }
+
+    /// Drops the database from its server when it exists, closing every connection to it
+    /// (`WITH (FORCE)`): the fresh start of each benchmark of docs/benchmarks.md.
+    pub async fn drop_if_exists(&self) -> Result<(), ConnectError> {
+        let name = self.name();
+        let maintenance = self.options.clone().database("postgres");
+        let mut conn = PgConnection::connect_with(&maintenance)
+            .await
+            .map_err(|source| ConnectError::Connect { target: describe(&maintenance), source })?;
+        let statement = format!("DROP DATABASE IF EXISTS {} WITH (FORCE)", quote_identifier(&name));
+        sqlx::raw_sql(sqlx::AssertSqlSafe(statement))
+            .execute(&mut conn)
+            .await
+            .map_err(|source| ConnectError::DropDatabase { database: name.clone(), source })?;
+        conn.close().await.map_err(|source| ConnectError::DropDatabase { database: name, source })?;
+        Ok(())
     }
 
     /// Creates the database on its server when it does not exist yet.
