@@ -11,6 +11,7 @@ use modernize::discovery::ingest::Encoding;
 use modernize::discovery::pipeline::{self, ImportOptions, WorkerOptions};
 use modernize::discovery::summary::{FlowSummary, RowIssues};
 use modernize::discovery::{DiscoveryError, Suggester, expiry, uploads};
+use modernize::jobs;
 use modernize::models::{DiscoveryPhase, FlowStatus};
 use modernize::repo::Page;
 use modernize::service::discovery::{self, MappingDecision};
@@ -413,13 +414,32 @@ pub async fn run_worker(
         println!("ran {ran} job(s); none is due");
         return Ok(ExitCode::SUCCESS);
     }
-    eprintln!("{} running; Ctrl-C stops it (a job cut short is taken up again by the next worker)", options.name);
-    tokio::select! {
-        result = pipeline::run_worker(&pool, operator, &engine, &options, false) => { result?; }
-        _ = tokio::signal::ctrl_c() => eprintln!("stopped"),
-        () = args.housekeeping.run_hourly(database, operator, data_dir) => {}
-    }
+    eprintln!("{} running; Ctrl-C or SIGTERM stops it (a job cut short is queued again at once)", options.name);
+    let housekeeping = args.housekeeping.run_hourly(database, operator, data_dir);
+    let released = tokio::select! {
+        released = work_until(&pool, operator, &options, crate::serve_cmd::shutdown_signal()) => released?,
+        () = housekeeping => 0,
+    };
+    eprintln!("stopped; {released} job(s) handed back to the queue");
     Ok(ExitCode::SUCCESS)
+}
+
+/// Runs jobs until `stop` resolves, then hands back the jobs this worker holds
+/// ([`jobs::release_leases`]): the job cut short (its chunks committed so far stay; phases are
+/// idempotent) is queued again at once for the next worker instead of when its lease runs out.
+/// Returns how many jobs were handed back.
+pub async fn work_until(
+    pool: &PgPool,
+    operator: &OperatorToken,
+    options: &WorkerOptions,
+    stop: impl std::future::Future<Output = ()>,
+) -> Result<u64, CliError> {
+    let engine = suggester();
+    tokio::select! {
+        result = pipeline::run_worker(pool, operator, &engine, options, false) => { result?; }
+        () = stop => {}
+    }
+    Ok(jobs::release_leases(&mut *pool.acquire().await?, &options.name).await?)
 }
 
 /// Runs the flow's jobs in this process until the flow is over, waiting for those another worker

@@ -8,8 +8,7 @@ use std::time::Duration;
 
 use clap::Args;
 use modernize::db::Database;
-use modernize::discovery::pipeline::{self, WorkerOptions};
-use modernize::jobs;
+use modernize::discovery::pipeline::WorkerOptions;
 use modernize::tenancy::OperatorToken;
 use modernize_api::{AppState, Config, telemetry};
 use tokio::sync::watch;
@@ -122,8 +121,7 @@ pub async fn run_serve(
     Ok(ExitCode::SUCCESS)
 }
 
-/// One in-process worker until the stop signal; then its job, cut short, is queued again at once
-/// for the next worker (jobs are idempotent) instead of waiting for the lease to run out.
+/// One in-process worker until the stop signal (see [`crate::discovery_cmd::work_until`]).
 async fn run_worker(
     pool: sqlx::PgPool,
     operator: &OperatorToken,
@@ -131,20 +129,18 @@ async fn run_worker(
     mut stopped: watch::Receiver<bool>,
 ) -> Result<(), CliError> {
     let options = WorkerOptions { name: format!("serve-{}-{n}", std::process::id()), ..WorkerOptions::default() };
-    let engine = crate::discovery_cmd::suggester();
-    tokio::select! {
-        result = pipeline::run_worker(&pool, operator, &engine, &options, false) => { result?; }
-        _ = stopped.wait_for(|stop| *stop) => {}
-    }
-    let mut conn = pool.acquire().await?;
-    let released = jobs::release_leases(&mut conn, &options.name).await?;
+    let stop = async move {
+        let _ = stopped.wait_for(|stop| *stop).await;
+    };
+    let released = crate::discovery_cmd::work_until(&pool, operator, &options, stop).await?;
     if released > 0 {
         tracing::info!(worker = %options.name, released, "job leases handed back");
     }
     Ok(())
 }
 
-async fn shutdown_signal() {
+/// Resolves on SIGINT (Ctrl-C) or SIGTERM (what systemd, container engines and `kill` send).
+pub async fn shutdown_signal() {
     let terminate = async {
         match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
             Ok(mut signal) => {

@@ -597,6 +597,82 @@ async fn a_worker_process_killed_mid_import_is_taken_over_and_every_row_lands_on
     assert_eq!((status.as_str(), assets), ("completed", ROWS));
 }
 
+/// Issue 17: `command` (a worker, or `serve` with in-process workers) running a long import gets
+/// SIGTERM, as systemd stops a unit: it exits 0 and hands its job back at once (queued, no lease
+/// left: the 60 s lease has not run out), and the next worker completes the flow, every row once.
+async fn stopped_with_sigterm_hands_its_job_back(pool: PgPool, command: &[&str]) {
+    const ROWS: i64 = 30_000;
+    let cli = Cli::initech(&pool, "dc");
+    let file = cli.data_dir.path().join("big.csv");
+    let mut body = String::from("hostname,ip_address,operating_system,memory_gb,environment\n");
+    for i in 0..ROWS {
+        body.push_str(&format!("srv-{i:06},10.{}.{}.{},Ubuntu 22.04,16,prod\n", i >> 16, (i >> 8) & 255, i & 255));
+    }
+    std::fs::write(&file, body).expect("write");
+    let import = ["import", file.to_str().expect("path"), "--detach", "--accept-above", "0.9"];
+    let output = cli.run(&[&import[..], &["--client-account", "initech", "--engagement", "dc"]].concat());
+    assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
+
+    let mut child = Command::new(env!("CARGO_BIN_EXE_modernize"))
+        .args([&cli.base()[..], command].concat())
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("start");
+    loop {
+        let processed: i32 = sqlx::query_scalar("SELECT processed_records FROM migration.data_imports")
+            .fetch_one(&pool)
+            .await
+            .expect("progress");
+        if processed > 0 {
+            break;
+        }
+        assert!(child.try_wait().expect("status").is_none(), "{command:?} ended before its job");
+        tokio::time::sleep(std::time::Duration::from_millis(10)).await;
+    }
+    let pid = nix::unistd::Pid::from_raw(i32::try_from(child.id()).expect("pid"));
+    nix::sys::signal::kill(pid, nix::sys::signal::Signal::SIGTERM).expect("SIGTERM");
+    let output = child.wait_with_output().expect("reap");
+    assert!(
+        output.status.success(),
+        "{command:?} after SIGTERM: {:?} {}",
+        output.status,
+        String::from_utf8_lossy(&output.stderr)
+    );
+
+    let (running, handed_back): (i64, i64) = sqlx::query_as(
+        "SELECT count(*) FILTER (WHERE status = 'running'),
+                count(*) FILTER (WHERE status = 'queued' AND locked_by IS NULL AND locked_until IS NULL AND run_at <= now())
+         FROM modernize.jobs",
+    )
+    .fetch_one(&pool)
+    .await
+    .expect("jobs");
+    assert_eq!((running, handed_back), (0, 1), "the job cut short is queued again, free for any worker");
+
+    let output = cli.run(&["worker", "--once"]);
+    assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
+    let (status, rows, distinct): (String, i64, i64) = sqlx::query_as(
+        "SELECT f.status::text, (SELECT count(*) FROM migration.raw_import_records),
+                (SELECT count(DISTINCT row_number) FROM migration.raw_import_records)
+         FROM migration.discovery_flows f",
+    )
+    .fetch_one(&pool)
+    .await
+    .expect("flow");
+    assert_eq!((status.as_str(), rows, distinct), ("completed", ROWS, ROWS), "completed, every row exactly once");
+}
+
+#[sqlx::test(migrations = false)]
+async fn a_worker_stopped_with_sigterm_exits_0_and_hands_its_job_back(pool: PgPool) {
+    stopped_with_sigterm_hands_its_job_back(pool, &["worker"]).await;
+}
+
+#[sqlx::test(migrations = false)]
+async fn serve_stopped_with_sigterm_exits_0_and_its_workers_hand_their_job_back(pool: PgPool) {
+    stopped_with_sigterm_hands_its_job_back(pool, &["serve", "--listen", "127.0.0.1:0", "--workers", "1"]).await;
+}
+
 /// Issue 11: commands that destroy data refuse without --yes when no one can be asked, and say
 /// what they would destroy; nothing is touched.
 #[sqlx::test(migrations = false)]
