@@ -678,7 +678,7 @@ mod tests {
         for def in &DEFS {
             for entry in def.entries {
                 for target in entry.target.iter().chain(entry.fallback.as_ref().map(|(t, _)| t)) {
-                    assert!(modernize::discovery::TARGET_FIELDS.contains(target), "{target} in {:?}", def.profile);
+                    assert!(modernize::models::asset_fields::is_target_field(target), "{target} in {:?}", def.profile);
                 }
             }
         }

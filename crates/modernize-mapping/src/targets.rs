@@ -1,5 +1,11 @@
 //! What the engine knows about each asset field: the names people give it (with how much each
-//! name alone says), words that rule it out, and what its values look like.
+//! name alone says), words that rule it out, and what its values look like. Which fields there
+//! are comes from the asset field table (`modernize::models::asset_fields`); this is only their
+//! vocabulary.
+
+use std::sync::LazyLock;
+
+use modernize::models::asset_fields::{ASSET_FIELDS, AssetField, FieldKind};
 
 /// What a target's values look like.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -24,7 +30,9 @@ pub enum Expect {
     Free,
 }
 
+#[derive(Debug, Clone, Copy)]
 pub struct TargetSpec {
+    /// The asset field (= its column).
     pub name: &'static str,
     /// Phrases (any spelling; normalised when the engine is built) and how sure each alone makes us.
     pub synonyms: &'static [(&'static str, f64)],
@@ -36,7 +44,36 @@ pub struct TargetSpec {
 /// How sure a header that is the field's own name makes us.
 pub const EXACT: f64 = 0.96;
 
-pub static TARGETS: [TargetSpec; 34] = [
+/// The fields a column can be mapped to, in the table's order, each with its vocabulary.
+pub static TARGETS: LazyLock<Vec<TargetSpec>> =
+    LazyLock::new(|| ASSET_FIELDS.iter().filter(|f| f.mappable).map(spec_for).collect());
+
+/// The engine's knowledge of `field`: its vocabulary, or, for a field with none yet, only its
+/// own name and what its kind says its values look like.
+fn spec_for(field: &AssetField) -> TargetSpec {
+    VOCABULARY.iter().find(|v| v.name == field.name).copied().unwrap_or(TargetSpec {
+        name: field.name,
+        synonyms: &[],
+        forbidden: &[],
+        expect: match field.kind {
+            FieldKind::AssetType => Expect::Text,
+            FieldKind::Environment => Expect::Environment,
+            FieldKind::Criticality => Expect::Criticality,
+            FieldKind::IpAddress => Expect::Ip,
+            FieldKind::MacAddress => Expect::Mac,
+            FieldKind::Gigabytes { .. } => Expect::Size,
+            FieldKind::Percent => Expect::Percent,
+            FieldKind::Text
+            | FieldKind::TextList
+            | FieldKind::Integer { .. }
+            | FieldKind::Score
+            | FieldKind::Attributes => Expect::Free,
+        },
+    })
+}
+
+/// The vocabulary of each mappable field.
+static VOCABULARY: [TargetSpec; 34] = [
     TargetSpec {
         name: "name",
         synonyms: &[
@@ -715,3 +752,48 @@ pub static TARGETS: [TargetSpec; 34] = [
         expect: Expect::Free,
     },
 ];
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use modernize::models::asset_fields::asset_field;
+
+    #[test]
+    fn every_vocabulary_names_a_mappable_field_whose_kind_fits() {
+        for v in &VOCABULARY {
+            let field = asset_field(v.name).filter(|f| f.mappable);
+            let Some(field) = field else { panic!("{} is no mappable asset field", v.name) };
+            let fits = match v.expect {
+                Expect::Size => matches!(field.kind, FieldKind::Gigabytes { .. }),
+                Expect::Percent => field.kind == FieldKind::Percent,
+                Expect::Count => matches!(field.kind, FieldKind::Integer { .. }),
+                Expect::Ip => field.kind == FieldKind::IpAddress,
+                Expect::Mac => field.kind == FieldKind::MacAddress,
+                Expect::Environment => field.kind == FieldKind::Environment,
+                Expect::Criticality => field.kind == FieldKind::Criticality,
+                Expect::Host | Expect::Fqdn | Expect::Os | Expect::Word | Expect::Text => {
+                    matches!(field.kind, FieldKind::Text | FieldKind::AssetType)
+                }
+                Expect::Free => true,
+            };
+            assert!(fits, "{}: {:?} values in a {:?} field", v.name, v.expect, field.kind);
+        }
+        let names: Vec<&str> = TARGETS.iter().map(|t| t.name).collect();
+        let fields: Vec<&str> = modernize::models::asset_fields::target_fields().collect();
+        assert_eq!(names, fields);
+    }
+
+    #[test]
+    fn a_field_without_vocabulary_is_known_by_its_name_and_kind() {
+        let field = AssetField {
+            name: "swap_gb",
+            kind: FieldKind::Gigabytes { max: 1.0 },
+            mappable: true,
+            completeness: false,
+        };
+        let spec = spec_for(&field);
+        assert_eq!((spec.name, spec.synonyms.len(), spec.expect), ("swap_gb", 0, Expect::Size));
+        assert_eq!(spec_for(&ASSET_FIELDS[2]).name, "hostname");
+        assert!(!spec_for(&ASSET_FIELDS[2]).synonyms.is_empty());
+    }
+}

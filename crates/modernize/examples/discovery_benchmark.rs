@@ -13,10 +13,11 @@ use std::path::Path;
 use std::time::Instant;
 
 use modernize::db::{Database, migrate};
+use modernize::discovery::ExactNameSuggester;
 use modernize::discovery::pipeline::{self, ImportOptions, WorkerOptions};
 use modernize::discovery::summary;
-use modernize::discovery::{ExactNameSuggester, TARGET_FIELDS};
 use modernize::fixtures;
+use modernize::models::asset_fields::target_fields;
 use modernize::tenancy::{OperatorToken, TenantCtx, TenantTx};
 
 /// The value of asset field `field` in row `i`, for the 25 fields the file carries (the suggester
@@ -60,7 +61,7 @@ fn value(field: &str, i: usize) -> Option<String> {
 
 /// The asset fields the file carries: those `value` knows.
 fn mapped() -> Vec<&'static str> {
-    TARGET_FIELDS.into_iter().filter(|field| value(field, 0).is_some()).collect()
+    target_fields().filter(|field| value(field, 0).is_some()).collect()
 }
 
 const CUSTOM: usize = 15;

@@ -276,3 +276,74 @@ async fn ranges_are_checked_by_the_database(pool: PgPool) {
 fn constraint_of(error: &sqlx::Error) -> Option<String> {
     error.as_database_error().and_then(|e| e.constraint()).map(str::to_owned)
 }
+
+/// The asset field table (`modernize::models::asset_fields`) names columns of `migration.assets`
+/// of the type its kinds store, and every other column is one an import leaves alone, listed
+/// here: a migration that adds, drops, renames or retypes an asset column fails this test until
+/// the table (or this list) says what the column is.
+#[sqlx::test(migrations = false)]
+async fn the_asset_field_table_matches_the_assets_columns(pool: PgPool) {
+    use modernize::models::asset_fields::{ASSET_FIELDS, FieldKind};
+    const NOT_IMPORTED: [&str; 25] = [
+        "id",
+        "client_account_id",
+        "engagement_id",
+        "master_flow_id",
+        "discovery_flow_id",
+        "data_import_id",
+        "raw_import_record_id",
+        "migration_wave_id",
+        "availability_zone",
+        "status",
+        "six_r_strategy",
+        "migration_complexity",
+        "sixr_ready",
+        "disk_iops",
+        "network_throughput_mbps",
+        "current_monthly_cost",
+        "estimated_cloud_cost",
+        "discovery_method",
+        "discovery_source",
+        "discovery_timestamp",
+        "dedup_key",
+        "created_by",
+        "updated_by",
+        "created_at",
+        "updated_at",
+    ];
+    let mut conn = common::migrated(&pool).await;
+    let columns: Vec<(String, String)> = sqlx::query_as(
+        "SELECT column_name::text, CASE WHEN data_type = 'USER-DEFINED' THEN udt_name::text ELSE data_type::text END
+         FROM information_schema.columns WHERE table_schema = 'migration' AND table_name = 'assets'
+         ORDER BY ordinal_position",
+    )
+    .fetch_all(&mut *conn)
+    .await
+    .expect("columns");
+    let mut unlisted = Vec::new();
+    for (column, sql_type) in &columns {
+        match ASSET_FIELDS.iter().find(|f| f.name == column) {
+            Some(field) => {
+                let stores: &[&str] = match field.kind {
+                    FieldKind::Text | FieldKind::Environment | FieldKind::IpAddress | FieldKind::MacAddress => {
+                        &["character varying", "text"]
+                    }
+                    FieldKind::AssetType => &["asset_type"],
+                    FieldKind::Criticality => &["criticality_level"],
+                    FieldKind::TextList | FieldKind::Attributes => &["jsonb"],
+                    FieldKind::Integer { .. } => &["integer"],
+                    FieldKind::Gigabytes { .. } | FieldKind::Percent | FieldKind::Score => &["double precision"],
+                };
+                assert!(stores.contains(&sql_type.as_str()), "{column} is {sql_type}, the table says {:?}", field.kind);
+            }
+            None if NOT_IMPORTED.contains(&column.as_str()) => {}
+            None => unlisted.push(column.as_str()),
+        }
+    }
+    assert_eq!(unlisted, Vec::<&str>::new(), "columns neither in the asset field table nor left alone by imports");
+    let missing: Vec<&str> =
+        ASSET_FIELDS.iter().map(|f| f.name).filter(|name| !columns.iter().any(|(c, _)| c == name)).collect();
+    assert_eq!(missing, Vec::<&str>::new(), "asset fields without a column");
+    let gone: Vec<&str> = NOT_IMPORTED.into_iter().filter(|name| !columns.iter().any(|(c, _)| c == name)).collect();
+    assert_eq!(gone, Vec::<&str>::new(), "listed columns that no longer exist");
+}

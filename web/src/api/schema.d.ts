@@ -1625,7 +1625,7 @@ export interface components {
         MappingList: {
             mappings: components["schemas"]["MappingView"][];
             /** @description Every asset field a column can be mapped to (`target_field` of the action `map`;
-             *     `modernize::discovery::TARGET_FIELDS`, in that order). Any other is refused with 422. */
+             *     the mappable fields of `modernize::models::asset_fields::ASSET_FIELDS`, in that order). Any other is refused with 422. */
             target_fields: string[];
         };
         /** @description A field mapping as a reviewer sees it: the engine's suggestion with its confidence and

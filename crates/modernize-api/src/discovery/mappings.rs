@@ -3,7 +3,7 @@
 
 use axum::Json;
 use axum::extract::State;
-use modernize::discovery::TARGET_FIELDS;
+use modernize::models::asset_fields::target_fields;
 use modernize::service::discovery::{self, MappingAction, MappingDecision, MappingView};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
@@ -22,13 +22,13 @@ use crate::state::AppState;
 pub struct MappingList {
     pub mappings: Vec<MappingView>,
     /// Every asset field a column can be mapped to (`target_field` of the action `map`;
-    /// `modernize::discovery::TARGET_FIELDS`, in that order). Any other is refused with 422.
+    /// the mappable fields of `modernize::models::asset_fields::ASSET_FIELDS`, in that order). Any other is refused with 422.
     pub target_fields: Vec<&'static str>,
 }
 
 impl MappingList {
     fn new(mappings: Vec<MappingView>) -> Self {
-        Self { mappings, target_fields: TARGET_FIELDS.to_vec() }
+        Self { mappings, target_fields: target_fields().collect() }
     }
 }
 

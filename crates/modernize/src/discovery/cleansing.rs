@@ -8,6 +8,8 @@ use std::net::IpAddr;
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value, json};
 
+use crate::models::asset_fields::{ASSET_FIELDS, FieldKind, asset_field};
+
 use super::values::{DecimalMark, NumberError, SizeUnit, ValueUnit, parse_number as parse_in, parse_quantity};
 
 /// How a mapped value is transformed on its way into the asset (`import_field_mappings.
@@ -51,30 +53,6 @@ pub struct Cleansed {
     pub issues: Vec<Value>,
 }
 
-const NUMERIC_FIELDS: [&str; 7] = [
-    "cpu_cores",
-    "memory_gb",
-    "storage_gb",
-    "cpu_utilization_percent",
-    "memory_utilization_percent",
-    "migration_wave",
-    "migration_priority",
-];
-const INTEGER_FIELDS: [&str; 3] = ["cpu_cores", "migration_wave", "migration_priority"];
-/// The fields whose presence makes an asset record complete enough to plan its move.
-const KEY_FIELDS: [&str; 10] = [
-    "hostname",
-    "ip_address",
-    "operating_system",
-    "cpu_cores",
-    "memory_gb",
-    "storage_gb",
-    "environment",
-    "business_owner",
-    "application_name",
-    "business_criticality",
-];
-
 /// Parses "16", "16 GB", "1,024.5", "35%", "1e3" into a number (the unit is not applied; see
 /// [`parse_quantity`] for that). None for what is not a number or overflows.
 pub fn parse_number(text: &str) -> Option<f64> {
@@ -87,22 +65,6 @@ pub fn parse_number(text: &str) -> Option<f64> {
         Err(_) => None,
     }
 }
-
-/// The range a numeric asset field holds: its column's type and CHECK constraint, and for
-/// sizes what any machine could have (1 PiB of memory, 1 EiB of storage), so that a typo or a
-/// misread unit is flagged instead of stored.
-fn field_range(field: &str) -> (f64, f64) {
-    match field {
-        "cpu_cores" => (0.0, 1_000_000.0),
-        "memory_gb" => (0.0, 1024.0 * 1024.0),
-        "storage_gb" => (0.0, 1024.0 * 1024.0 * 1024.0),
-        "cpu_utilization_percent" | "memory_utilization_percent" => (0.0, 100.0),
-        "migration_priority" => (1.0, 10.0),
-        _ => (0.0, f64::from(i32::MAX)),
-    }
-}
-
-const SIZE_FIELDS: [&str; 2] = ["memory_gb", "storage_gb"];
 
 pub fn normalise_environment(text: &str) -> String {
     let word = text.trim().to_lowercase();
@@ -179,6 +141,7 @@ fn out_of_range(field: &str, number: f64, what: &str) -> Value {
 fn read_number(
     value: &str,
     target: &str,
+    kind: FieldKind,
     m: &FieldMapping,
     mark: Option<DecimalMark>,
     issues: &mut Vec<Value>,
@@ -191,7 +154,7 @@ fn read_number(
                                "message": format!("{value:?} is out of range for {target}; left empty")}));
             return None;
         }
-        Err(NumberError::UnknownUnit(_)) if !SIZE_FIELDS.contains(&target) => {
+        Err(NumberError::UnknownUnit(_)) if !matches!(kind, FieldKind::Gigabytes { .. }) => {
             // "4 vCPU", "2 sockets": the number before a word that is not a size.
             return match parse_number(value) {
                 Some(n) => Some(n * m.rules.scale.unwrap_or(1.0)),
@@ -207,7 +170,7 @@ fn read_number(
         }
     };
     match quantity.unit {
-        Some(ValueUnit::Size(unit)) if SIZE_FIELDS.contains(&target) => {
+        Some(ValueUnit::Size(unit)) if matches!(kind, FieldKind::Gigabytes { .. }) => {
             let stated = m.rules.unit.or_else(|| m.rules.scale.and_then(SizeUnit::from_gb_factor));
             if let Some(stated) = stated.filter(|s| *s != unit) {
                 issues.push(json!({"kind": "unit_mismatch", "severity": "warning", "column": source,
@@ -219,7 +182,7 @@ fn read_number(
             issues.push(issue(source, format!("{value:?} is a size in {}, not a value for {target}", unit.label())));
             None
         }
-        Some(ValueUnit::Percent) if !target.ends_with("_percent") => {
+        Some(ValueUnit::Percent) if kind != FieldKind::Percent => {
             issues.push(issue(source, format!("{value:?} is a percentage, not a value for {target}")));
             None
         }
@@ -386,11 +349,13 @@ pub fn cleanse(raw: &Map<String, Value>, mappings: &[FieldMapping], mark: Option
     let text = |column: &str| raw.get(column).and_then(Value::as_str).map(str::trim).filter(|s| !s.is_empty());
 
     for (target, sources) in &mapped {
-        if NUMERIC_FIELDS.contains(target) {
+        // A target no longer in the table is read as text (the inventory ignores it).
+        let kind = asset_field(target).map_or(FieldKind::Text, |f| f.kind);
+        if let Some((low, high)) = kind.range() {
             let mut total: Option<f64> = None;
             for m in sources {
                 let Some(value) = text(&m.source_field) else { continue };
-                let Some(number) = read_number(value, target, m, mark, &mut issues) else { continue };
+                let Some(number) = read_number(value, target, kind, m, mark, &mut issues) else { continue };
                 let mut number = number;
                 if let Some(other) = &m.rules.multiply_by_column {
                     number *= text(other).and_then(|o| parse_in(o, mark).ok()).unwrap_or(1.0);
@@ -401,14 +366,13 @@ pub fn cleanse(raw: &Map<String, Value>, mappings: &[FieldMapping], mark: Option
                 }
             }
             let Some(mut number) = total else { continue };
-            let (low, high) = field_range(target);
             if !(low..=high).contains(&number) {
                 let what =
-                    if target.ends_with("_percent") { "a percentage".to_owned() } else { format!("in {low}..={high}") };
+                    if kind == FieldKind::Percent { "a percentage".to_owned() } else { format!("in {low}..={high}") };
                 issues.push(out_of_range(target, number, &what));
                 continue;
             }
-            if INTEGER_FIELDS.contains(target) {
+            if matches!(kind, FieldKind::Integer { .. }) {
                 number = number.round();
                 asset.insert((*target).to_owned(), json!(number as i64));
             } else {
@@ -421,23 +385,23 @@ pub fn cleanse(raw: &Map<String, Value>, mappings: &[FieldMapping], mark: Option
         else {
             continue;
         };
-        let value = match *target {
-            "environment" => normalise_environment(value),
-            "asset_type" => match normalise_asset_type(value) {
+        let value = match kind {
+            FieldKind::Environment => normalise_environment(value),
+            FieldKind::AssetType => match normalise_asset_type(value) {
                 Some(t) => t.to_owned(),
                 None => {
                     issues.push(issue(source, format!("{value:?} is not a known asset type; using other")));
                     "other".to_owned()
                 }
             },
-            "criticality" | "business_criticality" => match normalise_criticality(value) {
+            FieldKind::Criticality => match normalise_criticality(value) {
                 Some(c) => c.to_owned(),
                 None => {
                     issues.push(issue(source, format!("{value:?} is not a criticality level")));
                     continue;
                 }
             },
-            "ip_address" => {
+            FieldKind::IpAddress => {
                 let first = value.split([',', ';', ' ']).find(|s| !s.is_empty()).unwrap_or(value);
                 match first.parse::<IpAddr>() {
                     Ok(ip) => ip.to_string(),
@@ -447,21 +411,21 @@ pub fn cleanse(raw: &Map<String, Value>, mappings: &[FieldMapping], mark: Option
                     }
                 }
             }
-            "mac_address" => match normalise_mac(value) {
+            FieldKind::MacAddress => match normalise_mac(value) {
                 Some(mac) => mac,
                 None => {
                     issues.push(issue(source, format!("{value:?} is not a MAC address")));
                     continue;
                 }
             },
-            "technology_stack" => {
+            FieldKind::TextList => {
                 let items: Vec<Value> = value
                     .split([',', ';', '/', '|'])
                     .map(str::trim)
                     .filter(|s| !s.is_empty())
                     .map(Value::from)
                     .collect();
-                asset.insert("technology_stack".into(), Value::Array(items));
+                asset.insert((*target).to_owned(), Value::Array(items));
                 continue;
             }
             _ => value.to_owned(),
@@ -523,8 +487,9 @@ pub fn cleanse(raw: &Map<String, Value>, mappings: &[FieldMapping], mark: Option
     }
     asset.insert("custom_attributes".into(), Value::Object(custom));
 
-    let present = KEY_FIELDS.iter().filter(|f| asset.contains_key(**f)).count();
-    let completeness = (present as f64 * 100.0 / KEY_FIELDS.len() as f64 * 10.0).round() / 10.0;
+    let key_fields = ASSET_FIELDS.iter().filter(|f| f.completeness);
+    let present = key_fields.clone().filter(|f| asset.contains_key(f.name)).count();
+    let completeness = (present as f64 * 100.0 / key_fields.count() as f64 * 10.0).round() / 10.0;
     asset.insert("completeness_score".into(), json!(completeness));
     let quality = (100.0 - 15.0 * issues.len() as f64).max(0.0);
     asset.insert("quality_score".into(), json!(quality));

@@ -16,6 +16,7 @@ use serde::Serialize;
 use serde_json::{Map, Value};
 
 use crate::models::FlowStatus;
+use crate::models::asset_fields::target_fields;
 use crate::repo::RepoError;
 use crate::repo::mappings::LearnedMapping;
 
@@ -79,44 +80,6 @@ impl From<sqlx::Error> for DiscoveryError {
 /// rejections veto. The binary uses the full engine (`modernize-mapping`) instead.
 pub struct ExactNameSuggester;
 
-/// Asset fields a column can be mapped to.
-pub const TARGET_FIELDS: [&str; 34] = [
-    "name",
-    "asset_name",
-    "hostname",
-    "fqdn",
-    "asset_type",
-    "description",
-    "ip_address",
-    "mac_address",
-    "environment",
-    "location",
-    "datacenter",
-    "rack_location",
-    "operating_system",
-    "os_version",
-    "cpu_cores",
-    "memory_gb",
-    "storage_gb",
-    "serial_number",
-    "manufacturer",
-    "model",
-    "virtualization_platform",
-    "database_type",
-    "business_owner",
-    "technical_owner",
-    "department",
-    "business_unit",
-    "application_name",
-    "technology_stack",
-    "criticality",
-    "business_criticality",
-    "migration_wave",
-    "cpu_utilization_percent",
-    "memory_utilization_percent",
-    "migration_priority",
-];
-
 impl Suggester for ExactNameSuggester {
     fn suggest(
         &self,
@@ -138,8 +101,8 @@ impl Suggester for ExactNameSuggester {
                 };
                 let (target, match_type, explanation) = match approved {
                     Some(l) => (l.target_field.clone(), "learned", "approved before in this client account".to_owned()),
-                    None => match TARGET_FIELDS.iter().find(|t| **t == normalised && !rejected(t)) {
-                        Some(t) => (Some((*t).to_owned()), "exact", format!("header is the field name {t}")),
+                    None => match target_fields().find(|t| *t == normalised && !rejected(t)) {
+                        Some(t) => (Some(t.to_owned()), "exact", format!("header is the field name {t}")),
                         None => (None, "unmapped", "no field of that name; kept in custom_attributes".to_owned()),
                     },
                 };

@@ -1,6 +1,7 @@
 //! The data model: one Rust type per table of schema `migration` (rows, inserts, patches, in
 //! `tables.rs`, generated from the schema), Rust enums for its enum types, and typed JSONB state.
 
+pub mod asset_fields;
 mod openapi;
 pub mod state;
 pub mod table;

@@ -12,10 +12,11 @@ use sqlx::{PgConnection, PgPool, Postgres};
 use uuid::Uuid;
 
 use super::{Actor, ServiceError, account_ctx, connection, engagement_ctx, require};
+use crate::discovery::Suggester;
 use crate::discovery::pipeline::{self, ImportOptions, Started};
 use crate::discovery::summary::{self, FlowProgress, FlowSummary};
 use crate::discovery::uploads::{self, Stored};
-use crate::discovery::{Suggester, TARGET_FIELDS};
+use crate::models::asset_fields::{is_target_field, target_fields};
 use crate::models::{
     DiscoveryFlow, DiscoveryPhase, FlowStatus, ImportFieldMapping, ImportStatus, ImportType, MasterFlow, MemberRole,
 };
@@ -729,10 +730,13 @@ fn reviews_of(
     let review = match action {
         MappingAction::Approve => Review::Approve,
         MappingAction::Reject => Review::Reject,
-        MappingAction::Map(Some(target)) if !TARGET_FIELDS.contains(&target.as_str()) => {
+        MappingAction::Map(Some(target)) if !is_target_field(&target) => {
             return Err(ServiceError::invalid(
                 "target_field",
-                format!("{target:?} is not an asset field (one of: {})", TARGET_FIELDS.join(", ")),
+                format!(
+                    "{target:?} is not an asset field (one of: {})",
+                    target_fields().collect::<Vec<_>>().join(", ")
+                ),
             ));
         }
         MappingAction::Map(target) => Review::Change {

@@ -5,16 +5,9 @@ use sqlx::PgConnection;
 
 use super::{Advance, PhaseJob};
 use crate::discovery::DiscoveryError;
+use crate::models::asset_fields::{ASSET_FIELDS, FieldKind};
 use crate::repo::assets;
 use crate::tenancy::{TenantCtx, TenantTx};
-
-/// The asset columns an import can set.
-const ASSET_COLUMNS: &str = "name, asset_name, hostname, fqdn, asset_type, description, ip_address, mac_address,
-    environment, location, datacenter, rack_location, operating_system, os_version, cpu_cores, memory_gb,
-    storage_gb, serial_number, manufacturer, model, virtualization_platform, database_type, business_owner,
-    technical_owner, department, business_unit, application_name, technology_stack, criticality,
-    business_criticality, migration_priority, migration_wave, cpu_utilization_percent,
-    memory_utilization_percent, completeness_score, quality_score, custom_attributes";
 
 /// Creates or updates one asset per identity within the engagement (`assets.dedup_key`, see
 /// [`super::identity`]; records of one identity are merged, the last record of the file winning
@@ -27,22 +20,22 @@ pub(super) async fn build_inventory(
 ) -> Result<Advance, DiscoveryError> {
     // A new asset takes the column defaults where the file says nothing; an existing one keeps
     // what it had where this file says nothing.
-    let columns: Vec<&str> = ASSET_COLUMNS.split(',').map(str::trim).collect();
-    let inserted: String = columns
+    let columns = ASSET_FIELDS.iter().map(|f| f.name).collect::<Vec<_>>().join(", ");
+    let inserted: String = ASSET_FIELDS
         .iter()
-        .map(|c| match *c {
-            "asset_type" => "coalesce(p.asset_type, 'server')".to_owned(),
-            "technology_stack" => "coalesce(p.technology_stack, '[]')".to_owned(),
-            "custom_attributes" => "coalesce(p.custom_attributes, '{}')".to_owned(),
-            other => format!("p.{other}"),
+        .map(|f| match f.kind {
+            FieldKind::AssetType => format!("coalesce(p.{}, 'server')", f.name),
+            FieldKind::TextList => format!("coalesce(p.{}, '[]')", f.name),
+            FieldKind::Attributes => format!("coalesce(p.{}, '{{}}')", f.name),
+            _ => format!("p.{}", f.name),
         })
         .collect::<Vec<_>>()
         .join(", ");
-    let merged: String = columns
+    let merged: String = ASSET_FIELDS
         .iter()
-        .map(|c| match *c {
-            "custom_attributes" => "a.custom_attributes || coalesce(p.custom_attributes, '{}')".to_owned(),
-            other => format!("coalesce(p.{other}, a.{other})"),
+        .map(|f| match f.kind {
+            FieldKind::Attributes => format!("a.{0} || coalesce(p.{0}, '{{}}')", f.name),
+            _ => format!("coalesce(p.{0}, a.{0})", f.name),
         })
         .collect::<Vec<_>>()
         .join(", ");
@@ -56,7 +49,7 @@ pub(super) async fn build_inventory(
     assets::lock_engagement_assets(&mut tx).await?;
     let updated = sqlx::query(sqlx::AssertSqlSafe(format!(
         "WITH src AS ({source})
-         UPDATE migration.assets a SET ({ASSET_COLUMNS}, master_flow_id, discovery_flow_id, data_import_id,
+         UPDATE migration.assets a SET ({columns}, master_flow_id, discovery_flow_id, data_import_id,
                 raw_import_record_id, updated_at)
              = (SELECT {merged}, $3, $4, $2, src.record_id, now()
                 FROM jsonb_populate_record(NULL::migration.assets, src.asset) p)
@@ -75,7 +68,7 @@ pub(super) async fn build_inventory(
         "WITH src AS ({source})
          INSERT INTO migration.assets (client_account_id, engagement_id, master_flow_id, discovery_flow_id,
                 data_import_id, raw_import_record_id, discovery_method, discovery_source, discovery_timestamp,
-                dedup_key, {ASSET_COLUMNS})
+                dedup_key, {columns})
          SELECT $1, $5, $3, $4, $2, src.record_id, 'import', 'discovery flow', now(), src.dedup_key, {inserted}
          FROM src, jsonb_populate_record(NULL::migration.assets, src.asset) p
          WHERE NOT EXISTS (SELECT 1 FROM migration.assets a
