@@ -665,3 +665,134 @@ async fn imports_whose_file_never_comes_are_cancelled_past_their_expiry(pool: Pg
     assert_eq!(refused.field(), Some("status"));
     assert!(refused.to_string().contains(reason), "{refused}");
 }
+
+/// An inventory whose 6R analysis uses every kind of rule: end of life, no cloud target, idle,
+/// database, powered off, a template left out, a duplicate merged, applications derived.
+fn mixed_csv() -> String {
+    let mut csv = String::from(
+        "hostname,operating_system,environment,application_name,cpu_utilization_percent,database_type,Powerstate,Template\n",
+    );
+    let os = ["Ubuntu 22.04", "Windows Server 2012 R2", "AIX 7.2", "Red Hat Enterprise Linux 6", "Windows Server 2019"];
+    for i in 1..=15 {
+        let (env, app) = if i % 3 == 0 { ("test", "Payroll") } else { ("prod", "Webshop") };
+        let database = if i % 7 == 0 { "Oracle" } else { "" };
+        let power = if i % 11 == 0 { "poweredOff" } else { "poweredOn" };
+        let template = if i == 13 { "True" } else { "False" };
+        csv.push_str(&format!("srv-{i:02},{},{env},{app},{},{database},{power},{template}\n", os[i % 5], i * 7 % 60));
+    }
+    csv.push_str("SRV-01,Ubuntu 24.04,prod,Webshop,2,,poweredOn,False\n");
+    csv
+}
+
+/// What a discovery flow produced, without ids or times: each phase's figures, the cleansed
+/// records, the engagement's assets, and the flow's 6R analysis with its recommendations (assets
+/// named).
+async fn flow_outcome(conn: &mut PgConnection, ctx: &TenantCtx, started: &pipeline::Started) -> serde_json::Value {
+    let flow_id = started.discovery_flow_id;
+    let summary = as_tenant!(conn, ctx, |tx| summary::summarise(&mut tx, flow_id)).expect("summary");
+    assert_eq!(summary.status, FlowStatus::Completed, "{:?}", summary.error_message);
+    let phases: Vec<_> = summary
+        .phases
+        .into_iter()
+        .map(|mut p| {
+            p.metrics.remove("duration_ms");
+            (p.phase, p.metrics)
+        })
+        .collect();
+    let volatile = "ARRAY['id', 'client_account_id', 'engagement_id', 'master_flow_id', 'discovery_flow_id',
+        'data_import_id', 'raw_import_record_id', 'discovery_timestamp', 'created_at', 'updated_at']";
+    let stored: serde_json::Value = sqlx::query_scalar(sqlx::AssertSqlSafe(format!(
+        "SELECT jsonb_build_object(
+           'records', (SELECT jsonb_agg(cleansed_data ORDER BY row_number) FROM migration.raw_import_records
+                       WHERE data_import_id = $2),
+           'assets', (SELECT jsonb_agg(to_jsonb(a) - {volatile}::text[] ORDER BY a.name) FROM migration.assets a
+                      WHERE a.engagement_id = $3),
+           'analysis', (SELECT to_jsonb(s) - {volatile}::text[] - 'application_ids' - 'completed_at'
+                          || jsonb_build_object('assets', (SELECT jsonb_agg(a.name ORDER BY o.n)
+                             FROM unnest(s.application_ids) WITH ORDINALITY o(id, n)
+                             JOIN migration.assets a ON a.id = o.id))
+                        FROM migration.sixr_analyses s WHERE s.master_flow_id = $1),
+           'recommendations', (SELECT jsonb_agg(jsonb_build_object('asset', a.name, 'strategy', r.recommended_strategy,
+                                  'confidence', r.confidence_score, 'rationale', r.rationale) ORDER BY a.name)
+                               FROM migration.sixr_recommendations r
+                               JOIN migration.sixr_analyses s ON s.id = r.analysis_id
+                               JOIN migration.assets a ON a.id = r.asset_id WHERE s.master_flow_id = $1))"
+    )))
+    .bind(started.master_flow_id)
+    .bind(started.data_import_id)
+    .bind(ctx.engagement_id())
+    .fetch_one(&mut *conn)
+    .await
+    .expect("outcome");
+    serde_json::json!({"phases": phases, "stored": stored})
+}
+
+/// A person's override of `hostname`'s strategy, as the service records it (asset and audit trail).
+async fn override_strategy(tx: &mut modernize::tenancy::TenantTx<'_>, hostname: &str) -> Result<(), RepoError> {
+    let asset_id: uuid::Uuid = sqlx::query_scalar(
+        "UPDATE migration.assets SET six_r_strategy = 'retain' WHERE client_account_id = $1 AND engagement_id = $2
+           AND hostname = $3 RETURNING id",
+    )
+    .bind(tx.client_account_id())
+    .bind(tx.ctx().engagement_id())
+    .bind(hostname)
+    .fetch_one(tx.conn())
+    .await?;
+    let entry: modernize::models::NewAccessAuditLogEntry = serde_json::from_value(serde_json::json!({
+        "action_type": modernize::discovery::sixr::OVERRIDE_ACTION, "resource_type": "asset",
+        "resource_id": asset_id.to_string(), "result": "success", "reason": "the owner keeps it"
+    }))
+    .expect("audit entry");
+    table::insert::<modernize::models::AccessAuditLogEntry>(tx, &entry).await?;
+    Ok(())
+}
+
+/// The phases that work in chunks or pages (import, cleansing, 6R) give the same result whatever
+/// their size: the same file is discovered twice in each of four engagements (a person's override
+/// between the two), with chunks of 5,000, 1, 2 and 3 rows.
+#[sqlx::test(migrations = false)]
+async fn results_do_not_depend_on_the_chunk_size(pool: PgPool) {
+    let mut conn = common::migrated(&pool).await;
+    let s = setup(&mut conn).await;
+    let file = inventory(&s.uploads, "mixed.csv", &mixed_csv());
+    let account = TenantCtx::for_operator(&mut conn, common::operator(), s.ids.client_account_id, None)
+        .await
+        .expect("account ctx");
+    let mut outcomes = Vec::new();
+    for chunk_rows in [5_000, 1, 2, 3] {
+        let new: modernize::models::NewEngagement =
+            serde_json::from_value(serde_json::json!({"name": format!("Chunks of {chunk_rows}"),
+                                                      "slug": format!("chunks-{chunk_rows}")}))
+            .expect("engagement");
+        let engagement = as_tenant!(conn, &account, |tx| modernize::repo::tenancy::create_engagement(&mut tx, &new))
+            .expect("engagement");
+        let ctx = TenantCtx::for_operator(&mut conn, common::operator(), s.ids.client_account_id, Some(engagement.id))
+            .await
+            .expect("ctx");
+        let options = WorkerOptions { chunk_rows, ..Default::default() };
+        let mut outcome = Vec::new();
+        for run in 0..2 {
+            if run == 1 {
+                as_tenant!(conn, &ctx, |tx| override_strategy(&mut tx, "srv-04")).expect("override");
+            }
+            let started = pipeline::start(&mut conn, &ctx, s.uploads.path(), &file, &accept(0.9)).await.expect("start");
+            pipeline::run_worker(&pool, common::operator(), &ExactNameSuggester, &options, true).await.expect("worker");
+            outcome.push(flow_outcome(&mut conn, &ctx, &started).await);
+        }
+        outcomes.push((chunk_rows, outcome));
+    }
+    let (_, reference) = &outcomes[0];
+    let sixr = &reference[1]["phases"][5][1];
+    assert_eq!(
+        (&sixr["assets_assessed"], &sixr["templates_and_placeholders_excluded"], &sixr["overrides_kept"]),
+        (&serde_json::json!(14), &serde_json::json!(1), &serde_json::json!(1)),
+        "{sixr}"
+    );
+    let srv04 = reference[1]["stored"]["assets"].as_array().and_then(|a| a.iter().find(|a| a["name"] == "srv-04"));
+    assert_eq!(srv04.map(|a| &a["six_r_strategy"]), Some(&serde_json::json!("retain")), "the override is kept");
+    let strategies = sixr["strategies"].as_object().expect("strategies");
+    assert_eq!(strategies.values().filter(|n| n.as_u64() > Some(0)).count(), 4, "{strategies:?}");
+    for (chunk_rows, outcome) in &outcomes[1..] {
+        assert_eq!(outcome, reference, "chunks of {chunk_rows} rows against 5,000");
+    }
+}

@@ -611,6 +611,65 @@ async fn every_repository_function_is_isolated(pool: PgPool) {
     let linked = as_tenant!(c, &w.a, |tx| dependencies::link_applications_to_servers(&mut tx, b_import));
     assert_eq!(linked.expect("links"), 0);
     done("dependencies::link_applications_to_servers");
+    // The 6R phase's (issue 11 item 5): given B's flows, assets and analysis, A reads none of
+    // B's assets and changes none of B's rows.
+    let b_sixr = (
+        as_tenant!(c, &w.b, |tx| table::list::<SixrAnalysis>(&mut tx, Page::ALL)).expect("B's analyses"),
+        as_tenant!(c, &w.b, |tx| table::list::<SixrRecommendation>(&mut tx, Page::ALL)).expect("B's recommendations"),
+    );
+    let b_analysis = b_sixr.0.first().map(|a| a.id).expect("B's analysis");
+    let b_flow = w.b_ids.discovery_flow_id;
+    let seen = as_tenant!(c, &w.a, |tx| async {
+        sixr::open_assessed_assets(&mut tx, b_flow).await?;
+        sixr::fetch_assessed_assets(&mut tx, 100).await
+    });
+    assert!(seen.expect("B's flow as A").is_empty());
+    let a_flow = w.a_ids.discovery_flow_id;
+    let own = as_tenant!(c, &w.a, |tx| async {
+        sixr::open_assessed_assets(&mut tx, a_flow).await?;
+        let first = sixr::fetch_assessed_assets(&mut tx, 2).await?;
+        Ok::<_, RepoError>((first, sixr::fetch_assessed_assets(&mut tx, 2).await?))
+    })
+    .expect("own flow");
+    assert_eq!((own.0.len(), own.1.len()), (2, 1), "A's three assets, a page of two at a time");
+    done("sixr::open_assessed_assets");
+    done("sixr::fetch_assessed_assets");
+    let excluded = as_tenant!(c, &w.a, |tx| sixr::count_templates_and_placeholders(&mut tx, b_flow));
+    assert_eq!(excluded.expect("count"), 0);
+    done("sixr::count_templates_and_placeholders");
+    as_tenant!(c, &w.a, |tx| sixr::replace_flow_analysis(&mut tx, w.b_ids.master_flow_id))
+        .expect_err("an analysis of B's master flow");
+    let a_analysis =
+        as_tenant!(c, &w.a, |tx| sixr::replace_flow_analysis(&mut tx, w.a_ids.master_flow_id)).expect("own analysis");
+    done("sixr::replace_flow_analysis");
+    let rehost = modernize::discovery::sixr::Recommendation {
+        strategy: SixrStrategy::Rehost,
+        confidence: 0.5,
+        rationale: vec!["test".into()],
+    };
+    let recommendations = [rehost.clone(), rehost];
+    as_tenant!(c, &w.a, |tx| sixr::insert_recommendations(&mut tx, a_analysis, &b_ids, &recommendations))
+        .expect_err("recommendations for B's assets");
+    as_tenant!(c, &w.a, |tx| sixr::insert_recommendations(&mut tx, a_analysis, &a_ids, &recommendations))
+        .expect("own recommendations");
+    done("sixr::insert_recommendations");
+    let retire = [SixrStrategy::Retire; 2];
+    as_tenant!(c, &w.a, |tx| sixr::set_recommended_strategies(&mut tx, &b_ids, &retire, &[])).expect("strategies");
+    done("sixr::set_recommended_strategies");
+    let counts = serde_json::json!({});
+    as_tenant!(c, &w.a, |tx| sixr::complete_analysis(&mut tx, b_analysis, None, None, &counts)).expect("B's");
+    as_tenant!(c, &w.a, |tx| sixr::complete_analysis(&mut tx, a_analysis, None, None, &counts)).expect("own");
+    let completed = as_tenant!(c, &w.a, |tx| table::get::<SixrAnalysis>(&mut tx, a_analysis)).expect("analysis");
+    assert_eq!(completed.application_ids, [a_ids[1], a_ids[0]], "A's two assets, db-01 before web-01");
+    done("sixr::complete_analysis");
+    assert_eq!(
+        b_sixr,
+        (
+            as_tenant!(c, &w.b, |tx| table::list::<SixrAnalysis>(&mut tx, Page::ALL)).expect("B's analyses"),
+            as_tenant!(c, &w.b, |tx| table::list::<SixrRecommendation>(&mut tx, Page::ALL)).expect("B's"),
+        ),
+        "A's calls changed B's 6R analyses"
+    );
     assert!(b_before == phase_rows(c, &w).await, "A's calls changed B's rows");
 
     // Global tables: no tenant to leak; listed so that a new function must be placed in one list.

@@ -8,7 +8,7 @@ use uuid::Uuid;
 use super::DiscoveryError;
 use super::pipeline::{Advance, PhaseJob};
 use crate::models::SixrStrategy;
-use crate::repo::audit;
+use crate::repo::{self, audit};
 use crate::tenancy::{TenantCtx, TenantTx};
 
 /// The facts of an asset the rules read.
@@ -141,116 +141,62 @@ pub const OVERRIDE_ACTION: &str = "six_r_override";
 /// templates and SRM placeholders (`custom_attributes.vmware`) are no servers to move: kept in the
 /// inventory, flagged there, and left out of the 6R analysis; so are the ESXi hosts derived from
 /// the VMs' placement (infrastructure the VMs leave).
+///
+/// The assets are read and written `page_rows` at a time (a cursor of the phase's transaction),
+/// so the process holds one page whatever the size of the flow; the result does not depend on
+/// the page size.
 pub(crate) async fn recommend(
     conn: &mut PgConnection,
     ctx: &TenantCtx,
     job: &PhaseJob,
+    page_rows: usize,
 ) -> Result<Advance, DiscoveryError> {
-    // One transaction: the analysis replaces the previous one of this flow as a whole.
+    // One transaction: the analysis replaces the previous one of this flow as a whole, and a
+    // phase killed half-way leaves nothing to undo or resume.
     let mut tx = TenantTx::begin(conn, ctx).await?;
-    let assets: Vec<AssetFacts> = sqlx::query_as(
-        "SELECT id, name, asset_type, operating_system, os_version, environment, cpu_utilization_percent,
-                business_criticality, database_type, virtualization_platform, completeness_score,
-                custom_attributes #>> '{vmware,power_state}' AS power_state
-         FROM migration.assets WHERE client_account_id = $1 AND discovery_flow_id = $2
-           AND NOT coalesce((custom_attributes #>> '{vmware,template}')::boolean, false)
-           AND NOT coalesce((custom_attributes #>> '{vmware,srm_placeholder}')::boolean, false)
-           AND NOT coalesce((custom_attributes #>> '{vmware,esxi_host}')::boolean, false)
-         ORDER BY name, id
-         FOR UPDATE",
-    )
-    .bind(tx.client_account_id())
-    .bind(job.discovery_flow_id)
-    .fetch_all(tx.conn())
-    .await?;
-    let excluded: i64 = sqlx::query_scalar(
-        "SELECT count(*) FROM migration.assets WHERE client_account_id = $1 AND discovery_flow_id = $2
-           AND (coalesce((custom_attributes #>> '{vmware,template}')::boolean, false)
-                OR coalesce((custom_attributes #>> '{vmware,srm_placeholder}')::boolean, false))",
-    )
-    .bind(tx.client_account_id())
-    .bind(job.discovery_flow_id)
-    .fetch_one(tx.conn())
-    .await?;
-    let recommendations: Vec<Recommendation> = assets.iter().map(recommend_for).collect();
-    let mut counts = Map::new();
-    for strategy in SixrStrategy::ALL {
-        let n = recommendations.iter().filter(|r| r.strategy == strategy).count();
-        counts.insert(strategy.as_str().to_owned(), json!(n));
+    let excluded = repo::sixr::count_templates_and_placeholders(&mut tx, job.discovery_flow_id).await?;
+    let analysis_id = repo::sixr::replace_flow_analysis(&mut tx, job.master_flow_id).await?;
+    repo::sixr::open_assessed_assets(&mut tx, job.discovery_flow_id).await?;
+    let mut counts = [0usize; SixrStrategy::ALL.len()];
+    let (mut assessed, mut overrides_kept, mut confidence_sum) = (0usize, 0usize, 0.0);
+    loop {
+        let assets = repo::sixr::fetch_assessed_assets(&mut tx, page_rows).await?;
+        if assets.is_empty() {
+            break;
+        }
+        let recommendations: Vec<Recommendation> = assets.iter().map(recommend_for).collect();
+        let ids: Vec<Uuid> = assets.iter().map(|a| a.id).collect();
+        let strategies: Vec<SixrStrategy> = recommendations.iter().map(|r| r.strategy).collect();
+        repo::sixr::insert_recommendations(&mut tx, analysis_id, &ids, &recommendations).await?;
+        // The page's assets are locked (as the cursor fetched them): an override committed before
+        // is read here, one after waits for this transaction and then wins.
+        let overridden = audit::resources_with_action(&mut tx, "asset", &ids, OVERRIDE_ACTION).await?;
+        repo::sixr::set_recommended_strategies(&mut tx, &ids, &strategies, &overridden).await?;
+        for r in &recommendations {
+            if let Some(i) = SixrStrategy::ALL.iter().position(|s| *s == r.strategy) {
+                counts[i] += 1;
+            }
+            confidence_sum += r.confidence;
+        }
+        assessed += assets.len();
+        overrides_kept += overridden.len();
     }
-    let dominant = SixrStrategy::ALL
-        .into_iter()
-        .max_by_key(|s| recommendations.iter().filter(|r| r.strategy == *s).count())
-        .filter(|_| !recommendations.is_empty());
-
-    // Idempotent: a re-run replaces this flow's analysis.
-    sqlx::query("DELETE FROM migration.sixr_analyses WHERE client_account_id = $1 AND master_flow_id = $2")
-        .bind(tx.client_account_id())
-        .bind(job.master_flow_id)
-        .execute(tx.conn())
-        .await?;
-    let ids: Vec<Uuid> = assets.iter().map(|a| a.id).collect();
-    let analysis_id: Uuid = sqlx::query_scalar(
-        "INSERT INTO migration.sixr_analyses (client_account_id, engagement_id, master_flow_id, name, status,
-                application_ids, final_recommendation, confidence_score, progress_percentage, completed_at,
-                analysis_config)
-         VALUES ($1, $2, $3, 'Discovery 6R (rules)', 'completed', $4, $5, $6, 100, now(), $7) RETURNING id",
-    )
-    .bind(tx.client_account_id())
-    .bind(job.engagement_id)
-    .bind(job.master_flow_id)
-    .bind(&ids)
-    .bind(dominant)
-    .bind(mean(recommendations.iter().map(|r| r.confidence)))
-    .bind(json!({"engine": "rules", "strategy_counts": counts}))
-    .fetch_one(tx.conn())
-    .await?;
-    let strategies: Vec<SixrStrategy> = recommendations.iter().map(|r| r.strategy).collect();
-    let confidences: Vec<f64> = recommendations.iter().map(|r| r.confidence).collect();
-    let rationales: Vec<Value> = recommendations.iter().map(|r| json!(r.rationale)).collect();
-    sqlx::query(
-        "INSERT INTO migration.sixr_recommendations (client_account_id, analysis_id, asset_id,
-                recommended_strategy, confidence_score, rationale, key_factors)
-         SELECT $1, $2, r.asset_id, r.strategy, r.confidence, r.rationale, r.rationale
-         FROM unnest($3::uuid[], $4::migration.sixr_strategy[], $5::float8[], $6::jsonb[])
-              AS r(asset_id, strategy, confidence, rationale)",
-    )
-    .bind(tx.client_account_id())
-    .bind(analysis_id)
-    .bind(&ids)
-    .bind(&strategies)
-    .bind(&confidences)
-    .bind(&rationales)
-    .execute(tx.conn())
-    .await?;
-    // The assets are locked (FOR UPDATE above): an override committed before this reads it, one
-    // after waits for this transaction and then wins.
-    let overridden = audit::resources_with_action(&mut tx, "asset", &ids, OVERRIDE_ACTION).await?;
-    sqlx::query(
-        "UPDATE migration.assets a
-            SET six_r_strategy = CASE WHEN a.id = ANY ($4) THEN a.six_r_strategy ELSE r.strategy END,
-                status = 'assessed', updated_at = now()
-         FROM unnest($2::uuid[], $3::migration.sixr_strategy[]) AS r(asset_id, strategy)
-         WHERE a.client_account_id = $1 AND a.id = r.asset_id",
-    )
-    .bind(tx.client_account_id())
-    .bind(&ids)
-    .bind(&strategies)
-    .bind(&overridden)
-    .execute(tx.conn())
-    .await?;
+    let mut strategies = Map::new();
+    for (strategy, n) in SixrStrategy::ALL.iter().zip(counts) {
+        strategies.insert(strategy.as_str().to_owned(), json!(n));
+    }
+    let dominant =
+        SixrStrategy::ALL.into_iter().zip(counts).max_by_key(|(_, n)| *n).map(|(s, _)| s).filter(|_| assessed > 0);
+    let mean = u32::try_from(assessed).ok().filter(|n| *n > 0).map(|n| confidence_sum / f64::from(n));
+    let strategies = Value::Object(strategies);
+    repo::sixr::complete_analysis(&mut tx, analysis_id, dominant, mean, &strategies).await?;
     tx.commit().await?;
     let mut metrics = Map::new();
-    metrics.insert("assets_assessed".into(), json!(assets.len()));
+    metrics.insert("assets_assessed".into(), json!(assessed));
     metrics.insert("templates_and_placeholders_excluded".into(), json!(excluded));
-    metrics.insert("overrides_kept".into(), json!(overridden.len()));
-    metrics.insert("strategies".into(), Value::Object(counts));
+    metrics.insert("overrides_kept".into(), json!(overrides_kept));
+    metrics.insert("strategies".into(), strategies);
     Ok(Advance::Next(metrics))
-}
-
-fn mean(values: impl Iterator<Item = f64>) -> Option<f64> {
-    let (sum, n) = values.fold((0.0, 0u32), |(s, n), v| (s + v, n + 1));
-    (n > 0).then(|| sum / f64::from(n))
 }
 
 #[cfg(test)]

@@ -43,6 +43,8 @@ fn next_phase(phase: DiscoveryPhase) -> Option<DiscoveryPhase> {
 pub struct WorkerOptions {
     pub name: String,
     pub lease: Duration,
+    /// Rows per chunk of the phases that read or write the import's rows in chunks: committed
+    /// one at a time by the import and the cleansing, read one page at a time by the 6R phase.
     pub chunk_rows: usize,
     pub poll: Duration,
     /// Run only this discovery flow's jobs (a foreground `import` runs its own flow, never
@@ -281,7 +283,7 @@ async fn run_job(
             DiscoveryPhase::DataCleansing => super::cleansing::cleanse_records(conn, &ctx, &phase, options).await,
             DiscoveryPhase::AssetInventory => super::inventory::build_inventory(conn, &ctx, &phase).await,
             DiscoveryPhase::DependencyAnalysis => super::dependencies::find_dependencies(conn, &ctx, &phase).await,
-            DiscoveryPhase::TechDebtAssessment => sixr::recommend(conn, &ctx, &phase).await,
+            DiscoveryPhase::TechDebtAssessment => sixr::recommend(conn, &ctx, &phase, options.chunk_rows).await,
         }
     }
     .await?;
