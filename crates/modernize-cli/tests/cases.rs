@@ -337,7 +337,9 @@ async fn one_hostname_under_two_serials_is_two_assets_and_one_serial_twice_is_a_
     let tenant = Tenant::new(&pool);
     let dir = tempfile::tempdir().expect("dir");
     let file = dir.path().join("cmdb.csv");
-    let body = "Hostname,Serial Number,RAM (GB),Location\n\
+    // A title above the header: the messages name the rows a person sees in the file.
+    let body = "CMDB export\n\
+                Hostname,Serial Number,RAM (GB),Location\n\
                 web-01,SN-A,16,Paris\n\
                 web-01,SN-B,32,Lyon\n\
                 db-01,SN-C,64,Paris\n\
@@ -360,7 +362,7 @@ async fn one_hostname_under_two_serials_is_two_assets_and_one_serial_twice_is_a_
     assert_eq!((merged["hostname"].as_str(), merged["memory_gb"].as_f64()), (Some("db-01-old"), Some(128.0)));
     assert_eq!(inventory_metrics(&summary)["records_merged"], 2);
     let warnings = summary["import"]["warning_rows"].to_string();
-    assert!(warnings.contains("data rows 3, 4 are one asset (serial:sn-c)"), "{warnings}");
+    assert!(warnings.contains("rows 5, 6 are one asset (serial:sn-c)"), "{warnings}");
     let linked: Vec<i32> = sqlx::query_scalar(
         "SELECT row_number FROM migration.raw_import_records WHERE asset_id = $1::uuid ORDER BY row_number",
     )

@@ -535,7 +535,10 @@ async fn every_repository_function_is_isolated(pool: PgPool) {
     assert_eq!(as_tenant!(c, &w.b, |tx| imports::sample_records(&mut tx, b_import, 10)).expect("B's").len(), 3);
     done("imports::sample_records");
     let copy_row = |ids: &DemoIds, import: uuid::Uuid| {
-        format!("{}\t{}\t{import}\t{}\t99\t{{}}\tt\t[]\n", ids.client_account_id, ids.engagement_id, ids.master_flow_id)
+        format!(
+            "{}\t{}\t{import}\t{}\t99\t100\t{{}}\tt\t[]\n",
+            ids.client_account_id, ids.engagement_id, ids.master_flow_id
+        )
     };
     let b_row = copy_row(&w.b_ids, b_import);
     as_tenant!(c, &w.a, |tx| imports::insert_record_rows(&mut tx, b_row.as_bytes())).expect_err("B's record as A");

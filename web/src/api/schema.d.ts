@@ -1382,9 +1382,8 @@ export interface components {
             column?: string | null;
             /**
              * Format: int64
-             * @description The row in the file as a person sees it (CSV line, sheet row), when the reader noted it
-             *     for this record (a cleansing warning of a record the reader flagged nothing on names the
-             *     record only: the file row is not stored).
+             * @description The row in the file as a person sees it (CSV line, sheet row); None only for records
+             *     imported before migration 0014 that the reader flagged nothing on.
              */
             file_row?: number | null;
             /**

@@ -3407,6 +3407,7 @@ pub struct RawImportRecord {
     pub asset_id: Option<Uuid>,
     pub created_at: DateTime<Utc>,
     pub processed_at: Option<DateTime<Utc>>,
+    pub file_row: Option<i64>,
 }
 
 /// A new `raw_import_records` row: `None` takes the column's default (or NULL); the tenant keys come from the TenantCtx.
@@ -3433,6 +3434,8 @@ pub struct NewRawImportRecord {
     pub created_at: Option<DateTime<Utc>>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub processed_at: Option<DateTime<Utc>>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub file_row: Option<i64>,
 }
 
 /// Changes to a `raw_import_records` row: only the `Some` fields are written; `Some(None)` sets a nullable column to NULL.
@@ -3458,6 +3461,8 @@ pub struct RawImportRecordPatch {
     pub asset_id: Option<Option<Uuid>>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub processed_at: Option<Option<DateTime<Utc>>>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub file_row: Option<Option<i64>>,
 }
 
 impl TenantTable for RawImportRecord {

@@ -262,9 +262,8 @@ pub struct ImportIssue {
     pub row_number: i32,
     /// The issue's place among the record's issues (1-based); with `row_number`, the cursor.
     pub issue_index: i32,
-    /// The row in the file as a person sees it (CSV line, sheet row), when the reader noted it
-    /// for this record (a cleansing warning of a record the reader flagged nothing on names the
-    /// record only: the file row is not stored).
+    /// The row in the file as a person sees it (CSV line, sheet row); None only for records
+    /// imported before migration 0014 that the reader flagged nothing on.
     pub file_row: Option<i64>,
     /// The column (header) concerned, when the issue names one.
     pub column: Option<String>,
@@ -290,6 +289,7 @@ pub async fn import_issues(
     let rows = sqlx::query_as(
         "SELECT r.row_number, i.n::int AS issue_index,
                 coalesce(CASE WHEN jsonb_typeof(i.issue -> 'row') = 'number' THEN (i.issue ->> 'row')::bigint END,
+                         r.file_row,
                          (SELECT max((e ->> 'row')::bigint) FROM jsonb_array_elements(r.validation_errors) e
                           WHERE jsonb_typeof(e -> 'row') = 'number')) AS file_row,
                 i.issue ->> 'column' AS column,
@@ -376,14 +376,15 @@ pub async fn mark_import_processing(tx: &mut TenantTx<'_>, data_import_id: Uuid)
 
 /// Stores records of an import given as COPY text rows (tab-separated, escaped as COPY's text
 /// format, one `\n`-terminated line per record) of the columns `client_account_id, engagement_id,
-/// data_import_id, master_flow_id, row_number, raw_data, is_valid, validation_errors`.
+/// data_import_id, master_flow_id, row_number, file_row, raw_data, is_valid, validation_errors`.
 /// PostgreSQL does not COPY into a table under row-level security, so the rows go to a temporary
 /// table of this transaction (dropped at its end) and move with one INSERT that the policies
 /// check: a row of another tenant is refused (a database error), the whole chunk with it.
 pub async fn insert_record_rows(tx: &mut TenantTx<'_>, copy_rows: &[u8]) -> Result<(), RepoError> {
     sqlx::query(
         "CREATE TEMPORARY TABLE import_chunk (client_account_id uuid, engagement_id uuid, data_import_id uuid,
-             master_flow_id uuid, row_number integer, raw_data jsonb, is_valid boolean, validation_errors jsonb)
+             master_flow_id uuid, row_number integer, file_row bigint, raw_data jsonb, is_valid boolean,
+             validation_errors jsonb)
          ON COMMIT DROP",
     )
     .execute(tx.conn())
@@ -392,16 +393,16 @@ pub async fn insert_record_rows(tx: &mut TenantTx<'_>, copy_rows: &[u8]) -> Resu
         .conn()
         .copy_in_raw(
             "COPY import_chunk (client_account_id, engagement_id, data_import_id, master_flow_id,
-                 row_number, raw_data, is_valid, validation_errors) FROM STDIN",
+                 row_number, file_row, raw_data, is_valid, validation_errors) FROM STDIN",
         )
         .await?;
     copy.send(copy_rows).await?;
     copy.finish().await?;
     sqlx::query(
         "INSERT INTO migration.raw_import_records (client_account_id, engagement_id, data_import_id, master_flow_id,
-                row_number, raw_data, is_valid, validation_errors)
-         SELECT client_account_id, engagement_id, data_import_id, master_flow_id, row_number, raw_data, is_valid,
-                validation_errors
+                row_number, file_row, raw_data, is_valid, validation_errors)
+         SELECT client_account_id, engagement_id, data_import_id, master_flow_id, row_number, file_row, raw_data,
+                is_valid, validation_errors
          FROM import_chunk",
     )
     .execute(tx.conn())

@@ -108,7 +108,7 @@ fn encode_chunks(
             chunk.last_row = record.row_number;
             let out = &mut chunk.bytes;
             out.extend_from_slice(prefix.as_bytes());
-            out.extend_from_slice(format!("\t{}\t", record.row_number).as_bytes());
+            out.extend_from_slice(format!("\t{}\t{}\t", record.row_number, record.file_row).as_bytes());
             push_copy_text(out, &Value::Object(record.data).to_string());
             out.extend_from_slice(if record.is_valid { b"\tt\t" } else { b"\tf\t" });
             push_copy_text(out, &Value::Array(record.issues).to_string());

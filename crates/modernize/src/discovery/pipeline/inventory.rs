@@ -100,9 +100,14 @@ pub(super) async fn build_inventory(
         "UPDATE migration.raw_import_records r SET cleansed_data = jsonb_set(r.cleansed_data, '{issues}',
                 coalesce(r.cleansed_data -> 'issues', '[]') || jsonb_build_array(jsonb_build_object(
                     'kind', 'merged', 'severity', 'warning',
-                    'message', 'data rows ' || array_to_string(m.rows, ', ') || ' are one asset ('
-                        || m.dedup_key || '): merged, the last row''s values kept where they differ')))
-         FROM (SELECT cleansed_data ->> 'dedup_key' AS dedup_key, array_agg(row_number ORDER BY row_number) AS rows
+                    'message', m.rows || ' are one asset (' || m.dedup_key
+                        || '): merged, the last row''s values kept where they differ')))
+         FROM (SELECT cleansed_data ->> 'dedup_key' AS dedup_key,
+                      -- The rows a person sees in the file; records imported before migration
+                      -- 0014 kept no file row and are named as data rows.
+                      CASE WHEN bool_and(file_row IS NOT NULL)
+                           THEN 'rows ' || string_agg(file_row::text, ', ' ORDER BY row_number)
+                           ELSE 'data rows ' || string_agg(row_number::text, ', ' ORDER BY row_number) END AS rows
                FROM migration.raw_import_records
                WHERE client_account_id = $1 AND data_import_id = $2 AND is_valid
                  AND cleansed_data ->> 'dedup_key' IS NOT NULL
