@@ -464,3 +464,533 @@ async fn rvtools_templates_power_state_tools_os_and_storage(pool: PgPool) {
         .map(|p| p["metrics"]["templates_and_placeholders_excluded"].clone());
     assert_eq!(excluded, Some(Value::from(2)));
 }
+
+/// A sheet to write: its name, its header and its rows.
+type SheetCells<'a> = (&'a str, &'a [&'a str], &'a [&'a [&'a str]]);
+
+/// Writes an RVTools-like workbook at `path`: each sheet a header row and rows of cells (a cell
+/// that reads as a number is written as one, as RVTools writes its figures; an empty one as an
+/// empty string, as RVTools leaves a missing value).
+fn rvtools_workbook(path: &std::path::Path, sheets: &[SheetCells<'_>]) {
+    let mut book = rust_xlsxwriter::Workbook::new();
+    for (name, headers, rows) in sheets {
+        let sheet = book.add_worksheet().set_name(*name).expect("sheet name");
+        for (c, header) in headers.iter().enumerate() {
+            sheet.write_string(0, c as u16, *header).expect("header");
+        }
+        for (r, row) in rows.iter().enumerate() {
+            for (c, cell) in row.iter().enumerate() {
+                let (r, c) = (r as u32 + 1, c as u16);
+                match cell.parse::<f64>() {
+                    Ok(number) => sheet.write_number(r, c, number).map(|_| ()),
+                    Err(_) => sheet.write_string(r, c, *cell).map(|_| ()),
+                }
+                .expect("cell");
+            }
+        }
+    }
+    book.save(path).expect("save workbook");
+}
+
+/// Issue 14 item 4, the whole workbook: an RVTools export's vHost, vDisk, vPartition and vNetwork
+/// sheets are read with its vInfo in one import. Hosts become server assets with their hardware
+/// (and the VMs' `runs_on` placements point at them); each VM gets its disks, partitions and
+/// adapters as `custom_attributes.vmware`, matched by the UUID identity vInfo gave it (two VMs of
+/// one name in two vCenters keep their own), or by name and vCenter for a VM without a UUID; the
+/// disks' sum corrects the storage and a connected adapter fills a missing IP; a row of no VM is
+/// a warning naming its sheet and row; a sheet RVTools has that is not read (vCPU) is ignored.
+#[sqlx::test(migrations = false)]
+async fn an_rvtools_workbook_is_read_with_its_host_disk_partition_and_network_sheets(pool: PgPool) {
+    let tenant = Tenant::new(&pool);
+    let dir = tempfile::tempdir().expect("dir");
+    let file = dir.path().join("RVTools_export_all.xlsx");
+    let (east, west) = ("vc-east.corp.example", "vc-west.corp.example");
+    let uuid = |n: u32| format!("4210aa01-0000-4e00-8000-0000000000{n:02}");
+    let (u11, u12, u13, u14, u21, u99) = (uuid(11), uuid(12), uuid(13), uuid(14), uuid(21), uuid(99));
+    let vinfo_headers: &[&str] = &[
+        "VM",
+        "Powerstate",
+        "Template",
+        "SRM Placeholder",
+        "CPUs",
+        "Memory",
+        "Provisioned MiB",
+        "In Use MiB",
+        "OS according to the configuration file",
+        "OS according to the VMware Tools",
+        "Primary IP Address",
+        "DNS Name",
+        "Host",
+        "Cluster",
+        "Datacenter",
+        "VI SDK Server",
+        "VM UUID",
+    ];
+    let vinfo: &[&[&str]] = &[
+        &[
+            "app-01",
+            "poweredOn",
+            "False",
+            "False",
+            "4",
+            "8192",
+            "112640",
+            "51200",
+            "Microsoft Windows Server 2016 (64-bit)",
+            "Microsoft Windows Server 2022 (64-bit)",
+            "10.1.20.11",
+            "app-01.east.corp.example",
+            "esx-01.corp.example",
+            "PROD-CL",
+            "DC-Paris",
+            east,
+            &u11,
+        ],
+        &[
+            "db-01",
+            "poweredOn",
+            "False",
+            "False",
+            "8",
+            "32768",
+            "110000",
+            "90000",
+            "Red Hat Enterprise Linux 8 (64-bit)",
+            "",
+            "",
+            "db-01.east.corp.example",
+            "esx-02.corp.example",
+            "PROD-CL",
+            "DC-Paris",
+            east,
+            &u12,
+        ],
+        &[
+            "old-03",
+            "poweredOff",
+            "False",
+            "False",
+            "2",
+            "4096",
+            "40960",
+            "8192",
+            "Ubuntu Linux (64-bit)",
+            "",
+            "",
+            "",
+            "esx-02.corp.example",
+            "PROD-CL",
+            "DC-Paris",
+            east,
+            &u13,
+        ],
+        &[
+            "tpl-win2022",
+            "poweredOff",
+            "True",
+            "False",
+            "2",
+            "4096",
+            "40960",
+            "20480",
+            "Microsoft Windows Server 2022 (64-bit)",
+            "",
+            "",
+            "",
+            "esx-01.corp.example",
+            "PROD-CL",
+            "DC-Paris",
+            east,
+            &u14,
+        ],
+        &[
+            "app-01",
+            "poweredOn",
+            "False",
+            "False",
+            "2",
+            "4096",
+            "20480",
+            "10240",
+            "Ubuntu Linux (64-bit)",
+            "",
+            "",
+            "app-01.west.corp.example",
+            "esx-11.corp.example",
+            "WEST-CL",
+            "DC-Lyon",
+            west,
+            &u21,
+        ],
+        &[
+            "legacy-05",
+            "poweredOn",
+            "False",
+            "False",
+            "1",
+            "2048",
+            "30720",
+            "10240",
+            "CentOS 7 (64-bit)",
+            "",
+            "",
+            "",
+            "esx-11.corp.example",
+            "WEST-CL",
+            "DC-Lyon",
+            west,
+            "",
+        ],
+    ];
+    let vcpu: &[&[&str]] = &[&["app-01", "4", "1"]];
+    let vdisk_headers: &[&str] =
+        &["VM", "Powerstate", "Disk", "Capacity MiB", "Thin", "Disk Mode", "Disk Path", "VI SDK Server", "VM UUID"];
+    let vdisk: &[&[&str]] = &[
+        &[
+            "app-01",
+            "poweredOn",
+            "Hard disk 1",
+            "40960",
+            "True",
+            "persistent",
+            "[ds-gold-01] app-01/app-01.vmdk",
+            east,
+            &u11,
+        ],
+        &[
+            "app-01",
+            "poweredOn",
+            "Hard disk 2",
+            "61440",
+            "False",
+            "persistent",
+            "[ds-gold-02] app-01/app-01_1.vmdk",
+            east,
+            &u11,
+        ],
+        &[
+            "db-01",
+            "poweredOn",
+            "Hard disk 1",
+            "102400",
+            "False",
+            "persistent",
+            "[ds-gold-01] db-01/db-01.vmdk",
+            east,
+            &u12,
+        ],
+        &[
+            "app-01",
+            "poweredOn",
+            "Hard disk 1",
+            "20480",
+            "True",
+            "persistent",
+            "[ds-west] app-01/app-01.vmdk",
+            west,
+            &u21,
+        ],
+        &[
+            "ghost-99",
+            "poweredOn",
+            "Hard disk 1",
+            "10240",
+            "True",
+            "persistent",
+            "[ds-gold-01] ghost-99/g.vmdk",
+            east,
+            &u99,
+        ],
+    ];
+    let vpartition_headers: &[&str] =
+        &["VM", "Powerstate", "Disk", "Capacity MiB", "Consumed MiB", "Free MiB", "Free %", "VI SDK Server", "VM UUID"];
+    let vpartition: &[&[&str]] = &[
+        &["app-01", "poweredOn", "C:\\", "40447", "20223.5", "20223.5", "50", east, &u11],
+        &["app-01", "poweredOn", "D:\\", "61439", "6143.9", "55295.1", "90", east, &u11],
+    ];
+    let vnetwork_headers: &[&str] = &[
+        "VM",
+        "Powerstate",
+        "NIC label",
+        "Adapter",
+        "Network",
+        "Switch",
+        "Connected",
+        "Starts Connected",
+        "Mac Address",
+        "Type",
+        "IPv4 Address",
+        "IPv6 Address",
+        "VI SDK Server",
+        "VM UUID",
+    ];
+    let vnetwork: &[&[&str]] = &[
+        &[
+            "app-01",
+            "poweredOn",
+            "Network adapter 1",
+            "Vmxnet3",
+            "VLAN-120",
+            "dvs-prod",
+            "True",
+            "True",
+            "00:50:56:01:00:11",
+            "assigned",
+            "10.1.20.11",
+            "",
+            east,
+            &u11,
+        ],
+        &[
+            "db-01",
+            "poweredOn",
+            "Network adapter 1",
+            "Vmxnet3",
+            "VLAN-130",
+            "dvs-prod",
+            "False",
+            "False",
+            "00:50:56:01:00:12",
+            "assigned",
+            "10.1.30.99",
+            "",
+            east,
+            &u12,
+        ],
+        &[
+            "db-01",
+            "poweredOn",
+            "Network adapter 2",
+            "Vmxnet3",
+            "VLAN-131",
+            "dvs-prod",
+            "True",
+            "True",
+            "00:50:56:01:00:13",
+            "assigned",
+            "10.1.31.12, 10.1.31.13",
+            "fe80::250:56ff:fe01:13",
+            east,
+            &u12,
+        ],
+        &[
+            "legacy-05",
+            "poweredOn",
+            "Network adapter 1",
+            "E1000",
+            "VLAN-900",
+            "vSwitch0",
+            "True",
+            "True",
+            "00:50:56:02:00:05",
+            "assigned",
+            "10.2.0.5",
+            "",
+            west,
+            "",
+        ],
+    ];
+    let vhost_headers: &[&str] = &[
+        "Host",
+        "Datacenter",
+        "Cluster",
+        "Config status",
+        "CPU Model",
+        "Speed",
+        "# CPU",
+        "Cores per CPU",
+        "# Cores",
+        "# Memory",
+        "# VMs",
+        "ESX Version",
+        "Vendor",
+        "Model",
+        "VI SDK Server",
+    ];
+    let vhost: &[&[&str]] = &[
+        &[
+            "esx-01.corp.example",
+            "DC-Paris",
+            "PROD-CL",
+            "green",
+            "Intel(R) Xeon(R) Gold 6248R CPU @ 3.00GHz",
+            "2993",
+            "2",
+            "24",
+            "48",
+            "786432",
+            "2",
+            "VMware ESXi 7.0.3 build-21930508",
+            "Dell Inc.",
+            "PowerEdge R740",
+            east,
+        ],
+        &[
+            "esx-02.corp.example",
+            "DC-Paris",
+            "PROD-CL",
+            "green",
+            "Intel(R) Xeon(R) Gold 6248R CPU @ 3.00GHz",
+            "2993",
+            "2",
+            "24",
+            "48",
+            "524288",
+            "2",
+            "VMware ESXi 7.0.3 build-21930508",
+            "Dell Inc.",
+            "PowerEdge R740",
+            east,
+        ],
+        &[
+            "esx-03.corp.example",
+            "DC-Paris",
+            "PROD-CL",
+            "yellow",
+            "AMD EPYC 7543 32-Core Processor",
+            "2800",
+            "1",
+            "32",
+            "32",
+            "262144",
+            "0",
+            "VMware ESXi 8.0.2 build-22380479",
+            "HPE",
+            "ProLiant DL385 Gen10 Plus",
+            east,
+        ],
+    ];
+    rvtools_workbook(
+        &file,
+        &[
+            ("vInfo", vinfo_headers, vinfo),
+            ("vCPU", &["VM", "CPUs", "Sockets"], vcpu),
+            ("vDisk", vdisk_headers, vdisk),
+            ("vPartition", vpartition_headers, vpartition),
+            ("vNetwork", vnetwork_headers, vnetwork),
+            ("vHost", vhost_headers, vhost),
+        ],
+    );
+    let (summary, output) = tenant.import(file.to_str().expect("path"), &[]);
+    completed(&summary, &output);
+    let rows: Vec<(String, Value)> =
+        sqlx::query_as("SELECT a.dedup_key, to_jsonb(a) FROM migration.assets a WHERE a.discovery_flow_id = $1::uuid")
+            .bind(summary["discovery_flow_id"].as_str().expect("flow id"))
+            .fetch_all(&pool)
+            .await
+            .expect("assets");
+    let assets: BTreeMap<String, Value> = rows.into_iter().collect();
+    let vm = |n: u32, vcenter: &str| assets[&format!("uuid:{vcenter}/{}", uuid(n))].clone();
+    let vmware = |asset: &Value, key: &str| asset["custom_attributes"]["vmware"][key].clone();
+
+    // vHost: three hosts with their hardware; esx-11, named by VMs only, is derived as before.
+    let host = &assets["fqdn:esx-01.corp.example"];
+    let fields = ["asset_type", "cpu_cores", "memory_gb", "operating_system", "os_version", "manufacturer", "model"];
+    let values: Vec<String> = fields.iter().map(|f| host[*f].to_string()).collect();
+    assert_eq!(
+        values.join(" | "),
+        r#""server" | 48 | 768 | "VMware ESXi" | "7.0.3 build-21930508" | "Dell Inc." | "PowerEdge R740""#
+    );
+    assert_eq!(host["datacenter"], "DC-Paris");
+    assert_eq!(
+        host["custom_attributes"]["vmware"],
+        serde_json::json!({"esxi_host": true, "cluster": "PROD-CL", "cpu_model": "Intel(R) Xeon(R) Gold 6248R CPU @ 3.00GHz",
+            "cpu_sockets": 2, "cores_per_cpu": 24, "esx_version": "VMware ESXi 7.0.3 build-21930508", "vcenter": east})
+    );
+    assert_eq!(host["six_r_strategy"], Value::Null, "a hypervisor is no workload to move");
+    assert_eq!(assets["fqdn:esx-03.corp.example"]["memory_gb"], 256.0, "a host without VMs is still a host");
+    assert_eq!(vmware(&assets["fqdn:esx-11.corp.example"], "esxi_host"), true);
+    assert_eq!(assets["fqdn:esx-11.corp.example"]["cpu_cores"], Value::Null);
+    let placements: Vec<(String, String)> = sqlx::query_as(
+        "SELECT vm.dedup_key, host.dedup_key FROM migration.asset_dependencies d
+         JOIN migration.assets vm ON vm.id = d.asset_id JOIN migration.assets host ON host.id = d.depends_on_asset_id
+         WHERE d.dependency_type = 'runs_on' ORDER BY 1",
+    )
+    .fetch_all(&pool)
+    .await
+    .expect("placements");
+    let placed = |key: String| placements.iter().find(|(vm, _)| *vm == key).map(|(_, host)| host.clone());
+    assert_eq!(placed(format!("uuid:{east}/{u11}")).as_deref(), Some("fqdn:esx-01.corp.example"));
+    assert_eq!(placed(format!("uuid:{west}/{u21}")).as_deref(), Some("fqdn:esx-11.corp.example"));
+    assert_eq!(placements.len(), 6, "{placements:?}");
+
+    // vDisk: each VM's own disks, by its UUID; their sum is the storage (vInfo's 110 GiB counted swap).
+    let app_east = vm(11, east);
+    assert_eq!(
+        vmware(&app_east, "disks"),
+        serde_json::json!([
+            {"row": 2, "disk": "Hard disk 1", "capacity_gb": 40.0, "thin": true, "datastore": "ds-gold-01"},
+            {"row": 3, "disk": "Hard disk 2", "capacity_gb": 60.0, "thin": false, "datastore": "ds-gold-02"}
+        ])
+    );
+    assert_eq!(
+        (app_east["storage_gb"].as_f64(), vmware(&app_east, "provisioned_gb").as_f64()),
+        (Some(100.0), Some(110.0))
+    );
+    let app_west = vm(21, west);
+    assert_eq!(vmware(&app_west, "disks")[0]["datastore"], "ds-west", "same name, other vCenter: its own disk");
+    assert_eq!(
+        (vmware(&app_west, "disks").as_array().map(Vec::len), app_west["storage_gb"].as_f64()),
+        (Some(1), Some(20.0))
+    );
+    assert_eq!(vmware(&vm(13, east), "disks"), Value::Null, "no rows, no facts");
+    // vPartition, in GB.
+    assert_eq!(
+        vmware(&app_east, "partitions"),
+        serde_json::json!([
+            {"row": 2, "disk": "C:\\", "capacity_gb": 39.499, "consumed_gb": 19.75, "free_gb": 19.75},
+            {"row": 3, "disk": "D:\\", "capacity_gb": 59.999, "consumed_gb": 6.0, "free_gb": 53.999}
+        ])
+    );
+    // vNetwork: vInfo's primary IP kept; a VM without one takes its first connected adapter's.
+    assert_eq!(app_east["ip_address"], "10.1.20.11");
+    let db = vm(12, east);
+    assert_eq!(
+        (db["ip_address"].as_str(), db["mac_address"].as_str()),
+        (Some("10.1.31.12"), Some("00:50:56:01:00:13"))
+    );
+    assert_eq!(
+        vmware(&db, "nics")[1],
+        serde_json::json!({"row": 4, "nic": "Network adapter 2", "network": "VLAN-131", "mac": "00:50:56:01:00:13",
+            "ips": ["10.1.31.12", "10.1.31.13", "fe80::250:56ff:fe01:13"], "connected": true})
+    );
+    assert_eq!(vmware(&db, "nics")[0]["connected"], false);
+    // A VM vInfo gave no UUID is matched by its name and vCenter.
+    let legacy = assets.values().find(|a| a["name"] == "legacy-05").expect("legacy-05");
+    assert_eq!(vmware(legacy, "nics")[0]["network"], "VLAN-900");
+    assert_eq!(legacy["ip_address"], "10.2.0.5");
+
+    let dependency = summary["phases"]
+        .as_array()
+        .and_then(|phases| phases.iter().find(|p| p["metrics"].get("rvtools_sheets").is_some()))
+        .map(|p| p["metrics"].clone())
+        .expect("the sheets' figures");
+    assert_eq!(
+        dependency["rvtools_sheets"],
+        serde_json::json!({
+            "vHost": {"rows": 3, "hosts_created": 3, "hosts_updated": 0, "refused": 0},
+            "vDisk": {"rows": 5, "vms": 3, "unmatched": 1},
+            "vPartition": {"rows": 2, "vms": 1, "unmatched": 0},
+            "vNetwork": {"rows": 4, "vms": 3, "unmatched": 0}
+        })
+    );
+    assert_eq!(
+        dependency["sheet_warnings"],
+        serde_json::json!([format!(
+            "vDisk row 6: VM \"ghost-99\" (vCenter {east}) matches no VM of this import; not read"
+        )])
+    );
+
+    // A re-import of the same workbook updates, never duplicates.
+    let (again, output) = tenant.import(file.to_str().expect("path"), &[]);
+    completed(&again, &output);
+    let (count, disks): (i64, Value) = sqlx::query_as(
+        "SELECT (SELECT count(*) FROM migration.assets),
+                (SELECT custom_attributes #> '{vmware,disks}' FROM migration.assets WHERE dedup_key = $1)",
+    )
+    .bind(format!("uuid:{east}/{u11}"))
+    .fetch_one(&pool)
+    .await
+    .expect("after the re-import");
+    assert_eq!((count, disks.as_array().map(Vec::len)), (assets.len() as i64, Some(2)));
+}

@@ -12,7 +12,9 @@ use modernize::models::*;
 use modernize::repo::flows::DiscoveryInput;
 use modernize::repo::imports::DataImportInput;
 use modernize::repo::mappings::Review;
-use modernize::repo::{Page, RepoError, assets, audit, dependencies, flows, imports, mappings, sixr, table, tenancy};
+use modernize::repo::{
+    Page, RepoError, assets, audit, dependencies, flows, imports, mappings, rvtools, sixr, table, tenancy,
+};
 use modernize::schema::{Ownership, TABLES};
 use modernize::tenancy::TenantCtx;
 use sqlx::{PgConnection, PgPool};
@@ -173,6 +175,7 @@ fn repository_functions() -> BTreeSet<String> {
         ("global", include_str!("../src/repo/global.rs")),
         ("imports", include_str!("../src/repo/imports.rs")),
         ("mappings", include_str!("../src/repo/mappings.rs")),
+        ("rvtools", include_str!("../src/repo/rvtools.rs")),
         ("sixr", include_str!("../src/repo/sixr.rs")),
         ("table", include_str!("../src/repo/table.rs")),
         ("tenancy", include_str!("../src/repo/tenancy.rs")),
@@ -517,6 +520,56 @@ async fn every_repository_function_is_isolated(pool: PgPool) {
         discovery_flow_id: w.b_ids.discovery_flow_id,
         data_import_id: b_import,
     };
+    // The RVTools sheets: rows naming B's asset (its identity, its name) staged and applied as A
+    // match none of B's assets; a host for B's flows is refused; B's rows are compared below.
+    let b_asset = as_tenant!(c, &w.b, |tx| table::list::<Asset>(&mut tx, Page::ALL))
+        .expect("B's assets")
+        .into_iter()
+        .find(|a| a.data_import_id == Some(b_import))
+        .expect("an asset of B's import");
+    // As B: the asset a VM of an RVTools import would be, found by its UUID identity or its name.
+    let vm_patch = AssetPatch {
+        dedup_key: Some(Some("uuid:vc.example/b-vm".into())),
+        custom_attributes: Some(serde_json::json!({"vmware": {"vm_name": b_asset.name, "vcenter": "vc.example"}})),
+        ..Default::default()
+    };
+    as_tenant!(c, &w.b, |tx| table::update::<Asset>(&mut tx, b_asset.id, &vm_patch)).expect("B's VM");
+    let disk = modernize::discovery::rvtools::VmRow {
+        file_row: 2,
+        uuid_key: Some("uuid:vc.example/b-vm".into()),
+        vm: b_asset.name.clone(),
+        vcenter: "vc.example".into(),
+        fact: serde_json::json!({"row": 2, "capacity_gb": 1.0}),
+    };
+    let applied = as_tenant!(c, &w.a, |tx| async {
+        rvtools::create_staging(&mut tx).await?;
+        rvtools::stage_vm_rows(&mut tx, "vDisk", std::slice::from_ref(&disk)).await?;
+        rvtools::apply_vm_sheet(&mut tx, b_import, "vDisk", "disks").await
+    })
+    .expect("vDisk as A");
+    assert_eq!((applied.rows, applied.assets, applied.unmatched), (1, 0, 1));
+    let host = modernize::discovery::rvtools::HostRow {
+        file_row: 2,
+        host: "esx-isolation.example".into(),
+        os_version: None,
+        cpu_cores: Some(8),
+        memory_gb: None,
+        manufacturer: None,
+        model: None,
+        datacenter: None,
+        vmware: serde_json::json!({"esxi_host": true}),
+    };
+    let hosts = as_tenant!(c, &w.a, |tx| async {
+        rvtools::create_staging(&mut tx).await?;
+        rvtools::stage_host_rows(&mut tx, std::slice::from_ref(&host)).await?;
+        rvtools::apply_hosts(&mut tx, &b_scope).await
+    });
+    hosts.expect_err("a host under B's flows");
+    done("rvtools::create_staging");
+    done("rvtools::stage_vm_rows");
+    done("rvtools::stage_host_rows");
+    done("rvtools::apply_vm_sheet");
+    done("rvtools::apply_hosts");
     let b_before = phase_rows(c, &w).await;
     as_tenant!(c, &w.a, |tx| imports::set_upload_facts(&mut tx, b_import, Some(1), "text/plain")).expect("facts");
     done("imports::set_upload_facts");

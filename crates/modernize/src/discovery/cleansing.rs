@@ -118,7 +118,8 @@ pub fn split_os(text: &str) -> (String, Option<String>) {
     }
 }
 
-fn normalise_mac(text: &str) -> Option<String> {
+/// A MAC address as six lower-case pairs separated by `:`; None when it is none.
+pub(crate) fn normalise_mac(text: &str) -> Option<String> {
     let hex: String = text.chars().filter(char::is_ascii_hexdigit).collect::<String>().to_lowercase();
     let separators_only = text.chars().all(|c| c.is_ascii_hexdigit() || matches!(c, ':' | '-' | '.'));
     (hex.len() == 12 && separators_only).then(|| {
@@ -195,7 +196,9 @@ fn read_number(
 /// (`poweredOn`, `poweredOff`, `suspended`), `template` and `srm_placeholder` (true: not a
 /// server; excluded from 6R), `tools_os` (the OS according to VMware Tools), `provisioned_gb` and
 /// `in_use_gb` (both kept: provisioned is what to size, in use what to copy), `host`, `cluster`,
-/// `resource_pool` and `folder` (where it runs). None when the record has none of these columns.
+/// `resource_pool` and `folder` (where it runs), `vm_name` and `vcenter` (what the other sheets of
+/// an RVTools workbook match the VM by when they name no UUID, [`super::rvtools`]). None when
+/// the record has none of these columns.
 pub fn vmware_facts(raw: &Map<String, Value>, mark: Option<DecimalMark>) -> Option<Map<String, Value>> {
     use super::identity::column;
     let mut facts = Map::new();
@@ -207,6 +210,8 @@ pub fn vmware_facts(raw: &Map<String, Value>, mark: Option<DecimalMark>) -> Opti
         ("cluster", &["cluster"][..]),
         ("resource_pool", &["resourcepool"][..]),
         ("folder", &["folder"][..]),
+        ("vm_name", &["vm"][..]),
+        ("vcenter", &super::identity::VCENTER_HEADERS[..]),
     ] {
         if let Some(value) = column(raw, headers) {
             facts.insert(key.into(), Value::String(value.to_owned()));

@@ -24,7 +24,7 @@ use serde_json::{Map, Value};
 /// preferred first.
 const UUID_HEADERS: [&str; 6] = ["vmuuid", "vminstanceuuid", "instanceuuid", "biosuuid", "smbiosuuid", "uuid"];
 /// Headers of a column naming the vCenter that reported the VM.
-const VCENTER_HEADERS: [&str; 5] = ["visdkserver", "vcenter", "vcenterserver", "vcentername", "vcenterhost"];
+pub(crate) const VCENTER_HEADERS: [&str; 5] = ["visdkserver", "vcenter", "vcenterserver", "vcentername", "vcenterhost"];
 
 /// A header lower-cased, letters and digits only (`VI SDK Server` → `visdkserver`).
 pub(crate) fn squashed(header: &str) -> String {

@@ -955,6 +955,39 @@ fn scan_ods(path: &Path) -> Result<(), IngestError> {
     Ok(())
 }
 
+/// The sheets of the workbook at `path`, in order; None for a file that is no workbook (CSV).
+/// An .xlsx or .xlsb is opened after its zip directory is checked (no sheet is read); the
+/// formats read whole (.xls, .ods) are measured first, as [`InventoryFile::open`] does.
+/// Errors: [`IngestError::Workbook`], [`IngestError::WorkbookTooLarge`].
+pub fn sheet_names(path: &Path) -> Result<Option<Vec<String>>, IngestError> {
+    let extension = path.extension().and_then(|e| e.to_str()).map(str::to_ascii_lowercase).unwrap_or_default();
+    let workbook_error = |message: String| IngestError::Workbook { path: path.to_owned(), message };
+    let names = match extension.as_str() {
+        "xlsx" | "xlsm" => {
+            check_zip(path)?;
+            let workbook: Xlsx<_> =
+                open_workbook(path).map_err(|e: calamine::XlsxError| workbook_error(e.to_string()))?;
+            workbook.sheet_names()
+        }
+        "xlsb" => {
+            check_zip(path)?;
+            let workbook: Xlsb<_> =
+                open_workbook(path).map_err(|e: calamine::XlsbError| workbook_error(e.to_string()))?;
+            workbook.sheet_names()
+        }
+        "xls" | "ods" => {
+            if extension == "xls" {
+                scan_xls(path)?
+            } else {
+                scan_ods(path)?
+            }
+            open_workbook_auto(path).map_err(|e| workbook_error(e.to_string()))?.sheet_names()
+        }
+        _ => return Ok(None),
+    };
+    Ok(Some(names))
+}
+
 fn choose_sheet(path: &Path, names: &[String], sheet: Option<&str>) -> Result<String, IngestError> {
     match sheet {
         Some(wanted) => names.iter().find(|n| n.eq_ignore_ascii_case(wanted)).cloned().ok_or_else(|| {

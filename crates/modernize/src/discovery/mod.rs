@@ -7,6 +7,7 @@ pub mod identity;
 pub mod ingest;
 pub mod lifecycle;
 pub mod pipeline;
+pub mod rvtools;
 pub mod sixr;
 pub mod summary;
 pub mod uploads;

@@ -155,7 +155,8 @@ pub async fn derive_applications(tx: &mut TenantTx<'_>, scope: &PhaseScope) -> R
 
 /// The identity (`dedup_key`) of the ESXi host a VM runs on, as any server's: its fqdn, else its
 /// hostname, lower-case (`HOST` stands for the SQL expression of the host's name).
-const HOST_KEY: &str = "CASE WHEN btrim(HOST) LIKE '%.%' THEN 'fqdn:' ELSE 'host:' END || lower(btrim(HOST))";
+pub(super) const HOST_KEY: &str =
+    "CASE WHEN btrim(HOST) LIKE '%.%' THEN 'fqdn:' ELSE 'host:' END || lower(btrim(HOST))";
 /// Where RVTools puts a VM's ESXi host.
 const VM_HOST: &str = "s.custom_attributes #>> '{vmware,host}'";
 

@@ -11,6 +11,7 @@ pub mod flows;
 pub mod global;
 pub mod imports;
 pub mod mappings;
+pub mod rvtools;
 pub mod sixr;
 pub mod table;
 pub mod tenancy;

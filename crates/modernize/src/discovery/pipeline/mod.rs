@@ -8,7 +8,8 @@
 //! - [`control`]: resume, retry, pause and cancel (the legal transitions are [`super::lifecycle`]'s);
 //! - [`worker`]: runs the queued phases, one flow at a time, and records how each ended;
 //! - one module per phase: [`import`], [`mapping`], [`cleansing`], [`inventory`],
-//!   [`dependencies`]; the 6R phase is [`super::sixr`].
+//!   [`dependencies`] (with [`rvtools`], an RVTools workbook's other sheets); the 6R phase is
+//!   [`super::sixr`].
 
 mod cleansing;
 mod control;
@@ -16,6 +17,7 @@ mod dependencies;
 mod import;
 mod inventory;
 mod mapping;
+mod rvtools;
 mod start;
 mod worker;
 
