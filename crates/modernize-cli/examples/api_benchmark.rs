@@ -13,20 +13,20 @@
 //! duration on each URL with 16 connections, then stops the server. With `--write`, the table
 //! between the `api-benchmark` markers of that file is replaced by this run's.
 
-use std::path::PathBuf;
-use std::process::{Child, Command, Stdio};
-use std::time::{Duration, Instant};
+use std::process::{Command, Stdio};
+use std::time::Instant;
 
 use modernize::db::{Database, migrate};
 use modernize::perf;
 
-type Error = Box<dyn std::error::Error>;
+mod common;
+
+use common::{Error, Server, load_average};
 
 const TENANTS: usize = 100;
 const CLIENTS: usize = 16;
 const BEGIN: &str = "<!-- api-benchmark:begin -->";
 const END: &str = "<!-- api-benchmark:end -->";
-const EMAIL: &str = "bench-admin@bench.example";
 
 /// What is measured: a label and the path (under the engagement's assets for the lists).
 const TARGETS: [(&str, &str); 5] = [
@@ -36,65 +36,6 @@ const TARGETS: [(&str, &str); 5] = [
     ("asset list, environment = Production (any case)", "/assets?limit=100&environment=Production"),
     ("asset list, search for one hostname", "/assets?limit=100&search=srv-00000123"),
 ];
-
-fn load_average() -> String {
-    std::fs::read_to_string("/proc/loadavg")
-        .map(|l| l.split_whitespace().take(3).collect::<Vec<_>>().join(" "))
-        .unwrap_or_else(|_| "?".into())
-}
-
-/// The `modernize` binary built with this example (same profile directory).
-fn modernize_binary() -> Result<PathBuf, Error> {
-    let exe = std::env::current_exe()?;
-    let dir = exe.parent().and_then(|examples| examples.parent()).ok_or("no target directory")?;
-    let binary = dir.join("modernize");
-    if !binary.exists() {
-        return Err(format!("{} is missing: build it with the same profile (--bin modernize)", binary.display()).into());
-    }
-    Ok(binary)
-}
-
-fn oha_binary() -> PathBuf {
-    let home = std::env::var_os("HOME").map(PathBuf::from).unwrap_or_default();
-    let cargo_bin = home.join(".cargo/bin/oha");
-    if cargo_bin.exists() { cargo_bin } else { PathBuf::from("oha") }
-}
-
-/// Runs the CLI with `args` against the database; its stdout.
-fn cli(binary: &PathBuf, url: &str, args: &[&str]) -> Result<String, Error> {
-    let output = Command::new(binary).env("DATABASE_URL", url).args(args).output()?;
-    if !output.status.success() {
-        return Err(format!("modernize {}: {}", args.join(" "), String::from_utf8_lossy(&output.stderr)).into());
-    }
-    Ok(String::from_utf8(output.stdout)?)
-}
-
-/// Kills the server when the benchmark ends, however it ends.
-struct Server(Child);
-
-impl Drop for Server {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
-
-fn wait_for_health(port: u16) -> Result<(), Error> {
-    use std::io::{Read, Write};
-    let started = Instant::now();
-    while started.elapsed() < Duration::from_secs(60) {
-        if let Ok(mut stream) = std::net::TcpStream::connect(("127.0.0.1", port)) {
-            let _ = stream.write_all(b"GET /health HTTP/1.0\r\nHost: localhost\r\n\r\n");
-            let mut response = String::new();
-            let _ = stream.read_to_string(&mut response);
-            if response.starts_with("HTTP/1.0 200") || response.starts_with("HTTP/1.1 200") {
-                return Ok(());
-            }
-        }
-        std::thread::sleep(Duration::from_millis(200));
-    }
-    Err("modernize serve did not answer /health within 60 s".into())
-}
 
 struct Measured {
     label: &'static str,
@@ -107,7 +48,7 @@ struct Measured {
 
 /// One `oha` run: 16 connections for `duration`, JSON summary.
 fn oha(url: &str, token: &str, duration: &str, label: &'static str) -> Result<Measured, Error> {
-    let output = Command::new(oha_binary())
+    let output = Command::new(common::oha_binary())
         .args(["--no-tui", "--output-format", "json", "-c", &CLIENTS.to_string(), "-z", duration])
         .args(["-H", &format!("Authorization: Bearer {token}"), url])
         .stderr(Stdio::inherit())
@@ -163,7 +104,8 @@ async fn main() -> Result<(), Error> {
         _ => return Err("usage: api_benchmark [--write FILE] [--duration 20s] [ASSETS]".into()),
     };
     let url = std::env::var("DATABASE_URL").map_err(|_| "set DATABASE_URL")?;
-    let binary = modernize_binary()?;
+    let binary = common::modernize_binary()?;
+    common::require_oha()?;
 
     let database = Database::from_url(&url)?;
     database.drop_if_exists().await?;
@@ -175,24 +117,9 @@ async fn main() -> Result<(), Error> {
     eprintln!("{size} assets seeded in {:.1} s", started.elapsed().as_secs_f64());
     drop(conn);
 
-    cli(&binary, &url, &["users", "create", "--email", EMAIL, "--member", "bench-1:admin"])?;
-    let issued: serde_json::Value = serde_json::from_str(&cli(
-        &binary,
-        &url,
-        &["users", "token", "create", "--email", EMAIL, "--name", "api benchmark", "--json"],
-    )?)?;
-    let token = issued["token"].as_str().ok_or("no token in `users token create --json`")?.to_owned();
-
-    let port = std::net::TcpListener::bind("127.0.0.1:0")?.local_addr()?.port();
-    let server = Server(
-        Command::new(&binary)
-            .env("DATABASE_URL", &url)
-            .args(["serve", "--listen", &format!("127.0.0.1:{port}")])
-            .stdout(Stdio::null())
-            .spawn()?,
-    );
-    wait_for_health(port)?;
-    let base = format!("http://127.0.0.1:{port}");
+    let token = common::admin_token(&binary, &url)?;
+    let server = Server::start(&binary, &url)?;
+    let base = server.base.clone();
     let assets = format!("{base}/api/v1/client-accounts/bench-1/engagements/benchmark");
 
     let load_before = load_average();
@@ -240,12 +167,7 @@ async fn main() -> Result<(), Error> {
     table.push_str(&format!("\n{END}"));
     println!("{table}");
     if let Some(path) = write {
-        let text = std::fs::read_to_string(&path)?;
-        let (Some(begin), Some(end)) = (text.find(BEGIN), text.find(END)) else {
-            return Err(format!("{path} has no {BEGIN} … {END} markers").into());
-        };
-        std::fs::write(&path, format!("{}{table}{}", &text[..begin], &text[end + END.len()..]))?;
-        eprintln!("{path}: table replaced");
+        common::replace_between_markers(&path, BEGIN, END, &table)?;
     }
     Ok(())
 }
