@@ -373,6 +373,124 @@ async fn one_hostname_under_two_serials_is_two_assets_and_one_serial_twice_is_a_
     assert_eq!(linked, [3, 4], "both source rows are kept against the asset");
 }
 
+/// The engagement's servers (not the derived applications): (name, dedup_key, identity_keys,
+/// business_owner, cpu_cores), by name then identity.
+async fn servers(pool: &PgPool) -> Vec<(String, String, Vec<String>, Option<String>, Option<i32>)> {
+    sqlx::query_as(
+        "SELECT name, dedup_key, identity_keys::text[], business_owner, cpu_cores FROM migration.assets
+         WHERE asset_type <> 'application' ORDER BY name, dedup_key",
+    )
+    .fetch_all(pool)
+    .await
+    .expect("assets")
+}
+
+/// Issue 14 item 3 across sources: a CMDB export (serial, FQDN, hostname) then the RVTools vInfo
+/// export (VM UUID and vCenter, VM name, DNS name) of the same servers make one asset per server,
+/// with both sources' rows linked to it and the match said on the RVTools rows; a hostname that
+/// two VMs of the RVTools file share is matched by neither; a re-import of the RVTools file
+/// updates, never duplicates; the same hostname under another VM UUID later stays another asset.
+#[sqlx::test(migrations = false)]
+async fn a_cmdb_export_and_an_rvtools_export_of_one_server_are_one_asset(pool: PgPool) {
+    let tenant = Tenant::new(&pool);
+    let dir = tempfile::tempdir().expect("dir");
+    let cmdb = dir.path().join("cmdb.csv");
+    std::fs::write(
+        &cmdb,
+        "Hostname,FQDN,Serial Number,RAM (GB),Business Owner\n\
+         web-01,web-01.corp.example,SN-WEB,16,Alice\n\
+         db-01,db-01.corp.example,SN-DB,64,Bob\n\
+         app-01,,SN-APP,8,Carol\n\
+         cache-01,,SN-CACHE,4,Dave\n",
+    )
+    .expect("write");
+    let (summary, output) = tenant.import(cmdb.to_str().expect("path"), &[]);
+    completed(&summary, &output);
+    assert_eq!(servers(&pool).await.len(), 4);
+
+    let header = "VM,Powerstate,CPUs,Memory,Provisioned MiB,DNS Name,VM UUID,VI SDK Server\n";
+    let rvtools = dir.path().join("rvtools-vinfo.csv");
+    std::fs::write(
+        &rvtools,
+        format!(
+            "{header}\
+             web-01,poweredOn,4,16384,102400,WEB-01.corp.example,4210aa01,vc-east.example\n\
+             db-01,poweredOn,8,65536,204800,db-01.corp.example,4210bb02,vc-east.example\n\
+             app-01,poweredOn,2,8192,51200,,4210cc03,vc-east.example\n\
+             cache-01,poweredOn,2,4096,20480,,4210dd04,vc-east.example\n\
+             cache-01,poweredOn,2,4096,20480,,4210ee05,vc-west.example\n"
+        ),
+    )
+    .expect("write");
+    let (summary, output) = tenant.import(rvtools.to_str().expect("path"), &[]);
+    completed(&summary, &output);
+    let metrics = inventory_metrics(&summary);
+    assert_eq!((metrics["identities_matched"].as_i64(), metrics["identities_ambiguous"].as_i64()), (Some(3), Some(2)));
+    assert_eq!((metrics["assets_created"].as_i64(), metrics["assets_updated"].as_i64()), (Some(2), Some(3)));
+    let after = servers(&pool).await;
+    let summarised: Vec<(&str, &str, Option<&str>, Option<i32>)> =
+        after.iter().map(|(n, k, _, o, c)| (n.as_str(), k.as_str(), o.as_deref(), *c)).collect();
+    assert_eq!(
+        summarised,
+        [
+            ("app-01", "serial:sn-app", Some("Carol"), Some(2)),
+            ("cache-01", "serial:sn-cache", Some("Dave"), None),
+            ("cache-01", "uuid:vc-east.example/4210dd04", None, Some(2)),
+            ("cache-01", "uuid:vc-west.example/4210ee05", None, Some(2)),
+            ("db-01", "serial:sn-db", Some("Bob"), Some(8)),
+            ("web-01", "serial:sn-web", Some("Alice"), Some(4)),
+        ],
+        "the CMDB's servers took the VMs' values and kept their own"
+    );
+    let web = &after[5];
+    assert_eq!(
+        web.2,
+        ["fqdn:web-01.corp.example", "host:web-01", "serial:sn-web", "uuid:vc-east.example/4210aa01"],
+        "the asset keeps every key it was seen under"
+    );
+    let sources: Vec<(String, i32)> = sqlx::query_as(
+        "SELECT i.filename::text, r.row_number FROM migration.raw_import_records r
+         JOIN migration.data_imports i ON i.id = r.data_import_id
+         JOIN migration.assets a ON a.id = r.asset_id
+         WHERE a.dedup_key = 'serial:sn-web' ORDER BY i.created_at",
+    )
+    .fetch_all(&pool)
+    .await
+    .expect("sources");
+    assert_eq!(sources, [("cmdb.csv".to_owned(), 1), ("rvtools-vinfo.csv".to_owned(), 1)], "both rows are the asset's");
+    let warnings = summary["import"]["warning_rows"].to_string();
+    assert!(
+        warnings.contains(r#"one asset with \"web-01\" of an earlier import (fqdn:web-01.corp.example"#),
+        "{warnings}"
+    );
+    assert!(warnings.contains(r#"one asset with \"app-01\" of an earlier import (host:app-01"#), "{warnings}");
+    assert!(warnings.contains("host:cache-01 matches the asset \\\"cache-01\\\", and so do other rows"), "{warnings}");
+
+    let (again, output) = tenant.import(rvtools.to_str().expect("path"), &[]);
+    completed(&again, &output);
+    let metrics = inventory_metrics(&again);
+    assert_eq!((metrics["assets_created"].as_i64(), metrics["assets_updated"].as_i64()), (Some(0), Some(5)));
+    assert_eq!(
+        (metrics["identities_matched"].as_i64(), metrics["identities_ambiguous"].as_i64()),
+        (Some(0), Some(0)),
+        "each VM is known to its asset now: updates, no new match"
+    );
+    assert!(!again["import"]["warning_rows"].to_string().contains("earlier import"));
+    assert_eq!(servers(&pool).await.len(), 6, "a re-import updates, never duplicates");
+
+    let clone = dir.path().join("rvtools-clone.csv");
+    std::fs::write(
+        &clone,
+        format!("{header}web-01,poweredOff,4,16384,102400,web-01.corp.example,4210ff06,vc-east.example\n"),
+    )
+    .expect("write");
+    let (summary, output) = tenant.import(clone.to_str().expect("path"), &[]);
+    completed(&summary, &output);
+    assert_eq!(inventory_metrics(&summary)["assets_created"].as_i64(), Some(1), "another VM UUID is another machine");
+    let web: Vec<String> = servers(&pool).await.into_iter().filter(|s| s.0 == "web-01").map(|s| s.1).collect();
+    assert_eq!(web, ["serial:sn-web", "uuid:vc-east.example/4210ff06"]);
+}
+
 /// Issue 14 item 4 on a small RVTools-like vInfo export: a template and an SRM placeholder are kept
 /// and flagged but get no 6R strategy; a powered-off VM is a retire candidate saying so; the OS
 /// according to VMware Tools wins over the configuration file's; provisioned and in-use storage are

@@ -284,7 +284,7 @@ fn constraint_of(error: &sqlx::Error) -> Option<String> {
 #[sqlx::test(migrations = false)]
 async fn the_asset_field_table_matches_the_assets_columns(pool: PgPool) {
     use modernize::models::asset_fields::{ASSET_FIELDS, FieldKind};
-    const NOT_IMPORTED: [&str; 25] = [
+    const NOT_IMPORTED: [&str; 26] = [
         "id",
         "client_account_id",
         "engagement_id",
@@ -306,6 +306,7 @@ async fn the_asset_field_table_matches_the_assets_columns(pool: PgPool) {
         "discovery_source",
         "discovery_timestamp",
         "dedup_key",
+        "identity_keys",
         "created_by",
         "updated_by",
         "created_at",
@@ -346,4 +347,45 @@ async fn the_asset_field_table_matches_the_assets_columns(pool: PgPool) {
     assert_eq!(missing, Vec::<&str>::new(), "asset fields without a column");
     let gone: Vec<&str> = NOT_IMPORTED.into_iter().filter(|name| !columns.iter().any(|(c, _)| c == name)).collect();
     assert_eq!(gone, Vec::<&str>::new(), "listed columns that no longer exist");
+}
+
+/// An asset written outside an import (by hand, a consolidation, a COPY) is known by the keys of
+/// its serial number, FQDN and hostname and by its VM UUID identity, besides the keys it keeps
+/// (migration 0015's `asset_identity_keys`): what a later import matches it on.
+#[sqlx::test(migrations = false)]
+async fn every_asset_is_known_by_the_keys_of_its_columns(pool: PgPool) {
+    let mut conn = common::migrated(&pool).await;
+    sqlx::raw_sql(
+        "INSERT INTO migration.client_accounts (id, name, slug) VALUES ('00000000-0000-0000-0000-00000000000a', 'Acme', 'acme');
+         INSERT INTO migration.engagements (id, client_account_id, name, slug) VALUES
+             ('00000000-0000-0000-0000-0000000000ea', '00000000-0000-0000-0000-00000000000a', 'Move', 'move');
+         INSERT INTO migration.assets (client_account_id, engagement_id, name, hostname, fqdn, serial_number, dedup_key)
+         VALUES ('00000000-0000-0000-0000-00000000000a', '00000000-0000-0000-0000-0000000000ea', 'Web', ' WEB-01 ',
+                 'Web-01.Example', 'SN-1', 'uuid:vc/1'),
+                ('00000000-0000-0000-0000-00000000000a', '00000000-0000-0000-0000-0000000000ea', 'Db', NULL, NULL, '',
+                 'name:db');
+         UPDATE migration.assets SET identity_keys = '{host:web-00}' WHERE name = 'Web';",
+    )
+    .execute(&mut *conn)
+    .await
+    .expect("rows");
+    let keys: Vec<(String, Vec<String>)> = sqlx::query_as(
+        "SELECT name::text, migration.asset_identity_keys(identity_keys, dedup_key, serial_number, fqdn, hostname)::text[]
+         FROM migration.assets ORDER BY name",
+    )
+    .fetch_all(&mut *conn)
+    .await
+    .expect("keys");
+    assert_eq!(
+        keys,
+        [
+            ("Db".to_owned(), vec![]),
+            (
+                "Web".to_owned(),
+                ["fqdn:web-01.example", "host:web-00", "host:web-01", "serial:sn-1", "uuid:vc/1"]
+                    .map(String::from)
+                    .to_vec()
+            ),
+        ]
+    );
 }

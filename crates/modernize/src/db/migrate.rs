@@ -37,7 +37,7 @@ macro_rules! migration {
 }
 
 /// Every migration, in order. A file in `migrations/` that is missing here fails a test.
-pub static MIGRATIONS: [Migration; 14] = [
+pub static MIGRATIONS: [Migration; 15] = [
     migration!(1, "0001", "consolidated_schema"),
     migration!(2, "0002", "performance_indexes"),
     migration!(3, "0003", "row_level_security"),
@@ -52,6 +52,7 @@ pub static MIGRATIONS: [Migration; 14] = [
     migration!(12, "0012", "search_functions"),
     migration!(13, "0013", "filters_under_rls"),
     migration!(14, "0014", "record_file_row"),
+    migration!(15, "0015", "asset_identity_keys"),
 ];
 
 const NO_TRANSACTION_MARKER: &str = "-- modernize:no-transaction";
@@ -495,6 +496,7 @@ mod tests {
             (12, "d787357833bb12d226cf31942e3ffc28f28508316968664600bbfdb962ab00d1"),
             (13, "e46fa9b03f58debedfae8e58d1022ece7f10d5b2a0e324116c265dfb63505f2b"),
             (14, "b0090e964475834443ddc5ea94b69bba6a4ed26db52c8b39a7abc10ba77a0ce3"),
+            (15, "d98756a55a3840cc1084762352f73935445e4717468d3448c290359abdea7cb6"),
         ];
         for (version, checksum) in landed {
             let migration = MIGRATIONS.iter().find(|m| m.version == version).expect("landed migration");

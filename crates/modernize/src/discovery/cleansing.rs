@@ -50,6 +50,8 @@ pub struct Cleansed {
     /// How the record identifies its asset within the engagement, if it can: its strongest key
     /// ([`super::identity::keys`]).
     pub dedup_key: Option<String>,
+    /// Its keys a later import may match the asset on ([`super::identity::matching_keys`]).
+    pub keys: Vec<String>,
     pub issues: Vec<Value>,
 }
 
@@ -478,7 +480,9 @@ pub fn cleanse(raw: &Map<String, Value>, mappings: &[FieldMapping], mark: Option
     if let Some(name) = &name {
         asset.entry("name").or_insert_with(|| Value::String(name.clone()));
     }
-    let dedup_key = super::identity::keys(&asset, raw).into_iter().next();
+    let all_keys = super::identity::keys(&asset, raw);
+    let dedup_key = all_keys.first().cloned();
+    let keys = super::identity::matching_keys(&all_keys);
 
     // Columns that feed no field are kept, never lost.
     let mapped_sources: Vec<&str> = mappings.iter().map(|m| m.source_field.as_str()).collect();
@@ -498,7 +502,7 @@ pub fn cleanse(raw: &Map<String, Value>, mappings: &[FieldMapping], mark: Option
     asset.insert("completeness_score".into(), json!(completeness));
     let quality = (100.0 - 15.0 * issues.len() as f64).max(0.0);
     asset.insert("quality_score".into(), json!(quality));
-    Cleansed { asset, dedup_key, issues }
+    Cleansed { asset, dedup_key, keys, issues }
 }
 
 #[cfg(test)]

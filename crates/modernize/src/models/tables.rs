@@ -1206,6 +1206,7 @@ pub struct Asset {
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
     pub dedup_key: Option<String>,
+    pub identity_keys: Vec<String>,
 }
 
 /// A new `assets` row: `None` takes the column's default (or NULL); the tenant keys come from the TenantCtx.
@@ -1330,6 +1331,8 @@ pub struct NewAsset {
     pub updated_at: Option<DateTime<Utc>>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub dedup_key: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub identity_keys: Option<Vec<String>>,
 }
 
 /// Changes to a `assets` row: only the `Some` fields are written; `Some(None)` sets a nullable column to NULL.
@@ -1449,6 +1452,8 @@ pub struct AssetPatch {
     pub updated_by: Option<Option<Uuid>>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub dedup_key: Option<Option<String>>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub identity_keys: Option<Vec<String>>,
 }
 
 impl TenantTable for Asset {

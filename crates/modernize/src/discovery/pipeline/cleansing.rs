@@ -51,7 +51,8 @@ pub(super) async fn cleanse_records(
             let result = cleanse(&record_object(raw)?, &mappings, mark);
             unidentified += usize::from(result.dedup_key.is_none());
             ids.push(id);
-            documents.push(json!({"asset": result.asset, "dedup_key": result.dedup_key, "issues": result.issues}));
+            documents.push(json!({"asset": result.asset, "dedup_key": result.dedup_key, "keys": result.keys,
+                                 "issues": result.issues}));
         }
         cleansed += ids.len();
         sqlx::query(
