@@ -209,7 +209,8 @@ async fn a_worker_killed_mid_import_is_resumed_with_every_row_once(pool: PgPool)
     let file = inventory(&s.uploads, "big.csv", &body);
     let started = pipeline::start(&mut conn, &s.ctx, s.uploads.path(), &file, &accept(0.9)).await.expect("start");
 
-    let options = WorkerOptions { chunk_rows: 500, lease: Duration::from_secs(1), ..Default::default() };
+    // Chunks of 1,200 rows: each is sent to the COPY in three batches (500, 500, 200).
+    let options = WorkerOptions { chunk_rows: 1_200, lease: Duration::from_secs(1), ..Default::default() };
     // The doomed worker has connections of its own, which the "kill" terminates server-side, as
     // the death of its process would.
     let worker_pool = PgPoolOptions::new()

@@ -165,6 +165,14 @@ async fn phase_rows(
     )
 }
 
+/// Records given as COPY text rows, copied and stored as the import phase does.
+async fn store_records(tx: &mut modernize::tenancy::TenantTx<'_>, rows: &str) -> Result<(), RepoError> {
+    let mut copy = imports::copy_records(tx).await?;
+    copy.send(rows.as_bytes()).await?;
+    copy.finish().await?;
+    imports::store_copied_records(tx).await
+}
+
 /// Public functions of the repository modules, read from their source.
 fn repository_functions() -> BTreeSet<String> {
     let sources = [
@@ -594,11 +602,12 @@ async fn every_repository_function_is_isolated(pool: PgPool) {
         )
     };
     let b_row = copy_row(&w.b_ids, b_import);
-    as_tenant!(c, &w.a, |tx| imports::insert_record_rows(&mut tx, b_row.as_bytes())).expect_err("B's record as A");
+    as_tenant!(c, &w.a, |tx| store_records(&mut tx, &b_row)).expect_err("B's record as A");
     let a_row = copy_row(&w.a_ids, a_import);
-    as_tenant!(c, &w.a, |tx| imports::insert_record_rows(&mut tx, a_row.as_bytes())).expect("own record");
+    as_tenant!(c, &w.a, |tx| store_records(&mut tx, &a_row)).expect("own record");
     assert_eq!(as_tenant!(c, &w.a, |tx| imports::last_imported_row(&mut tx, a_import)).expect("last row"), 99);
-    done("imports::insert_record_rows");
+    done("imports::copy_records");
+    done("imports::store_copied_records");
     as_tenant!(c, &w.a, |tx| flows::set_flow_configuration(&mut tx, b_scope.master_flow_id, &serde_json::json!({})))
         .expect("configuration");
     done("flows::set_flow_configuration");

@@ -374,13 +374,16 @@ pub async fn mark_import_processing(tx: &mut TenantTx<'_>, data_import_id: Uuid)
     Ok(())
 }
 
-/// Stores records of an import given as COPY text rows (tab-separated, escaped as COPY's text
-/// format, one `\n`-terminated line per record) of the columns `client_account_id, engagement_id,
-/// data_import_id, master_flow_id, row_number, file_row, raw_data, is_valid, validation_errors`.
-/// PostgreSQL does not COPY into a table under row-level security, so the rows go to a temporary
-/// table of this transaction (dropped at its end) and move with one INSERT that the policies
-/// check: a row of another tenant is refused (a database error), the whole chunk with it.
-pub async fn insert_record_rows(tx: &mut TenantTx<'_>, copy_rows: &[u8]) -> Result<(), RepoError> {
+/// Starts storing records of an import given as COPY text rows (tab-separated, escaped as COPY's
+/// text format, one `\n`-terminated line per record) of the columns `client_account_id,
+/// engagement_id, data_import_id, master_flow_id, row_number, file_row, raw_data, is_valid,
+/// validation_errors`: send them with the returned COPY's `send` (in as many pieces as suits the
+/// caller: each is one message, so memory is that of a piece), `finish` it (or `abort` it), then
+/// [`store_copied_records`]. PostgreSQL does not COPY into a table under row-level security, so
+/// the rows go to a temporary table of this transaction (dropped at its end).
+pub async fn copy_records<'t>(
+    tx: &'t mut TenantTx<'_>,
+) -> Result<sqlx::postgres::PgCopyIn<&'t mut PgConnection>, RepoError> {
     sqlx::query(
         "CREATE TEMPORARY TABLE import_chunk (client_account_id uuid, engagement_id uuid, data_import_id uuid,
              master_flow_id uuid, row_number integer, file_row bigint, raw_data jsonb, is_valid boolean,
@@ -389,15 +392,19 @@ pub async fn insert_record_rows(tx: &mut TenantTx<'_>, copy_rows: &[u8]) -> Resu
     )
     .execute(tx.conn())
     .await?;
-    let mut copy = tx
+    let copy = tx
         .conn()
         .copy_in_raw(
             "COPY import_chunk (client_account_id, engagement_id, data_import_id, master_flow_id,
                  row_number, file_row, raw_data, is_valid, validation_errors) FROM STDIN",
         )
         .await?;
-    copy.send(copy_rows).await?;
-    copy.finish().await?;
+    Ok(copy)
+}
+
+/// Moves the records [`copy_records`] copied into `raw_import_records`, with one INSERT that the
+/// policies check: a row of another tenant is refused (a database error), the whole chunk with it.
+pub async fn store_copied_records(tx: &mut TenantTx<'_>) -> Result<(), RepoError> {
     sqlx::query(
         "INSERT INTO migration.raw_import_records (client_account_id, engagement_id, data_import_id, master_flow_id,
                 row_number, file_row, raw_data, is_valid, validation_errors)

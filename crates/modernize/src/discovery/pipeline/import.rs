@@ -26,16 +26,13 @@ pub(super) async fn import_records(
     tx.commit().await?;
     let file = InventoryFile::open(&upload, import_options.sheet.as_deref(), import_options.encoding)?;
     let shape = file.shape.clone();
-    // A thread reads and encodes the next chunks while this task COPYs the current one.
+    // A thread reads and encodes the next batches while this task COPYs the current one.
     let keys = [ctx.client_account_id(), job.engagement_id, job.data_import_id, job.master_flow_id];
-    let (sender, mut chunks) = tokio::sync::mpsc::channel(2);
-    let chunk_rows = options.chunk_rows;
-    let reader = tokio::task::spawn_blocking(move || encode_chunks(file, done, chunk_rows, keys, &sender));
-    while let Some(chunk) = chunks.recv().await {
-        let chunk = chunk?;
-        // 100 is for when the import's counters are final.
-        let progress = (chunk.fraction_read * 100.0).min(99.0);
-        write_chunk(conn, ctx, job, &chunk, progress).await?;
+    let (sender, mut batches) = tokio::sync::mpsc::channel(BATCHES_AHEAD);
+    let chunk_rows = options.chunk_rows.max(1);
+    let reader = tokio::task::spawn_blocking(move || encode_batches(file, done, chunk_rows, keys, &sender));
+    while let Some(first) = batches.recv().await {
+        write_chunk(conn, ctx, job, first?, &mut batches).await?;
     }
     reader.await.map_err(|e| DiscoveryError::Invalid(format!("the file reader stopped: {e}")))?;
     // Fresh statistics after a bulk load, or the next phases' joins are planned for an empty table.
@@ -64,34 +61,47 @@ pub(super) async fn import_records(
     Ok(Advance::Next(metrics))
 }
 
-/// Rows of the file encoded for COPY (text format), with what the import's counters need.
-struct EncodedChunk {
+/// Rows per batch the reader hands the writer: a few hundred KB of COPY text, so that what is in
+/// flight between them (at most [`BATCHES_AHEAD`] batches, one being encoded, one being sent) is
+/// the same whatever the chunk or the file.
+const BATCH_ROWS: usize = 500;
+/// Batches the reader may encode ahead of the writer.
+const BATCHES_AHEAD: usize = 2;
+
+/// Rows of the file encoded for COPY (text format), with what the import's counters need; a
+/// chunk (committed as one) is a run of batches, the last one ending it.
+struct EncodedBatch {
     bytes: Vec<u8>,
     rows: i32,
     invalid: i32,
-    last_row: i64,
-    /// How much of the file was read when the chunk was complete.
+    /// The chunk is complete with this batch (its `chunk_rows` rows, or the end of the file).
+    ends_chunk: bool,
+    /// How much of the file was read when the batch was complete.
     fraction_read: f64,
 }
 
-/// Reads the file after row `done` and sends it in chunks of `chunk_rows` encoded rows; stops
-/// early when the receiver is gone (the import failed on the database side).
-fn encode_chunks(
+/// Reads the file after row `done` and sends it in batches of at most [`BATCH_ROWS`] encoded
+/// rows, a chunk ending every `chunk_rows` rows and at the end of the file; stops early when the
+/// receiver is gone (the import failed on the database side).
+fn encode_batches(
     mut file: InventoryFile,
     done: i64,
     chunk_rows: usize,
     keys: [Uuid; 4],
-    sender: &tokio::sync::mpsc::Sender<Result<EncodedChunk, IngestError>>,
+    sender: &tokio::sync::mpsc::Sender<Result<EncodedBatch, IngestError>>,
 ) {
     let prefix = keys.map(|k| k.to_string()).join("\t");
-    let new_chunk = || EncodedChunk {
-        bytes: Vec::with_capacity(chunk_rows * 512),
+    let batch_rows = chunk_rows.min(BATCH_ROWS);
+    let new_batch = || EncodedBatch {
+        bytes: Vec::with_capacity(batch_rows * 512),
         rows: 0,
         invalid: 0,
-        last_row: 0,
+        ends_chunk: false,
         fraction_read: 0.0,
     };
-    let mut chunk = new_chunk();
+    let mut batch = new_batch();
+    // Rows of the current chunk, this batch's included.
+    let mut in_chunk = 0usize;
     loop {
         let record = match file.next_record() {
             Some(Ok(record)) => Some(record),
@@ -103,10 +113,10 @@ fn encode_chunks(
         };
         let at_end = record.is_none();
         if let Some(record) = record.filter(|r| r.row_number > done) {
-            chunk.rows += 1;
-            chunk.invalid += i32::from(!record.is_valid);
-            chunk.last_row = record.row_number;
-            let out = &mut chunk.bytes;
+            batch.rows += 1;
+            batch.invalid += i32::from(!record.is_valid);
+            in_chunk += 1;
+            let out = &mut batch.bytes;
             out.extend_from_slice(prefix.as_bytes());
             out.extend_from_slice(format!("\t{}\t{}\t", record.row_number, record.file_row).as_bytes());
             push_copy_text(out, &Value::Object(record.data).to_string());
@@ -114,9 +124,14 @@ fn encode_chunks(
             push_copy_text(out, &Value::Array(record.issues).to_string());
             out.push(b'\n');
         }
-        if (chunk.rows as usize >= chunk_rows || at_end) && chunk.rows > 0 {
-            chunk.fraction_read = file.fraction_read();
-            if sender.blocking_send(Ok(std::mem::replace(&mut chunk, new_chunk()))).is_err() {
+        batch.ends_chunk = in_chunk >= chunk_rows || at_end;
+        // At the end, a chunk begun in earlier batches is ended by this one, even empty.
+        if (batch.rows as usize >= batch_rows || batch.ends_chunk) && in_chunk > 0 {
+            batch.fraction_read = file.fraction_read();
+            if batch.ends_chunk {
+                in_chunk = 0;
+            }
+            if sender.blocking_send(Ok(std::mem::replace(&mut batch, new_batch()))).is_err() {
                 return;
             }
         }
@@ -139,17 +154,41 @@ fn push_copy_text(out: &mut Vec<u8>, value: &str) {
     }
 }
 
-/// One chunk and the import's counters, in one tenant transaction.
+/// One chunk (`first` and the batches after it, up to the one that ends it) and the import's
+/// counters, in one tenant transaction: each batch is sent to the COPY as it comes.
 async fn write_chunk(
     conn: &mut PgConnection,
     ctx: &TenantCtx,
     job: &PhaseJob,
-    chunk: &EncodedChunk,
-    progress: f64,
+    first: EncodedBatch,
+    batches: &mut tokio::sync::mpsc::Receiver<Result<EncodedBatch, IngestError>>,
 ) -> Result<(), DiscoveryError> {
     let mut tx = TenantTx::begin(conn, ctx).await?;
-    imports::insert_record_rows(&mut tx, &chunk.bytes).await?;
-    imports::add_import_progress(&mut tx, job.data_import_id, chunk.rows, chunk.invalid, progress).await?;
+    let (mut rows, mut invalid) = (0, 0);
+    let mut copy = imports::copy_records(&mut tx).await?;
+    let mut batch = first;
+    let fraction_read = loop {
+        copy.send(std::mem::take(&mut batch.bytes)).await?;
+        rows += batch.rows;
+        invalid += batch.invalid;
+        if batch.ends_chunk {
+            break batch.fraction_read;
+        }
+        batch = match batches.recv().await {
+            Some(Ok(next)) => next,
+            Some(Err(error)) => {
+                copy.abort("the file could not be read").await?;
+                return Err(error.into());
+            }
+            // The reader stopped without ending the chunk: its error is in its join.
+            None => break batch.fraction_read,
+        };
+    };
+    copy.finish().await?;
+    imports::store_copied_records(&mut tx).await?;
+    // 100 is for when the import's counters are final.
+    let progress = (fraction_read * 100.0).min(99.0);
+    imports::add_import_progress(&mut tx, job.data_import_id, rows, invalid, progress).await?;
     tx.commit().await?;
     Ok(())
 }
