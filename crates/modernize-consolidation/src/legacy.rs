@@ -14,7 +14,7 @@ pub enum SeedError {
     NotEmpty,
     #[error("--tenants must be at least 2 and --rows at least 100")]
     TooSmall,
-    #[error("database error while seeding: {0}")]
+    #[error("database error while seeding: {}", crate::describe(.0))]
     Database(#[from] sqlx::Error),
 }
 
