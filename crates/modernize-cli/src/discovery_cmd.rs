@@ -7,6 +7,7 @@ use std::process::ExitCode;
 use clap::{Args, Subcommand, ValueEnum};
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use modernize::db::Database;
+use modernize::db::epoch::SchemaEpoch;
 use modernize::discovery::ingest::Encoding;
 use modernize::discovery::pipeline::{self, ImportOptions, WorkerOptions};
 use modernize::discovery::summary::{FlowSummary, RowIssues};
@@ -405,7 +406,8 @@ pub async fn run_worker(
     operator: &OperatorToken,
     data_dir: &Path,
 ) -> Result<ExitCode, CliError> {
-    let pool = database.pool(WORKER_CONNECTIONS).await?;
+    let epoch = SchemaEpoch::new();
+    let pool = database.pool_following(WORKER_CONNECTIONS, &epoch).await?;
     let options = WorkerOptions { lease: std::time::Duration::from_secs(args.lease), ..WorkerOptions::default() };
     let engine = suggester();
     if args.once {
@@ -416,10 +418,12 @@ pub async fn run_worker(
     }
     eprintln!("{} running; Ctrl-C or SIGTERM stops it (a job cut short is queued again at once)", options.name);
     let housekeeping = args.housekeeping.run_hourly(database, operator, data_dir);
+    let epoch_watch = epoch.watch(pool.clone(), crate::serve_cmd::SCHEMA_POLL);
     let released = tokio::select! {
         released = work_until(&pool, operator, &options, crate::serve_cmd::shutdown_signal()) => released?,
         () = housekeeping => 0,
     };
+    epoch_watch.abort();
     eprintln!("stopped; {released} job(s) handed back to the queue");
     Ok(ExitCode::SUCCESS)
 }

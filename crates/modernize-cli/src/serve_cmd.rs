@@ -8,6 +8,7 @@ use std::time::Duration;
 
 use clap::Args;
 use modernize::db::Database;
+use modernize::db::epoch::SchemaEpoch;
 use modernize::discovery::pipeline::WorkerOptions;
 use modernize::tenancy::OperatorToken;
 use modernize_api::{AppState, Config, telemetry};
@@ -42,6 +43,9 @@ pub struct ServeArgs {
     metrics_addr: Option<SocketAddr>,
 }
 
+/// How often `serve` and `worker` look for a schema change under them (two catalog lookups).
+pub const SCHEMA_POLL: Duration = Duration::from_secs(2);
+
 /// Connections a worker holds: one for the job, one holding its flow's lock, one for the lease's
 /// heartbeat (`pipeline::run_worker`).
 const WORKER_CONNECTIONS: u32 = 3;
@@ -52,7 +56,10 @@ pub async fn run_serve(
     data_dir: &Path,
     operator: &OperatorToken,
 ) -> Result<ExitCode, CliError> {
-    let pool = database.pool(args.max_connections).await?;
+    // Both pools replace their connections after a deploy, rollback or restore changes the schema.
+    let epoch = SchemaEpoch::new();
+    let pool = database.pool_following(args.max_connections, &epoch).await?;
+    let epoch_watch = epoch.watch(pool.clone(), SCHEMA_POLL);
     let mut config = Config::new(crate::discovery_cmd::uploads_dir(data_dir));
     config.max_upload_bytes = args.max_upload_bytes;
     config.request_timeout = Duration::from_secs(args.request_timeout);
@@ -78,7 +85,7 @@ pub async fn run_serve(
     // capability, so no request can act as one.
     let mut workers = Vec::new();
     if args.workers > 0 {
-        let worker_pool = database.pool(u32::from(args.workers) * WORKER_CONNECTIONS).await?;
+        let worker_pool = database.pool_following(u32::from(args.workers) * WORKER_CONNECTIONS, &epoch).await?;
         state.metrics.watch_pool("workers", worker_pool.clone());
         for n in 0..args.workers {
             workers.push(run_worker(worker_pool.clone(), operator, n, stopped.clone()));
@@ -113,6 +120,7 @@ pub async fn run_serve(
     };
     let (served, metrics_served, worked, ()) =
         tokio::join!(server, metrics, futures_util::future::join_all(workers), housekeeping);
+    epoch_watch.abort();
     for error in worked.into_iter().filter_map(Result::err) {
         tracing::error!(%error, "worker failed");
     }

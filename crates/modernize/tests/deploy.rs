@@ -11,6 +11,7 @@ use std::path::Path;
 
 use modernize::backup::{Manifest, PgTools};
 use modernize::db::Database;
+use modernize::db::epoch::SchemaEpoch;
 use modernize::db::migrate::{self, MIGRATIONS, Migration};
 use modernize::deploy::{self, DeployError, Method, Settings};
 use modernize::fixtures::{ACME, demo_tenant};
@@ -307,4 +308,40 @@ fn retention_keeps_the_newest_deploy_backups_only() {
     assert_eq!(pruned, [root.path().join("deploy-db-20260101T000000Z")]);
     assert!(root.path().join("db-1700000000").exists(), "a consolidation backup is never pruned");
     assert!(root.path().join("deploy-db-20260103T000000Z").exists());
+}
+
+/// A `serve` left running through a rollback that restores the backup: its pooled connections
+/// prepared statements against the schema the restore replaced. A pool following a
+/// [`SchemaEpoch`] replaces them once the change is seen; a plain pool keeps failing.
+#[sqlx::test(migrations = false)]
+async fn pooled_connections_are_replaced_after_a_restore(pool: PgPool) {
+    let _conn = with_data(&pool, 10).await;
+    let root = tempfile::tempdir().expect("temp dir");
+    let set = with(lossless());
+    let settings = settings(&pool, root.path(), &set);
+    let db = database(&pool);
+    let plan = deploy::plan_deploy(&db, &settings).await.expect("plan");
+    let outcome = deploy::deploy(&db, common::operator(), &settings, &plan).await.expect("deploy");
+    assert!(outcome.succeeded, "{outcome:?}");
+
+    let epoch = SchemaEpoch::new();
+    let following = db.pool_following(1, &epoch).await.expect("pool");
+    let plain = db.pool(1).await.expect("pool");
+    assert!(!epoch.check(&following).await.expect("first look"), "the first look sets the baseline");
+    // An enum column: a restore re-creates its type with a new id.
+    let read = "SELECT asset_type, status FROM migration.assets ORDER BY id LIMIT 3";
+    for pool in [&following, &plain] {
+        assert_eq!(sqlx::query(read).fetch_all(pool).await.expect("read before").len(), 3);
+    }
+
+    let plan = deploy::plan_rollback(&db, &settings, outcome.deployment_id).await.expect("rollback plan");
+    assert_eq!(plan.method, Method::BackupRestore);
+    let rolled = deploy::rollback(&db, common::operator(), &settings, &plan).await.expect("rollback");
+    assert!(rolled.succeeded, "{rolled:?}");
+
+    let stale = sqlx::query(read).fetch_all(&plain).await.expect_err("a connection of before the restore");
+    assert!(stale.to_string().contains("cached plan must not change result type"), "{stale}");
+    assert!(epoch.check(&following).await.expect("second look"), "the restore is seen");
+    assert_eq!(sqlx::query(read).fetch_all(&following).await.expect("read after").len(), 3);
+    assert!(!epoch.check(&following).await.expect("third look"), "seen once");
 }

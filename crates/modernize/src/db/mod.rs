@@ -1,6 +1,7 @@
 //! Where the database is, how to reach it, and the schema tooling around it.
 
 pub mod catalog;
+pub mod epoch;
 pub mod local;
 pub mod migrate;
 pub mod validate;
@@ -95,6 +96,29 @@ impl Database {
     pub async fn pool(&self, max_connections: u32) -> Result<PgPool, ConnectError> {
         PgPoolOptions::new()
             .max_connections(max_connections)
+            .connect_with(self.options.clone())
+            .await
+            .map_err(|source| ConnectError::Connect { target: self.description.clone(), source })
+    }
+
+    /// A pool like [`Self::pool`] whose connections opened before a schema change that `epoch`
+    /// saw are closed instead of handed out (a long-running `serve` or `worker` across a deploy,
+    /// a rollback or a restore).
+    ///
+    /// # Errors
+    /// [`ConnectError::Connect`] when the first connection cannot be opened.
+    pub async fn pool_following(
+        &self,
+        max_connections: u32,
+        epoch: &std::sync::Arc<epoch::SchemaEpoch>,
+    ) -> Result<PgPool, ConnectError> {
+        let epoch = std::sync::Arc::clone(epoch);
+        PgPoolOptions::new()
+            .max_connections(max_connections)
+            .before_acquire(move |_, meta| {
+                let admitted = epoch.admits(meta.age);
+                Box::pin(async move { Ok(admitted) })
+            })
             .connect_with(self.options.clone())
             .await
             .map_err(|source| ConnectError::Connect { target: self.description.clone(), source })
