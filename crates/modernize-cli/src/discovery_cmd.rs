@@ -371,8 +371,14 @@ const DEMO_INVENTORY: &str = include_str!("../../../examples/inventory.csv");
 /// (`Class` → asset_type, a synonym without value evidence).
 const DEMO_ACCEPT_ABOVE: f64 = 0.7;
 
+/// RVTools' headers are the engine's own profile: what it maps, it maps at 0.93 or above.
+const RVTOOLS_ACCEPT_ABOVE: f64 = 0.9;
+
 /// The demo's discovery: the sample inventory through a whole flow, suggestions at or above
-/// [`DEMO_ACCEPT_ABOVE`] accepted, then the summary.
+/// [`DEMO_ACCEPT_ABOVE`] accepted, then the summary; then an RVTools workbook
+/// ([`modernize::examples::write_rvtools_workbook`]) likewise, whose summary shows templates and
+/// placeholders excluded, powered-off VMs as retire candidates, hosts and placements, and the
+/// figures of its other sheets.
 pub async fn demo(
     database: &Database,
     account: &str,
@@ -395,6 +401,20 @@ pub async fn demo(
     let options = ImportOptions { accept_above: Some(DEMO_ACCEPT_ABOVE), ..Default::default() };
     let started =
         discovery::start_import(&pool, &actor, account, engagement, &uploads_dir(data_dir), &file, &options).await?;
+    run_to_the_end(database, operator, started.discovery_flow_id).await?;
+    print_summary(&discovery::flow_summary(&pool, &actor, account, None, started.discovery_flow_id).await?);
+
+    let workbook = data_dir.join("demo").join("RVTools_export_all.xlsx");
+    modernize::examples::write_rvtools_workbook(&workbook)
+        .map_err(|source| DiscoveryError::Upload { path: workbook.clone(), source })?;
+    println!(
+        "\n== discovery: an RVTools export (vInfo with vHost, vDisk, vPartition and vNetwork; \
+         modernize::examples) into the same engagement (mappings at or above {RVTOOLS_ACCEPT_ABOVE} accepted)"
+    );
+    let options = ImportOptions { accept_above: Some(RVTOOLS_ACCEPT_ABOVE), ..Default::default() };
+    let started =
+        discovery::start_import(&pool, &actor, account, engagement, &uploads_dir(data_dir), &workbook, &options)
+            .await?;
     run_to_the_end(database, operator, started.discovery_flow_id).await?;
     print_summary(&discovery::flow_summary(&pool, &actor, account, None, started.discovery_flow_id).await?);
     Ok(())

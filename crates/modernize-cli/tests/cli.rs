@@ -230,7 +230,20 @@ fn the_private_cluster_starts_migrates_and_stops() {
         stdout(&output)
     };
 
-    assert!(run(&["demo"]).contains("schema valid"));
+    let demo = run(&["demo"]);
+    assert!(demo.contains("schema valid"));
+    // The RVTools workbook's semantics show in its summary (modernize::examples).
+    for shown in [
+        "import RVTools_export_all.xlsx: 8 rows, 8 valid",
+        "templates_and_placeholders_excluded=2",
+        "retire: powered off in vCenter",
+        "placements_created=8",
+        r#""vHost":{"hosts_created":4,"hosts_updated":0,"refused":0,"rows":4}"#,
+        r#""vDisk":{"rows":7,"unmatched":0,"vms":6}"#,
+        "sheet_warnings_total=0",
+    ] {
+        assert!(demo.contains(shown), "{shown:?} not in the demo's output:\n{demo}");
+    }
     let status: serde_json::Value = serde_json::from_str(&run(&["local", "status", "--json"])).expect("JSON");
     assert_eq!(status["running"], true);
     assert!(run(&["db", "status"]).contains("schema is current"), "state survives between commands");

@@ -8,6 +8,7 @@ pub mod db;
 pub mod deploy;
 pub mod discovery;
 pub mod error;
+pub mod examples;
 pub mod fixtures;
 pub mod jobs;
 pub mod models;

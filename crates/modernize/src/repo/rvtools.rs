@@ -75,7 +75,8 @@ pub struct Applied {
 /// run wrote).
 ///
 /// A row belongs to the VM whose identity is its `uuid:<vcenter>/<uuid>` key (the one vInfo gave
-/// it); a row naming no UUID, or a UUID no VM has, is matched by VM name and vCenter
+/// it), or, when the sheet names no vCenter, to the one VM of the import with its UUID under any
+/// vCenter; a row naming no UUID, or a UUID no VM has, is matched by VM name and vCenter
 /// (`vmware.vm_name`, `vmware.vcenter`) to the one VM of the import of that name whose identity
 /// is no UUID (a VM known by its UUID is matched by it alone; a name two VMs share matches none).
 ///
@@ -97,6 +98,22 @@ pub async fn apply_vm_sheet(
         "UPDATE pg_temp.rvtools_vm_rows s SET asset_id = a.id FROM migration.assets a
          WHERE s.sheet = $4 AND s.uuid_key IS NOT NULL
            AND a.client_account_id = $1 AND a.engagement_id = $2 AND a.data_import_id = $3 AND a.dedup_key = s.uuid_key",
+    )
+    .bind(account)
+    .bind(engagement)
+    .bind(data_import_id)
+    .bind(sheet)
+    .execute(tx.conn())
+    .await?;
+    // A sheet naming no vCenter (cut from its export): its UUID alone, when one VM has it.
+    sqlx::query(
+        "UPDATE pg_temp.rvtools_vm_rows s SET asset_id = m.id
+         FROM (SELECT 'uuid:' || split_part(a.dedup_key, '/', 2) AS key, (array_agg(a.id))[1] AS id
+               FROM migration.assets a
+               WHERE a.client_account_id = $1 AND a.engagement_id = $2 AND a.data_import_id = $3
+                 AND a.dedup_key LIKE 'uuid:%/%'
+               GROUP BY 1 HAVING count(*) = 1) m
+         WHERE s.sheet = $4 AND s.asset_id IS NULL AND s.uuid_key = m.key",
     )
     .bind(account)
     .bind(engagement)
