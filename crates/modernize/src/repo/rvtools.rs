@@ -74,8 +74,9 @@ pub struct Applied {
 /// `custom_attributes.vmware.<key>` (a JSON array in sheet row order, replacing what an earlier
 /// run wrote).
 ///
-/// A row belongs to the VM whose identity is its `uuid:<vcenter>/<uuid>` key (the one vInfo gave
-/// it), or, when the sheet names no vCenter, to the one VM of the import with its UUID under any
+/// A row belongs to the VM known by its `uuid:<vcenter>/<uuid>` key (the one vInfo gave it: its
+/// `dedup_key`, or one of its `identity_keys` when the VM was matched to an asset of another
+/// source), or, when the sheet names no vCenter, to the one VM of the import with its UUID under any
 /// vCenter; a row naming no UUID, or a UUID no VM has, is matched by VM name and vCenter
 /// (`vmware.vm_name`, `vmware.vcenter`) to the one VM of the import of that name whose identity
 /// is no UUID (a VM known by its UUID is matched by it alone; a name two VMs share matches none).
@@ -95,9 +96,11 @@ pub async fn apply_vm_sheet(
     let engagement = tx.ctx().require_engagement(Asset::TABLE)?;
     let account = tx.client_account_id();
     sqlx::query(
-        "UPDATE pg_temp.rvtools_vm_rows s SET asset_id = a.id FROM migration.assets a
-         WHERE s.sheet = $4 AND s.uuid_key IS NOT NULL
-           AND a.client_account_id = $1 AND a.engagement_id = $2 AND a.data_import_id = $3 AND a.dedup_key = s.uuid_key",
+        "UPDATE pg_temp.rvtools_vm_rows s SET asset_id = k.id
+         FROM (SELECT a.id, key FROM migration.assets a, unnest(a.identity_keys::text[] || a.dedup_key::text) key
+               WHERE a.client_account_id = $1 AND a.engagement_id = $2 AND a.data_import_id = $3
+                 AND key LIKE 'uuid:%') k
+         WHERE s.sheet = $4 AND s.uuid_key IS NOT NULL AND s.uuid_key = k.key",
     )
     .bind(account)
     .bind(engagement)
@@ -108,11 +111,11 @@ pub async fn apply_vm_sheet(
     // A sheet naming no vCenter (cut from its export): its UUID alone, when one VM has it.
     sqlx::query(
         "UPDATE pg_temp.rvtools_vm_rows s SET asset_id = m.id
-         FROM (SELECT 'uuid:' || split_part(a.dedup_key, '/', 2) AS key, (array_agg(a.id))[1] AS id
-               FROM migration.assets a
+         FROM (SELECT 'uuid:' || split_part(key, '/', 2) AS key, (array_agg(DISTINCT a.id))[1] AS id
+               FROM migration.assets a, unnest(a.identity_keys::text[] || a.dedup_key::text) key
                WHERE a.client_account_id = $1 AND a.engagement_id = $2 AND a.data_import_id = $3
-                 AND a.dedup_key LIKE 'uuid:%/%'
-               GROUP BY 1 HAVING count(*) = 1) m
+                 AND key LIKE 'uuid:%/%'
+               GROUP BY 1 HAVING count(DISTINCT a.id) = 1) m
          WHERE s.sheet = $4 AND s.asset_id IS NULL AND s.uuid_key = m.key",
     )
     .bind(account)
@@ -129,7 +132,10 @@ pub async fn apply_vm_sheet(
                FROM migration.assets a
                WHERE a.client_account_id = $1 AND a.engagement_id = $2 AND a.data_import_id = $3
                  AND a.custom_attributes #>> '{vmware,vm_name}' IS NOT NULL
-               GROUP BY 1, 2 HAVING count(*) = 1 AND bool_and(a.dedup_key NOT LIKE 'uuid:%')) m
+               GROUP BY 1, 2
+               HAVING count(*) = 1
+                  AND NOT bool_or(EXISTS (SELECT 1 FROM unnest(a.identity_keys::text[] || a.dedup_key::text) key
+                                          WHERE key LIKE 'uuid:%'))) m
          WHERE s.sheet = $4 AND s.asset_id IS NULL AND m.vm = lower(s.vm) AND m.vcenter = s.vcenter",
     )
     .bind(account)
