@@ -58,68 +58,40 @@ impl Cli {
     }
 }
 
+/// The subcommands a `--help` output lists under "Commands:" (without `help`).
+fn listed_subcommands(help: &str) -> Vec<String> {
+    help.lines()
+        .skip_while(|line| !line.starts_with("Commands:"))
+        .skip(1)
+        .take_while(|line| !line.trim().is_empty())
+        .filter_map(|line| line.split_whitespace().next())
+        .filter(|name| *name != "help")
+        .map(str::to_owned)
+        .collect()
+}
+
+/// Walks the command tree from the top-level help, so a new subcommand is covered without being
+/// listed here.
 #[test]
 fn every_subcommand_has_help() {
-    let commands: [&[&str]; 51] = [
-        &[],
-        &["db"],
-        &["db", "upgrade"],
-        &["db", "downgrade"],
-        &["db", "status"],
-        &["db", "validate"],
-        &["local"],
-        &["local", "start"],
-        &["local", "stop"],
-        &["local", "status"],
-        &["demo"],
-        &["accounts"],
-        &["accounts", "create"],
-        &["accounts", "list"],
-        &["engagements"],
-        &["engagements", "create"],
-        &["engagements", "list"],
-        &["engagements", "grant"],
-        &["engagements", "revoke"],
-        &["engagements", "access"],
-        &["users"],
-        &["users", "create"],
-        &["users", "list"],
-        &["users", "deactivate"],
-        &["users", "reactivate"],
-        &["users", "token"],
-        &["users", "token", "create"],
-        &["users", "token", "list"],
-        &["users", "token", "revoke"],
-        &["legacy"],
-        &["legacy", "seed"],
-        &["consolidate"],
-        &["restore"],
-        &["import"],
-        &["worker"],
-        &["flows"],
-        &["flows", "list"],
-        &["flows", "show"],
-        &["flows", "review"],
-        &["flows", "pause"],
-        &["flows", "resume"],
-        &["flows", "retry"],
-        &["flows", "cancel"],
-        &["map"],
-        &["map", "suggest"],
-        &["map", "learned"],
-        &["map", "forget"],
-        &["serve"],
-        &["deploy"],
-        &["rollback"],
-        &["openapi"],
-    ];
-    for command in commands {
-        let mut args = command.to_vec();
+    let mut pending: Vec<Vec<String>> = vec![Vec::new()];
+    let mut visited = Vec::new();
+    while let Some(command) = pending.pop() {
+        let mut args: Vec<&str> = command.iter().map(String::as_str).collect();
         args.push("--help");
         let output = modernize(&args);
         assert!(output.status.success(), "{args:?}: {}", String::from_utf8_lossy(&output.stderr));
-        assert!(stdout(&output).contains("Usage: modernize"), "{args:?}");
+        let help = stdout(&output);
+        assert!(help.contains("Usage: modernize"), "{args:?}");
+        for sub in listed_subcommands(&help) {
+            pending.push(command.iter().cloned().chain([sub]).collect());
+        }
+        visited.push(command.join(" "));
     }
+    for expected in ["status", "maintenance", "users token revoke", "flows review", "deploy", "rollback"] {
+        assert!(visited.iter().any(|v| v == expected), "{expected} not reached: {visited:?}");
+    }
+    assert!(visited.len() >= 53, "{} commands: {visited:?}", visited.len());
 }
 
 #[sqlx::test(migrations = false)]
@@ -894,4 +866,85 @@ async fn import_deletes_finished_uploads_after_retention(pool: PgPool) {
     let output = run(&[&import[..], &["--upload-retention-hours", "0"]].concat());
     assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
     assert_eq!(count(), 0, "both completed flows' uploads deleted");
+}
+
+/// Issue 11 item 2: a foreground import whose flow does not end (a phase failed, here the asset
+/// inventory refused by a trigger as a broken database would) exits 1 with the flow's status
+/// shown, never 0 with "running".
+#[sqlx::test(migrations = false)]
+async fn a_foreground_import_whose_phase_fails_exits_1(pool: PgPool) {
+    let cli = Cli::initech(&pool, "dc");
+    for statement in [
+        "CREATE FUNCTION public.refuse_assets() RETURNS trigger LANGUAGE plpgsql AS $$
+         BEGIN RAISE EXCEPTION 'assets refused by the test'; END $$",
+        "CREATE TRIGGER refuse_assets BEFORE INSERT ON migration.assets FOR EACH ROW
+         EXECUTE FUNCTION public.refuse_assets()",
+    ] {
+        sqlx::query(statement).execute(&pool).await.expect("the refusal");
+    }
+    let output = cli.run(&[
+        "import",
+        &sample_inventory(),
+        "--client-account",
+        "initech",
+        "--engagement",
+        "dc",
+        "--accept-above",
+        "0.9",
+        "--json",
+    ]);
+    assert_eq!(output.status.code(), Some(1), "{}", String::from_utf8_lossy(&output.stderr));
+    let summary: serde_json::Value = serde_json::from_slice(&output.stdout).expect("summary JSON");
+    assert_ne!(summary["status"], "completed");
+    assert_ne!(summary["status"], "paused");
+    let assets: i64 =
+        sqlx::query_scalar("SELECT count(*) FROM migration.assets").fetch_one(&pool).await.expect("count");
+    assert_eq!(assets, 0);
+}
+
+/// Issue 11 item 1: a foreground import runs its own flow's jobs only; another tenant's queued
+/// import stays queued, untouched, for a worker.
+#[sqlx::test(migrations = false)]
+async fn a_foreground_import_leaves_other_flows_jobs_queued(pool: PgPool) {
+    let cli = Cli::initech(&pool, "dc");
+    assert!(cli.run(&["accounts", "create", "--name", "Globex", "--slug", "globex"]).status.success());
+    let output =
+        cli.run(&["engagements", "create", "--client-account", "globex", "--name", "Globex DC", "--slug", "globex-dc"]);
+    assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
+    let file = sample_inventory();
+    let queued = cli.run(&["import", &file, "--client-account", "globex", "--engagement", "globex-dc", "--detach"]);
+    assert!(queued.status.success(), "{}", String::from_utf8_lossy(&queued.stderr));
+
+    let output = cli.run(&[
+        "import",
+        &file,
+        "--client-account",
+        "initech",
+        "--engagement",
+        "dc",
+        "--accept-above",
+        "0.9",
+        "--json",
+    ]);
+    assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
+    let summary: serde_json::Value = serde_json::from_slice(&output.stdout).expect("summary JSON");
+    assert_eq!(summary["status"], "completed");
+
+    let globex: Vec<(String, i32, Option<String>)> = sqlx::query_as(
+        "SELECT j.status, j.attempts, j.locked_by FROM modernize.jobs j
+         JOIN migration.client_accounts a ON a.id::text = j.payload ->> 'client_account_id'
+         WHERE a.slug = 'globex'",
+    )
+    .fetch_all(&pool)
+    .await
+    .expect("Globex's jobs");
+    assert_eq!(globex, [("queued".to_owned(), 0, None)], "only its import phase, never claimed");
+    let globex_assets: i64 = sqlx::query_scalar(
+        "SELECT count(*) FROM migration.assets s JOIN migration.client_accounts a ON a.id = s.client_account_id
+         WHERE a.slug = 'globex'",
+    )
+    .fetch_one(&pool)
+    .await
+    .expect("count");
+    assert_eq!(globex_assets, 0);
 }
