@@ -85,17 +85,7 @@ fn oha(url: &str, token: &str, duration: &str, label: &'static str) -> Result<Me
 #[tokio::main]
 async fn main() -> Result<(), Error> {
     let mut args: Vec<String> = std::env::args().skip(1).collect();
-    let mut option = |name: &str| -> Result<Option<String>, Error> {
-        match args.iter().position(|a| a == name) {
-            Some(i) if i + 1 < args.len() => {
-                let value = args.remove(i + 1);
-                args.remove(i);
-                Ok(Some(value))
-            }
-            Some(_) => Err(format!("{name} needs a value").into()),
-            None => Ok(None),
-        }
-    };
+    let mut option = |name: &str| common::take_option(&mut args, name);
     let write = option("--write")?;
     let duration = option("--duration")?.unwrap_or_else(|| "20s".into());
     let size: usize = match args.as_slice() {

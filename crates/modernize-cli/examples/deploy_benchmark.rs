@@ -183,17 +183,7 @@ fn steps(report: &serde_json::Value) -> String {
 #[tokio::main]
 async fn main() -> Result<(), Error> {
     let mut args: Vec<String> = std::env::args().skip(1).collect();
-    let mut option = |name: &str| -> Result<Option<String>, Error> {
-        match args.iter().position(|a| a == name) {
-            Some(i) if i + 1 < args.len() => {
-                let value = args.remove(i + 1);
-                args.remove(i);
-                Ok(Some(value))
-            }
-            Some(_) => Err(format!("{name} needs a value").into()),
-            None => Ok(None),
-        }
-    };
+    let mut option = |name: &str| common::take_option(&mut args, name);
     let write = option("--write")?;
     let from: i64 = option("--from")?.map(|v| v.parse()).transpose()?.unwrap_or(migrate::latest_version() - 1);
     let read_rate: u32 = option("--read-rate")?.map(|v| v.parse()).transpose()?.unwrap_or(20);

@@ -56,6 +56,22 @@ impl Cli {
     fn run(&self, args: &[&str]) -> Output {
         modernize(&[&self.base()[..], args].concat())
     }
+
+    /// `import FILE` in the foreground into `initech`'s `engagement`, mappings accepted above 0.9,
+    /// the summary as JSON.
+    fn import_into_initech(&self, file: &str, engagement: &str) -> Output {
+        self.run(&[
+            "import",
+            file,
+            "--client-account",
+            "initech",
+            "--engagement",
+            engagement,
+            "--accept-above",
+            "0.9",
+            "--json",
+        ])
+    }
 }
 
 /// The subcommands a `--help` output lists under "Commands:" (without `help`).
@@ -774,7 +790,6 @@ async fn forgetting_cancelling_and_revoking_need_yes(pool: PgPool) {
 #[sqlx::test(migrations = false)]
 async fn a_foreground_import_waits_for_its_flow_when_another_worker_holds_a_job(pool: PgPool) {
     let cli = Cli::initech(&pool, "dc");
-    let run = |args: &[&str]| cli.run(args);
     // The import phase is claimed by another worker as it is enqueued.
     for statement in [
         "CREATE FUNCTION public.claimed_elsewhere() RETURNS trigger LANGUAGE plpgsql AS $$
@@ -788,17 +803,7 @@ async fn a_foreground_import_waits_for_its_flow_when_another_worker_holds_a_job(
     ] {
         sqlx::query(statement).execute(&pool).await.expect("the other worker");
     }
-    let output = run(&[
-        "import",
-        &sample_inventory(),
-        "--client-account",
-        "initech",
-        "--engagement",
-        "dc",
-        "--accept-above",
-        "0.9",
-        "--json",
-    ]);
+    let output = cli.import_into_initech(&sample_inventory(), "dc");
     assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
     let summary: serde_json::Value = serde_json::from_slice(&output.stdout).expect("summary JSON");
     assert_eq!(summary["status"], "completed");
@@ -882,17 +887,7 @@ async fn a_foreground_import_whose_phase_fails_exits_1(pool: PgPool) {
     ] {
         sqlx::query(statement).execute(&pool).await.expect("the refusal");
     }
-    let output = cli.run(&[
-        "import",
-        &sample_inventory(),
-        "--client-account",
-        "initech",
-        "--engagement",
-        "dc",
-        "--accept-above",
-        "0.9",
-        "--json",
-    ]);
+    let output = cli.import_into_initech(&sample_inventory(), "dc");
     assert_eq!(output.status.code(), Some(1), "{}", String::from_utf8_lossy(&output.stderr));
     let summary: serde_json::Value = serde_json::from_slice(&output.stdout).expect("summary JSON");
     assert_ne!(summary["status"], "completed");
@@ -915,17 +910,7 @@ async fn a_foreground_import_leaves_other_flows_jobs_queued(pool: PgPool) {
     let queued = cli.run(&["import", &file, "--client-account", "globex", "--engagement", "globex-dc", "--detach"]);
     assert!(queued.status.success(), "{}", String::from_utf8_lossy(&queued.stderr));
 
-    let output = cli.run(&[
-        "import",
-        &file,
-        "--client-account",
-        "initech",
-        "--engagement",
-        "dc",
-        "--accept-above",
-        "0.9",
-        "--json",
-    ]);
+    let output = cli.import_into_initech(&file, "dc");
     assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
     let summary: serde_json::Value = serde_json::from_slice(&output.stdout).expect("summary JSON");
     assert_eq!(summary["status"], "completed");

@@ -8,6 +8,19 @@ use std::time::{Duration, Instant};
 
 pub type Error = Box<dyn std::error::Error>;
 
+/// Removes `name VALUE` from `args` and returns the value (None when `name` is absent).
+pub fn take_option(args: &mut Vec<String>, name: &str) -> Result<Option<String>, Error> {
+    match args.iter().position(|a| a == name) {
+        Some(i) if i + 1 < args.len() => {
+            let value = args.remove(i + 1);
+            args.remove(i);
+            Ok(Some(value))
+        }
+        Some(_) => Err(format!("{name} needs a value").into()),
+        None => Ok(None),
+    }
+}
+
 /// The benchmark's admin of the first tenant (`bench-1`).
 pub const EMAIL: &str = "bench-admin@bench.example";
 
