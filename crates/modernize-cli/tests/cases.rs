@@ -1112,3 +1112,83 @@ async fn an_rvtools_workbook_is_read_with_its_host_disk_partition_and_network_sh
     .expect("after the re-import");
     assert_eq!((count, disks.as_array().map(Vec::len)), (assets.len() as i64, Some(2)));
 }
+
+/// Issue 14 items 3 and 4 together: a server the CMDB brought first, then found in an RVTools
+/// workbook (vInfo by FQDN, vDisk by the VM's UUID): the disks land on the CMDB's asset, which
+/// stays one asset known by both sources' keys.
+#[sqlx::test(migrations = false)]
+async fn an_rvtools_workbooks_disks_land_on_the_cmdb_asset_it_matched(pool: PgPool) {
+    let tenant = Tenant::new(&pool);
+    let dir = tempfile::tempdir().expect("dir");
+    let cmdb = dir.path().join("cmdb.csv");
+    std::fs::write(&cmdb, "Hostname,FQDN,Serial Number,Business Owner\nweb-01,web-01.corp.example,SN-WEB,Alice\n")
+        .expect("write");
+    let (summary, output) = tenant.import(cmdb.to_str().expect("path"), &[]);
+    completed(&summary, &output);
+
+    let (vc, uuid) = ("vc-east.corp.example", "4210aa01-0000-4e00-8000-000000000001");
+    let file = dir.path().join("RVTools_export_all.xlsx");
+    rvtools_workbook(
+        &file,
+        &[
+            (
+                "vInfo",
+                &["VM", "Powerstate", "CPUs", "Memory", "Provisioned MiB", "DNS Name", "VI SDK Server", "VM UUID"],
+                &[&["web-01", "poweredOn", "4", "16384", "102400", "web-01.corp.example", vc, uuid]],
+            ),
+            (
+                "vDisk",
+                &[
+                    "VM",
+                    "Powerstate",
+                    "Disk",
+                    "Capacity MiB",
+                    "Thin",
+                    "Disk Mode",
+                    "Disk Path",
+                    "VI SDK Server",
+                    "VM UUID",
+                ],
+                &[
+                    &[
+                        "web-01",
+                        "poweredOn",
+                        "Hard disk 1",
+                        "40960",
+                        "True",
+                        "persistent",
+                        "[ds-01] web-01/a.vmdk",
+                        vc,
+                        uuid,
+                    ],
+                    &[
+                        "web-01",
+                        "poweredOn",
+                        "Hard disk 2",
+                        "61440",
+                        "False",
+                        "persistent",
+                        "[ds-01] web-01/b.vmdk",
+                        vc,
+                        uuid,
+                    ],
+                ],
+            ),
+        ],
+    );
+    let (summary, output) = tenant.import(file.to_str().expect("path"), &[]);
+    completed(&summary, &output);
+
+    let assets: Vec<(String, Option<String>, Value, Option<f64>)> = sqlx::query_as(
+        "SELECT dedup_key, business_owner, custom_attributes #> '{vmware,disks}', storage_gb::float8
+         FROM migration.assets ORDER BY dedup_key",
+    )
+    .fetch_all(&pool)
+    .await
+    .expect("assets");
+    assert_eq!(assets.len(), 1, "one server, not one per source: {assets:?}");
+    let (key, owner, disks, storage) = &assets[0];
+    assert_eq!((key.as_str(), owner.as_deref()), ("serial:sn-web", Some("Alice")), "the CMDB's asset");
+    assert_eq!(disks.as_array().map(Vec::len), Some(2), "the vDisk rows found it by the VM's UUID: {disks}");
+    assert_eq!(*storage, Some(100.0), "the disks' sum, 40 + 60 GiB");
+}
