@@ -1,6 +1,6 @@
 //! Scoring every (column, field) pair, then a one-to-one assignment with explicit aggregates.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeMap, HashMap, HashSet};
 use std::sync::LazyLock;
 
 use modernize::discovery::cleansing::TransformationRules;
@@ -10,7 +10,7 @@ use modernize::repo::mappings::LearnedMapping;
 use serde::Serialize;
 use serde_json::{Map, Value, json};
 
-use crate::normalise::{NormalisedHeader, Unit, normalise};
+use crate::normalise::{NormalisedHeader, Unit, normalise, singular, stem};
 use crate::profiles::{self, CompiledProfile, Entry, ProfileDetection};
 use crate::sniff::{ValueProfile, sniff};
 use crate::targets::{EXACT, Expect, TARGETS, TargetSpec};
@@ -85,6 +85,8 @@ struct Plan {
 
 struct Phrase {
     tokens: Vec<String>,
+    /// The tokens stemmed, as header words are compared.
+    stems: Vec<String>,
     compact: String,
     text: String,
     strength: f64,
@@ -94,6 +96,8 @@ struct Phrase {
 struct CompiledTarget {
     spec: &'static TargetSpec,
     phrases: Vec<Phrase>,
+    /// `spec.forbidden`, stemmed.
+    forbidden: Vec<String>,
 }
 
 /// The suggestions for one file, with the format it was recognised as.
@@ -106,6 +110,9 @@ pub struct Mapping {
 /// The field-mapping engine. Build it once: target names and profiles are compiled in `new`.
 pub struct Engine {
     targets: Vec<CompiledTarget>,
+    /// Every word of every target's names and forbidden words, raw and stemmed: the pieces a
+    /// glued header word ("PHYSICALMEMORYSIZE", "macaddress") is split into.
+    vocabulary: HashSet<String>,
     threshold: f64,
     use_profiles: bool,
 }
@@ -131,10 +138,18 @@ impl Engine {
                     Some(existing) => existing.own_name = true,
                     None => phrases.push(own),
                 }
-                CompiledTarget { spec, phrases }
+                let forbidden = spec.forbidden.iter().map(|w| stem(w)).collect();
+                CompiledTarget { spec, phrases, forbidden }
+            })
+            .collect::<Vec<_>>();
+        let vocabulary = targets
+            .iter()
+            .flat_map(|t| {
+                let names = t.phrases.iter().flat_map(|p| p.tokens.iter().chain(&p.stems)).cloned();
+                names.chain(t.spec.forbidden.iter().map(|w| (*w).to_owned())).chain(t.forbidden.iter().cloned())
             })
             .collect();
-        Self { targets, threshold: DEFAULT_THRESHOLD, use_profiles: true }
+        Self { targets, vocabulary, threshold: DEFAULT_THRESHOLD, use_profiles: true }
     }
 
     /// The same engine without source profiles: measures what names, values and fuzzy matching
@@ -157,7 +172,10 @@ impl Engine {
         let detection = if self.use_profiles { profiles::detect(&norms) } else { profiles::detect(&[]) };
         let profile = profiles::compiled(detection.profile);
         let values: Vec<ValueProfile> = headers.iter().map(|h| sniff(h, samples)).collect();
-        let context = Context { headers, norms: &norms, values: &values, profile, detection: &detection };
+        let mut words: Vec<Words> = norms.iter().map(|n| self.words(n)).collect();
+        strip_shared_namespace(headers, &mut words);
+        let context =
+            Context { headers, norms: &norms, words: &words, values: &values, profile, detection: &detection };
 
         let learned: Vec<(String, &LearnedMapping)> =
             learned.iter().map(|l| (normalise(&l.source_field).compact, l)).collect();
@@ -273,8 +291,30 @@ impl Engine {
         }
     }
 
+    /// The words a header is compared by: its tokens with glued words split into known ones
+    /// ("hostname" → host name, "CPUNUMBER" → cpu number), and the same stemmed.
+    fn words(&self, norm: &NormalisedHeader) -> Words {
+        let mut raw = Vec::with_capacity(norm.tokens.len());
+        for token in &norm.tokens {
+            let known = self.vocabulary.contains(token) || self.vocabulary.contains(&stem(token));
+            match if known { None } else { segment(token, &self.vocabulary) } {
+                Some(pieces) => raw.extend(pieces),
+                None => raw.push(token.clone()),
+            }
+        }
+        let mut stems: Vec<String> = raw.iter().map(|w| stem(w)).collect();
+        if norm.unit == Some(Unit::Percent) {
+            // "% Used Real Memory" is the memory's utilisation.
+            for word in stems.iter_mut().filter(|w| *w == "used") {
+                *word = "usage".to_owned();
+            }
+        }
+        Words { raw, stems }
+    }
+
     fn generic_candidates(&self, cx: &Context, i: usize, plan: &mut Plan) {
         let norm = &cx.norms[i];
+        let words = &cx.words[i];
         let values = &cx.values[i];
         if norm.rate || matches!(norm.unit, Some(Unit::Megahertz | Unit::Gigahertz)) {
             plan.kept = Some(Kept {
@@ -288,7 +328,7 @@ impl Engine {
             if !unit_fits(norm.unit, target.spec.expect) {
                 continue;
             }
-            let named = name_match(norm, target);
+            let named = name_match(norm, words, target);
             let by_values = if named.as_ref().is_some_and(|(s, ..)| *s >= self.threshold) {
                 None
             } else {
@@ -299,7 +339,7 @@ impl Engine {
                 continue;
             };
             let loose = !matches!(kind, Kind::Exact | Kind::Synonym);
-            if loose && norm.tokens.iter().any(|tok| target.spec.forbidden.contains(&tok.as_str())) {
+            if loose && words.stems.iter().any(|w| target.forbidden.contains(w)) {
                 continue;
             }
             let (rules, mut notes) = self.rules(cx, i, t, None);
@@ -522,14 +562,79 @@ impl Suggester for Engine {
 struct Context<'a> {
     headers: &'a [String],
     norms: &'a [NormalisedHeader],
+    /// Each header's words as compared with the targets' names (see `Engine::words`).
+    words: &'a [Words],
     values: &'a [ValueProfile],
     profile: Option<&'static CompiledProfile>,
     detection: &'a ProfileDetection,
 }
 
+/// A header's words: glued words split into known ones, a shared namespace left out (`raw`), and
+/// the same stemmed (`stems`, see [`stem`]).
+struct Words {
+    raw: Vec<String>,
+    stems: Vec<String>,
+}
+
 fn phrase(text: &str, strength: f64, own_name: bool) -> Phrase {
     let n = normalise(text);
-    Phrase { compact: n.compact, tokens: n.tokens, text: text.replace('_', " "), strength, own_name }
+    let stems = n.tokens.iter().map(|t| stem(t)).collect();
+    Phrase { compact: n.compact, tokens: n.tokens, stems, text: text.replace('_', " "), strength, own_name }
+}
+
+/// Splits a glued word into the fewest known words of two letters or more ("physicalmemorysize"
+/// → physical memory size), or None when it is not made of known words only.
+fn segment(word: &str, vocabulary: &HashSet<String>) -> Option<Vec<String>> {
+    if word.len() < 5 || !word.is_ascii() {
+        return None;
+    }
+    // fewest[i]: the fewest pieces word[..i] splits into, with where its last piece starts.
+    let mut fewest: Vec<Option<(usize, usize)>> = vec![None; word.len() + 1];
+    fewest[0] = Some((0, 0));
+    for end in 2..=word.len() {
+        for start in 0..=end - 2 {
+            let Some((pieces, _)) = fewest[start] else { continue };
+            if vocabulary.contains(&word[start..end]) && fewest[end].is_none_or(|(best, _)| pieces + 1 < best) {
+                fewest[end] = Some((pieces + 1, start));
+            }
+        }
+    }
+    let mut pieces = Vec::new();
+    let mut end = word.len();
+    while end > 0 {
+        let (_, start) = fewest[end]?;
+        pieces.push(word[start..end].to_owned());
+        end = start;
+    }
+    pieces.reverse();
+    (pieces.len() >= 2).then_some(pieces)
+}
+
+/// "server.hostName", "server.osName", …: a namespace shared by most of a file's headers names
+/// the record, not the column, so it is left out of the comparison.
+fn strip_shared_namespace(headers: &[String], words: &mut [Words]) {
+    let namespace = |h: &str| {
+        h.trim()
+            .split_once('.')
+            .filter(|(ns, rest)| !ns.is_empty() && !rest.is_empty())
+            .map(|(ns, _)| ns.to_ascii_lowercase())
+    };
+    let mut counts: HashMap<String, usize> = HashMap::new();
+    for ns in headers.iter().filter_map(|h| namespace(h)) {
+        *counts.entry(ns).or_default() += 1;
+    }
+    let Some((shared, count)) = counts.into_iter().max_by(|a, b| a.1.cmp(&b.1).then(b.0.cmp(&a.0))) else { return };
+    if count < 3 || (count as f64) < 0.8 * headers.len() as f64 {
+        return;
+    }
+    let prefix = normalise(&shared).tokens;
+    for (h, w) in headers.iter().zip(words.iter_mut()) {
+        if namespace(h).as_deref() == Some(shared.as_str()) && w.raw.len() > prefix.len() && w.raw.starts_with(&prefix)
+        {
+            w.raw.drain(..prefix.len());
+            w.stems.drain(..prefix.len());
+        }
+    }
 }
 
 fn target_index(name: &str) -> Option<usize> {
@@ -573,8 +678,9 @@ fn unit_fits(unit: Option<Unit>, expect: Expect) -> bool {
 }
 
 /// The best way the header's name matches one of the target's names.
-fn name_match(norm: &NormalisedHeader, target: &CompiledTarget) -> Option<(f64, Kind, String)> {
-    if norm.tokens.is_empty() {
+fn name_match(norm: &NormalisedHeader, words: &Words, target: &CompiledTarget) -> Option<(f64, Kind, String)> {
+    let (raw, stems) = (words.raw.as_slice(), words.stems.as_slice());
+    if norm.tokens.is_empty() || raw.is_empty() {
         return None;
     }
     let mut best: Option<(f64, Kind, String)> = None;
@@ -584,8 +690,16 @@ fn name_match(norm: &NormalisedHeader, target: &CompiledTarget) -> Option<(f64, 
         }
     };
     let field = target.spec.name;
+    let raw_compact = raw.concat();
     for p in &target.phrases {
-        if norm.compact == p.compact {
+        // The same words: spelled alike; or, for several words, stemmed alike ("Processor count"
+        // is "cpu count"); or one word in the plural of the name ("applications"). A lone word
+        // keeps its number: "Processor" names a model, "Processors" counts.
+        let same = norm.compact == p.compact
+            || raw_compact == p.compact
+            || (stems.len() > 1 && stems == p.stems.as_slice())
+            || (raw.len() == 1 && p.tokens.len() == 1 && singular(&raw[0]) == p.tokens[0]);
+        if same {
             if p.own_name {
                 consider(p.strength, Kind::Exact, format!("header is the field's own name ({field})"));
             } else {
@@ -593,10 +707,23 @@ fn name_match(norm: &NormalisedHeader, target: &CompiledTarget) -> Option<(f64, 
             }
             continue;
         }
-        let contained = p.tokens.len() < norm.tokens.len() && p.tokens.iter().all(|t| norm.tokens.contains(t));
+        if stems.len() == p.stems.len() && stems.len() > 1 && {
+            let (mut a, mut b) = (stems.to_vec(), p.stems.clone());
+            a.sort_unstable();
+            b.sort_unstable();
+            a == b
+        } {
+            consider(
+                p.strength * 0.95,
+                Kind::Partial,
+                format!("header has the words of '{}', a name for {field}, in another order", p.text),
+            );
+            continue;
+        }
+        let contained = p.stems.len() < stems.len() && p.stems.iter().all(|t| stems.contains(t));
         if contained {
-            let coverage = p.tokens.len() as f64 / norm.tokens.len() as f64;
-            let single = if p.tokens.len() == 1 { 0.9 } else { 1.0 };
+            let coverage = p.stems.len() as f64 / stems.len() as f64;
+            let single = if p.stems.len() == 1 { 0.9 } else { 1.0 };
             consider(
                 p.strength * (0.55 + 0.4 * coverage) * single,
                 Kind::Partial,
@@ -604,14 +731,14 @@ fn name_match(norm: &NormalisedHeader, target: &CompiledTarget) -> Option<(f64, 
             );
             continue;
         }
-        let (a, b) = (norm.compact.as_str(), p.compact.as_str());
+        let (a, b) = (raw_compact.as_str(), p.compact.as_str());
         let (short, long) = if a.len() < b.len() { (a.len(), b.len()) } else { (b.len(), a.len()) };
         if short >= 4 && short * 10 >= long * 7 && a.as_bytes().first() == b.as_bytes().first() {
             // Word by word when both have several words: "ServicePack" must not pass for
             // "service tag" on the strength of their shared first word.
-            let similarity = if norm.tokens.len() > 1 && p.tokens.len() > 1 {
-                if norm.tokens.len() == p.tokens.len() {
-                    norm.tokens.iter().zip(&p.tokens).map(|(x, y)| strsim::jaro_winkler(x, y)).fold(1.0, f64::min)
+            let similarity = if raw.len() > 1 && p.tokens.len() > 1 {
+                if raw.len() == p.tokens.len() {
+                    raw.iter().zip(&p.tokens).map(|(x, y)| strsim::jaro_winkler(x, y)).fold(1.0, f64::min)
                 } else {
                     0.0
                 }

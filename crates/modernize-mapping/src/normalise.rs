@@ -145,6 +145,10 @@ pub fn normalise(header: &str) -> NormalisedHeader {
     for (atom, replacement) in ATOMS {
         text = text.replace(atom, replacement);
     }
+    // "iPv4Address" as well as "IPv4Address": no word contains these, whatever their case.
+    for atom in ["ipv4", "ipv6"] {
+        text = replace_ignoring_ascii_case(&text, atom, &format!(" {atom} "));
+    }
 
     let words = split_words(&text);
     let mut tokens: Vec<String> = Vec::with_capacity(words.len());
@@ -180,6 +184,59 @@ pub fn normalise(header: &str) -> NormalisedHeader {
     });
     let compact = tokens.concat();
     NormalisedHeader { original, tokens, compact, unit, required, custom_prefix, family, rate }
+}
+
+fn replace_ignoring_ascii_case(text: &str, needle: &str, replacement: &str) -> String {
+    let lower = text.to_ascii_lowercase();
+    let mut out = String::with_capacity(text.len() + replacement.len());
+    let mut rest = 0;
+    // ASCII lower-casing keeps byte offsets, so offsets in `lower` are offsets in `text`.
+    for (at, _) in lower.match_indices(needle) {
+        out.push_str(&text[rest..at]);
+        out.push_str(replacement);
+        rest = at + needle.len();
+    }
+    out.push_str(&text[rest..]);
+    out
+}
+
+/// Words that name the same thing in headers ("Processor count", "# CPU", "RAM used").
+const ALIASES: [(&str, &str); 11] = [
+    ("processor", "cpu"),
+    ("num", "number"),
+    ("nr", "number"),
+    ("no", "number"),
+    ("utilization", "usage"),
+    ("utilisation", "usage"),
+    ("util", "usage"),
+    ("hdd", "disk"),
+    ("ram", "memory"),
+    ("mem", "memory"),
+    ("addr", "address"),
+];
+
+/// A plural word's singular ("cores" → "core", "technologies" → "technology"); other words as
+/// they are ("address", "status", "bios").
+pub fn singular(token: &str) -> String {
+    if token.len() <= 3 || !token.ends_with('s') {
+        token.to_owned()
+    } else if let Some(base) = token.strip_suffix("ies").filter(|b| b.len() >= 2) {
+        format!("{base}y")
+    } else if token.ends_with("sses") || token.ends_with("xes") {
+        token[..token.len() - 2].to_owned()
+    } else if ["ss", "us", "is", "os"].iter().any(|end| token.ends_with(end)) && !token.ends_with("pus") {
+        // Singular already, but "cpus", "vcpus", "gpus" are plurals.
+        token.to_owned()
+    } else {
+        token[..token.len() - 1].to_owned()
+    }
+}
+
+/// The form a token of a header of several words is compared in: singular, and one spelling per
+/// meaning ("processor" → "cpu", "nr" → "number", "hdd" → "disk").
+pub fn stem(token: &str) -> String {
+    let singular = singular(token);
+    ALIASES.iter().find(|(from, _)| *from == singular).map_or(singular, |(_, to)| (*to).to_owned())
 }
 
 /// Splits on separators, camelCase and letter–digit boundaries; lower-cases the words.
@@ -279,6 +336,7 @@ mod tests {
         assert_eq!(tokens("VMware.VMName"), ["vmware", "vm", "name"]);
         assert_eq!(tokens("# CPU"), ["num", "cpu"]);
         assert_eq!(tokens("primary_ip4"), ["primary", "ip4"]);
+        assert_eq!(tokens("iPv4Address"), ["ipv4", "address"]);
         assert_eq!(normalise("MemoryGiB").unit, Some(Unit::Gigabytes));
         assert_eq!(normalise("CPU.UsagePct.Avg").unit, Some(Unit::Percent));
         assert_eq!(normalise("HostName").compact, normalise("host_name").compact);
@@ -290,5 +348,22 @@ mod tests {
         assert!(normalise("Disk 1 read throughput (MB per second)").rate);
         assert!(normalise("DiskReadsPerSecondInKB.Avg").rate);
         assert!(!normalise("In Use MiB").rate);
+    }
+
+    #[test]
+    fn tokens_stem_to_one_spelling() {
+        let stems = |words: &[&str]| words.iter().map(|w| stem(w)).collect::<Vec<_>>();
+        assert_eq!(
+            stems(&["cores", "cpus", "processors", "technologies", "addresses", "boxes"]),
+            ["core", "cpu", "cpu", "technology", "address", "box"]
+        );
+        assert_eq!(
+            stems(&["address", "status", "bios", "dns", "ips", "vms"]),
+            ["address", "status", "bios", "dns", "ips", "vms"]
+        );
+        assert_eq!(
+            stems(&["nr", "num", "no", "util", "utilisation", "hdd", "ram", "mem"]),
+            ["number", "number", "number", "usage", "usage", "disk", "memory", "memory"]
+        );
     }
 }

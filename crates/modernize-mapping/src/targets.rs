@@ -102,7 +102,8 @@ static VOCABULARY: [TargetSpec; 34] = [
             ("vm name", 0.92),
             ("virtual machine name", 0.92),
             ("device name", 0.9),
-            ("netbios name", 0.9),
+            // Legacy 15-character names: a device name, when there is one, is the better hostname.
+            ("netbios name", 0.88),
             ("node name", 0.88),
             ("system name", 0.86),
             ("server", 0.85),
@@ -175,6 +176,8 @@ static VOCABULARY: [TargetSpec; 34] = [
         synonyms: &[
             ("type", 0.75),
             ("ci type", 0.85),
+            // SMBIOS's enclosure type: desktop, laptop, rack mount chassis…
+            ("chassis type", 0.8),
             ("device type", 0.85),
             ("server type", 0.88),
             ("machine type", 0.75),
@@ -353,15 +356,16 @@ static VOCABULARY: [TargetSpec; 34] = [
             ("vcpus", 0.92),
             ("virtual cpus", 0.9),
             ("number cores", 0.92),
-            ("number cpus", 0.88),
+            // A count of CPUs (sockets, threads or cores) yields to a column that counts cores.
+            ("number cpus", 0.72),
             ("core count", 0.92),
             ("num cores", 0.92),
             ("total cores", 0.93),
             ("processor cores", 0.92),
-            ("cpu count", 0.8),
+            ("cpu count", 0.72),
             ("cpu core count", 0.9),
             ("cpu core", 0.85),
-            ("num cpu", 0.82),
+            ("num cpu", 0.72),
             ("allocated processor core count", 0.95),
             ("cpu number cores", 0.9),
             ("logical processors", 0.82),
@@ -407,6 +411,9 @@ static VOCABULARY: [TargetSpec; 34] = [
             "id",
             "vendor",
             "description",
+            // Logical cores are threads; "64-bit" is an architecture.
+            "logical",
+            "bit",
         ],
         expect: Expect::Count,
     },
@@ -736,7 +743,7 @@ static VOCABULARY: [TargetSpec; 34] = [
             ("ram usage", 0.9),
             ("memory usage max", 0.85),
         ],
-        forbidden: &["cpu", "swap", "balloon", "reservation", "limit", "size"],
+        forbidden: &["cpu", "swap", "balloon", "reservation", "limit", "size", "shared", "free", "available"],
         expect: Expect::Percent,
     },
     TargetSpec {

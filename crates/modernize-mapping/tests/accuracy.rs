@@ -2,6 +2,11 @@
 //! (`tests/data/labelled_headers.csv`, one source URL per row). Each format's headers are mapped
 //! together, as one file, from the headers alone (no sample values).
 //!
+//! A format's name says which set it is in: no prefix, one of the 12 formats the profiles were
+//! written from; `tuning_`, a format without a profile whose misses the vocabulary was tuned on;
+//! `heldoutN_`, a format kept out of tuning, measured before and after round N of tuning (round 1:
+//! `heldout_`). The floors below are the figures measured after the last round.
+//!
 //! `cargo test -p modernize-mapping --test accuracy -- --nocapture` prints the figures and misses.
 
 use std::collections::BTreeMap;
@@ -39,6 +44,10 @@ struct Figures {
     mappable_correct: usize,
     suggested: usize,
     suggested_correct: usize,
+    /// A mappable column left unmapped.
+    abstained: usize,
+    /// A field suggested that is not the labelled one (an unmappable column mapped included).
+    wrong: usize,
     wrong_at_90: usize,
     misses: Vec<String>,
 }
@@ -49,10 +58,18 @@ impl Figures {
     }
 }
 
-/// `heldout`: only the formats kept out of tuning (no profile, names never looked at while
-/// choosing synonyms), or only the others.
-fn evaluate(engine: &Engine, heldout: bool) -> (Figures, BTreeMap<String, SourceProfile>) {
-    let rows: Vec<Row> = labelled().into_iter().filter(|r| r.format.starts_with("heldout_") == heldout).collect();
+/// The labelled set of a format name's prefix: "" for the profiled formats, "tuning", or
+/// "heldout" (round 1), "heldout2", … for the formats kept out of tuning.
+fn set_of(format: &str) -> &str {
+    match format.split_once('_') {
+        Some((prefix, _)) if prefix == "tuning" || prefix.starts_with("heldout") => prefix,
+        _ => "",
+    }
+}
+
+/// Maps every format of the sets `sets` names and scores it against its labels.
+fn evaluate(engine: &Engine, sets: &[&str]) -> (Figures, BTreeMap<String, SourceProfile>) {
+    let rows: Vec<Row> = labelled().into_iter().filter(|r| sets.contains(&set_of(&r.format))).collect();
     let mut formats: BTreeMap<String, Vec<&Row>> = BTreeMap::new();
     for row in &rows {
         formats.entry(row.format.clone()).or_default().push(row);
@@ -76,6 +93,11 @@ fn evaluate(engine: &Engine, heldout: bool) -> (Figures, BTreeMap<String, Source
                 figures.suggested_correct += usize::from(ok);
             }
             if !ok {
+                if s.target_field.is_some() {
+                    figures.wrong += 1;
+                } else {
+                    figures.abstained += 1;
+                }
                 if s.confidence >= 0.9 {
                     figures.wrong_at_90 += 1;
                 }
@@ -91,7 +113,7 @@ fn evaluate(engine: &Engine, heldout: bool) -> (Figures, BTreeMap<String, Source
 
 fn report(name: &str, f: &Figures) {
     println!(
-        "{name}: top-1 {}/{} = {:.1}%; mappable columns {}/{} = {:.1}%; suggested targets correct {}/{} = {:.1}%; wrong at ≥ 0.9: {}",
+        "{name}: top-1 {}/{} = {:.1}%; mappable columns {}/{} = {:.1}%; suggested targets correct {}/{} = {:.1}%; misses: {} abstentions, {} wrong fields; misses at confidence ≥ 0.9: {}",
         f.correct,
         f.rows,
         100.0 * f.top1(),
@@ -101,6 +123,8 @@ fn report(name: &str, f: &Figures) {
         f.suggested_correct,
         f.suggested,
         100.0 * f.suggested_correct as f64 / f.suggested as f64,
+        f.abstained,
+        f.wrong,
         f.wrong_at_90
     );
     for miss in &f.misses {
@@ -110,7 +134,7 @@ fn report(name: &str, f: &Figures) {
 
 #[test]
 fn real_headers_are_mapped() {
-    let (figures, detected) = evaluate(&Engine::new(), false);
+    let (figures, detected) = evaluate(&Engine::new(), &[""]);
     report("engine", &figures);
     let expected_profiles = [
         ("aws_migration_hub", SourceProfile::AwsMigrationHub),
@@ -137,18 +161,38 @@ fn real_headers_are_mapped() {
 /// documents, so this is the fairer estimate for formats the engine has no profile for.
 #[test]
 fn generic_engine_without_profiles() {
-    let (figures, _) = evaluate(&Engine::new().without_profiles(), false);
+    let (figures, _) = evaluate(&Engine::new().without_profiles(), &[""]);
     report("without profiles", &figures);
     assert!(figures.top1() >= 0.98, "top-1 {:.3}", figures.top1());
     assert!(figures.wrong_at_90 <= 1);
 }
 
-/// Formats never looked at while tuning: the honest figure for an unknown export.
+/// Formats without a profile whose misses the vocabulary and tokenisation were tuned on (round 2:
+/// 203 headers, 187 right before). The 5 misses left need the documentation to be understood
+/// (osquery's `hostname` holds the FQDN, BMC's `NetworkName` the DNS name).
+#[test]
+fn tuning_formats() {
+    let (figures, detected) = evaluate(&Engine::new(), &["tuning"]);
+    report("tuning", &figures);
+    assert!(detected.values().all(|p| *p == SourceProfile::Generic), "{detected:?}");
+    assert!(figures.correct >= 198, "top-1 {}/{}", figures.correct, figures.rows);
+    assert!(figures.wrong_at_90 <= 1);
+}
+
+/// Formats never looked at while tuning: the honest figure for an unknown export, as (right,
+/// headers) measured after the round. Round 1's formats were fixed after their measurement, so
+/// they are no longer unseen; round 2's were measured before and after round 2's tuning, which
+/// did not change their figure. Azure Migrate's list of discovered metadata is recognised as the
+/// Azure Migrate import format, a profile written from another document.
 #[test]
 fn held_out_formats() {
-    let (figures, detected) = evaluate(&Engine::new(), true);
-    report("held out", &figures);
-    assert!(detected.values().all(|p| *p == SourceProfile::Generic));
-    assert!(figures.top1() >= 0.93, "top-1 {:.3}", figures.top1());
-    assert_eq!(figures.wrong_at_90, 0);
+    for (set, floor) in [("heldout", 28), ("heldout2", 178)] {
+        let (figures, detected) = evaluate(&Engine::new(), &[set]);
+        report(set, &figures);
+        let profiled: Vec<&String> =
+            detected.iter().filter(|(_, p)| **p != SourceProfile::Generic).map(|(f, _)| f).collect();
+        assert!(profiled.iter().all(|f| f.as_str() == "heldout2_azure_migrate_discovered_metadata"), "{profiled:?}");
+        assert!(figures.correct >= floor, "{set}: top-1 {}/{}", figures.correct, figures.rows);
+        assert_eq!(figures.wrong_at_90, 0, "{set}");
+    }
 }

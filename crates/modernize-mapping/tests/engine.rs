@@ -412,3 +412,37 @@ fn a_reviewers_target_takes_the_unit_its_header_names() {
     assert_eq!(rules_for("RAM (MB)", "hostname").scale, None);
     assert_eq!(rules_for("Number", "memory_gb").scale, None, "a word merely containing mb is no unit");
 }
+
+/// Headers are compared by their words: glued words split, plurals and synonymous words
+/// stemmed, a namespace shared by the whole file left out; a lone word keeps its number.
+#[test]
+fn headers_are_compared_word_by_word() {
+    let engine = Engine::new().without_profiles();
+    let map = |names: &[&str]| engine.map(&headers(names), &[], &[]).suggestions;
+
+    let glued = map(&["CPUNUMBER", "PHYSICALMEMORYSIZE", "macaddress", "iPv4Address"]);
+    assert_eq!(target(&glued, "CPUNUMBER"), Some("cpu_cores"));
+    assert_eq!(target(&glued, "PHYSICALMEMORYSIZE"), Some("memory_gb"));
+    assert_eq!(target(&glued, "macaddress"), Some("mac_address"));
+    assert_eq!(target(&glued, "iPv4Address"), Some("ip_address"));
+
+    let stemmed = map(&["processorCount", "totalHDDSpaceMb", "% Used Real Memory", "% Used Shared Memory"]);
+    assert_eq!(target(&stemmed, "processorCount"), Some("cpu_cores"));
+    assert_eq!(target(&stemmed, "totalHDDSpaceMb"), Some("storage_gb"));
+    assert_eq!(target(&stemmed, "% Used Real Memory"), Some("memory_utilization_percent"));
+    assert_eq!(target(&stemmed, "% Used Shared Memory"), None);
+
+    // "server." names the record: "server.tags" is no "service tag".
+    let namespaced = map(&["server.hostName", "server.applications", "server.tags", "server.hypervisor"]);
+    assert_eq!(target(&namespaced, "server.hostName"), Some("hostname"));
+    assert_eq!(target(&namespaced, "server.applications"), Some("application_name"));
+    assert_eq!(target(&namespaced, "server.tags"), None);
+    assert_eq!(target(&namespaced, "server.hypervisor"), Some("virtualization_platform"));
+
+    // Cores before a count of CPUs; a processor's model is no count.
+    let counts = map(&["cpu_count", "total_cpu_cores", "Processor", "processor64Bit"]);
+    assert_eq!(target(&counts, "total_cpu_cores"), Some("cpu_cores"));
+    assert_eq!(target(&counts, "cpu_count"), None);
+    assert_eq!(target(&counts, "Processor"), None);
+    assert_eq!(target(&counts, "processor64Bit"), None);
+}
