@@ -27,6 +27,10 @@ const NOTHING_FITS: f64 = 0.85;
 /// threshold of 0.9 leaves it to a reviewer.
 const GUESSED_UNIT_CEILING: f64 = 0.85;
 const ALTERNATIVES: usize = 3;
+/// Words naming the record a column describes ("Asset Notes", "Server IP"): beside a field's
+/// name they add nothing to tell fields apart. Not "host" or "node", which in a VM's record name
+/// the hypervisor.
+const RECORD_WORDS: [&str; 8] = ["asset", "server", "device", "computer", "machine", "vm", "pc", "ci"];
 /// Family stems whose numbered sizes are summed into storage_gb.
 const DISK_STEMS: [&str; 6] = ["disk", "hdd", "drive", "vdisk", "volume", "harddisk"];
 
@@ -720,14 +724,22 @@ fn name_match(norm: &NormalisedHeader, words: &Words, target: &CompiledTarget) -
             );
             continue;
         }
-        let contained = p.stems.len() < stems.len() && p.stems.iter().all(|t| stems.contains(t));
+        // Each of the name's words among the header's, or one a typo away ("MAC Adress").
+        let typo = |w: &String, t: &String| w.len() >= 5 && t.len() >= 5 && strsim::jaro_winkler(w, t) >= 0.92;
+        let exactly = p.stems.iter().all(|t| stems.contains(t));
+        let contained = p.stems.len() < stems.len()
+            && (exactly || p.stems.iter().all(|t| stems.iter().any(|w| w == t || typo(w, t))));
         if contained {
-            let coverage = p.stems.len() as f64 / stems.len() as f64;
+            let qualifiers =
+                stems.iter().filter(|w| RECORD_WORDS.contains(&w.as_str()) && !p.stems.contains(w)).count();
+            let coverage = p.stems.len() as f64 / (stems.len() - qualifiers) as f64;
             let single = if p.stems.len() == 1 { 0.9 } else { 1.0 };
+            let (kind, factor, how) =
+                if exactly { (Kind::Partial, 1.0, "contains") } else { (Kind::Fuzzy, 0.9, "nearly contains") };
             consider(
-                p.strength * (0.55 + 0.4 * coverage) * single,
-                Kind::Partial,
-                format!("header contains '{}', a name for {field}", p.text),
+                p.strength * (0.55 + 0.4 * coverage) * single * factor,
+                kind,
+                format!("header {how} '{}', a name for {field}", p.text),
             );
             continue;
         }

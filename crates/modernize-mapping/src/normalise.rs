@@ -201,7 +201,7 @@ fn replace_ignoring_ascii_case(text: &str, needle: &str, replacement: &str) -> S
 }
 
 /// Words that name the same thing in headers ("Processor count", "# CPU", "RAM used").
-const ALIASES: [(&str, &str); 11] = [
+const ALIASES: [(&str, &str); 13] = [
     ("processor", "cpu"),
     ("num", "number"),
     ("nr", "number"),
@@ -210,6 +210,8 @@ const ALIASES: [(&str, &str); 11] = [
     ("utilisation", "usage"),
     ("util", "usage"),
     ("hdd", "disk"),
+    ("harddisk", "disk"),
+    ("harddrive", "disk"),
     ("ram", "memory"),
     ("mem", "memory"),
     ("addr", "address"),
@@ -362,8 +364,8 @@ mod tests {
             ["address", "status", "bios", "dns", "ips", "vms"]
         );
         assert_eq!(
-            stems(&["nr", "num", "no", "util", "utilisation", "hdd", "ram", "mem"]),
-            ["number", "number", "number", "usage", "usage", "disk", "memory", "memory"]
+            stems(&["nr", "num", "no", "util", "utilisation", "hdd", "harddrive", "ram", "mem"]),
+            ["number", "number", "number", "usage", "usage", "disk", "disk", "memory", "memory"]
         );
     }
 }

@@ -163,6 +163,8 @@ static VOCABULARY: [TargetSpec; 34] = [
         synonyms: &[
             ("fully qualified domain name", 0.95),
             ("fully qualified name", 0.92),
+            // Windows' own term for it.
+            ("full computer name", 0.85),
             ("dns name", 0.9),
             ("dns host name", 0.9),
             ("full dns name", 0.9),
@@ -185,6 +187,7 @@ static VOCABULARY: [TargetSpec; 34] = [
             ("sys class name", 0.85),
             ("class", 0.7),
             ("asset category", 0.8),
+            ("category", 0.7),
             ("server role", 0.8),
             ("role", 0.7),
         ],
@@ -226,6 +229,8 @@ static VOCABULARY: [TargetSpec; 34] = [
         ],
         forbidden: &[
             "mac", "count", "gateway", "subnet", "mask", "dns", "nat", "vlan", "location", "range", "type", "number",
+            // The out-of-band controller's address, not the server's.
+            "oob", "ilo", "idrac", "ipmi", "bmc",
         ],
         expect: Expect::Ip,
     },
@@ -328,7 +333,8 @@ static VOCABULARY: [TargetSpec; 34] = [
             ("operating system version", 0.95),
             ("osver", 0.93),
             ("os release", 0.85),
-            ("os build", 0.72),
+            // A build number identifies the release (Windows' 17763).
+            ("os build", 0.78),
             ("version", 0.6),
         ],
         forbidden: &[
@@ -414,6 +420,7 @@ static VOCABULARY: [TargetSpec; 34] = [
             // Logical cores are threads; "64-bit" is an architecture.
             "logical",
             "bit",
+            "list",
         ],
         expect: Expect::Count,
     },
@@ -472,6 +479,9 @@ static VOCABULARY: [TargetSpec; 34] = [
             "modules",
             "page",
             "vms",
+            // A list of sizes or a name is no quantity.
+            "list",
+            "name",
         ],
         expect: Expect::Size,
     },
@@ -530,6 +540,8 @@ static VOCABULARY: [TargetSpec; 34] = [
             "file",
             "files",
             "vms",
+            "list",
+            "name",
         ],
         expect: Expect::Size,
     },

@@ -168,31 +168,34 @@ fn generic_engine_without_profiles() {
 }
 
 /// Formats without a profile whose misses the vocabulary and tokenisation were tuned on (round 2:
-/// 203 headers, 187 right before). The 5 misses left need the documentation to be understood
-/// (osquery's `hostname` holds the FQDN, BMC's `NetworkName` the DNS name).
+/// 203 headers, 187 right before, 198 after; round 3: 200). The 3 misses left need the
+/// documentation to be understood (osquery's `hostname` holds the FQDN, BMC's `NetworkName` the
+/// DNS name).
 #[test]
 fn tuning_formats() {
     let (figures, detected) = evaluate(&Engine::new(), &["tuning"]);
     report("tuning", &figures);
     assert!(detected.values().all(|p| *p == SourceProfile::Generic), "{detected:?}");
-    assert!(figures.correct >= 198, "top-1 {}/{}", figures.correct, figures.rows);
+    assert!(figures.correct >= 200, "top-1 {}/{}", figures.correct, figures.rows);
     assert!(figures.wrong_at_90 <= 1);
 }
 
-/// Formats never looked at while tuning: the honest figure for an unknown export, as (right,
-/// headers) measured after the round. Round 1's formats were fixed after their measurement, so
-/// they are no longer unseen; round 2's were measured before and after round 2's tuning, which
-/// did not change their figure. Azure Migrate's list of discovered metadata is recognised as the
-/// Azure Migrate import format, a profile written from another document.
+/// Formats kept out of a round's tuning: measured before and after it, the honest figure for an
+/// unknown export. Floors: (set, right, misses at ≥ 0.9) as measured after the last round.
+/// Round N's held-out formats are tuned on in round N + 1, so only the last round's set is
+/// unseen: round 2's set was measured at 178/198 before and after round 2, then tuned on in
+/// round 3 (187); round 3's set was measured at 80/92 before and after round 3. Azure Migrate's
+/// list of discovered metadata is recognised as the Azure Migrate import format, a profile written
+/// from another document.
 #[test]
 fn held_out_formats() {
-    for (set, floor) in [("heldout", 28), ("heldout2", 178)] {
+    for (set, floor, confident_misses) in [("heldout", 28, 0), ("heldout2", 187, 0), ("heldout3", 80, 2)] {
         let (figures, detected) = evaluate(&Engine::new(), &[set]);
         report(set, &figures);
         let profiled: Vec<&String> =
             detected.iter().filter(|(_, p)| **p != SourceProfile::Generic).map(|(f, _)| f).collect();
         assert!(profiled.iter().all(|f| f.as_str() == "heldout2_azure_migrate_discovered_metadata"), "{profiled:?}");
         assert!(figures.correct >= floor, "{set}: top-1 {}/{}", figures.correct, figures.rows);
-        assert_eq!(figures.wrong_at_90, 0, "{set}");
+        assert!(figures.wrong_at_90 <= confident_misses, "{set}: {} misses at ≥ 0.9", figures.wrong_at_90);
     }
 }

@@ -439,6 +439,16 @@ fn headers_are_compared_word_by_word() {
     assert_eq!(target(&namespaced, "server.tags"), None);
     assert_eq!(target(&namespaced, "server.hypervisor"), Some("virtualization_platform"));
 
+    // The record's own noun adds nothing ("Asset Notes"); a typo in one of several words is
+    // forgiven ("MAC Adress"); an out-of-band address, a list of sizes are no server's fields.
+    let qualified =
+        map(&["Asset Notes", "ACMP Client MAC Adress", "Total harddrive capacity", "oob_ip", "Disk size list"]);
+    assert_eq!(target(&qualified, "Asset Notes"), Some("description"));
+    assert_eq!(target(&qualified, "ACMP Client MAC Adress"), Some("mac_address"));
+    assert_eq!(target(&qualified, "Total harddrive capacity"), Some("storage_gb"));
+    assert_eq!(target(&qualified, "oob_ip"), None);
+    assert_eq!(target(&qualified, "Disk size list"), None);
+
     // Cores before a count of CPUs; a processor's model is no count.
     let counts = map(&["cpu_count", "total_cpu_cores", "Processor", "processor64Bit"]);
     assert_eq!(target(&counts, "total_cpu_cores"), Some("cpu_cores"));
