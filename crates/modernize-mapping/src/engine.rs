@@ -711,12 +711,8 @@ fn name_match(norm: &NormalisedHeader, words: &Words, target: &CompiledTarget) -
             }
             continue;
         }
-        if stems.len() == p.stems.len() && stems.len() > 1 && {
-            let (mut a, mut b) = (stems.to_vec(), p.stems.clone());
-            a.sort_unstable();
-            b.sort_unstable();
-            a == b
-        } {
+        let exactly = p.stems.iter().all(|t| stems.contains(t));
+        if stems.len() == p.stems.len() && stems.len() > 1 && exactly && stems.iter().all(|w| p.stems.contains(w)) {
             consider(
                 p.strength * 0.95,
                 Kind::Partial,
@@ -724,9 +720,15 @@ fn name_match(norm: &NormalisedHeader, words: &Words, target: &CompiledTarget) -
             );
             continue;
         }
-        // Each of the name's words among the header's, or one a typo away ("MAC Adress").
-        let typo = |w: &String, t: &String| w.len() >= 5 && t.len() >= 5 && strsim::jaro_winkler(w, t) >= 0.92;
-        let exactly = p.stems.iter().all(|t| stems.contains(t));
+        // Each of the name's words among the header's, or one a typo away ("MAC Adress"). The
+        // cheap tests first: this runs for every (header, name) pair.
+        let typo = |w: &String, t: &String| {
+            w.len() >= 5
+                && t.len() >= 5
+                && w.len().abs_diff(t.len()) <= 2
+                && w.as_bytes()[0] == t.as_bytes()[0]
+                && strsim::jaro_winkler(w, t) >= 0.92
+        };
         let contained = p.stems.len() < stems.len()
             && (exactly || p.stems.iter().all(|t| stems.iter().any(|w| w == t || typo(w, t))));
         if contained {
