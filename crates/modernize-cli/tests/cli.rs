@@ -222,12 +222,12 @@ fn the_private_cluster_starts_migrates_and_stops() {
     assert!(demo.contains("schema valid"));
     // The RVTools workbook's semantics show in its summary (modernize::examples).
     for shown in [
-        "import RVTools_export_all.xlsx: 8 rows, 8 valid",
+        "import RVTools_export_all.xlsx: 9 rows, 9 valid",
         "templates_and_placeholders_excluded=2",
         "retire: powered off in vCenter",
-        "placements_created=8",
+        "placements_created=9",
         r#""vHost":{"hosts_created":4,"hosts_updated":0,"refused":0,"rows":4}"#,
-        r#""vDisk":{"rows":7,"unmatched":0,"vms":6}"#,
+        r#""vDisk":{"rows":8,"unmatched":0,"vms":7}"#,
         "sheet_warnings_total=0",
     ] {
         assert!(demo.contains(shown), "{shown:?} not in the demo's output:\n{demo}");

@@ -27,10 +27,12 @@ const VINFO: [&str; 19] = [
     "VM UUID",
 ];
 
-/// Eight VMs of one vCenter: web and database servers in production, a test server, two
-/// powered-off VMs (retire candidates), a template and an SRM placeholder (no servers to move).
+/// Nine VMs of two vCenters: in Paris's, web and database servers in production, a test server,
+/// two powered-off VMs (retire candidates) and a template; in Lyon's, an SRM placeholder (no
+/// server to move) and the DR copy of `web-prd-01`, a VM of the same name in the other vCenter
+/// (another machine: its VM UUID and vCenter make it another asset).
 #[rustfmt::skip]
-const VMS: [[&str; 19]; 8] = [
+const VMS: [[&str; 19]; 9] = [
     [
         "web-prd-01", "poweredOn", "False", "False", "2", "8192", "61440", "30720",
         "Red Hat Enterprise Linux 8 (64-bit)", "Red Hat Enterprise Linux 9 (64-bit)", "10.10.1.11",
@@ -73,41 +75,58 @@ const VMS: [[&str; 19]; 8] = [
     [
         "sql-prd-01-dr", "poweredOff", "False", "True", "8", "65536", "337920", "0",
         "Microsoft Windows Server 2022 (64-bit)", "", "", "", "DR", "/DC-Lyon/vm/DR/SQL", "esx-dr-01.acme.example",
-        "DR-CL", "DC-Lyon", "vcenter.acme.example", "4210aa01-0000-4e00-8000-000000000108",
+        "DR-CL", "DC-Lyon", "vcenter-lyon.acme.example", "4210aa01-0000-4e00-8000-000000000108",
+    ],
+    [
+        "web-prd-01", "poweredOn", "False", "False", "2", "8192", "61440", "20480",
+        "Red Hat Enterprise Linux 8 (64-bit)", "Red Hat Enterprise Linux 9 (64-bit)", "10.30.1.11",
+        "web-prd-01.dr.acme.example", "DR", "/DC-Lyon/vm/DR/Web", "esx-dr-01.acme.example", "DR-CL", "DC-Lyon",
+        "vcenter-lyon.acme.example", "4210bb02-0000-4e00-8000-000000000201",
     ],
 ];
 
-const VDISK: [&str; 7] = ["VM", "Powerstate", "Disk", "Capacity MiB", "Thin", "Disk Path", "VM UUID"];
+const VDISK: [&str; 8] = ["VM", "Powerstate", "Disk", "Capacity MiB", "Thin", "Disk Path", "VM UUID", "VI SDK Server"];
 #[rustfmt::skip]
-const DISKS: [[&str; 7]; 7] = [
-    ["web-prd-01", "poweredOn", "Hard disk 1", "51200", "True", "[ds-prod-01] web-prd-01/web-prd-01.vmdk", "4210aa01-0000-4e00-8000-000000000101"],
-    ["web-prd-02", "poweredOn", "Hard disk 1", "51200", "True", "[ds-prod-02] web-prd-02/web-prd-02.vmdk", "4210aa01-0000-4e00-8000-000000000102"],
-    ["sql-prd-01", "poweredOn", "Hard disk 1", "102400", "False", "[ds-prod-01] sql-prd-01/sql-prd-01.vmdk", "4210aa01-0000-4e00-8000-000000000103"],
-    ["sql-prd-01", "poweredOn", "Hard disk 2", "204800", "False", "[ds-prod-sql] sql-prd-01/sql-prd-01_1.vmdk", "4210aa01-0000-4e00-8000-000000000103"],
-    ["app-tst-01", "poweredOn", "Hard disk 1", "92160", "True", "[ds-test-01] app-tst-01/app-tst-01.vmdk", "4210aa01-0000-4e00-8000-000000000104"],
-    ["ftp-legacy-01", "poweredOff", "Hard disk 1", "40960", "False", "[ds-prod-02] ftp-legacy-01/ftp-legacy-01.vmdk", "4210aa01-0000-4e00-8000-000000000105"],
-    ["crm-old-02", "poweredOff", "Hard disk 1", "81920", "True", "[ds-test-01] crm-old-02/crm-old-02.vmdk", "4210aa01-0000-4e00-8000-000000000106"],
+const DISKS: [[&str; 8]; 8] = [
+    ["web-prd-01", "poweredOn", "Hard disk 1", "51200", "True", "[ds-prod-01] web-prd-01/web-prd-01.vmdk", "4210aa01-0000-4e00-8000-000000000101", "vcenter.acme.example"],
+    ["web-prd-02", "poweredOn", "Hard disk 1", "51200", "True", "[ds-prod-02] web-prd-02/web-prd-02.vmdk", "4210aa01-0000-4e00-8000-000000000102", "vcenter.acme.example"],
+    ["sql-prd-01", "poweredOn", "Hard disk 1", "102400", "False", "[ds-prod-01] sql-prd-01/sql-prd-01.vmdk", "4210aa01-0000-4e00-8000-000000000103", "vcenter.acme.example"],
+    ["sql-prd-01", "poweredOn", "Hard disk 2", "204800", "False", "[ds-prod-sql] sql-prd-01/sql-prd-01_1.vmdk", "4210aa01-0000-4e00-8000-000000000103", "vcenter.acme.example"],
+    ["app-tst-01", "poweredOn", "Hard disk 1", "92160", "True", "[ds-test-01] app-tst-01/app-tst-01.vmdk", "4210aa01-0000-4e00-8000-000000000104", "vcenter.acme.example"],
+    ["ftp-legacy-01", "poweredOff", "Hard disk 1", "40960", "False", "[ds-prod-02] ftp-legacy-01/ftp-legacy-01.vmdk", "4210aa01-0000-4e00-8000-000000000105", "vcenter.acme.example"],
+    ["crm-old-02", "poweredOff", "Hard disk 1", "81920", "True", "[ds-test-01] crm-old-02/crm-old-02.vmdk", "4210aa01-0000-4e00-8000-000000000106", "vcenter.acme.example"],
+    ["web-prd-01", "poweredOn", "Hard disk 1", "51200", "True", "[ds-dr-01] web-prd-01/web-prd-01.vmdk", "4210bb02-0000-4e00-8000-000000000201", "vcenter-lyon.acme.example"],
 ];
 
-const VPARTITION: [&str; 6] = ["VM", "Disk", "Capacity MiB", "Consumed MiB", "Free MiB", "VM UUID"];
+const VPARTITION: [&str; 7] = ["VM", "Disk", "Capacity MiB", "Consumed MiB", "Free MiB", "VM UUID", "VI SDK Server"];
 #[rustfmt::skip]
-const PARTITIONS: [[&str; 6]; 3] = [
-    ["sql-prd-01", "C:\\", "102047", "61228", "40819", "4210aa01-0000-4e00-8000-000000000103"],
-    ["sql-prd-01", "E:\\", "204799", "174079", "30720", "4210aa01-0000-4e00-8000-000000000103"],
-    ["web-prd-01", "/", "51199", "20479", "30720", "4210aa01-0000-4e00-8000-000000000101"],
+const PARTITIONS: [[&str; 7]; 3] = [
+    ["sql-prd-01", "C:\\", "102047", "61228", "40819", "4210aa01-0000-4e00-8000-000000000103", "vcenter.acme.example"],
+    ["sql-prd-01", "E:\\", "204799", "174079", "30720", "4210aa01-0000-4e00-8000-000000000103", "vcenter.acme.example"],
+    ["web-prd-01", "/", "51199", "20479", "30720", "4210aa01-0000-4e00-8000-000000000101", "vcenter.acme.example"],
 ];
 
-const VNETWORK: [&str; 8] =
-    ["VM", "NIC label", "Network", "Connected", "Mac Address", "IPv4 Address", "IPv6 Address", "VM UUID"];
+const VNETWORK: [&str; 9] = [
+    "VM",
+    "NIC label",
+    "Network",
+    "Connected",
+    "Mac Address",
+    "IPv4 Address",
+    "IPv6 Address",
+    "VM UUID",
+    "VI SDK Server",
+];
 #[rustfmt::skip]
-const NICS: [[&str; 8]; 4] = [
-    ["web-prd-01", "Network adapter 1", "VLAN-110-Web", "True", "00:50:56:a1:01:01", "10.10.1.11", "", "4210aa01-0000-4e00-8000-000000000101"],
-    ["web-prd-02", "Network adapter 1", "VLAN-110-Web", "True", "00:50:56:a1:01:02", "10.10.1.12", "", "4210aa01-0000-4e00-8000-000000000102"],
-    ["sql-prd-01", "Network adapter 1", "VLAN-120-DB", "True", "00:50:56:a1:01:03", "10.10.2.31", "", "4210aa01-0000-4e00-8000-000000000103"],
-    ["app-tst-01", "Network adapter 1", "VLAN-210-Test", "True", "00:50:56:a1:01:04", "10.20.1.21", "", "4210aa01-0000-4e00-8000-000000000104"],
+const NICS: [[&str; 9]; 5] = [
+    ["web-prd-01", "Network adapter 1", "VLAN-110-Web", "True", "00:50:56:a1:01:01", "10.10.1.11", "", "4210aa01-0000-4e00-8000-000000000101", "vcenter.acme.example"],
+    ["web-prd-02", "Network adapter 1", "VLAN-110-Web", "True", "00:50:56:a1:01:02", "10.10.1.12", "", "4210aa01-0000-4e00-8000-000000000102", "vcenter.acme.example"],
+    ["sql-prd-01", "Network adapter 1", "VLAN-120-DB", "True", "00:50:56:a1:01:03", "10.10.2.31", "", "4210aa01-0000-4e00-8000-000000000103", "vcenter.acme.example"],
+    ["app-tst-01", "Network adapter 1", "VLAN-210-Test", "True", "00:50:56:a1:01:04", "10.20.1.21", "", "4210aa01-0000-4e00-8000-000000000104", "vcenter.acme.example"],
+    ["web-prd-01", "Network adapter 1", "VLAN-310-DR", "True", "00:50:56:b2:02:01", "10.30.1.11", "", "4210bb02-0000-4e00-8000-000000000201", "vcenter-lyon.acme.example"],
 ];
 
-const VHOST: [&str; 11] = [
+const VHOST: [&str; 12] = [
     "Host",
     "Datacenter",
     "Cluster",
@@ -119,17 +138,19 @@ const VHOST: [&str; 11] = [
     "ESX Version",
     "Vendor",
     "Model",
+    "VI SDK Server",
 ];
 #[rustfmt::skip]
-const HOSTS: [[&str; 11]; 4] = [
-    ["esx-01.acme.example", "DC-Paris", "PROD-CL", "Intel(R) Xeon(R) Gold 6248R CPU @ 3.00GHz", "2", "24", "48", "786432", "VMware ESXi 7.0.3 build-21930508", "Dell Inc.", "PowerEdge R740"],
-    ["esx-02.acme.example", "DC-Paris", "PROD-CL", "Intel(R) Xeon(R) Gold 6248R CPU @ 3.00GHz", "2", "24", "48", "786432", "VMware ESXi 7.0.3 build-21930508", "Dell Inc.", "PowerEdge R740"],
-    ["esx-03.acme.example", "DC-Paris", "TEST-CL", "AMD EPYC 7543 32-Core Processor", "1", "32", "32", "262144", "VMware ESXi 8.0.2 build-22380479", "HPE", "ProLiant DL385 Gen10 Plus"],
-    ["esx-dr-01.acme.example", "DC-Lyon", "DR-CL", "Intel(R) Xeon(R) Gold 6248R CPU @ 3.00GHz", "2", "24", "48", "524288", "VMware ESXi 7.0.3 build-21930508", "Dell Inc.", "PowerEdge R740"],
+const HOSTS: [[&str; 12]; 4] = [
+    ["esx-01.acme.example", "DC-Paris", "PROD-CL", "Intel(R) Xeon(R) Gold 6248R CPU @ 3.00GHz", "2", "24", "48", "786432", "VMware ESXi 7.0.3 build-21930508", "Dell Inc.", "PowerEdge R740", "vcenter.acme.example"],
+    ["esx-02.acme.example", "DC-Paris", "PROD-CL", "Intel(R) Xeon(R) Gold 6248R CPU @ 3.00GHz", "2", "24", "48", "786432", "VMware ESXi 7.0.3 build-21930508", "Dell Inc.", "PowerEdge R740", "vcenter.acme.example"],
+    ["esx-03.acme.example", "DC-Paris", "TEST-CL", "AMD EPYC 7543 32-Core Processor", "1", "32", "32", "262144", "VMware ESXi 8.0.2 build-22380479", "HPE", "ProLiant DL385 Gen10 Plus", "vcenter.acme.example"],
+    ["esx-dr-01.acme.example", "DC-Lyon", "DR-CL", "Intel(R) Xeon(R) Gold 6248R CPU @ 3.00GHz", "2", "24", "48", "524288", "VMware ESXi 7.0.3 build-21930508", "Dell Inc.", "PowerEdge R740", "vcenter-lyon.acme.example"],
 ];
 
-/// Writes the demo's RVTools export at `path`: vInfo (eight VMs, see [`VMS`]), vDisk,
-/// vPartition, vNetwork and vHost (four ESXi hosts in three clusters), with RVTools' headers
+/// Writes the demo's RVTools export at `path`, two vCenters merged: vInfo (nine VMs, see
+/// [`VMS`]), vDisk, vPartition, vNetwork and vHost (four ESXi hosts in three clusters), each
+/// sheet with its `VI SDK Server` column (the vCenter), with RVTools' headers
 /// and its figures as number cells. Errors: the file cannot be written.
 pub fn write_rvtools_workbook(path: &Path) -> std::io::Result<()> {
     let mut book = Workbook::new();
