@@ -677,7 +677,10 @@ async fn mappings_are_reviewed_and_issues_listed_and_downloaded(pool: PgPool) {
     let text = csv.body.as_str().expect("text").to_owned();
     let mut reader = csv::Reader::from_reader(text.as_bytes());
     let header: Vec<String> = reader.headers().expect("header").iter().map(str::to_owned).collect();
-    assert_eq!(header, ["row_number", "file_row", "column", "value", "severity", "kind", "reason", "issue_index"]);
+    assert_eq!(
+        header,
+        ["row_number", "file_row", "column", "value", "severity", "kind", "reason", "issue_index", "sheet"]
+    );
     let rows: Vec<csv::StringRecord> = reader.records().collect::<Result<_, _>>().expect("records");
     assert_eq!(rows.len(), issues.len());
     assert!(rows.iter().any(|r| &r[3] == "=cmd|' /C calc'!A0" && &r[5] == "formula_injection"));
@@ -1120,4 +1123,99 @@ async fn a_new_import_of_the_same_assets_keeps_a_six_r_override_and_refreshes_th
     let phases = summary.body["phases"].as_array().expect("phases");
     let six_r = phases.iter().find(|p| p["phase"] == "tech_debt_assessment").expect("the 6R phase");
     assert_eq!(six_r["metrics"]["overrides_kept"], 1, "{six_r:?}");
+}
+
+/// An RVTools workbook whose vDisk sheet names 25 VMs the import does not have (and one row
+/// naming none): a vInfo of one VM.
+fn workbook_with_unmatched_disks() -> Vec<u8> {
+    let mut book = rust_xlsxwriter::Workbook::new();
+    let info = book.add_worksheet().set_name("vInfo").expect("vInfo");
+    for (c, header) in ["VM", "Powerstate", "CPUs", "Memory", "VM UUID", "VI SDK Server"].iter().enumerate() {
+        info.write_string(0, c as u16, *header).expect("header");
+    }
+    for (c, cell) in
+        ["app-01", "poweredOn", "2", "4096", "4210aa01-0000-4e00-8000-000000000001", "vc.example"].iter().enumerate()
+    {
+        info.write_string(1, c as u16, *cell).expect("cell");
+    }
+    let disks = book.add_worksheet().set_name("vDisk").expect("vDisk");
+    for (c, header) in ["VM", "Disk", "Capacity MiB", "VI SDK Server"].iter().enumerate() {
+        disks.write_string(0, c as u16, *header).expect("header");
+    }
+    for r in 1..=25u32 {
+        disks.write_string(r, 0, format!("ghost-{r:02}")).expect("vm");
+        disks.write_string(r, 1, "Hard disk 1").expect("disk");
+        disks.write_number(r, 2, 10240.0).expect("capacity");
+        disks.write_string(r, 3, "vc.example").expect("vcenter");
+    }
+    disks.write_string(26, 1, "Hard disk 9").expect("a row of no VM");
+    book.save_to_buffer().expect("workbook")
+}
+
+/// Issue 14 item 6: every issue of another sheet of the workbook (not the first 20 of the
+/// phase's figures) is listed and downloaded with the records' issues, naming its sheet.
+#[sqlx::test(migrations = false)]
+async fn every_row_of_another_sheet_that_matched_nothing_is_in_the_issues_csv(pool: PgPool) {
+    let app = app(&pool).await;
+    let ids = tenant(&pool, ACME).await;
+    let analyst = app.token(ids.analyst_user_id).await;
+    let base = base(&ids);
+    let workbook = workbook_with_unmatched_disks();
+    let answer = upload(
+        &app,
+        &format!("{base}/imports"),
+        &analyst,
+        &[Part("file", Some("RVTools_export_all.xlsx"), &workbook), Part("accept_above", None, b"0.9")],
+    )
+    .await;
+    assert_eq!(answer.status, StatusCode::ACCEPTED, "{:?}", answer.body);
+    let flow = answer.headers[header::LOCATION].to_str().expect("location").to_owned();
+    let flow_id: Uuid = answer.body["discovery_flow_id"].as_str().and_then(|s| s.parse().ok()).expect("id");
+    run_jobs(&pool, flow_id).await;
+    let summary = app.get(&format!("{flow}/summary"), &analyst).await;
+    assert_eq!(summary.body["status"], "completed", "{:?}", summary.body);
+
+    let csv = app.get(&format!("{flow}/issues.csv"), &analyst).await;
+    assert_eq!(csv.status, StatusCode::OK);
+    let text = csv.body.as_str().expect("text").to_owned();
+    let mut reader = csv::Reader::from_reader(text.as_bytes());
+    let header: Vec<String> = reader.headers().expect("header").iter().map(str::to_owned).collect();
+    assert_eq!(
+        header,
+        ["row_number", "file_row", "column", "value", "severity", "kind", "reason", "issue_index", "sheet"],
+        "the sheet comes last: the earlier columns keep their places"
+    );
+    let rows: Vec<csv::StringRecord> = reader.records().collect::<Result<_, _>>().expect("records");
+    let vdisk: Vec<&csv::StringRecord> = rows.iter().filter(|r| &r[8] == "vDisk").collect();
+    assert_eq!(vdisk.len(), 26, "every row, not the first 20:\n{text}");
+    let unmatched: Vec<(String, String, String)> = vdisk
+        .iter()
+        .filter(|r| &r[5] == "unmatched_vm")
+        .map(|r| (r[1].to_owned(), r[2].to_owned(), r[3].to_owned()))
+        .collect();
+    let expected: Vec<(String, String, String)> =
+        (1..=25).map(|r| ((r + 1).to_string(), "VM".to_owned(), format!("ghost-{r:02}"))).collect();
+    assert_eq!(unmatched, expected, "file row, column and value of each");
+    let first = vdisk[0];
+    assert_eq!((&first[0], &first[4], &first[7]), ("0", "warning", "1"), "no record holds it: row number 0");
+    assert_eq!(&first[6], "VM \"ghost-01\" (vCenter vc.example) matches no VM of this import; not read");
+    let none = vdisk.iter().find(|r| &r[5] == "no_vm").expect("the row of no VM");
+    assert_eq!((&none[1], &none[2], &none[4]), ("27", "VM", "error"));
+
+    // The JSON pages walk the same list, the sheet named.
+    let mut walked = Vec::new();
+    let mut uri = format!("{flow}/issues?limit=7");
+    loop {
+        let page = app.get(&uri, &analyst).await;
+        assert_eq!(page.status, StatusCode::OK, "{:?}", page.body);
+        walked.extend(page.body["issues"].as_array().expect("issues").clone());
+        match page.body["next_after"].as_str() {
+            Some(after) => uri = format!("{flow}/issues?limit=7&after={after}"),
+            None => break,
+        }
+    }
+    assert_eq!(walked.len(), rows.len());
+    assert_eq!(walked.iter().filter(|i| i["sheet"] == "vDisk").count(), 26);
+    assert_eq!(walked[0]["kind"], "unmatched_vm");
+    assert!(walked.iter().filter(|i| i["row_number"] != 0).all(|i| i["sheet"].is_null()));
 }

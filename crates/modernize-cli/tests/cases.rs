@@ -1192,3 +1192,170 @@ async fn an_rvtools_workbooks_disks_land_on_the_cmdb_asset_it_matched(pool: PgPo
     assert_eq!(disks.as_array().map(Vec::len), Some(2), "the vDisk rows found it by the VM's UUID: {disks}");
     assert_eq!(*storage, Some(100.0), "the disks' sum, 40 + 60 GiB");
 }
+
+/// The hosts of an engagement by name: identity, the names of the VMs that `runs_on` them, and
+/// whether they are flagged as ESXi hosts.
+async fn hosts_and_their_vms(pool: &PgPool) -> BTreeMap<String, (String, Vec<String>, bool)> {
+    let rows: Vec<(String, String, Vec<String>, bool)> = sqlx::query_as(
+        "SELECT h.name, h.dedup_key,
+                ARRAY(SELECT v.name FROM migration.asset_dependencies d
+                      JOIN migration.assets v ON v.id = d.asset_id
+                      WHERE d.depends_on_asset_id = h.id AND d.dependency_type = 'runs_on' ORDER BY v.name)::text[],
+                coalesce((h.custom_attributes #>> '{vmware,esxi_host}')::boolean, false)
+         FROM migration.assets h WHERE h.name LIKE 'esx%' ORDER BY h.name, h.dedup_key",
+    )
+    .fetch_all(pool)
+    .await
+    .expect("hosts");
+    let mut hosts = BTreeMap::new();
+    for (name, key, vms, esxi) in rows {
+        let entry = if hosts.contains_key(&name) { format!("{name} ({key})") } else { name };
+        hosts.insert(entry, (key, vms, esxi));
+    }
+    hosts
+}
+
+/// Issue 14, ESXi hosts matched like imported records: a host the CMDB lists (by serial and FQDN,
+/// by serial alone, by hostname alone) that an RVTools workbook names (vHost with its serial
+/// number, or only the VMs' Host column) is one asset, its VMs `runs_on` it; a serial that
+/// contradicts the CMDB's makes another host, and a hostname two CMDB servers share matches
+/// neither, both said as issues of the import; a re-import duplicates nothing.
+#[sqlx::test(migrations = false)]
+async fn an_esxi_host_the_cmdb_lists_is_the_host_its_vms_run_on(pool: PgPool) {
+    let tenant = Tenant::new(&pool);
+    let dir = tempfile::tempdir().expect("dir");
+    let cmdb = dir.path().join("cmdb.csv");
+    std::fs::write(
+        &cmdb,
+        "Hostname,FQDN,Serial Number,Business Owner\n\
+         esx-01,esx-01.corp.example,SN-ESX1,Ops\n\
+         esx-02,,SN-ESX2,Ops\n\
+         esx-03,esx-03.corp.example,SN-OLD,Ops\n\
+         esx-04,,,Ops\n\
+         esx-05,,SN-5A,Paris\n\
+         esx-05,,SN-5B,Lyon\n",
+    )
+    .expect("write");
+    let (summary, output) = tenant.import(cmdb.to_str().expect("path"), &[]);
+    completed(&summary, &output);
+
+    let vc = "vc.corp.example";
+    let file = dir.path().join("RVTools_export_all.xlsx");
+    let vm = |name: &'static str, host: &'static str, uuid: &'static str| -> [&'static str; 6] {
+        [name, "poweredOn", "2", "4096", host, uuid]
+    };
+    let vms = [
+        vm("vm-a", "esx-01.corp.example", "4210aa01-0000-4e00-8000-00000000000a"),
+        vm("vm-b", "esx-02.corp.example", "4210aa01-0000-4e00-8000-00000000000b"),
+        vm("vm-c", "esx-03.corp.example", "4210aa01-0000-4e00-8000-00000000000c"),
+        vm("vm-d", "esx-04.corp.example", "4210aa01-0000-4e00-8000-00000000000d"),
+        vm("vm-e", "esx-05", "4210aa01-0000-4e00-8000-00000000000e"),
+    ];
+    let vm_rows: Vec<Vec<&str>> = vms.iter().map(|r| [&r[..], &[vc]].concat()).collect();
+    let vm_rows: Vec<&[&str]> = vm_rows.iter().map(Vec::as_slice).collect();
+    rvtools_workbook(
+        &file,
+        &[
+            ("vInfo", &["VM", "Powerstate", "CPUs", "Memory", "Host", "VM UUID", "VI SDK Server"], &vm_rows),
+            (
+                "vHost",
+                &["Host", "# Cores", "# Memory", "ESX Version", "Serial number", "VI SDK Server"],
+                &[
+                    &["esx-01.corp.example", "48", "786432", "VMware ESXi 7.0.3", "SN-ESX1", vc],
+                    &["esx-02.corp.example", "32", "524288", "VMware ESXi 7.0.3", "sn-esx2", vc],
+                    &["esx-03.corp.example", "32", "524288", "VMware ESXi 8.0.2", "SN-NEW", vc],
+                ],
+            ),
+        ],
+    );
+    let (summary, output) = tenant.import(file.to_str().expect("path"), &[]);
+    completed(&summary, &output);
+
+    let expected = || {
+        BTreeMap::from([
+            ("esx-01".to_owned(), ("serial:sn-esx1".to_owned(), vec!["vm-a".to_owned()], true)),
+            ("esx-02".to_owned(), ("serial:sn-esx2".to_owned(), vec!["vm-b".to_owned()], true)),
+            ("esx-03".to_owned(), ("serial:sn-old".to_owned(), vec![], false)),
+            // Its serial contradicts the CMDB's: another machine.
+            ("esx-03.corp.example".to_owned(), ("fqdn:esx-03.corp.example".to_owned(), vec!["vm-c".to_owned()], true)),
+            ("esx-04".to_owned(), ("host:esx-04".to_owned(), vec!["vm-d".to_owned()], true)),
+            // Two CMDB servers of that hostname: the VMs' host is neither.
+            ("esx-05".to_owned(), ("host:esx-05".to_owned(), vec!["vm-e".to_owned()], true)),
+            ("esx-05 (serial:sn-5a)".to_owned(), ("serial:sn-5a".to_owned(), vec![], false)),
+            ("esx-05 (serial:sn-5b)".to_owned(), ("serial:sn-5b".to_owned(), vec![], false)),
+        ])
+    };
+    let want = expected();
+    assert_eq!(hosts_and_their_vms(&pool).await, want);
+    let (cores, os, owner, keys): (Option<i32>, Option<String>, Option<String>, Vec<String>) = sqlx::query_as(
+        "SELECT cpu_cores, operating_system, business_owner, identity_keys::text[] FROM migration.assets
+         WHERE dedup_key = 'serial:sn-esx1'",
+    )
+    .fetch_one(&pool)
+    .await
+    .expect("esx-01");
+    assert_eq!(
+        (cores, os.as_deref(), owner.as_deref()),
+        (Some(48), Some("VMware ESXi"), Some("Ops")),
+        "the CMDB's asset, with the vHost row's facts"
+    );
+    assert!(keys.contains(&"fqdn:esx-01.corp.example".to_owned()), "{keys:?}");
+
+    let dependency = summary["phases"]
+        .as_array()
+        .and_then(|phases| phases.iter().find(|p| p["metrics"].get("placements_created").is_some()))
+        .map(|p| p["metrics"].clone())
+        .expect("the dependency phase's figures");
+    assert_eq!(
+        dependency["rvtools_sheets"]["vHost"],
+        serde_json::json!({"rows": 3, "hosts_created": 1, "hosts_updated": 2, "refused": 0})
+    );
+    assert_eq!(
+        (&dependency["esxi_hosts_created"], &dependency["esxi_hosts_matched"], &dependency["esxi_hosts_ambiguous"]),
+        (&Value::from(1), &Value::from(3), &Value::from(1))
+    );
+    assert_eq!(dependency["esxi_hosts_conflicting"], 1);
+    assert_eq!(dependency["placements_created"], 5);
+    let issues: Value = sqlx::query_scalar(
+        "SELECT sheet_issues FROM migration.data_imports WHERE id = (
+             SELECT data_import_id FROM migration.discovery_flows WHERE id = $1::uuid)",
+    )
+    .bind(summary["discovery_flow_id"].as_str().expect("flow"))
+    .fetch_one(&pool)
+    .await
+    .expect("issues");
+    let kinds: Vec<(Option<&str>, Option<i64>, &str, &str)> = issues
+        .as_array()
+        .expect("array")
+        .iter()
+        .map(|i| {
+            (
+                i["sheet"].as_str(),
+                i["row"].as_i64(),
+                i["kind"].as_str().unwrap_or(""),
+                i["value"].as_str().unwrap_or(""),
+            )
+        })
+        .collect();
+    assert_eq!(
+        kinds,
+        [
+            (Some("vHost"), Some(2), "matched", "esx-01.corp.example"),
+            (Some("vHost"), Some(3), "matched", "esx-02.corp.example"),
+            (Some("vHost"), Some(4), "identity_conflict", "esx-03.corp.example"),
+            (None, Some(5), "matched", "esx-04.corp.example"),
+            (None, Some(6), "identity_ambiguous", "esx-05"),
+        ],
+        "{issues:#}"
+    );
+    let conflict =
+        r#"vHost row 4: host "esx-03.corp.example": fqdn:esx-03.corp.example is a key of the asset "esx-03""#;
+    assert!(dependency["sheet_warnings"][2].as_str().is_some_and(|w| w.starts_with(conflict)), "{dependency}");
+
+    // A re-import of the same workbook: the same hosts, no duplicate, the same placements.
+    let (again, output) = tenant.import(file.to_str().expect("path"), &[]);
+    completed(&again, &output);
+    assert_eq!(hosts_and_their_vms(&pool).await, want);
+    let count: i64 = sqlx::query_scalar("SELECT count(*) FROM migration.assets").fetch_one(&pool).await.expect("count");
+    assert_eq!(count, 13, "six CMDB servers, five VMs, two hosts of their own");
+}

@@ -13,7 +13,7 @@ use modernize::repo::flows::DiscoveryInput;
 use modernize::repo::imports::DataImportInput;
 use modernize::repo::mappings::Review;
 use modernize::repo::{
-    Page, RepoError, assets, audit, dependencies, flows, imports, mappings, rvtools, sixr, table, tenancy,
+    Page, RepoError, assets, audit, dependencies, flows, hosts, imports, mappings, rvtools, sixr, table, tenancy,
 };
 use modernize::schema::{Ownership, TABLES};
 use modernize::tenancy::TenantCtx;
@@ -181,6 +181,7 @@ fn repository_functions() -> BTreeSet<String> {
         ("dependencies", include_str!("../src/repo/dependencies.rs")),
         ("flows", include_str!("../src/repo/flows.rs")),
         ("global", include_str!("../src/repo/global.rs")),
+        ("hosts", include_str!("../src/repo/hosts.rs")),
         ("imports", include_str!("../src/repo/imports.rs")),
         ("mappings", include_str!("../src/repo/mappings.rs")),
         ("rvtools", include_str!("../src/repo/rvtools.rs")),
@@ -538,6 +539,7 @@ async fn every_repository_function_is_isolated(pool: PgPool) {
     // As B: the asset a VM of an RVTools import would be, found by its UUID identity or its name.
     let vm_patch = AssetPatch {
         dedup_key: Some(Some("uuid:vc.example/b-vm".into())),
+        serial_number: Some(Some("SN-ONLY-B".into())),
         custom_attributes: Some(serde_json::json!({"vmware": {"vm_name": b_asset.name, "vcenter": "vc.example"}})),
         ..Default::default()
     };
@@ -546,19 +548,22 @@ async fn every_repository_function_is_isolated(pool: PgPool) {
         file_row: 2,
         uuid_key: Some("uuid:vc.example/b-vm".into()),
         vm: b_asset.name.clone(),
+        vm_column: "VM".into(),
         vcenter: "vc.example".into(),
         fact: serde_json::json!({"row": 2, "capacity_gb": 1.0}),
     };
     let applied = as_tenant!(c, &w.a, |tx| async {
+        imports::create_issue_staging(&mut tx).await?;
         rvtools::create_staging(&mut tx).await?;
         rvtools::stage_vm_rows(&mut tx, "vDisk", std::slice::from_ref(&disk)).await?;
         rvtools::apply_vm_sheet(&mut tx, b_import, "vDisk", "disks").await
     })
     .expect("vDisk as A");
-    assert_eq!((applied.rows, applied.assets, applied.unmatched), (1, 0, 1));
+    assert_eq!((applied.rows, applied.vms, applied.unmatched), (1, 0, 1));
     let host = modernize::discovery::rvtools::HostRow {
         file_row: 2,
         host: "esx-isolation.example".into(),
+        serial_number: None,
         os_version: None,
         cpu_cores: Some(8),
         memory_gb: None,
@@ -567,17 +572,55 @@ async fn every_repository_function_is_isolated(pool: PgPool) {
         datacenter: None,
         vmware: serde_json::json!({"esxi_host": true}),
     };
-    let hosts = as_tenant!(c, &w.a, |tx| async {
-        rvtools::create_staging(&mut tx).await?;
-        rvtools::stage_host_rows(&mut tx, std::slice::from_ref(&host)).await?;
-        rvtools::apply_hosts(&mut tx, &b_scope).await
+    let placed = as_tenant!(c, &w.a, |tx| async {
+        imports::create_issue_staging(&mut tx).await?;
+        hosts::create_staging(&mut tx).await?;
+        hosts::stage_sheet_rows(&mut tx, "vHost", std::slice::from_ref(&host)).await?;
+        hosts::place_hosts(&mut tx, &b_scope).await
     });
-    hosts.expect_err("a host under B's flows");
+    placed.expect_err("a host under B's flows");
+    // A host with the serial number of B's asset, under A's own flows, matches none of B's
+    // assets; B's VMs are not A's to place, nor B's import A's to write the issues of (rolled
+    // back: A's data stays).
+    let named_as_b = modernize::discovery::rvtools::HostRow {
+        host: "esx-only-b.example".into(),
+        serial_number: Some("sn-only-b".into()),
+        ..host.clone()
+    };
+    let a_scope = flows::PhaseScope {
+        master_flow_id: w.a_ids.master_flow_id,
+        discovery_flow_id: w.a_ids.discovery_flow_id,
+        data_import_id: a_import,
+    };
+    {
+        let mut tx = modernize::tenancy::TenantTx::begin(&mut *c, &w.a).await.expect("tenant transaction");
+        imports::create_issue_staging(&mut tx).await.expect("issue staging");
+        imports::stage_issues(
+            &mut tx,
+            &[modernize::discovery::rvtools::SheetIssue::sheet_not_read("vCPU", "x".into())],
+        )
+        .await
+        .expect("an issue");
+        hosts::create_staging(&mut tx).await.expect("staging");
+        hosts::stage_sheet_rows(&mut tx, "vHost", std::slice::from_ref(&named_as_b)).await.expect("stage");
+        hosts::stage_vm_hosts(&mut tx, b_import).await.expect("B's VMs");
+        let placed = hosts::place_hosts(&mut tx, &a_scope).await.expect("A's host");
+        assert_eq!((placed.sheet_created, placed.matched, placed.ambiguous, placed.vm_hosts_created), (1, 0, 0, 0));
+        assert_eq!(hosts::link_vms_to_hosts(&mut tx, b_import).await.expect("placements"), 0);
+        let (count, _) = imports::store_sheet_issues(&mut tx, b_import).await.expect("B's import");
+        assert_eq!(count, 1, "A's staged issue, written to no import of B's");
+    }
     done("rvtools::create_staging");
     done("rvtools::stage_vm_rows");
-    done("rvtools::stage_host_rows");
     done("rvtools::apply_vm_sheet");
-    done("rvtools::apply_hosts");
+    done("imports::create_issue_staging");
+    done("imports::stage_issues");
+    done("imports::store_sheet_issues");
+    done("hosts::create_staging");
+    done("hosts::stage_sheet_rows");
+    done("hosts::stage_vm_hosts");
+    done("hosts::place_hosts");
+    done("hosts::link_vms_to_hosts");
     let b_before = phase_rows(c, &w).await;
     as_tenant!(c, &w.a, |tx| imports::set_upload_facts(&mut tx, b_import, Some(1), "text/plain")).expect("facts");
     done("imports::set_upload_facts");
@@ -669,10 +712,6 @@ async fn every_repository_function_is_isolated(pool: PgPool) {
     done("assets::lock_engagement_assets");
     assert_eq!(as_tenant!(c, &w.a, |tx| dependencies::derive_applications(&mut tx, &b_scope)).expect("apps"), 0);
     done("dependencies::derive_applications");
-    assert_eq!(as_tenant!(c, &w.a, |tx| dependencies::derive_esxi_hosts(&mut tx, &b_scope)).expect("hosts"), 0);
-    done("dependencies::derive_esxi_hosts");
-    assert_eq!(as_tenant!(c, &w.a, |tx| dependencies::link_vms_to_hosts(&mut tx, b_import)).expect("placements"), 0);
-    done("dependencies::link_vms_to_hosts");
     let linked = as_tenant!(c, &w.a, |tx| dependencies::link_applications_to_servers(&mut tx, b_import));
     assert_eq!(linked.expect("links"), 0);
     done("dependencies::link_applications_to_servers");

@@ -392,9 +392,10 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** The flow's import issues, in file order (viewer): each with the record, the file row (when
-         *     known), the column, the cell's value and the reason. JSON pages by default; with
-         *     `Accept: text/csv` the whole list as CSV (as `…/issues.csv`). */
+        /** The flow's import issues (viewer): first those no record holds (rows of the workbook's other
+         *     sheets, ESXi hosts: `row_number` 0, `sheet` named), then the records' in file order; each with
+         *     the file row (when known), the column, the cell's value and the reason. JSON pages by default;
+         *     with `Accept: text/csv` the whole list as CSV (as `…/issues.csv`). */
         get: operations["list_issues"];
         put?: never;
         post?: never;
@@ -412,7 +413,8 @@ export interface paths {
             cookie?: never;
         };
         /** Every import issue of the flow as CSV (viewer), streamed: header `row_number, file_row,
-         *     column, value, severity, kind, reason, issue_index`, one line per issue in file order. */
+         *     column, value, severity, kind, reason, issue_index, sheet`, one line per issue in the
+         *     listing's order. */
         get: operations["download_issues"];
         put?: never;
         post?: never;
@@ -1375,34 +1377,43 @@ export interface components {
             /** @description `ok`. */
             status: string;
         };
-        /** @description One problem of one record of an import: an invalid row's error or a warning (from reading the
-         *     file, or from cleansing a value). */
+        /** @description One problem of an import: an invalid row's error or a warning (from reading the file, from
+         *     cleansing a value, from matching identities), of one of its records or of a row of another
+         *     sheet of its workbook (`sheet`). */
         ImportIssue: {
             /** @description The column (header) concerned, when the issue names one. */
             column?: string | null;
             /**
              * Format: int64
              * @description The row in the file as a person sees it (CSV line, sheet row); None only for records
-             *     imported before migration 0014 that the reader flagged nothing on.
+             *     imported before migration 0014 that the reader flagged nothing on, and for an issue of a
+             *     whole sheet.
              */
             file_row?: number | null;
             /**
              * Format: int32
-             * @description The issue's place among the record's issues (1-based); with `row_number`, the cursor.
+             * @description The issue's place among the record's issues (1-based; among the issues no record holds
+             *     when `row_number` is 0); with `row_number`, the cursor.
              */
             issue_index: number;
             /** @description What kind of problem: `long_row`, `short_row`, `nul_byte`, `cell_too_large`,
-             *     `formula_injection`, `encoding`, `cleansing`, `out_of_range`, `unit_mismatch`. */
+             *     `formula_injection`, `encoding`, `cleansing`, `out_of_range`, `unit_mismatch`, `merged`,
+             *     `matched`, `identity_ambiguous`; of other sheets also `sheet_not_read`, `no_vm`, `no_host`,
+             *     `unmatched_vm`, `host_is_vm`, `identity_conflict`. */
             kind: string;
             /** @description Why, for a person. */
             reason: string;
             /**
              * Format: int32
-             * @description The record (1 = the first data row after the header).
+             * @description The record (1 = the first data row after the header); 0 for an issue no record holds (a
+             *     row of another sheet, an ESXi host: see `sheet`), listed first.
              */
             row_number: number;
-            /** @description `error` (the row is invalid and was not imported as an asset) or `warning`. */
+            /** @description `error` (the row is invalid and was not imported as an asset, or not read) or `warning`. */
             severity: string;
+            /** @description The workbook's sheet of the row (`vHost`, `vDisk`, …); None for the sheet (or CSV file)
+             *     the import read. */
+            sheet?: string | null;
             /** @description The record's value in that column, as read from the file. */
             value?: string | null;
         };

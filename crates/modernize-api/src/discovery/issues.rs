@@ -37,8 +37,9 @@ pub struct IssueQuery {
 
 /// Issues per query while a CSV is streamed.
 const CSV_PAGE: i64 = 2_000;
-const CSV_HEADER: [&str; 8] =
-    ["row_number", "file_row", "column", "value", "severity", "kind", "reason", "issue_index"];
+/// `sheet` last: the columns before it keep the places they had before it was added.
+const CSV_HEADER: [&str; 9] =
+    ["row_number", "file_row", "column", "value", "severity", "kind", "reason", "issue_index", "sheet"];
 
 fn wants_csv(headers: &HeaderMap) -> bool {
     headers
@@ -49,9 +50,10 @@ fn wants_csv(headers: &HeaderMap) -> bool {
         .any(|v| v.trim().to_ascii_lowercase().starts_with("text/csv"))
 }
 
-/// The flow's import issues, in file order (viewer): each with the record, the file row (when
-/// known), the column, the cell's value and the reason. JSON pages by default; with
-/// `Accept: text/csv` the whole list as CSV (as `…/issues.csv`).
+/// The flow's import issues (viewer): first those no record holds (rows of the workbook's other
+/// sheets, ESXi hosts: `row_number` 0, `sheet` named), then the records' in file order; each with
+/// the file row (when known), the column, the cell's value and the reason. JSON pages by default;
+/// with `Accept: text/csv` the whole list as CSV (as `…/issues.csv`).
 #[utoipa::path(
     get,
     path = "/api/v1/client-accounts/{account}/engagements/{engagement}/flows/{flow_id}/issues",
@@ -85,7 +87,8 @@ pub async fn list_issues(
 }
 
 /// Every import issue of the flow as CSV (viewer), streamed: header `row_number, file_row,
-/// column, value, severity, kind, reason, issue_index`, one line per issue in file order.
+/// column, value, severity, kind, reason, issue_index, sheet`, one line per issue in the
+/// listing's order.
 #[utoipa::path(
     get,
     path = "/api/v1/client-accounts/{account}/engagements/{engagement}/flows/{flow_id}/issues.csv",
@@ -120,6 +123,7 @@ fn csv_lines(issues: &[ImportIssue], header: bool) -> Result<Bytes, csv::Error> 
             &i.kind,
             &i.reason,
             &i.issue_index.to_string(),
+            i.sheet.as_deref().unwrap_or(""),
         ])?;
     }
     writer.into_inner().map(Bytes::from).map_err(|e| e.into_error().into())

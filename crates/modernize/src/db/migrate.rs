@@ -37,7 +37,7 @@ macro_rules! migration {
 }
 
 /// Every migration, in order. A file in `migrations/` that is missing here fails a test.
-pub static MIGRATIONS: [Migration; 15] = [
+pub static MIGRATIONS: [Migration; 16] = [
     migration!(1, "0001", "consolidated_schema"),
     migration!(2, "0002", "performance_indexes"),
     migration!(3, "0003", "row_level_security"),
@@ -53,6 +53,7 @@ pub static MIGRATIONS: [Migration; 15] = [
     migration!(13, "0013", "filters_under_rls"),
     migration!(14, "0014", "record_file_row"),
     migration!(15, "0015", "asset_identity_keys"),
+    migration!(16, "0016", "import_sheet_issues"),
 ];
 
 const NO_TRANSACTION_MARKER: &str = "-- modernize:no-transaction";
@@ -497,6 +498,7 @@ mod tests {
             (13, "e46fa9b03f58debedfae8e58d1022ece7f10d5b2a0e324116c265dfb63505f2b"),
             (14, "b0090e964475834443ddc5ea94b69bba6a4ed26db52c8b39a7abc10ba77a0ce3"),
             (15, "d98756a55a3840cc1084762352f73935445e4717468d3448c290359abdea7cb6"),
+            (16, "439c972ee2ee7cbb8a60cb098e72966b26883fdae05506fa8fd34d4ce86b9233"),
         ];
         for (version, checksum) in landed {
             let migration = MIGRATIONS.iter().find(|m| m.version == version).expect("landed migration");

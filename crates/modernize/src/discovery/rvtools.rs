@@ -91,6 +91,43 @@ pub fn missing_column(sheet: Sheet, headers: &[String]) -> Option<String> {
     })
 }
 
+/// An issue of the import that no record holds (`data_imports.sheet_issues`): a row of another
+/// sheet not read or matched, a sheet not read, an ESXi host whose identity matched no asset or
+/// not uniquely. Listed with the records' issues (`repo::imports::import_issues`).
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct SheetIssue {
+    /// The sheet; None for the sheet (or CSV file) the import read.
+    pub sheet: Option<String>,
+    /// The row in the sheet as a person sees it; None for an issue of the whole sheet.
+    pub row: Option<i64>,
+    /// The column (header) concerned, and its value in the row.
+    pub column: Option<String>,
+    pub value: Option<String>,
+    /// `error` (the row was not read) or `warning`.
+    pub severity: &'static str,
+    /// `sheet_not_read`, `no_vm`, `no_host`, `unmatched_vm`, `host_is_vm`, `matched`,
+    /// `identity_ambiguous`, `identity_conflict`, or a reader's kind (`long_row`, …).
+    pub kind: String,
+    /// Why, for a person (a row's issue names neither its sheet nor its row: the figures
+    /// prefix them).
+    pub message: String,
+}
+
+impl SheetIssue {
+    /// A sheet not read at all (`message` says why, naming the sheet).
+    pub fn sheet_not_read(sheet: &str, message: String) -> Self {
+        Self {
+            sheet: Some(sheet.to_owned()),
+            row: None,
+            column: None,
+            value: None,
+            severity: "error",
+            kind: "sheet_not_read".into(),
+            message,
+        }
+    }
+}
+
 /// A row of vDisk, vPartition or vNetwork: the VM it belongs to and its facts.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct VmRow {
@@ -99,6 +136,8 @@ pub struct VmRow {
     /// ([`super::identity`]), when the row names its VM's UUID.
     pub uuid_key: Option<String>,
     pub vm: String,
+    /// The header of the VM's column, as the sheet spells it.
+    pub vm_column: String,
     /// The vCenter (`VI SDK Server`), lower-case; empty when the sheet names none.
     pub vcenter: String,
     /// The row's facts (see [`read_vm_row`]), with `row`, its row in the sheet.
@@ -110,6 +149,8 @@ pub struct VmRow {
 pub struct HostRow {
     pub file_row: i64,
     pub host: String,
+    /// The server's serial number (`Serial number`, else `Service tag`): a key of its identity.
+    pub serial_number: Option<String>,
     pub os_version: Option<String>,
     pub cpu_cores: Option<i64>,
     pub memory_gb: Option<f64>,
@@ -124,25 +165,46 @@ pub struct HostRow {
 pub enum SheetRow {
     Vm(VmRow),
     Host(HostRow),
-    /// A warning naming the sheet and the row.
-    Skipped(String),
+    /// Why it was not read, each issue naming the sheet and the row.
+    Skipped(Vec<SheetIssue>),
 }
 
 /// Reads one record of `sheet` (`mark`: the decimal mark its numbers are read with).
 pub fn read_row(sheet: Sheet, record: &Record, mark: Option<DecimalMark>) -> SheetRow {
-    let at = format!("{} row {}", sheet.name(), record.file_row);
+    let issue = |column: Option<String>, severity: &'static str, kind: &str, message: String| SheetIssue {
+        sheet: Some(sheet.name().to_owned()),
+        row: Some(record.file_row as i64),
+        value: column.as_ref().and_then(|c| record.data.get(c)).and_then(Value::as_str).map(str::to_owned),
+        column,
+        severity,
+        kind: kind.to_owned(),
+        message,
+    };
     if !record.is_valid {
         let why = record.issues.iter().filter_map(|i| i["message"].as_str()).collect::<Vec<_>>().join("; ");
-        return SheetRow::Skipped(format!("{at}: not read ({why})"));
+        let message = format!("not read ({why})");
+        // One line per problem the reader found, each with its kind and column.
+        let issues = record
+            .issues
+            .iter()
+            .map(|i| {
+                let kind = i["kind"].as_str().unwrap_or("other");
+                let severity = if i["severity"] == "warning" { "warning" } else { "error" };
+                issue(i["column"].as_str().map(str::to_owned), severity, kind, message.clone())
+            })
+            .collect::<Vec<_>>();
+        let fallback = || vec![issue(None, "error", "other", message.clone())];
+        return SheetRow::Skipped(if issues.is_empty() { fallback() } else { issues });
     }
     let raw = &record.data;
+    let key_column = || raw.keys().find(|h| super::identity::squashed(h) == sheet.required_column()).cloned();
     match sheet {
         Sheet::Host => match read_host_row(raw, mark) {
             Some(mut row) => {
                 row.file_row = record.file_row as i64;
                 SheetRow::Host(row)
             }
-            None => SheetRow::Skipped(format!("{at}: no host named; not read")),
+            None => SheetRow::Skipped(vec![issue(key_column(), "error", "no_host", "no host named; not read".into())]),
         },
         _ => match read_vm_row(sheet, raw, mark) {
             Some(mut row) => {
@@ -150,7 +212,7 @@ pub fn read_row(sheet: Sheet, record: &Record, mark: Option<DecimalMark>) -> She
                 row.fact["row"] = json!(record.file_row);
                 SheetRow::Vm(row)
             }
-            None => SheetRow::Skipped(format!("{at}: no VM named; not read")),
+            None => SheetRow::Skipped(vec![issue(key_column(), "error", "no_vm", "no VM named; not read".into())]),
         },
     }
 }
@@ -184,6 +246,7 @@ fn within_field(field: &str, value: Option<f64>) -> Option<f64> {
 ///   each a valid address), `connected`.
 pub fn read_vm_row(sheet: Sheet, raw: &Map<String, Value>, mark: Option<DecimalMark>) -> Option<VmRow> {
     let vm = column(raw, &["vm"])?.to_owned();
+    let vm_column = raw.keys().find(|h| super::identity::squashed(h) == "vm").cloned().unwrap_or_default();
     let uuid_key = keys(&Map::new(), raw).into_iter().next().filter(|k| k.starts_with("uuid:"));
     let vcenter = column(raw, &VCENTER_HEADERS).unwrap_or_default().to_lowercase();
     let capacity = &["capacitymib", "capacitymb"][..];
@@ -216,10 +279,11 @@ pub fn read_vm_row(sheet: Sheet, raw: &Map<String, Value>, mark: Option<DecimalM
         }
         Sheet::Host => return None,
     };
-    Some(VmRow { file_row: 0, uuid_key, vm, vcenter, fact })
+    Some(VmRow { file_row: 0, uuid_key, vm, vm_column, vcenter, fact })
 }
 
-/// The asset fields of a vHost row; None without a host name. `cpu_cores` is `# Cores`, else
+/// The asset fields of a vHost row; None without a host name. `serial_number` is the
+/// `Serial number` (else `Service tag`); `cpu_cores` is `# Cores`, else
 /// `# CPU` × `Cores per CPU`; `memory_gb` is `# Memory` (MiB); `os_version` the `ESX Version`
 /// without its `VMware ESXi` prefix; `manufacturer` and `model` the server's `Vendor` and
 /// `Model`. `vmware` keeps `esxi_host` (true: a hypervisor, out of 6R), `cluster`, `cpu_model`,
@@ -250,6 +314,7 @@ pub fn read_host_row(raw: &Map<String, Value>, mark: Option<DecimalMark>) -> Opt
     Some(HostRow {
         file_row: 0,
         host,
+        serial_number: column(raw, &["serialnumber", "servicetag"]).map(str::to_owned),
         os_version,
         cpu_cores: within_field("cpu_cores", cores.map(f64::round)).map(|c| c as i64),
         memory_gb: within_field("memory_gb", mib_to_gb(raw, &["memory", "memorymib", "memorymb"], mark)),
@@ -310,8 +375,9 @@ mod tests {
         let host = raw(json!({"Host": "esx-01.corp.example", "Datacenter": "DC-Paris", "Cluster": "PROD-CL",
             "CPU Model": "Intel(R) Xeon(R) Gold 6248R CPU @ 3.00GHz", "# CPU": "2", "Cores per CPU": "24",
             "# Memory": "786432", "ESX Version": "VMware ESXi 7.0.3 build-21930508", "Vendor": "Dell Inc.",
-            "Model": "PowerEdge R740", "VI SDK Server": "vc.corp.example"}));
+            "Model": "PowerEdge R740", "VI SDK Server": "vc.corp.example", "Serial number": "CZ2021ABCD"}));
         let row = read_host_row(&host, None).expect("row");
+        assert_eq!(row.serial_number.as_deref(), Some("CZ2021ABCD"));
         assert_eq!(
             (row.cpu_cores, row.memory_gb, row.os_version.as_deref()),
             (Some(48), Some(768.0), Some("7.0.3 build-21930508"))
@@ -329,6 +395,8 @@ mod tests {
             raw(json!({"Host": "esx-02", "# Cores": "32", "# CPU": "2", "Cores per CPU": "8", "# Memory": "-5"}));
         let row = read_host_row(&counted, None).expect("row");
         assert_eq!((row.cpu_cores, row.memory_gb), (Some(32), None), "# Cores wins; a negative size is dropped");
+        let tagged = raw(json!({"Host": "esx-03", "Service tag": "7XK2L93"}));
+        assert_eq!(read_host_row(&tagged, None).and_then(|r| r.serial_number).as_deref(), Some("7XK2L93"));
     }
 
     #[test]

@@ -2031,6 +2031,7 @@ pub struct DataImport {
     pub updated_at: DateTime<Utc>,
     pub started_at: Option<DateTime<Utc>>,
     pub completed_at: Option<DateTime<Utc>>,
+    pub sheet_issues: JsonValue,
 }
 
 /// A new `data_imports` row: `None` takes the column's default (or NULL); the tenant keys come from the TenantCtx.
@@ -2076,6 +2077,8 @@ pub struct NewDataImport {
     pub started_at: Option<DateTime<Utc>>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub completed_at: Option<DateTime<Utc>>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sheet_issues: Option<JsonValue>,
 }
 
 /// Changes to a `data_imports` row: only the `Some` fields are written; `Some(None)` sets a nullable column to NULL.
@@ -2117,6 +2120,8 @@ pub struct DataImportPatch {
     pub started_at: Option<Option<DateTime<Utc>>>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub completed_at: Option<Option<DateTime<Utc>>>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sheet_issues: Option<JsonValue>,
 }
 
 impl TenantTable for DataImport {

@@ -153,69 +153,6 @@ pub async fn derive_applications(tx: &mut TenantTx<'_>, scope: &PhaseScope) -> R
     Ok(created)
 }
 
-/// The identity (`dedup_key`) of the ESXi host a VM runs on, as any server's: its fqdn, else its
-/// hostname, lower-case (`HOST` stands for the SQL expression of the host's name).
-pub(super) const HOST_KEY: &str =
-    "CASE WHEN btrim(HOST) LIKE '%.%' THEN 'fqdn:' ELSE 'host:' END || lower(btrim(HOST))";
-/// Where RVTools puts a VM's ESXi host.
-const VM_HOST: &str = "s.custom_attributes #>> '{vmware,host}'";
-
-/// Makes the ESXi hosts the import's VMs run on (`custom_attributes.vmware.host`, from RVTools)
-/// assets of their own: placement facts, keyed like any server, flagged as hypervisors
-/// (`custom_attributes.vmware.esxi_host`, left out of 6R). Returns how many were created.
-pub async fn derive_esxi_hosts(tx: &mut TenantTx<'_>, scope: &PhaseScope) -> Result<u64, RepoError> {
-    let engagement_id = tx.ctx().require_engagement(Asset::TABLE)?;
-    let created = sqlx::query(sqlx::AssertSqlSafe(format!(
-        "INSERT INTO migration.assets (client_account_id, engagement_id, master_flow_id, discovery_flow_id,
-                data_import_id, name, hostname, fqdn, asset_type, virtualization_platform, discovery_method,
-                dedup_key, custom_attributes)
-         SELECT DISTINCT ON (key) $1, $2, $3, $4, $5, btrim({VM_HOST}), split_part(btrim({VM_HOST}), '.', 1),
-                CASE WHEN btrim({VM_HOST}) LIKE '%.%' THEN btrim({VM_HOST}) END, 'server', 'VMware ESXi', 'derived',
-                key, jsonb_build_object('vmware', jsonb_build_object('esxi_host', true,
-                    'cluster', s.custom_attributes #>> '{{vmware,cluster}}'))
-         FROM migration.assets s, LATERAL (SELECT {key} AS key) k
-         WHERE s.client_account_id = $1 AND s.engagement_id = $2 AND s.data_import_id = $5
-           AND nullif(btrim({VM_HOST}), '') IS NOT NULL
-         ORDER BY key
-         ON CONFLICT (client_account_id, engagement_id, dedup_key) DO NOTHING",
-        key = HOST_KEY.replace("HOST", VM_HOST),
-    )))
-    .bind(tx.client_account_id())
-    .bind(engagement_id)
-    .bind(scope.master_flow_id)
-    .bind(scope.discovery_flow_id)
-    .bind(scope.data_import_id)
-    .execute(tx.conn())
-    .await?
-    .rows_affected();
-    Ok(created)
-}
-
-/// Each VM of the import `runs_on` its ESXi host (see [`derive_esxi_hosts`]). Returns how many
-/// placements were created (an existing one is kept).
-pub async fn link_vms_to_hosts(tx: &mut TenantTx<'_>, data_import_id: Uuid) -> Result<u64, RepoError> {
-    let engagement_id = tx.ctx().require_engagement(Asset::TABLE)?;
-    let created = sqlx::query(sqlx::AssertSqlSafe(format!(
-        "INSERT INTO migration.asset_dependencies (client_account_id, engagement_id, asset_id, depends_on_asset_id,
-                dependency_type, description, confidence_score, discovered_by)
-         SELECT $1, $2, s.id, host.id, 'runs_on', 'VM placed on this ESXi host by vCenter', 0.95, 'import'
-         FROM migration.assets s
-         JOIN migration.assets host ON host.client_account_id = $1 AND host.engagement_id = $2
-              AND host.dedup_key = {key}
-         WHERE s.client_account_id = $1 AND s.engagement_id = $2 AND s.data_import_id = $3
-           AND nullif(btrim({VM_HOST}), '') IS NOT NULL AND host.id <> s.id
-         ON CONFLICT (client_account_id, asset_id, depends_on_asset_id, dependency_type) DO NOTHING",
-        key = HOST_KEY.replace("HOST", VM_HOST),
-    )))
-    .bind(tx.client_account_id())
-    .bind(engagement_id)
-    .bind(data_import_id)
-    .execute(tx.conn())
-    .await?
-    .rows_affected();
-    Ok(created)
-}
-
 /// Each application named on a server of the import `runs_on` that server. Returns how many
 /// dependencies were created (an existing one is kept).
 pub async fn link_applications_to_servers(tx: &mut TenantTx<'_>, data_import_id: Uuid) -> Result<u64, RepoError> {

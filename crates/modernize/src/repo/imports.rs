@@ -6,6 +6,7 @@ use uuid::Uuid;
 
 use super::table::insert;
 use super::{Page, RepoError};
+use crate::discovery::rvtools::SheetIssue;
 use crate::models::{DataImport, ImportStatus, ImportType, NewDataImport};
 use crate::tenancy::{OperatorToken, TenantTx};
 
@@ -114,6 +115,7 @@ impl DataImportInput {
             updated_at: None,
             started_at: None,
             completed_at: None,
+            sheet_issues: None,
         };
         Ok((new, deprecations))
     }
@@ -254,32 +256,42 @@ pub async fn get_import(tx: &mut TenantTx<'_>, data_import_id: Uuid) -> Result<I
     row.ok_or_else(|| RepoError::not_found("data import", data_import_id))
 }
 
-/// One problem of one record of an import: an invalid row's error or a warning (from reading the
-/// file, or from cleansing a value).
+/// One problem of an import: an invalid row's error or a warning (from reading the file, from
+/// cleansing a value, from matching identities), of one of its records or of a row of another
+/// sheet of its workbook (`sheet`).
 #[derive(Debug, Clone, PartialEq, Serialize, sqlx::FromRow, utoipa::ToSchema)]
 pub struct ImportIssue {
-    /// The record (1 = the first data row after the header).
+    /// The record (1 = the first data row after the header); 0 for an issue no record holds (a
+    /// row of another sheet, an ESXi host: see `sheet`), listed first.
     pub row_number: i32,
-    /// The issue's place among the record's issues (1-based); with `row_number`, the cursor.
+    /// The issue's place among the record's issues (1-based; among the issues no record holds
+    /// when `row_number` is 0); with `row_number`, the cursor.
     pub issue_index: i32,
     /// The row in the file as a person sees it (CSV line, sheet row); None only for records
-    /// imported before migration 0014 that the reader flagged nothing on.
+    /// imported before migration 0014 that the reader flagged nothing on, and for an issue of a
+    /// whole sheet.
     pub file_row: Option<i64>,
     /// The column (header) concerned, when the issue names one.
     pub column: Option<String>,
     /// The record's value in that column, as read from the file.
     pub value: Option<String>,
-    /// `error` (the row is invalid and was not imported as an asset) or `warning`.
+    /// `error` (the row is invalid and was not imported as an asset, or not read) or `warning`.
     pub severity: String,
     /// What kind of problem: `long_row`, `short_row`, `nul_byte`, `cell_too_large`,
-    /// `formula_injection`, `encoding`, `cleansing`, `out_of_range`, `unit_mismatch`.
+    /// `formula_injection`, `encoding`, `cleansing`, `out_of_range`, `unit_mismatch`, `merged`,
+    /// `matched`, `identity_ambiguous`; of other sheets also `sheet_not_read`, `no_vm`, `no_host`,
+    /// `unmatched_vm`, `host_is_vm`, `identity_conflict`.
     pub kind: String,
     /// Why, for a person.
     pub reason: String,
+    /// The workbook's sheet of the row (`vHost`, `vDisk`, …); None for the sheet (or CSV file)
+    /// the import read.
+    pub sheet: Option<String>,
 }
 
-/// The issues of an import's records after the issue `(row_number, issue_index)` (`(0, 0)`: from
-/// the start), in file order, at most `limit`: every invalid row's errors and every warning.
+/// The issues of an import after the issue `(row_number, issue_index)` (`(0, 0)`: from the
+/// start), at most `limit`: first those no record holds (`data_imports.sheet_issues`, row number
+/// 0, in their order), then every invalid record's errors and every warning in file order.
 pub async fn import_issues(
     tx: &mut TenantTx<'_>,
     data_import_id: Uuid,
@@ -287,22 +299,33 @@ pub async fn import_issues(
     limit: i64,
 ) -> Result<Vec<ImportIssue>, RepoError> {
     let rows = sqlx::query_as(
-        "SELECT r.row_number, i.n::int AS issue_index,
-                coalesce(CASE WHEN jsonb_typeof(i.issue -> 'row') = 'number' THEN (i.issue ->> 'row')::bigint END,
-                         r.file_row,
-                         (SELECT max((e ->> 'row')::bigint) FROM jsonb_array_elements(r.validation_errors) e
-                          WHERE jsonb_typeof(e -> 'row') = 'number')) AS file_row,
-                i.issue ->> 'column' AS column,
-                r.raw_data ->> (i.issue ->> 'column') AS value,
-                coalesce(i.issue ->> 'severity', 'warning') AS severity,
-                coalesce(i.issue ->> 'kind', 'other') AS kind,
-                coalesce(i.issue ->> 'message', '') AS reason
-         FROM migration.raw_import_records r
-         CROSS JOIN LATERAL jsonb_array_elements(
-             r.validation_errors || coalesce(r.cleansed_data -> 'issues', '[]')) WITH ORDINALITY AS i(issue, n)
-         WHERE r.client_account_id = $1 AND r.data_import_id = $2 AND r.row_number >= $3
-           AND (r.row_number, i.n) > ($3, $4::bigint)
-         ORDER BY r.row_number, i.n LIMIT $5",
+        "(SELECT 0 AS row_number, s.n::int AS issue_index,
+                 CASE WHEN jsonb_typeof(s.issue -> 'row') = 'number' THEN (s.issue ->> 'row')::bigint END AS file_row,
+                 s.issue ->> 'column' AS column, s.issue ->> 'value' AS value,
+                 coalesce(s.issue ->> 'severity', 'warning') AS severity, coalesce(s.issue ->> 'kind', 'other') AS kind,
+                 coalesce(s.issue ->> 'message', '') AS reason, s.issue ->> 'sheet' AS sheet
+          FROM migration.data_imports d
+          CROSS JOIN LATERAL jsonb_array_elements(d.sheet_issues) WITH ORDINALITY AS s(issue, n)
+          WHERE d.client_account_id = $1 AND d.id = $2 AND $3 = 0 AND s.n > $4
+          ORDER BY s.n LIMIT $5)
+         UNION ALL
+         (SELECT r.row_number, i.n::int AS issue_index,
+                 coalesce(CASE WHEN jsonb_typeof(i.issue -> 'row') = 'number' THEN (i.issue ->> 'row')::bigint END,
+                          r.file_row,
+                          (SELECT max((e ->> 'row')::bigint) FROM jsonb_array_elements(r.validation_errors) e
+                           WHERE jsonb_typeof(e -> 'row') = 'number')) AS file_row,
+                 i.issue ->> 'column' AS column,
+                 r.raw_data ->> (i.issue ->> 'column') AS value,
+                 coalesce(i.issue ->> 'severity', 'warning') AS severity,
+                 coalesce(i.issue ->> 'kind', 'other') AS kind,
+                 coalesce(i.issue ->> 'message', '') AS reason, NULL::text AS sheet
+          FROM migration.raw_import_records r
+          CROSS JOIN LATERAL jsonb_array_elements(
+              r.validation_errors || coalesce(r.cleansed_data -> 'issues', '[]')) WITH ORDINALITY AS i(issue, n)
+          WHERE r.client_account_id = $1 AND r.data_import_id = $2 AND r.row_number >= $3
+            AND (r.row_number, i.n) > ($3, $4::bigint)
+          ORDER BY r.row_number, i.n LIMIT $5)
+         ORDER BY row_number, issue_index LIMIT $5",
     )
     .bind(tx.client_account_id())
     .bind(data_import_id)
@@ -312,6 +335,66 @@ pub async fn import_issues(
     .fetch_all(tx.conn())
     .await?;
     Ok(rows)
+}
+
+/// Issues no record holds named in the dependency phase's figures; the rest are counted.
+pub const ISSUES_SHOWN: i64 = 20;
+
+/// Creates the transaction's staging table of the issues no record holds (dropped at its end),
+/// which [`store_sheet_issues`] writes to the import.
+pub async fn create_issue_staging(tx: &mut TenantTx<'_>) -> Result<(), RepoError> {
+    sqlx::raw_sql(
+        "CREATE TEMPORARY TABLE import_sheet_issues (seq bigserial, sheet text, file_row bigint, \"column\" text,
+             value text, severity text, kind text, message text) ON COMMIT DROP",
+    )
+    .execute(tx.conn())
+    .await?;
+    Ok(())
+}
+
+/// Stages `issues` (in their order).
+pub async fn stage_issues(tx: &mut TenantTx<'_>, issues: &[SheetIssue]) -> Result<(), RepoError> {
+    sqlx::query(
+        "INSERT INTO pg_temp.import_sheet_issues (sheet, file_row, \"column\", value, severity, kind, message)
+         SELECT x.v ->> 'sheet', (x.v ->> 'row')::bigint, x.v ->> 'column', x.v ->> 'value', x.v ->> 'severity',
+                x.v ->> 'kind', x.v ->> 'message'
+         FROM jsonb_array_elements($1) WITH ORDINALITY AS x(v, n)
+         ORDER BY x.n",
+    )
+    .bind(sqlx::types::Json(issues))
+    .execute(tx.conn())
+    .await?;
+    Ok(())
+}
+
+/// The staged issues written as the import's `sheet_issues` (replacing an earlier run's), in
+/// order: sheet by sheet as they were first staged, row by row (a sheet's own issues first).
+/// Returns how many, and the first [`ISSUES_SHOWN`] as the figures name them (`<sheet> row
+/// <row>: <message>` for a row of a sheet, else the message).
+pub async fn store_sheet_issues(tx: &mut TenantTx<'_>, data_import_id: Uuid) -> Result<(i64, Vec<String>), RepoError> {
+    sqlx::query(
+        "UPDATE migration.data_imports SET sheet_issues = coalesce((
+             SELECT jsonb_agg(jsonb_strip_nulls(jsonb_build_object('sheet', i.sheet, 'row', i.file_row, 'column', i.\"column\",
+                        'value', i.value, 'severity', i.severity, 'kind', i.kind, 'message', i.message))
+                    ORDER BY i.first, i.file_row NULLS FIRST, i.seq)
+             FROM (SELECT *, min(seq) OVER (PARTITION BY sheet) AS first FROM pg_temp.import_sheet_issues) i), '[]')
+         WHERE client_account_id = $1 AND id = $2",
+    )
+    .bind(tx.client_account_id())
+    .bind(data_import_id)
+    .execute(tx.conn())
+    .await?;
+    let total = sqlx::query_scalar("SELECT count(*) FROM pg_temp.import_sheet_issues").fetch_one(tx.conn()).await?;
+    let shown = sqlx::query_scalar(
+        "SELECT CASE WHEN i.sheet IS NOT NULL AND i.file_row IS NOT NULL
+                     THEN format('%s row %s: %s', i.sheet, i.file_row, i.message) ELSE i.message END
+         FROM (SELECT *, min(seq) OVER (PARTITION BY sheet) AS first FROM pg_temp.import_sheet_issues) i
+         ORDER BY i.first, i.file_row NULLS FIRST, i.seq LIMIT $1",
+    )
+    .bind(ISSUES_SHOWN)
+    .fetch_all(tx.conn())
+    .await?;
+    Ok((total, shown))
 }
 
 /// Fills what the stored upload tells about the import where the import left it out: its size

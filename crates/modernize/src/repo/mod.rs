@@ -9,6 +9,7 @@ pub mod audit;
 pub mod dependencies;
 pub mod flows;
 pub mod global;
+pub mod hosts;
 pub mod imports;
 pub mod mappings;
 pub mod rvtools;

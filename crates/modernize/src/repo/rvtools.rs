@@ -1,28 +1,23 @@
-//! What the extra sheets of an RVTools workbook write (`discovery::rvtools`): their rows are
-//! staged in temporary tables of the dependency phase's transaction, a chunk at a time, then
-//! matched to the import's VMs and applied in set-based statements, so that memory stays that
-//! of a chunk whatever the sheet's size and a re-run of the phase writes the same.
+//! What the VM sheets of an RVTools workbook write (`discovery::rvtools`; its vHost rows are
+//! hosts, [`super::hosts`]): their rows are staged in a temporary table of the dependency phase's
+//! transaction, a chunk at a time, then matched to the import's VMs and applied in set-based
+//! statements, so that memory stays that of a chunk whatever the sheet's size and a re-run of the
+//! phase writes the same.
 
 use sqlx::types::Json;
 use uuid::Uuid;
 
 use super::RepoError;
-use super::dependencies::HOST_KEY;
-use super::flows::PhaseScope;
-use crate::discovery::rvtools::{HostRow, VmRow};
+use crate::discovery::rvtools::VmRow;
 use crate::models::{Asset, TenantTable};
 use crate::tenancy::TenantTx;
 
-/// Rows of unmatched VMs named in a sheet's figures; the rest are counted.
-pub const WARNINGS_SHOWN: i64 = 20;
-
-/// Creates the transaction's staging tables (dropped at its end).
+/// Creates the transaction's staging table of VM sheet rows (dropped at its end); vHost rows are
+/// staged as hosts ([`super::hosts`]).
 pub async fn create_staging(tx: &mut TenantTx<'_>) -> Result<(), RepoError> {
     sqlx::raw_sql(
         "CREATE TEMPORARY TABLE rvtools_vm_rows (sheet text, file_row bigint, uuid_key text, vm text, vcenter text,
-             fact jsonb, asset_id uuid) ON COMMIT DROP;
-         CREATE TEMPORARY TABLE rvtools_host_rows (file_row bigint, host text, os_version text, cpu_cores integer,
-             memory_gb double precision, manufacturer text, model text, datacenter text, vmware jsonb) ON COMMIT DROP;",
+             vm_column text, fact jsonb, asset_id uuid) ON COMMIT DROP",
     )
     .execute(tx.conn())
     .await?;
@@ -32,9 +27,10 @@ pub async fn create_staging(tx: &mut TenantTx<'_>) -> Result<(), RepoError> {
 /// Stages rows of VM sheet `sheet` (its name).
 pub async fn stage_vm_rows(tx: &mut TenantTx<'_>, sheet: &str, rows: &[VmRow]) -> Result<(), RepoError> {
     sqlx::query(
-        "INSERT INTO pg_temp.rvtools_vm_rows (sheet, file_row, uuid_key, vm, vcenter, fact)
-         SELECT $1, x.file_row, x.uuid_key, x.vm, x.vcenter, x.fact
-         FROM jsonb_to_recordset($2) AS x(file_row bigint, uuid_key text, vm text, vcenter text, fact jsonb)",
+        "INSERT INTO pg_temp.rvtools_vm_rows (sheet, file_row, uuid_key, vm, vcenter, vm_column, fact)
+         SELECT $1, x.file_row, x.uuid_key, x.vm, x.vcenter, x.vm_column, x.fact
+         FROM jsonb_to_recordset($2) AS x(file_row bigint, uuid_key text, vm text, vcenter text, vm_column text,
+             fact jsonb)",
     )
     .bind(sheet)
     .bind(Json(rows))
@@ -43,31 +39,16 @@ pub async fn stage_vm_rows(tx: &mut TenantTx<'_>, sheet: &str, rows: &[VmRow]) -
     Ok(())
 }
 
-/// Stages vHost rows.
-pub async fn stage_host_rows(tx: &mut TenantTx<'_>, rows: &[HostRow]) -> Result<(), RepoError> {
-    sqlx::query(
-        "INSERT INTO pg_temp.rvtools_host_rows
-         SELECT x.* FROM jsonb_to_recordset($1) AS x(file_row bigint, host text, os_version text, cpu_cores integer,
-             memory_gb double precision, manufacturer text, model text, datacenter text, vmware jsonb)",
-    )
-    .bind(Json(rows))
-    .execute(tx.conn())
-    .await?;
-    Ok(())
-}
-
-/// What applying one sheet did.
+/// What applying one VM sheet did.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct Applied {
     /// Rows staged.
     pub rows: i64,
-    /// VMs given facts (VM sheets), or hosts created and updated (vHost).
-    pub assets: i64,
-    pub hosts_updated: i64,
-    /// Rows that matched nothing (VM sheets) or were refused (vHost), all counted.
+    /// VMs given facts.
+    pub vms: i64,
+    /// Rows that matched no VM, each an issue of the import
+    /// (`pg_temp.import_sheet_issues`, see [`super::imports::create_issue_staging`]).
     pub unmatched: i64,
-    /// The first [`WARNINGS_SHOWN`] of them, each naming the sheet and its row.
-    pub warnings: Vec<String>,
 }
 
 /// Matches the staged rows of VM sheet `sheet` to the import's VMs and writes their facts as
@@ -174,82 +155,16 @@ pub async fn apply_vm_sheet(
     .bind(sheet)
     .fetch_one(tx.conn())
     .await?;
-    let warnings = sqlx::query_scalar(
-        "SELECT format('%s row %s: VM %s%s matches no VM of this import; not read', $1::text, file_row,
-                       to_json(vm)::text, CASE WHEN vcenter <> '' THEN format(' (vCenter %s)', vcenter) ELSE '' END)
-         FROM pg_temp.rvtools_vm_rows WHERE sheet = $1 AND asset_id IS NULL ORDER BY file_row LIMIT $2",
+    // Every row that matched nothing, said on its row.
+    sqlx::query(
+        "INSERT INTO pg_temp.import_sheet_issues (sheet, file_row, \"column\", value, severity, kind, message)
+         SELECT $1, file_row, vm_column, vm, 'warning', 'unmatched_vm',
+                format('VM %s%s matches no VM of this import; not read', to_json(vm)::text,
+                       CASE WHEN vcenter <> '' THEN format(' (vCenter %s)', vcenter) ELSE '' END)
+         FROM pg_temp.rvtools_vm_rows WHERE sheet = $1 AND asset_id IS NULL ORDER BY file_row",
     )
     .bind(sheet)
-    .bind(WARNINGS_SHOWN)
-    .fetch_all(tx.conn())
+    .execute(tx.conn())
     .await?;
-    Ok(Applied { rows, assets: assets as i64, hosts_updated: 0, unmatched, warnings })
-}
-
-/// Makes each staged vHost row a host asset of the engagement, or updates the one of its
-/// identity (the key `runs_on` placements look hosts up by: fqdn, else hostname, as
-/// `dependencies::derive_esxi_hosts` gives them): a server running VMware ESXi with the row's
-/// cores, memory, version, vendor, model and datacenter, `vmware.esxi_host` (out of 6R) and
-/// the row's cluster and CPU facts merged into its `custom_attributes.vmware`. The last row of a
-/// host named twice wins. A host whose identity is a VM's is refused with a warning.
-pub async fn apply_hosts(tx: &mut TenantTx<'_>, scope: &PhaseScope) -> Result<Applied, RepoError> {
-    let engagement = tx.ctx().require_engagement(Asset::TABLE)?;
-    let key = HOST_KEY.replace("HOST", "h.host");
-    // A VM export's facts: an asset with them is a VM, never a host.
-    let is_vm = "v.custom_attributes -> 'vmware' ?| array['power_state', 'template', 'srm_placeholder', 'tools_os']";
-    let written: Vec<bool> = sqlx::query_scalar(sqlx::AssertSqlSafe(format!(
-        "INSERT INTO migration.assets AS a (client_account_id, engagement_id, master_flow_id, discovery_flow_id,
-                data_import_id, name, hostname, fqdn, asset_type, virtualization_platform, operating_system, os_version,
-                cpu_cores, memory_gb, manufacturer, model, datacenter, discovery_method, dedup_key, custom_attributes)
-         SELECT DISTINCT ON (k.key) $1, $2, $3, $4, $5, btrim(h.host), split_part(btrim(h.host), '.', 1),
-                CASE WHEN btrim(h.host) LIKE '%.%' THEN btrim(h.host) END, 'server', 'VMware ESXi', 'VMware ESXi',
-                h.os_version, h.cpu_cores, h.memory_gb, h.manufacturer, h.model, h.datacenter, 'import', k.key,
-                jsonb_build_object('vmware', h.vmware)
-         FROM pg_temp.rvtools_host_rows h, LATERAL (SELECT {key} AS key) k
-         WHERE NOT EXISTS (SELECT 1 FROM migration.assets v
-                           WHERE v.client_account_id = $1 AND v.engagement_id = $2 AND v.dedup_key = k.key AND {is_vm})
-         ORDER BY k.key, h.file_row DESC
-         ON CONFLICT (client_account_id, engagement_id, dedup_key) DO UPDATE SET
-             master_flow_id = EXCLUDED.master_flow_id, discovery_flow_id = EXCLUDED.discovery_flow_id,
-             data_import_id = EXCLUDED.data_import_id,
-             virtualization_platform = EXCLUDED.virtualization_platform, operating_system = EXCLUDED.operating_system,
-             os_version = coalesce(EXCLUDED.os_version, a.os_version),
-             cpu_cores = coalesce(EXCLUDED.cpu_cores, a.cpu_cores), memory_gb = coalesce(EXCLUDED.memory_gb, a.memory_gb),
-             manufacturer = coalesce(EXCLUDED.manufacturer, a.manufacturer), model = coalesce(EXCLUDED.model, a.model),
-             datacenter = coalesce(EXCLUDED.datacenter, a.datacenter),
-             custom_attributes = a.custom_attributes || jsonb_build_object('vmware',
-                 coalesce(a.custom_attributes -> 'vmware', '{{}}') || (EXCLUDED.custom_attributes -> 'vmware')),
-             updated_at = now()
-         RETURNING (xmax = 0)"
-    )))
-    .bind(tx.client_account_id())
-    .bind(engagement)
-    .bind(scope.master_flow_id)
-    .bind(scope.discovery_flow_id)
-    .bind(scope.data_import_id)
-    .fetch_all(tx.conn())
-    .await?;
-    let rows: i64 = sqlx::query_scalar("SELECT count(*) FROM pg_temp.rvtools_host_rows").fetch_one(tx.conn()).await?;
-    let refused = format!(
-        "FROM pg_temp.rvtools_host_rows h, LATERAL (SELECT {key} AS key) k
-         WHERE EXISTS (SELECT 1 FROM migration.assets v
-                       WHERE v.client_account_id = $1 AND v.engagement_id = $2 AND v.dedup_key = k.key AND {is_vm})"
-    );
-    let unmatched: i64 = sqlx::query_scalar(sqlx::AssertSqlSafe(format!("SELECT count(*) {refused}")))
-        .bind(tx.client_account_id())
-        .bind(engagement)
-        .fetch_one(tx.conn())
-        .await?;
-    let warnings = sqlx::query_scalar(sqlx::AssertSqlSafe(format!(
-        "SELECT format('vHost row %s: host %s has the identity of a VM (%s); not made a host', h.file_row,
-                       to_json(h.host)::text, k.key)
-         {refused} ORDER BY h.file_row LIMIT $3"
-    )))
-    .bind(tx.client_account_id())
-    .bind(engagement)
-    .bind(WARNINGS_SHOWN)
-    .fetch_all(tx.conn())
-    .await?;
-    let created = written.iter().filter(|created| **created).count() as i64;
-    Ok(Applied { rows, assets: created, hosts_updated: written.len() as i64 - created, unmatched, warnings })
+    Ok(Applied { rows, vms: assets as i64, unmatched })
 }

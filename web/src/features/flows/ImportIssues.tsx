@@ -91,8 +91,11 @@ export function ImportIssues({
             <Table.Tbody>
               {issues.data.issues.map((issue) => (
                 <Table.Tr key={`${issue.row_number}.${issue.issue_index}`}>
-                  <Table.Td>{issue.row_number}</Table.Td>
-                  <Table.Td>{issue.file_row ?? "—"}</Table.Td>
+                  {/* Row number 0: no record holds it (a row of another sheet, an ESXi host). */}
+                  <Table.Td>{issue.row_number === 0 ? "—" : issue.row_number}</Table.Td>
+                  <Table.Td>
+                    {issue.sheet ? `${issue.sheet} ${issue.file_row ?? ""}`.trim() : (issue.file_row ?? "—")}
+                  </Table.Td>
                   <Table.Td>
                     <StatusBadge status={issue.severity} />
                   </Table.Td>

@@ -1,8 +1,8 @@
 //! The extra sheets of an RVTools workbook (vHost, vDisk, vPartition, vNetwork), read in the
 //! dependency phase before its placements are linked: each sheet is streamed like the import's
 //! sheet (a reading thread, [`CHUNK_ROWS`] rows per statement, memory that of a chunk) into
-//! staging tables of the phase's transaction, then applied ([`crate::repo::rvtools`]). A re-run
-//! of the phase writes the same.
+//! staging tables of the phase's transaction, then applied ([`crate::repo::rvtools`], and
+//! [`crate::repo::hosts`] for vHost). A re-run of the phase writes the same.
 
 use std::path::{Path, PathBuf};
 
@@ -11,96 +11,71 @@ use serde_json::{Map, Value, json};
 use super::{ImportOptions, PhaseJob, flow_upload};
 use crate::discovery::DiscoveryError;
 use crate::discovery::ingest::{Encoding, IngestError, InventoryFile};
-use crate::discovery::rvtools::{self, HostRow, Sheet, SheetRow, VmRow};
-use crate::repo::rvtools::{self as repo, WARNINGS_SHOWN};
+use crate::discovery::rvtools::{self, HostRow, Sheet, SheetIssue, SheetRow, VmRow};
+use crate::repo::rvtools as repo;
+use crate::repo::{hosts, imports};
 use crate::tenancy::TenantTx;
 
 /// Rows of a sheet staged by one statement.
 const CHUNK_ROWS: usize = 2_000;
 
-/// Rows read from a sheet for one statement, and the warnings of the rows not read.
+/// Rows read from a sheet for one statement, and the issues of the rows not read.
 #[derive(Default)]
 struct Chunk {
     vms: Vec<VmRow>,
     hosts: Vec<HostRow>,
-    warnings: Vec<String>,
-}
-
-/// The warnings of all sheets: the first [`WARNINGS_SHOWN`] kept, all counted.
-#[derive(Default)]
-struct Warnings {
-    shown: Vec<String>,
-    total: i64,
-}
-
-impl Warnings {
-    fn add(&mut self, warnings: Vec<String>, total: i64) {
-        self.total += total;
-        let room = (WARNINGS_SHOWN as usize).saturating_sub(self.shown.len());
-        self.shown.extend(warnings.into_iter().take(room));
-    }
+    issues: Vec<SheetIssue>,
 }
 
 /// Reads the extra sheets of the flow's upload, when it is an RVTools workbook whose vInfo the
-/// import read ([`rvtools::extra_sheets`]), and writes what they say. Returns the phase's figures:
-/// `rvtools_sheets` (per sheet: `rows`, and `vms` given facts and `unmatched` rows, or
-/// `hosts_created`, `hosts_updated` and `refused` rows), `sheet_warnings` (the first
-/// [`WARNINGS_SHOWN`], each naming its sheet and row) and `sheet_warnings_total`; nothing for
-/// another file. A sheet that cannot be opened (no header, past the limits) is a warning.
+/// import read ([`rvtools::extra_sheets`]), and writes what the VM sheets say; vHost rows are
+/// staged as hosts ([`hosts::stage_sheet_rows`], placed by the caller). Every row not read or
+/// matched is an issue of the import (staged, [`imports::create_issue_staging`]), and so is a
+/// sheet that cannot be opened (no header, past the limits). Returns the VM sheets' figures (per
+/// sheet: `rows`, `vms` given facts and `unmatched` rows; empty for another file) and the name
+/// of the vHost sheet read, if any.
 pub(super) async fn read_extra_sheets(
     tx: &mut TenantTx<'_>,
     job: &PhaseJob,
-) -> Result<Map<String, Value>, DiscoveryError> {
+) -> Result<(Map<String, Value>, Option<String>), DiscoveryError> {
     let (upload, options) = flow_upload(tx, job).await?;
     let (path, imported) = (upload.clone(), options.sheet.clone());
     let sheets = tokio::task::spawn_blocking(move || rvtools::extra_sheets(&path, imported.as_deref()))
         .await
         .map_err(stopped)??;
-    let mut metrics = Map::new();
+    let mut figures = Map::new();
+    let mut host_sheet = None;
     if sheets.is_empty() {
-        return Ok(metrics);
+        return Ok((figures, host_sheet));
     }
     repo::create_staging(tx).await?;
-    let mut figures = Map::new();
-    let mut warnings = Warnings::default();
     for (sheet, name) in sheets {
-        if !stage_sheet(tx, &upload, sheet, &name, &options, &mut warnings).await? {
+        if !stage_sheet(tx, &upload, sheet, &name, &options).await? {
             continue;
         }
-        let (applied, figure) = match sheet.facts_key() {
-            None => {
-                let applied = repo::apply_hosts(tx, &job.scope()).await?;
-                let figure = json!({"rows": applied.rows, "hosts_created": applied.assets,
-                    "hosts_updated": applied.hosts_updated, "refused": applied.unmatched});
-                (applied, figure)
-            }
+        match sheet.facts_key() {
+            None => host_sheet = Some(sheet.name().to_owned()),
             Some(key) => {
                 let applied = repo::apply_vm_sheet(tx, job.data_import_id, sheet.name(), key).await?;
-                let figure = json!({"rows": applied.rows, "vms": applied.assets, "unmatched": applied.unmatched});
-                (applied, figure)
+                let figure = json!({"rows": applied.rows, "vms": applied.vms, "unmatched": applied.unmatched});
+                figures.insert(sheet.name().to_owned(), figure);
             }
-        };
-        warnings.add(applied.warnings, applied.unmatched);
-        figures.insert(sheet.name().to_owned(), figure);
+        }
     }
-    metrics.insert("rvtools_sheets".into(), Value::Object(figures));
-    metrics.insert("sheet_warnings_total".into(), json!(warnings.total));
-    metrics.insert("sheet_warnings".into(), json!(warnings.shown));
-    Ok(metrics)
+    Ok((figures, host_sheet))
 }
 
 fn stopped(error: tokio::task::JoinError) -> DiscoveryError {
     DiscoveryError::Invalid(format!("the sheet reader stopped: {error}"))
 }
 
-/// Streams sheet `name` into the staging tables; false when it was not read (a warning says why).
+/// Streams sheet `name` into the staging tables; false when it was not read (an issue says why).
 async fn stage_sheet(
     tx: &mut TenantTx<'_>,
     upload: &Path,
     sheet: Sheet,
     name: &str,
     options: &ImportOptions,
-    warnings: &mut Warnings,
 ) -> Result<bool, DiscoveryError> {
     let (sender, mut chunks) = tokio::sync::mpsc::channel(2);
     let (path, owned_name, owned_options) = (PathBuf::from(upload), name.to_owned(), options.clone());
@@ -110,19 +85,20 @@ async fn stage_sheet(
         let chunk = match chunk {
             Ok(chunk) => chunk,
             Err(Opened::Not(why)) => {
-                warnings.add(vec![why], 1);
+                imports::stage_issues(tx, &[SheetIssue::sheet_not_read(sheet.name(), why)]).await?;
                 read = false;
                 continue;
             }
             Err(Opened::Failed(error)) => return Err(error.into()),
         };
-        let count = chunk.warnings.len() as i64;
-        warnings.add(chunk.warnings, count);
+        if !chunk.issues.is_empty() {
+            imports::stage_issues(tx, &chunk.issues).await?;
+        }
         if !chunk.vms.is_empty() {
             repo::stage_vm_rows(tx, sheet.name(), &chunk.vms).await?;
         }
         if !chunk.hosts.is_empty() {
-            repo::stage_host_rows(tx, &chunk.hosts).await?;
+            hosts::stage_sheet_rows(tx, sheet.name(), &chunk.hosts).await?;
         }
     }
     reader.await.map_err(stopped)?;
@@ -172,10 +148,10 @@ fn read_chunks(
             match rvtools::read_row(sheet, &record, mark) {
                 SheetRow::Vm(row) => chunk.vms.push(row),
                 SheetRow::Host(row) => chunk.hosts.push(row),
-                SheetRow::Skipped(why) => chunk.warnings.push(why),
+                SheetRow::Skipped(issues) => chunk.issues.extend(issues),
             }
         }
-        let rows = chunk.vms.len() + chunk.hosts.len() + chunk.warnings.len();
+        let rows = chunk.vms.len() + chunk.hosts.len() + chunk.issues.len();
         if (rows >= CHUNK_ROWS || at_end) && rows > 0 && sender.blocking_send(Ok(std::mem::take(&mut chunk))).is_err() {
             return;
         }
