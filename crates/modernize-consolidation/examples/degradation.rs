@@ -11,8 +11,10 @@
 //! the same N assets in the legacy shape, spread over the seeded discovery flows; the second is then
 //! consolidated (`consolidate`, no backup). The queries run in rotation on the legacy database, on
 //! the consolidated one as its owner and under row-level security (as `modernize_app` with the
-//! tenant set, as the application runs them), for the tenant with the most assets. With
-//! `--write`, the table between the `degradation-benchmark` markers of that file is replaced.
+//! tenant set, as the application runs them), for the tenant with the most assets; each side on
+//! its own connection, so that its prepared statements keep their plans (PostgreSQL re-plans a
+//! cached statement whenever the role it runs under changes, which the application never does).
+//! With `--write`, the table between the `degradation-benchmark` markers of that file is replaced.
 
 use std::time::{Duration, Instant};
 
@@ -27,34 +29,6 @@ type Error = Box<dyn std::error::Error>;
 const RUNS: usize = 300;
 const BEGIN: &str = "<!-- degradation-benchmark:begin -->";
 const END: &str = "<!-- degradation-benchmark:end -->";
-
-/// N assets in the legacy shape (varchar vocabularies, memory in MB), cycling over the discovery
-/// flows the seed's assets belong to; everything derived from n, so both databases get the same.
-const LEGACY_ASSETS: &str = "
-    WITH flows AS (
-        SELECT row_number() OVER (ORDER BY client_account_id, engagement_id, master_flow_id, discovery_flow_id) - 1 AS k,
-               client_account_id, engagement_id, master_flow_id, discovery_flow_id
-          FROM (SELECT DISTINCT a.client_account_id, a.engagement_id, a.master_flow_id, a.discovery_flow_id
-                  FROM migration.assets a
-                  JOIN migration.discovery_flows df ON df.id = a.discovery_flow_id
-                  JOIN migration.crewai_flow_state_extensions cf ON cf.flow_id = a.master_flow_id) d),
-    counted AS (SELECT count(*) AS flows FROM flows)
-    INSERT INTO migration.assets (client_account_id, engagement_id, master_flow_id, discovery_flow_id, name, hostname,
-        ip_address, asset_type, environment, operating_system, cpu_cores, memory_mb, storage_mb, criticality,
-        business_criticality, status, six_r_strategy, created_at, updated_at)
-    SELECT f.client_account_id, f.engagement_id, f.master_flow_id, f.discovery_flow_id,
-           'bench-' || lpad(n::text, 8, '0'), 'bench-' || lpad(n::text, 8, '0') || '.corp.example',
-           '10.' || (n >> 16) % 256 || '.' || (n >> 8) % 256 || '.' || n % 256,
-           (ARRAY['server', 'database', 'virtual_machine', 'application'])[n % 4 + 1],
-           (ARRAY['production', 'development', 'test', 'staging'])[n / 4 % 4 + 1],
-           (ARRAY['Windows Server 2019', 'Red Hat Enterprise Linux 8', 'Ubuntu 22.04'])[n / 3 % 3 + 1],
-           2 << (n % 4), 1024 * (4 << (n % 5)), 1024 * (100 + n % 900),
-           (ARRAY['low', 'medium', 'high', 'critical'])[n / 5 % 4 + 1],
-           (ARRAY['low', 'medium', 'high', 'critical'])[n / 7 % 4 + 1],
-           (ARRAY['discovered', 'assessed'])[n % 2 + 1],
-           (ARRAY['rehost', 'replatform', 'refactor', 'repurchase', 'retire', 'retain'])[n % 6 + 1],
-           timestamptz '2024-03-01 00:00:00+00', timestamptz '2024-03-01 00:00:00+00'
-      FROM counted, generate_series(0, $1::int - 1) n JOIN flows f ON f.k = n % (SELECT flows FROM counted)";
 
 /// The queries, the same text on both schemas: `$1` the client account, `$2` (where used) its
 /// engagement.
@@ -104,7 +78,7 @@ async fn legacy_database(base: &Database, suffix: &str, assets: i64) -> Result<(
     database.create_if_missing().await?;
     let mut conn = database.connect().await?;
     legacy::seed(&mut conn, SeedOptions { tenants: 10, v3_rows: 10_000, seed: 1, replace: false }).await?;
-    sqlx::query(LEGACY_ASSETS).bind(assets).execute(&mut conn).await?;
+    legacy::add_assets(&mut conn, assets).await?;
     Ok((database, conn))
 }
 
@@ -156,14 +130,18 @@ async fn main() -> Result<(), Error> {
 
     let started = Instant::now();
     let (_, mut legacy) = legacy_database(&base, "legacy", assets).await?;
-    let (_, mut consolidated) = legacy_database(&base, "consolidated", assets).await?;
+    let (consolidated_db, mut consolidated) = legacy_database(&base, "consolidated", assets).await?;
     eprintln!("two legacy databases seeded in {:.1} s", started.elapsed().as_secs_f64());
     let started = Instant::now();
     let report = consolidate(&mut consolidated, &Options::default(), &Progress::hidden()).await?;
     if !report.verification.as_ref().is_some_and(|v| v.passed) {
         return Err("the consolidation's verification failed".into());
     }
-    eprintln!("consolidated in {:.1} s", started.elapsed().as_secs_f64());
+    let phases: Vec<String> =
+        report.phases.iter().map(|p| format!("{} {:.1} s", p.phase, p.ms as f64 / 1000.0)).collect();
+    let consolidated_in = format!("{:.1} s ({})", started.elapsed().as_secs_f64(), phases.join(", "));
+    eprintln!("consolidated in {consolidated_in}");
+    let mut under_rls = consolidated_db.connect().await?;
     for conn in [&mut legacy, &mut consolidated] {
         sqlx::raw_sql("VACUUM ANALYZE").execute(&mut *conn).await?;
     }
@@ -185,7 +163,11 @@ async fn main() -> Result<(), Error> {
             // Rotate which side goes first, so none always finds the caches warmed by another.
             for k in 0..3 {
                 let side = [Side::Legacy, Side::Owner, Side::Rls][(i + k) % 3];
-                let conn = if side == Side::Legacy { &mut legacy } else { &mut consolidated };
+                let conn = match side {
+                    Side::Legacy => &mut legacy,
+                    Side::Owner => &mut consolidated,
+                    Side::Rls => &mut under_rls,
+                };
                 times[side as usize].push(run(conn, side, sql, tenant).await?);
             }
         }
@@ -208,8 +190,9 @@ async fn main() -> Result<(), Error> {
     }
     let table = format!(
         "{BEGIN}\n\nRun of {} (UTC), {assets} assets added to `legacy seed --tenants 10 --rows 10000` (the tenant \
-         measured has {counted}), load average (1 min) {load_before} → {}, {RUNS} runs of each query per side in \
-         rotation; times in ms as the client sees them (loopback). `degradation {assets}`\n\n\
+         measured has {counted}), consolidated in {consolidated_in}; load average (1 min) {load_before} → {}, \
+         {RUNS} runs of each query per side in rotation, each side on its own connection; times in ms as the \
+         client sees them (loopback). `degradation {assets}`\n\n\
          | query | legacy p50 | legacy p99 | consolidated owner p50 | owner p99 | consolidated RLS p50 | RLS p99 | \
          RLS/legacy p50 | RLS/legacy p99 |\n| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |\n{table}\n{END}",
         chrono::Utc::now().format("%Y-%m-%d %H:%M"),

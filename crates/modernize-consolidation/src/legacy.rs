@@ -78,6 +78,41 @@ pub async fn seed(conn: &mut PgConnection, options: SeedOptions) -> Result<SeedS
     summary(conn).await
 }
 
+/// `n` more assets in the legacy shape (varchar vocabularies, memory in MB) on a seeded database,
+/// cycling over the discovery flows the seed's assets belong to; all derived from `n`, so two
+/// databases given the same seed and `n` get the same rows (the degradation benchmark compares
+/// two such). Errors: [`SeedError::Database`].
+pub async fn add_assets(conn: &mut PgConnection, n: i64) -> Result<(), SeedError> {
+    sqlx::query(ASSETS_SQL).bind(n).execute(conn).await?;
+    Ok(())
+}
+
+const ASSETS_SQL: &str = "
+    WITH flows AS (
+        SELECT row_number() OVER (ORDER BY client_account_id, engagement_id, master_flow_id, discovery_flow_id) - 1 AS k,
+               client_account_id, engagement_id, master_flow_id, discovery_flow_id
+          FROM (SELECT DISTINCT a.client_account_id, a.engagement_id, a.master_flow_id, a.discovery_flow_id
+                  FROM migration.assets a
+                  JOIN migration.discovery_flows df ON df.id = a.discovery_flow_id
+                  JOIN migration.crewai_flow_state_extensions cf ON cf.flow_id = a.master_flow_id) d),
+    counted AS (SELECT count(*) AS flows FROM flows)
+    INSERT INTO migration.assets (client_account_id, engagement_id, master_flow_id, discovery_flow_id, name, hostname,
+        ip_address, asset_type, environment, operating_system, cpu_cores, memory_mb, storage_mb, criticality,
+        business_criticality, status, six_r_strategy, created_at, updated_at)
+    SELECT f.client_account_id, f.engagement_id, f.master_flow_id, f.discovery_flow_id,
+           'bench-' || lpad(n::text, 8, '0'), 'bench-' || lpad(n::text, 8, '0') || '.corp.example',
+           '10.' || (n >> 16) % 256 || '.' || (n >> 8) % 256 || '.' || n % 256,
+           (ARRAY['server', 'database', 'virtual_machine', 'application'])[n % 4 + 1],
+           (ARRAY['production', 'development', 'test', 'staging'])[n / 4 % 4 + 1],
+           (ARRAY['Windows Server 2019', 'Red Hat Enterprise Linux 8', 'Ubuntu 22.04'])[n / 3 % 3 + 1],
+           2 << (n % 4), 1024 * (4 << (n % 5)), 1024 * (100 + n % 900),
+           (ARRAY['low', 'medium', 'high', 'critical'])[n / 5 % 4 + 1],
+           (ARRAY['low', 'medium', 'high', 'critical'])[n / 7 % 4 + 1],
+           (ARRAY['discovered', 'assessed'])[n % 2 + 1],
+           (ARRAY['rehost', 'replatform', 'refactor', 'repurchase', 'retire', 'retain'])[n % 6 + 1],
+           timestamptz '2024-03-01 00:00:00+00', timestamptz '2024-03-01 00:00:00+00'
+      FROM counted, generate_series(0, $1::int - 1) n JOIN flows f ON f.k = n % (SELECT flows FROM counted)";
+
 async fn summary(conn: &mut PgConnection) -> Result<SeedSummary, SeedError> {
     let tables: Vec<(String, i64)> = sqlx::query_as(
         "SELECT c.relname::text, (xpath('/row/n/text()',

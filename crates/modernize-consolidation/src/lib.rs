@@ -258,7 +258,7 @@ async fn locked(conn: &mut PgConnection, options: &Options, progress: &Progress)
         return Ok(report);
     }
     let phase = Instant::now();
-    report.upgraded = schema_migrate::upgrade(conn, None).await?.into_iter().map(|s| s.version).collect();
+    report.upgraded = upgrade_compacting(conn, &mut report.compacted).await?;
     report.timing("upgrade", phase);
     if !report.upgraded.is_empty() && report.committed.is_some() {
         // The upgrade is part of this run: rows its migrations backfill (e.g. 0007's dedup keys)
@@ -274,6 +274,54 @@ async fn locked(conn: &mut PgConnection, options: &Options, progress: &Progress)
         report.update(conn, run_id).await?;
     }
     Ok(report)
+}
+
+/// Applies the pending migrations one at a time. A migration that backfills a column rewrites every
+/// row of its table (0007's dedup keys: every asset), and the table the migrate phase just filled
+/// has no free space on its pages: each new row version goes to a new page, which leaves the
+/// table twice its size with half of every page dead, and sequential scans read twice the pages
+/// for the same rows. A table of `migration` that grew by half or more during one migration is
+/// therefore rewritten compactly (`VACUUM FULL`, with fresh statistics) before the next one, while
+/// it has the fewest indexes to rebuild. Only the consolidation does this: it has the database to
+/// itself, a `deploy` to a live database does not. `compacted` gets the tables so rewritten.
+async fn upgrade_compacting(
+    conn: &mut PgConnection,
+    compacted: &mut Vec<String>,
+) -> Result<Vec<i64>, ConsolidationError> {
+    let pending: Vec<i64> = schema_migrate::status(conn)
+        .await?
+        .migrations
+        .iter()
+        .filter(|m| m.applied_at.is_none())
+        .map(|m| m.version)
+        .collect();
+    let mut upgraded = Vec::new();
+    for version in pending {
+        let before = table_sizes(conn).await?;
+        upgraded.extend(schema_migrate::upgrade(conn, Some(version)).await?.into_iter().map(|s| s.version));
+        for (table, size) in table_sizes(conn).await? {
+            let grown = before.iter().find(|(t, _)| *t == table).is_some_and(|(_, was)| size >= was + was / 2);
+            if grown && size >= COMPACT_FROM_BYTES {
+                let vacuum = format!("VACUUM (FULL, ANALYZE) migration.{}", plan::quote(&table));
+                sqlx::raw_sql(sqlx::AssertSqlSafe(vacuum)).execute(&mut *conn).await?;
+                compacted.push(table);
+            }
+        }
+    }
+    Ok(upgraded)
+}
+
+/// Below this a grown table is left as it is: a few pages cost nothing to scan.
+const COMPACT_FROM_BYTES: i64 = 1 << 20;
+
+/// The size of every table of schema `migration` (heap only), by name.
+async fn table_sizes(conn: &mut PgConnection) -> Result<Vec<(String, i64)>, sqlx::Error> {
+    sqlx::query_as(
+        "SELECT c.relname::text, pg_relation_size(c.oid) FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+         WHERE n.nspname = 'migration' AND c.relkind = 'r'",
+    )
+    .fetch_all(conn)
+    .await
 }
 
 /// Records, right after the COMMIT, the first transaction id not completed then: every row the

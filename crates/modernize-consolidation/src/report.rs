@@ -34,6 +34,8 @@ pub struct Report {
     pub dropped: Vec<String>,
     /// Migrations applied after the consolidation (indexes, row-level security).
     pub upgraded: Vec<i64>,
+    /// Tables the upgrade rewrote (a backfill of every row) and that were then compacted.
+    pub compacted: Vec<String>,
     pub size_before_bytes: i64,
     pub size_after_bytes: i64,
     pub phases: Vec<PhaseTiming>,
@@ -71,6 +73,7 @@ impl Report {
             verification: None,
             dropped: Vec::new(),
             upgraded: Vec::new(),
+            compacted: Vec::new(),
             size_before_bytes: 0,
             size_after_bytes: 0,
             phases: Vec::new(),
@@ -255,6 +258,9 @@ impl fmt::Display for Report {
         }
         if !self.upgraded.is_empty() {
             let _ = writeln!(out, "upgrade: applied migrations {:?}", self.upgraded);
+        }
+        if !self.compacted.is_empty() {
+            let _ = writeln!(out, "  rewritten by a backfill, then compacted: {}", self.compacted.join(", "));
         }
         if self.initial_state == crate::State::Consolidated {
             let _ = writeln!(out, "already consolidated: nothing to do");
