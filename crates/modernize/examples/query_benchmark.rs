@@ -30,7 +30,14 @@ const END: &str = "<!-- query-benchmark:end -->";
 #[derive(Clone, Copy)]
 enum Measured {
     Sql(SuiteQuery),
-    List { name: &'static str, filter: fn(usize) -> AssetFilter, sort: AssetSort, order: SortOrder, middle: bool },
+    /// `filter` gets the tenant's number (from 0) and how many assets each tenant has.
+    List {
+        name: &'static str,
+        filter: fn(usize, usize) -> AssetFilter,
+        sort: AssetSort,
+        order: SortOrder,
+        middle: bool,
+    },
 }
 
 impl Measured {
@@ -41,19 +48,19 @@ impl Measured {
         }
     }
 
-    /// `first` is the number of the tenant's first asset (`perf::seed_assets` numbers them).
+    /// `t` is the tenant's number (from 0) in `perf::seed_assets`' order, of `per_tenant` assets.
     async fn run(
         &self,
         tx: &mut TenantTx<'_>,
         tenant: &SeededTenant,
-        first: usize,
+        (t, per_tenant): (usize, usize),
         key: Option<&AssetKey>,
     ) -> Result<usize, Error> {
         Ok(match self {
             Self::Sql(q) => q.run(tx.conn(), tenant).await?,
             Self::List { filter, sort, order, middle, .. } => {
                 let after = if *middle { key } else { None };
-                assets::list_assets(tx, &filter(first), *sort, *order, after, 100).await?.len()
+                assets::list_assets(tx, &filter(t, per_tenant), *sort, *order, after, 100).await?.len()
             }
         })
     }
@@ -65,28 +72,28 @@ fn queries() -> Vec<Measured> {
         Measured::Sql(perf::MASTER_FLOW_JOIN),
         Measured::List {
             name: "(c) list by hostname, first page of 100",
-            filter: |_| AssetFilter::default(),
+            filter: |_, _| AssetFilter::default(),
             sort: AssetSort::Hostname,
             order: SortOrder::Asc,
             middle: false,
         },
         Measured::List {
             name: "(c) list by hostname desc, page after the middle",
-            filter: |_| AssetFilter::default(),
+            filter: |_, _| AssetFilter::default(),
             sort: AssetSort::Hostname,
             order: SortOrder::Desc,
             middle: true,
         },
         Measured::List {
             name: "(c) list by name, environment = Production, first page",
-            filter: |_| AssetFilter { environment: Some("Production".into()), ..Default::default() },
+            filter: |_, _| AssetFilter { environment: Some("Production".into()), ..Default::default() },
             sort: AssetSort::Name,
             order: SortOrder::Asc,
             middle: false,
         },
         Measured::List {
             name: "(c) list by name desc, 6R = rehost, first page",
-            filter: |_| AssetFilter {
+            filter: |_, _| AssetFilter {
                 six_r_strategy: Some(modernize::models::SixrStrategy::Rehost),
                 ..Default::default()
             },
@@ -96,7 +103,11 @@ fn queries() -> Vec<Measured> {
         },
         Measured::List {
             name: "(c) list by name, search for one hostname",
-            filter: |first| AssetFilter { search: Some(format!("srv-{:08}", first + 123)), ..Default::default() },
+            // A hostname of this tenant's (another's would find nothing under RLS), at any size.
+            filter: |t, per_tenant| AssetFilter {
+                search: Some(perf::searched_hostname(t, per_tenant)),
+                ..Default::default()
+            },
             sort: AssetSort::Name,
             order: SortOrder::Asc,
             middle: false,
@@ -162,7 +173,7 @@ async fn measure_size(database: &Database, operator: &OperatorToken, size: usize
                 let role = if as_owner { "RESET ROLE" } else { "SET LOCAL ROLE modernize_app" };
                 sqlx::raw_sql(role).execute(tx.conn()).await?;
                 let begun = Instant::now();
-                let found = query.run(&mut tx, &tenants[t], t * (size / TENANTS), half.as_ref()).await?;
+                let found = query.run(&mut tx, &tenants[t], (t, size / TENANTS), half.as_ref()).await?;
                 let elapsed = begun.elapsed();
                 if found == 0 {
                     return Err(format!("{} found nothing for tenant {t}", query.name()).into());

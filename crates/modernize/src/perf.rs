@@ -72,7 +72,7 @@ pub async fn seed_assets(
     for (t, tenant) in seeded.iter().enumerate() {
         for i in 0..assets_per_tenant {
             let n = t * assets_per_tenant + i;
-            let hostname = if i % 50 == 49 { "\\N".to_owned() } else { format!("srv-{n:08}") };
+            let hostname = seeded_hostname(t, assets_per_tenant, i).unwrap_or_else(|| "\\N".to_owned());
             let wave = if i % 3 == 0 { (i % 12 + 1).to_string() } else { "\\N".to_owned() };
             let _ = writeln!(
                 chunk,
@@ -110,6 +110,24 @@ pub async fn seed_assets(
         .execute(&mut *conn)
         .await?;
     Ok(seeded)
+}
+
+/// The hostname [`seed_assets`] gives the `i`-th asset (from 0) of the `t`-th tenant (from 0) when
+/// each tenant has `assets_per_tenant`: `srv-<n>`, n numbering the assets across tenants (8 digits),
+/// or None (one asset in 50).
+pub fn seeded_hostname(t: usize, assets_per_tenant: usize, i: usize) -> Option<String> {
+    (i % 50 != 49).then(|| format!("srv-{:08}", t * assets_per_tenant + i))
+}
+
+/// A hostname of the `t`-th tenant's assets whatever the size (the tenant's 124th asset, or an
+/// earlier one when it has fewer): what the benchmarks search for. Another tenant's hostname would
+/// find nothing under row-level security.
+pub fn searched_hostname(t: usize, assets_per_tenant: usize) -> String {
+    let i = 123 % assets_per_tenant.max(1);
+    // The asset before one without a hostname has one (i is then at least 49).
+    seeded_hostname(t, assets_per_tenant, i)
+        .or_else(|| seeded_hostname(t, assets_per_tenant, i.saturating_sub(1)))
+        .unwrap_or_default()
 }
 
 /// A query of the suite: `$1` is the client account; `$2`, when `engagement` is set, the

@@ -157,9 +157,15 @@ async fn every_filter_of_the_list_is_an_index_condition_under_rls(pool: PgPool) 
     for environment in ["production", "PRODUCTION", "Staging", "nowhere"] {
         filters.push(AssetFilter { environment: Some(environment.into()), ..Default::default() });
     }
-    // One asset by hostname, by IP address, by name; nothing.
-    for search in ["srv-00003123", "10.0.12.34", "ASSET-00003500", "no-such-asset"] {
+    // One asset by hostname, by IP address, by name; nothing; a part in another case; another
+    // tenant's hostname (the seed numbers assets across tenants: this one is tenant 0's); no run of
+    // three letters or digits (no search keys: the engagement's rows).
+    for search in ["srv-00003123", "10.0.12.34", "ASSET-00003500", "no-such-asset", "Srv-0000312", "srv-00000123"] {
         filters.push(AssetFilter { search: Some(search.into()), ..Default::default() });
+    }
+    // A part of the operating system's name, any case: common, rarer, absent, with LIKE's wildcards.
+    for os in ["windows", "RED HAT", "22.04", "solaris", "%", "Server_2019"] {
+        filters.push(AssetFilter { operating_system: Some(os.into()), ..Default::default() });
     }
     let mut tx = TenantTx::begin(&mut conn, &ctx).await.expect("tenant transaction");
     let role: String = sqlx::query_scalar("SELECT current_user::text").fetch_one(tx.conn()).await.expect("role");
@@ -180,13 +186,15 @@ async fn every_filter_of_the_list_is_an_index_condition_under_rls(pool: PgPool) 
             assets::list_assets(&mut tx, filter, AssetSort::Name, SortOrder::Asc, None, 1_000).await.expect("list");
         let counted = assets::count_assets(&mut tx, filter).await.expect("count");
         assert_eq!(listed.len() as i64, counted, "{filter:?}");
-        // The environment and the search as they were written before 0013, on every row.
-        let before = match (&filter.environment, &filter.search) {
-            (Some(environment), _) => Some(("lower(environment) = lower($2)", environment.clone())),
-            (_, Some(search)) => Some((
-                "(name ILIKE $2 OR hostname ILIKE $2 OR ip_address ILIKE $2 OR fqdn ILIKE $2)",
-                format!("%{search}%"),
-            )),
+        // The environment, the search and the operating system as they were written before 0013,
+        // on every row.
+        let escaped = |text: &str| format!("%{}%", text.replace('\\', "\\\\").replace('%', "\\%").replace('_', "\\_"));
+        let before = match (&filter.environment, &filter.search, &filter.operating_system) {
+            (Some(environment), _, _) => Some(("lower(environment) = lower($2)", environment.clone())),
+            (_, Some(search), _) => {
+                Some(("(name ILIKE $2 OR hostname ILIKE $2 OR ip_address ILIKE $2 OR fqdn ILIKE $2)", escaped(search)))
+            }
+            (_, _, Some(os)) => Some(("operating_system ILIKE $2", escaped(os))),
             _ => None,
         };
         if let Some((predicate, value)) = before {
@@ -201,6 +209,106 @@ async fn every_filter_of_the_list_is_an_index_condition_under_rls(pool: PgPool) 
         }
     }
     drop(tx); // rolls back
+}
+
+/// A search with a run of three letters or digits looks its keys up in the search keys' index
+/// (migration 0018: trigrams tagged with the engagement, so it reads only this engagement's
+/// posting lists); one without such a run reads the engagement's rows instead. Counted with the
+/// transaction's index scans (the lookup runs inside `asset_ids_searching`, out of the list's plan).
+#[sqlx::test(migrations = false)]
+async fn a_search_looks_up_the_engagements_search_keys(pool: PgPool) {
+    let (mut conn, _tenant, ctx) = seeded(&pool).await;
+    let mut tx = TenantTx::begin(&mut conn, &ctx).await.expect("tenant transaction");
+    for (search, keyed) in [("srv-00003123", true), ("asset-00003500", true), ("10.0.12.34", false)] {
+        let scans = async |tx: &mut TenantTx<'_>| -> i64 {
+            sqlx::query_scalar("SELECT pg_stat_get_xact_numscans('migration.ix_assets_search_keys'::regclass)")
+                .fetch_one(tx.conn())
+                .await
+                .expect("index scans")
+        };
+        let before = scans(&mut tx).await;
+        let filter = AssetFilter { search: Some(search.into()), ..Default::default() };
+        let found =
+            assets::list_assets(&mut tx, &filter, AssetSort::Name, SortOrder::Asc, None, 100).await.expect("search");
+        assert_eq!(found.len(), 1, "{search}");
+        assert_eq!(scans(&mut tx).await > before, keyed, "{search}: the keys' index used");
+    }
+    drop(tx); // rolls back
+}
+
+/// The keys a search asks for are among the keys of every text containing it in any case
+/// (migration 0017's argument, checked on every part of a few texts, in three cases): a search
+/// never loses a match to its keys. Another engagement's keys differ.
+#[sqlx::test(migrations = false)]
+async fn a_texts_search_keys_hold_the_keys_of_every_part_of_it(pool: PgPool) {
+    let mut conn = common::migrated(&pool).await;
+    let texts = [
+        "asset-00003123 srv-00003123 10.0.12.34 db01.Example.COM",
+        "Ünïcode-Straße_01 KELVIN-\u{212a} naïve--ÉTÉ 1234567890",
+        "x  ab abc ABCD a1b2c3 %_\\ tail",
+    ];
+    let engagement = uuid::Uuid::new_v4();
+    for text in texts {
+        let missed: Vec<String> = sqlx::query_scalar(
+            "SELECT DISTINCT s FROM generate_series(1, length($1)) i, generate_series(1, length($1)) n,
+                    LATERAL (VALUES (substr($1, i, n)), (upper(substr($1, i, n))), (lower(substr($1, i, n)))) part(s)
+              WHERE $1 ILIKE '%' || replace(replace(replace(s, '\\', '\\\\'), '%', '\\%'), '_', '\\_') || '%'
+                AND NOT migration.asset_search_keys($2, $1) @> migration.asset_search_pattern_keys($2, s)",
+        )
+        .bind(text)
+        .bind(engagement)
+        .fetch_all(&mut *conn)
+        .await
+        .expect("keys of every part");
+        assert_eq!(missed, Vec::<String>::new(), "{text}");
+    }
+    let other: bool = sqlx::query_scalar(
+        "SELECT migration.asset_search_keys($2, $1) @> migration.asset_search_pattern_keys($3, 'srv-00003123')",
+    )
+    .bind(texts[0])
+    .bind(engagement)
+    .bind(uuid::Uuid::new_v4())
+    .fetch_one(&mut *conn)
+    .await
+    .expect("another engagement");
+    assert!(!other, "keys are the engagement's");
+}
+
+/// `query_benchmark 1000` (10 assets per tenant) searched for the tenant's 124th asset, which was
+/// another tenant's, hidden by row-level security: the searched hostname is the tenant's own at
+/// any size.
+#[sqlx::test(migrations = false)]
+async fn the_benchmarks_searched_hostname_is_the_tenants_own_at_any_size(pool: PgPool) {
+    let mut conn = common::migrated(&pool).await;
+    let tenants = perf::seed_assets(&mut conn, 3, 10).await.expect("seed");
+    for (t, tenant) in tenants.iter().enumerate() {
+        let ctx = TenantCtx::for_operator(
+            &mut conn,
+            common::operator(),
+            tenant.client_account_id,
+            Some(tenant.engagement_id),
+        )
+        .await
+        .expect("operator context");
+        let mut tx = TenantTx::begin(&mut conn, &ctx).await.expect("tenant transaction");
+        let hostname = perf::searched_hostname(t, 10);
+        let filter = AssetFilter { search: Some(hostname.clone()), ..Default::default() };
+        let found =
+            assets::list_assets(&mut tx, &filter, AssetSort::Name, SortOrder::Asc, None, 100).await.expect("search");
+        let hostnames: Vec<Option<String>> = found.into_iter().map(|a| a.asset.hostname).collect();
+        assert_eq!(hostnames, [Some(hostname)], "tenant {t}");
+        drop(tx);
+    }
+    // Every size gives a hostname of the tenant's range, one in 50 having none.
+    for per_tenant in [1, 10, 49, 50, 100, 123, 124, 150, 10_000] {
+        for t in [0, 7] {
+            let hostname = perf::searched_hostname(t, per_tenant);
+            let n: usize = hostname.trim_start_matches("srv-").parse().expect("numbered");
+            let i = n - t * per_tenant;
+            assert!(i < per_tenant, "{per_tenant}: {hostname}");
+            assert_eq!(perf::seeded_hostname(t, per_tenant, i), Some(hostname));
+        }
+    }
 }
 
 /// The page split in two index ranges still pages exactly like one ordered query: every asset

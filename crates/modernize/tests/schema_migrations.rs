@@ -170,15 +170,15 @@ async fn an_interrupted_concurrent_index_build_is_finished_by_a_rerun(pool: PgPo
     // What a killed CREATE INDEX CONCURRENTLY leaves: an INVALID index, and no history row.
     sqlx::raw_sql(
         "UPDATE pg_index SET indisvalid = false
-          WHERE indexrelid = 'migration.ix_assets_search_trgm'::regclass;
-         DELETE FROM modernize.schema_migrations WHERE version = 13;",
+          WHERE indexrelid = 'migration.ix_assets_search_keys'::regclass;
+         DELETE FROM modernize.schema_migrations WHERE version = 18;",
     )
     .execute(&mut *conn)
     .await
     .expect("simulate the interruption");
 
     let steps = migrate::upgrade(&mut conn, None).await.expect("re-run");
-    assert_eq!(steps.iter().map(|s| s.version).collect::<Vec<_>>(), [13]);
+    assert_eq!(steps.iter().map(|s| s.version).collect::<Vec<_>>(), [18]);
     assert_eq!(healthy.diff(&catalog(&mut conn).await), Vec::<String>::new(), "the index is valid again");
 }
 

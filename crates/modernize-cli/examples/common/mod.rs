@@ -79,7 +79,8 @@ pub fn admin_token(binary: &Path, url: &str) -> Result<String, Error> {
 
 /// `modernize serve --workers 0` on a free loopback port, killed when dropped.
 pub struct Server {
-    child: Child,
+    /// The server's process (killed when dropped).
+    pub child: Child,
     pub base: String,
 }
 

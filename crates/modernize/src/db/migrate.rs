@@ -54,7 +54,7 @@ macro_rules! migration {
 const ASSET_IDENTITY_SETTINGS: &[(&str, &str)] = &[("enable_nestloop", "off"), ("enable_mergejoin", "off")];
 
 /// Every migration, in order. A file in `migrations/` that is missing here fails a test.
-pub static MIGRATIONS: [Migration; 16] = [
+pub static MIGRATIONS: [Migration; 18] = [
     migration!(1, "0001", "consolidated_schema"),
     migration!(2, "0002", "performance_indexes"),
     migration!(3, "0003", "row_level_security"),
@@ -71,6 +71,8 @@ pub static MIGRATIONS: [Migration; 16] = [
     migration!(14, "0014", "record_file_row"),
     migration!(15, "0015", "asset_identity_keys"),
     migration!(16, "0016", "import_sheet_issues"),
+    migration!(17, "0017", "search_keys"),
+    migration!(18, "0018", "search_keys_index"),
 ];
 
 const NO_TRANSACTION_MARKER: &str = "-- modernize:no-transaction";
@@ -542,6 +544,8 @@ mod tests {
             (14, "b0090e964475834443ddc5ea94b69bba6a4ed26db52c8b39a7abc10ba77a0ce3"),
             (15, "d98756a55a3840cc1084762352f73935445e4717468d3448c290359abdea7cb6"),
             (16, "439c972ee2ee7cbb8a60cb098e72966b26883fdae05506fa8fd34d4ce86b9233"),
+            (17, "adaae24db093d073440f641178d32e2ec9ca21e02a997cd85734d91fde4e9e58"),
+            (18, "7fb6dd7cb3d52bc6377ec6687d0c2d74335607f519c58e8f9ea68f8c06c1d0a2"),
         ];
         for (version, checksum) in landed {
             let migration = MIGRATIONS.iter().find(|m| m.version == version).expect("landed migration");

@@ -187,8 +187,52 @@ pub struct ListedAsset {
     pub sort_value: Option<String>,
 }
 
+/// A filter with what it needs read before its query is built: the engagement's operating systems
+/// its `operating_system` part matches (None without that part).
+struct Resolved<'f> {
+    filter: &'f AssetFilter,
+    operating_systems: Option<Vec<String>>,
+}
+
+/// Reads what `filter` needs ([`Resolved`]). The operating system filter (a part of the name, any
+/// case) becomes equality with the engagement's distinct values that contain it, found by walking
+/// the `(client_account_id, engagement_id, operating_system, id)` index once per distinct value
+/// (migration 0010; a recursive skip scan): ILIKE is not leakproof, so under row-level security it
+/// could only filter the rows of the sort's index walk (the whole engagement for a rare system),
+/// where text equality is an index condition (migration 0013 explains leakproofness). Exact: an
+/// asset's system contains the text if and only if its value is one of those.
+async fn resolve<'f>(tx: &mut TenantTx<'_>, filter: &'f AssetFilter) -> Result<Resolved<'f>, RepoError> {
+    let Some(os) = non_blank(&filter.operating_system) else {
+        return Ok(Resolved { filter, operating_systems: None });
+    };
+    let engagement = tx.ctx().require_engagement(Asset::TABLE)?;
+    let systems: Vec<String> = sqlx::query_scalar(
+        "WITH RECURSIVE systems(value) AS (
+             (SELECT a.operating_system FROM migration.assets a
+               WHERE a.client_account_id = $1 AND a.engagement_id = $2 AND a.operating_system IS NOT NULL
+               ORDER BY a.operating_system LIMIT 1)
+             UNION ALL
+             SELECT (SELECT a.operating_system FROM migration.assets a
+                      WHERE a.client_account_id = $1 AND a.engagement_id = $2 AND a.operating_system > s.value
+                      ORDER BY a.operating_system LIMIT 1)
+               FROM systems s WHERE s.value IS NOT NULL)
+         SELECT value FROM systems WHERE value ILIKE $3",
+    )
+    .bind(tx.client_account_id())
+    .bind(engagement)
+    .bind(contains_pattern(os))
+    .fetch_all(tx.conn())
+    .await?;
+    Ok(Resolved { filter, operating_systems: Some(systems) })
+}
+
 /// `a.client_account_id = … AND a.engagement_id = … AND <the filters>`.
-fn push_filter(query: &mut QueryBuilder<Postgres>, tx: &TenantTx<'_>, filter: &AssetFilter) -> Result<(), RepoError> {
+fn push_filter(
+    query: &mut QueryBuilder<Postgres>,
+    tx: &TenantTx<'_>,
+    resolved: &Resolved<'_>,
+) -> Result<(), RepoError> {
+    let filter = resolved.filter;
     let engagement = tx.ctx().require_engagement(Asset::TABLE)?;
     query.push(" a.client_account_id = ").push_bind(tx.client_account_id());
     query.push(" AND a.engagement_id = ").push_bind(engagement);
@@ -211,18 +255,18 @@ fn push_filter(query: &mut QueryBuilder<Postgres>, tx: &TenantTx<'_>, filter: &A
     if let Some(criticality) = filter.business_criticality {
         query.push(" AND a.business_criticality = ").push_bind(criticality);
     }
-    if let Some(os) = non_blank(&filter.operating_system) {
-        query.push(" AND a.operating_system ILIKE ").push_bind(contains_pattern(os));
+    if let Some(systems) = &resolved.operating_systems {
+        query.push(" AND a.operating_system = ANY(").push_bind(systems.clone()).push(")");
     }
     if let Some(flow) = filter.discovery_flow_id {
         query.push(" AND a.discovery_flow_id = ").push_bind(flow);
     }
     if let Some(search) = non_blank(&filter.search) {
+        // The ids from the engagement's search keys (ILIKE cannot be an index condition under RLS:
+        // migrations 0013 and 0017), then each column's own match.
         let pattern = contains_pattern(search);
-        // The ids from the trigram index (ILIKE cannot be an index condition under RLS: migration
-        // 0013), then each column's own match.
-        query.push(" AND a.id = ANY(migration.asset_ids_matching(").push_bind(engagement);
-        query.push(", ").push_bind(pattern.clone()).push("))");
+        query.push(" AND a.id = ANY(migration.asset_ids_searching(").push_bind(engagement);
+        query.push(", ").push_bind(search.to_owned()).push("))");
         query.push(" AND (a.name ILIKE ").push_bind(pattern.clone());
         query.push(" OR a.hostname ILIKE ").push_bind(pattern.clone());
         query.push(" OR a.ip_address ILIKE ").push_bind(pattern.clone());
@@ -251,7 +295,8 @@ pub async fn list_assets(
     after: Option<&AssetKey>,
     limit: i64,
 ) -> Result<Vec<ListedAsset>, RepoError> {
-    let mut query = list_query("", tx, filter, sort, order, after, limit)?;
+    let resolved = resolve(tx, filter).await?;
+    let mut query = list_query("", tx, &resolved, sort, order, after, limit)?;
     let assets = query.build_query_as::<ListedAsset>().fetch_all(tx.conn()).await?;
     Ok(assets)
 }
@@ -266,7 +311,8 @@ pub async fn explain_list_assets(
     after: Option<&AssetKey>,
     limit: i64,
 ) -> Result<serde_json::Value, RepoError> {
-    let mut query = list_query("EXPLAIN (ANALYZE, FORMAT JSON) ", tx, filter, sort, order, after, limit)?;
+    let resolved = resolve(tx, filter).await?;
+    let mut query = list_query("EXPLAIN (ANALYZE, FORMAT JSON) ", tx, &resolved, sort, order, after, limit)?;
     let plan = query.build_query_scalar::<Json<serde_json::Value>>().fetch_one(tx.conn()).await?;
     Ok(plan.0)
 }
@@ -279,7 +325,7 @@ pub async fn explain_list_assets(
 fn list_query(
     prefix: &str,
     tx: &TenantTx<'_>,
-    filter: &AssetFilter,
+    resolved: &Resolved<'_>,
     sort: AssetSort,
     order: SortOrder,
     after: Option<&AssetKey>,
@@ -298,7 +344,7 @@ fn list_query(
     let with_values = !matches!(after, Some(AssetKey { value: None, .. }));
     if with_values {
         query.push("(").push(select.replace("{part}", "0"));
-        push_filter(&mut query, tx, filter)?;
+        push_filter(&mut query, tx, resolved)?;
         query.push(format!(" AND {column} IS NOT NULL"));
         if let Some(AssetKey { value: Some(value), id }) = after {
             query.push(format!(" AND ({column}, a.id) {cmp} (")).push_bind(value.clone());
@@ -308,7 +354,7 @@ fn list_query(
         query.push(") UNION ALL ");
     }
     query.push("(").push(select.replace("{part}", "1"));
-    push_filter(&mut query, tx, filter)?;
+    push_filter(&mut query, tx, resolved)?;
     query.push(format!(" AND {column} IS NULL"));
     if let Some(AssetKey { value: None, id }) = after {
         query.push(format!(" AND a.id {cmp} ")).push_bind(*id);
@@ -322,8 +368,9 @@ fn list_query(
 
 /// How many assets of the transaction's engagement match `filter`.
 pub async fn count_assets(tx: &mut TenantTx<'_>, filter: &AssetFilter) -> Result<i64, RepoError> {
+    let resolved = resolve(tx, filter).await?;
     let mut query = QueryBuilder::new("SELECT count(*) FROM migration.assets a WHERE");
-    push_filter(&mut query, tx, filter)?;
+    push_filter(&mut query, tx, &resolved)?;
     let count = query.build_query_scalar::<i64>().fetch_one(tx.conn()).await?;
     Ok(count)
 }
@@ -336,6 +383,7 @@ pub async fn update_assets(tx: &mut TenantTx<'_>, filter: &AssetFilter, patch: &
     if record.is_empty() {
         return Ok(0);
     }
+    let resolved = resolve(tx, filter).await?;
     let columns: Vec<String> = record.keys().map(|c| quote_identifier(c)).collect();
     let list = |prefix: &str| columns.iter().map(|c| format!("{prefix}.{c}")).collect::<Vec<_>>().join(", ");
     let mut query = QueryBuilder::new(format!(
@@ -348,7 +396,7 @@ pub async fn update_assets(tx: &mut TenantTx<'_>, filter: &AssetFilter, patch: &
         .push_bind(tx.user_id())
         .push("::uuid, a.updated_by)) FROM jsonb_populate_record(NULL::migration.assets, ");
     query.push_bind(Json(record)).push(") p WHERE");
-    push_filter(&mut query, tx, filter)?;
+    push_filter(&mut query, tx, &resolved)?;
     query.push(format!(" AND ({}) IS DISTINCT FROM ({})", list("a"), list("p")));
     Ok(query.build().execute(tx.conn()).await?.rows_affected())
 }

@@ -389,34 +389,47 @@ pub async fn authenticate_token(conn: &mut PgConnection, token: &TokenSecret) ->
     let Some((prefix, secret)) = token.parts() else {
         return Err(refused());
     };
-    let found: Option<(Uuid, String)> = sqlx::query_as(
-        "SELECT t.id, t.secret_hash FROM modernize.api_tokens t JOIN migration.users u ON u.id = t.user_id
-         WHERE t.prefix = $1 AND t.revoked_at IS NULL AND (t.expires_at IS NULL OR t.expires_at > now())
-           AND u.is_active",
+    // The token and its user in one statement: this runs on every API request.
+    let found: Option<TokenUser> = sqlx::query_as(
+        "SELECT t.id AS token_id, t.secret_hash AS token_secret_hash,
+                t.last_used_at IS NULL OR t.last_used_at < now() - interval '1 minute' AS token_use_unrecorded, u.*
+           FROM modernize.api_tokens t JOIN migration.users u ON u.id = t.user_id
+          WHERE t.prefix = $1 AND t.revoked_at IS NULL AND (t.expires_at IS NULL OR t.expires_at > now())
+            AND u.is_active",
     )
     .bind(prefix)
     .fetch_optional(&mut *conn)
     .await?;
-    let stored = found.as_ref().map_or(DUMMY_TOKEN_DIGEST, |(_, hash)| hash.as_str());
+    let stored = found.as_ref().map_or(DUMMY_TOKEN_DIGEST, |t| t.token_secret_hash.as_str());
     let matches = token_matches(secret, stored).await?;
-    let Some((token_id, stored)) = found.filter(|_| matches) else {
+    let Some(found) = found.filter(|_| matches) else {
         return Err(refused());
     };
-    let digest = (!stored.starts_with("sha256$")).then(|| token_digest(secret));
-    sqlx::query(
-        "UPDATE modernize.api_tokens SET last_used_at = now(), secret_hash = coalesce($2, secret_hash)
-         WHERE id = $1 AND ($2 IS NOT NULL OR last_used_at IS NULL OR last_used_at < now() - interval '1 minute')",
-    )
-    .bind(token_id)
-    .bind(digest)
-    .execute(&mut *conn)
-    .await?;
-    Ok(sqlx::query_as(
-        "SELECT u.* FROM migration.users u JOIN modernize.api_tokens t ON t.user_id = u.id WHERE t.id = $1",
-    )
-    .bind(token_id)
-    .fetch_one(conn)
-    .await?)
+    // Recorded at most once a minute (a write per request would cost more than the request), and
+    // an argon2id hash replaced by the digest the first time its token is used.
+    let digest = (!found.token_secret_hash.starts_with("sha256$")).then(|| token_digest(secret));
+    if digest.is_some() || found.token_use_unrecorded {
+        sqlx::query(
+            "UPDATE modernize.api_tokens SET last_used_at = now(), secret_hash = coalesce($2, secret_hash)
+             WHERE id = $1 AND ($2 IS NOT NULL OR last_used_at IS NULL OR last_used_at < now() - interval '1 minute')",
+        )
+        .bind(found.token_id)
+        .bind(digest)
+        .execute(&mut *conn)
+        .await?;
+    }
+    Ok(found.user)
+}
+
+/// A token found by its prefix, with its user ([`authenticate_token`]).
+#[derive(sqlx::FromRow)]
+struct TokenUser {
+    token_id: Uuid,
+    token_secret_hash: String,
+    /// Whether `last_used_at` is older than a minute (or unset).
+    token_use_unrecorded: bool,
+    #[sqlx(flatten)]
+    user: User,
 }
 
 /// A digest no secret has (not 64 hex digits), compared when no token has the prefix.

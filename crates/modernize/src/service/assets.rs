@@ -8,7 +8,7 @@ use serde_json::{Map, Value, json};
 use sqlx::PgPool;
 use uuid::Uuid;
 
-use super::{Actor, ServiceError, connection, engagement_ctx, require};
+use super::{Actor, ServiceError, connection, engagement_ctx, engagement_tx, require};
 use crate::models::{
     AccessAuditLogEntry, Asset, AssetPatch, AssetStatus, AssetType, CriticalityLevel, MemberRole,
     NewAccessAuditLogEntry, SixrStrategy,
@@ -189,8 +189,7 @@ pub async fn list_assets(
     check_filter(&query.filter)?;
     let after = cursor.map(|c| decode_cursor(query, c)).transpose()?;
     let mut conn = connection(pool).await?;
-    let (ctx, _) = engagement_ctx(&mut conn, actor, account, engagement).await?;
-    let mut tx = TenantTx::begin(&mut conn, &ctx).await?;
+    let (mut tx, _) = engagement_tx(&mut conn, actor, account, engagement).await?;
     let mut assets =
         assets_repo::list_assets(&mut tx, &query.filter, query.sort, query.order, after.as_ref(), limit + 1).await?;
     let total = assets_repo::count_assets(&mut tx, &query.filter).await?;
@@ -231,8 +230,7 @@ pub async fn get_asset(
     asset_id: Uuid,
 ) -> Result<AssetView, ServiceError> {
     let mut conn = connection(pool).await?;
-    let (ctx, _) = engagement_ctx(&mut conn, actor, account, engagement).await?;
-    let mut tx = TenantTx::begin(&mut conn, &ctx).await?;
+    let (mut tx, _) = engagement_tx(&mut conn, actor, account, engagement).await?;
     let asset = asset_of_engagement(&mut tx, asset_id).await?;
     tx.commit().await?;
     Ok(asset.into())

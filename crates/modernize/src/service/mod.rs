@@ -113,19 +113,31 @@ pub async fn find_account(conn: &mut PgConnection, id_or_slug: &str) -> Result<C
 /// The actor's context in the client account named by `account` (id or slug): NotFound when it
 /// does not exist or the actor is not a member.
 pub async fn account_ctx(conn: &mut PgConnection, actor: &Actor<'_>, account: &str) -> Result<TenantCtx, ServiceError> {
+    let tx = account_tx(conn, actor, account).await?;
+    let ctx = tx.ctx().clone();
+    tx.commit().await?;
+    Ok(ctx)
+}
+
+/// [`account_ctx`]'s checks, with the tenant transaction they ran in left open for the work.
+pub(crate) async fn account_tx<'c>(
+    conn: &'c mut PgConnection,
+    actor: &Actor<'_>,
+    account: &str,
+) -> Result<TenantTx<'c>, ServiceError> {
     let found = find_account(conn, account).await?;
-    let ctx = match actor {
-        Actor::Operator(token) => TenantCtx::for_operator(conn, token, found.id, None).await,
-        Actor::User(user) => TenantCtx::for_member(conn, user.user_id, found.id, None).await,
+    let tx = match actor {
+        Actor::Operator(token) => TenantTx::begin_for_operator(conn, token, found.id).await,
+        Actor::User(user) => TenantTx::begin_for_member(conn, user.user_id, found.id).await,
     };
-    let ctx = ctx.map_err(|error| match error {
+    let tx = tx.map_err(|error| match error {
         RepoError::NotFound { .. } => ServiceError::not_found("client account", account),
         other => other.into(),
     })?;
     // The tenant of the request or command under way, for its logs (a span without this field,
     // such as a CLI command's, ignores it).
-    tracing::Span::current().record("client_account_id", tracing::field::display(ctx.client_account_id()));
-    Ok(ctx)
+    tracing::Span::current().record("client_account_id", tracing::field::display(tx.client_account_id()));
+    Ok(tx)
 }
 
 /// The actor's context in one engagement (id or slug) of the account: NotFound when the
@@ -136,34 +148,47 @@ pub async fn engagement_ctx(
     account: &str,
     engagement: &str,
 ) -> Result<(TenantCtx, Engagement), ServiceError> {
-    let ctx = account_ctx(conn, actor, account).await?;
-    let mut tx = TenantTx::begin(conn, &ctx).await?;
+    let (tx, found) = engagement_tx(conn, actor, account, engagement).await?;
+    let ctx = tx.ctx().clone();
+    tx.commit().await?;
+    Ok((ctx, found))
+}
+
+/// [`engagement_ctx`]'s checks, with the tenant transaction they ran in left open for the work
+/// (a read such as the asset list then takes one transaction, not four).
+pub(crate) async fn engagement_tx<'c>(
+    conn: &'c mut PgConnection,
+    actor: &Actor<'_>,
+    account: &str,
+    engagement: &str,
+) -> Result<(TenantTx<'c>, Engagement), ServiceError> {
+    let mut tx = account_tx(conn, actor, account).await?;
+    let client_account_id = tx.client_account_id();
     let found: Option<Engagement> = match engagement.parse::<Uuid>() {
         Err(_) if check_slug(engagement).is_err() => None,
         Ok(id) => {
             sqlx::query_as("SELECT * FROM migration.engagements WHERE client_account_id = $1 AND id = $2")
-                .bind(ctx.client_account_id())
+                .bind(client_account_id)
                 .bind(id)
                 .fetch_optional(tx.conn())
                 .await?
         }
         Err(_) => {
             sqlx::query_as("SELECT * FROM migration.engagements WHERE client_account_id = $1 AND slug = $2")
-                .bind(ctx.client_account_id())
+                .bind(client_account_id)
                 .bind(engagement)
                 .fetch_optional(tx.conn())
                 .await?
         }
     };
-    tx.commit().await?;
     let not_found = || ServiceError::not_found("engagement", engagement);
     let found = found.ok_or_else(not_found)?;
-    let ctx = ctx.in_engagement(conn, found.id).await.map_err(|error| match error {
+    tx.enter_engagement(found.id).await.map_err(|error| match error {
         RepoError::NotFound { .. } => not_found(),
         other => other.into(),
     })?;
     tracing::Span::current().record("engagement_id", tracing::field::display(found.id));
-    Ok((ctx, found))
+    Ok((tx, found))
 }
 
 /// A connection of the pool, as a service error when the pool cannot give one.

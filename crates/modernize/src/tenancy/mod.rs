@@ -90,12 +90,16 @@ impl TenantCtx {
     /// that it (and the engagement, when given) exists; NotFound otherwise.
     pub async fn for_operator(
         conn: &mut PgConnection,
-        _operator: &OperatorToken,
+        operator: &OperatorToken,
         client_account_id: Uuid,
         engagement_id: Option<Uuid>,
     ) -> Result<Self, RepoError> {
-        let ctx = Self { client_account_id, engagement_id, user_id: None, role: MemberRole::Admin };
-        ctx.check_exists(conn).await?;
+        let mut tx = TenantTx::begin_for_operator(conn, operator, client_account_id).await?;
+        if let Some(engagement_id) = engagement_id {
+            tx.enter_engagement(engagement_id).await?;
+        }
+        let ctx = tx.ctx.clone();
+        tx.commit().await?;
         Ok(ctx)
     }
 
@@ -109,8 +113,22 @@ impl TenantCtx {
         client_account_id: Uuid,
         engagement_id: Option<Uuid>,
     ) -> Result<Self, RepoError> {
-        let probe = Self { client_account_id, engagement_id: None, user_id: Some(user_id), role: MemberRole::Viewer };
-        let mut tx = TenantTx::begin(conn, &probe).await?;
+        let mut tx = TenantTx::begin_for_member(conn, user_id, client_account_id).await?;
+        if let Some(engagement_id) = engagement_id {
+            tx.enter_engagement(engagement_id).await?;
+        }
+        let ctx = tx.ctx.clone();
+        tx.commit().await?;
+        Ok(ctx)
+    }
+
+    /// [`TenantCtx::for_member`]'s checks, in `tx` (a tenant transaction of that user and account).
+    async fn member_in(
+        tx: &mut TenantTx<'_>,
+        user_id: Uuid,
+        client_account_id: Uuid,
+        engagement_id: Option<Uuid>,
+    ) -> Result<Self, RepoError> {
         let account_role: Option<MemberRole> = sqlx::query_scalar(
             "SELECT m.role FROM migration.user_account_associations m
              JOIN migration.users u ON u.id = m.user_id
@@ -150,7 +168,6 @@ impl TenantCtx {
                 }
             }
         };
-        tx.commit().await?;
         Ok(Self { client_account_id, engagement_id, user_id: Some(user_id), role })
     }
 
@@ -158,18 +175,15 @@ impl TenantCtx {
     /// account has no such engagement). For members the role is looked up again, since an
     /// engagement grant may differ from the account role.
     pub async fn in_engagement(&self, conn: &mut PgConnection, engagement_id: Uuid) -> Result<Self, RepoError> {
-        match self.user_id {
-            Some(user_id) => Self::for_member(conn, user_id, self.client_account_id, Some(engagement_id)).await,
-            None => {
-                let ctx = Self { engagement_id: Some(engagement_id), ..self.clone() };
-                ctx.check_exists(conn).await?;
-                Ok(ctx)
-            }
-        }
+        let mut tx = TenantTx::begin(conn, self).await?;
+        tx.enter_engagement(engagement_id).await?;
+        let ctx = tx.ctx.clone();
+        tx.commit().await?;
+        Ok(ctx)
     }
 
-    async fn check_exists(&self, conn: &mut PgConnection) -> Result<(), RepoError> {
-        let mut tx = TenantTx::begin(conn, self).await?;
+    /// That the client account (and the engagement, when set) exists, in `tx`: NotFound otherwise.
+    async fn check_exists_in(&self, tx: &mut TenantTx<'_>) -> Result<(), RepoError> {
         let account: bool = sqlx::query_scalar("SELECT EXISTS (SELECT 1 FROM migration.client_accounts WHERE id = $1)")
             .bind(self.client_account_id)
             .fetch_one(tx.conn())
@@ -189,7 +203,6 @@ impl TenantCtx {
                 return Err(RepoError::not_found("engagement", engagement_id));
             }
         }
-        tx.commit().await?;
         Ok(())
     }
 }
@@ -237,6 +250,56 @@ impl<'c> TenantTx<'c> {
         .execute(&mut *tx)
         .await?;
         Ok(TenantTx { tx, ctx: ctx.clone() })
+    }
+
+    /// Begins the tenant transaction of an operator in the client account `client_account_id`,
+    /// after checking in it that the account exists (NotFound otherwise): the context
+    /// [`TenantCtx::for_operator`] gives, without a transaction of its own for the check.
+    pub async fn begin_for_operator(
+        conn: &'c mut PgConnection,
+        _operator: &OperatorToken,
+        client_account_id: Uuid,
+    ) -> Result<Self, RepoError> {
+        let ctx = TenantCtx { client_account_id, engagement_id: None, user_id: None, role: MemberRole::Admin };
+        let mut tx = Self::begin(conn, &ctx).await?;
+        ctx.check_exists_in(&mut tx).await?;
+        Ok(tx)
+    }
+
+    /// Begins the tenant transaction of the user `user_id` in the client account
+    /// `client_account_id`, with the role [`TenantCtx::for_member`] gives (checked in it; NotFound
+    /// without an active membership). A request's checks and its work then share one transaction
+    /// (each transaction costs its round trips: begin, settings, commit).
+    pub async fn begin_for_member(
+        conn: &'c mut PgConnection,
+        user_id: Uuid,
+        client_account_id: Uuid,
+    ) -> Result<Self, RepoError> {
+        // The settings are those of the member's context; the role is known once checked.
+        let probe =
+            TenantCtx { client_account_id, engagement_id: None, user_id: Some(user_id), role: MemberRole::Viewer };
+        let mut tx = Self::begin(conn, &probe).await?;
+        tx.ctx = TenantCtx::member_in(&mut tx, user_id, client_account_id, None).await?;
+        Ok(tx)
+    }
+
+    /// Narrows the transaction's context to the engagement `engagement_id` of its client account,
+    /// checked in it as [`TenantCtx::in_engagement`] does (NotFound when the account has no such
+    /// engagement or the member no access to it; the role becomes the member's there). The
+    /// settings row-level security reads (tenant and user) are unchanged.
+    pub async fn enter_engagement(&mut self, engagement_id: Uuid) -> Result<(), RepoError> {
+        let ctx = match self.ctx.user_id {
+            Some(user_id) => {
+                TenantCtx::member_in(self, user_id, self.ctx.client_account_id, Some(engagement_id)).await?
+            }
+            None => {
+                let ctx = TenantCtx { engagement_id: Some(engagement_id), ..self.ctx.clone() };
+                ctx.check_exists_in(self).await?;
+                ctx
+            }
+        };
+        self.ctx = ctx;
+        Ok(())
     }
 
     pub fn ctx(&self) -> &TenantCtx {
