@@ -186,6 +186,8 @@ async fn a_database_with_data_is_rolled_back_to_exactly_its_data(pool: PgPool) {
     let rolled = deploy::rollback(&db, common::operator(), &settings, &plan).await.expect("rollback");
     assert!(rolled.succeeded, "{rolled:?}");
     assert_eq!(rolled.schema_to, 10);
+    let smoke = rolled.steps.iter().find(|s| s.name == "smoke_test").expect("smoke test step");
+    assert!(smoke.detail.starts_with("skipped: schema 10 is older"), "{smoke:?}");
     assert_eq!(fingerprints(&mut conn, &[]).await, before);
 }
 
