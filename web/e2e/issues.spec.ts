@@ -47,7 +47,7 @@ test("every bad row and warning of an import, paged, and all of them as CSV", as
   const download = page.waitForEvent("download");
   await section.getByRole("link", { name: "Download all as CSV" }).click();
   const lines = readFileSync(await (await download).path(), "utf8").trim().split(/\r?\n/);
-  expect(lines[0]).toBe("row_number,file_row,column,value,severity,kind,reason,issue_index");
+  expect(lines[0]).toBe("row_number,file_row,column,value,severity,kind,reason,issue_index,sheet");
   expect(lines.length).toBe(62);
   expect(lines.filter((line) => line.includes("formula_injection")).length).toBe(60);
 });
