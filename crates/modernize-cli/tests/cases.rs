@@ -331,7 +331,8 @@ async fn the_same_vm_name_in_two_vcenters_is_two_assets(pool: PgPool) {
 
 /// Case 11's kind in a CMDB export: one hostname under two serial numbers is two machines (the
 /// stronger key decides), while two rows of one serial number are one machine: a real merge,
-/// recorded on both rows and linking both to the asset.
+/// recorded on both rows and linking both to the asset, which keeps the keys of both rows (issue
+/// 14), so a later RVTools export finds it under the hostname only the first row had.
 #[sqlx::test(migrations = false)]
 async fn one_hostname_under_two_serials_is_two_assets_and_one_serial_twice_is_a_merge(pool: PgPool) {
     let tenant = Tenant::new(&pool);
@@ -371,6 +372,35 @@ async fn one_hostname_under_two_serials_is_two_assets_and_one_serial_twice_is_a_
     .await
     .expect("records");
     assert_eq!(linked, [3, 4], "both source rows are kept against the asset");
+    assert_eq!(
+        merged["identity_keys"],
+        serde_json::json!(["host:db-01", "host:db-01-old", "serial:sn-c"]),
+        "the keys of both rows, not the last row's"
+    );
+
+    let rvtools = dir.path().join("rvtools-vinfo.csv");
+    std::fs::write(
+        &rvtools,
+        "VM,Powerstate,CPUs,Memory,Provisioned MiB,DNS Name,VM UUID,VI SDK Server\n\
+         db-01,poweredOn,8,65536,204800,,4210aa01,vc-east.example\n\
+         web-01,poweredOn,2,8192,51200,,4210bb02,vc-east.example\n",
+    )
+    .expect("write");
+    let (summary, output) = tenant.import(rvtools.to_str().expect("path"), &[]);
+    completed(&summary, &output);
+    let metrics = inventory_metrics(&summary);
+    assert_eq!(
+        (metrics["identities_matched"].as_i64(), metrics["identities_ambiguous"].as_i64()),
+        (Some(1), Some(1)),
+        "db-01 is the merged asset's; web-01 is a key of two assets: {metrics}"
+    );
+    let after = assets_by_identity(&pool).await;
+    assert_eq!(after.len(), 4, "one new asset: the ambiguous web-01");
+    assert_eq!(after["serial:sn-c"]["cpu_cores"].as_i64(), Some(8));
+    assert_eq!(
+        after["serial:sn-c"]["identity_keys"],
+        serde_json::json!(["host:db-01", "host:db-01-old", "serial:sn-c", "uuid:vc-east.example/4210aa01"])
+    );
 }
 
 /// The engagement's servers (not the derived applications): (name, dedup_key, identity_keys,

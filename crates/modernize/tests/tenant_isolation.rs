@@ -140,29 +140,26 @@ async fn every_tenant_table_is_isolated(pool: PgPool) {
     assert_eq!(checked, tenant_tables, "every tenant table goes through the harness");
 }
 
+type PhaseRecords = (Vec<DataImport>, Vec<DiscoveryFlow>, MasterFlow, Vec<ImportFieldMapping>, Vec<RawImportRecord>);
+type PhaseAssets = (Vec<Asset>, Vec<AssetDependency>, Vec<SixrAnalysis>, Vec<SixrRecommendation>);
+
 /// B's rows the discovery phases write, to compare before and after A's calls.
-async fn phase_rows(
-    c: &mut PgConnection,
-    w: &World,
-) -> (
-    Vec<DataImport>,
-    Vec<DiscoveryFlow>,
-    MasterFlow,
-    Vec<ImportFieldMapping>,
-    Vec<RawImportRecord>,
-    Vec<Asset>,
-    Vec<AssetDependency>,
-) {
+async fn phase_rows(c: &mut PgConnection, w: &World) -> (PhaseRecords, PhaseAssets) {
     let b = &w.b;
-    (
+    let records = (
         as_tenant!(c, b, |tx| table::list::<DataImport>(&mut tx, Page::ALL)).expect("imports"),
         as_tenant!(c, b, |tx| table::list::<DiscoveryFlow>(&mut tx, Page::ALL)).expect("flows"),
         as_tenant!(c, b, |tx| flows::get_master_flow(&mut tx, w.b_ids.master_flow_id)).expect("master flow"),
         as_tenant!(c, b, |tx| table::list::<ImportFieldMapping>(&mut tx, Page::ALL)).expect("mappings"),
         as_tenant!(c, b, |tx| table::list::<RawImportRecord>(&mut tx, Page::ALL)).expect("records"),
+    );
+    let assets = (
         as_tenant!(c, b, |tx| table::list::<Asset>(&mut tx, Page::ALL)).expect("assets"),
         as_tenant!(c, b, |tx| table::list::<AssetDependency>(&mut tx, Page::ALL)).expect("dependencies"),
-    )
+        as_tenant!(c, b, |tx| table::list::<SixrAnalysis>(&mut tx, Page::ALL)).expect("analyses"),
+        as_tenant!(c, b, |tx| table::list::<SixrRecommendation>(&mut tx, Page::ALL)).expect("recommendations"),
+    );
+    (records, assets)
 }
 
 /// Records given as COPY text rows, copied and stored as the import phase does.
@@ -710,11 +707,50 @@ async fn every_repository_function_is_isolated(pool: PgPool) {
     done("mappings::approved_mappings");
     as_tenant!(c, &w.a, |tx| assets::lock_engagement_assets(&mut tx)).expect("lock");
     done("assets::lock_engagement_assets");
-    assert_eq!(as_tenant!(c, &w.a, |tx| dependencies::derive_applications(&mut tx, &b_scope)).expect("apps"), 0);
+    assert_eq!(
+        as_tenant!(c, &w.a, |tx| dependencies::derive_applications(&mut tx, &b_scope, SixrStrategy::Rehost))
+            .expect("apps"),
+        0
+    );
     done("dependencies::derive_applications");
     let linked = as_tenant!(c, &w.a, |tx| dependencies::link_applications_to_servers(&mut tx, b_import));
     assert_eq!(linked.expect("links"), 0);
     done("dependencies::link_applications_to_servers");
+    // Cleansing into the inventory, and 6R.
+    let b_records = as_tenant!(c, &w.b, |tx| table::list::<RawImportRecord>(&mut tx, Page::ALL)).expect("records");
+    let b_assets = as_tenant!(c, &w.b, |tx| table::list::<Asset>(&mut tx, Page::ALL)).expect("B assets");
+    let b_asset_ids: Vec<uuid::Uuid> = b_assets.iter().map(|a| a.id).collect();
+    let keys = vec!["host:web-01".to_owned(), "host:db-01".to_owned()];
+    let values = vec![serde_json::json!({"name": "web-01"}), serde_json::json!({"name": "db-01"})];
+    // B's asset named as a match of A's import is neither read nor locked.
+    let matched = vec![Some(b_asset_ids[0]), None];
+    let facts = as_tenant!(c, &w.a, |tx| assets::merged_facts(&mut tx, &keys, &values, &matched)).expect("facts");
+    assert_eq!(facts.len(), 2);
+    assert!(facts.iter().all(|f| f.existing_id.is_none_or(|id| !b_asset_ids.contains(&id))), "{facts:?}");
+    done("assets::merged_facts");
+    let rows = assets::ImportedAssets {
+        dedup_keys: vec!["host:web-01".into()],
+        existing_ids: vec![Some(b_asset_ids[0])],
+        record_ids: vec![b_records[0].id],
+        assets: vec![serde_json::json!({"name": "edited by A"})],
+        strategies: vec![Some(SixrStrategy::Retire)],
+        assessed: vec![true],
+    };
+    let (written, created) =
+        as_tenant!(c, &w.a, |tx| assets::write_imported_assets(&mut tx, &b_scope, rows)).expect("write");
+    assert_eq!((written.len(), created), (0, 0), "B's asset is not A's to update");
+    done("assets::write_imported_assets");
+    assert!(as_tenant!(c, &w.a, |tx| imports::records_to_cleanse(&mut tx, b_import, 0, 10)).expect("page").is_empty());
+    done("imports::records_to_cleanse");
+    assert!(as_tenant!(c, &w.a, |tx| imports::record_identities(&mut tx, b_import, 0, 10)).expect("page").is_empty());
+    done("imports::record_identities");
+    let record_ids = vec![b_records[0].id];
+    let documents = vec![serde_json::json!({"issues": []})];
+    as_tenant!(c, &w.a, |tx| imports::write_cleansed_records(&mut tx, &record_ids, &documents, &[None]))
+        .expect("cleansed");
+    done("imports::write_cleansed_records");
+    assert_eq!(as_tenant!(c, &w.a, |tx| imports::flag_merged_records(&mut tx, b_import)).expect("merged"), 0);
+    done("imports::flag_merged_records");
     // The 6R phase's (issue 11 item 5): given B's flows, assets and analysis, A reads none of
     // B's assets and changes none of B's rows.
     let b_sixr = (
@@ -757,9 +793,6 @@ async fn every_repository_function_is_isolated(pool: PgPool) {
     as_tenant!(c, &w.a, |tx| sixr::insert_recommendations(&mut tx, a_analysis, &a_ids, &recommendations))
         .expect("own recommendations");
     done("sixr::insert_recommendations");
-    let retire = [SixrStrategy::Retire; 2];
-    as_tenant!(c, &w.a, |tx| sixr::set_recommended_strategies(&mut tx, &b_ids, &retire, &[])).expect("strategies");
-    done("sixr::set_recommended_strategies");
     let counts = serde_json::json!({});
     as_tenant!(c, &w.a, |tx| sixr::complete_analysis(&mut tx, b_analysis, None, None, &counts)).expect("B's");
     as_tenant!(c, &w.a, |tx| sixr::complete_analysis(&mut tx, a_analysis, None, None, &counts)).expect("own");

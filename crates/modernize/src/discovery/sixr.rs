@@ -14,8 +14,6 @@ use crate::tenancy::{TenantCtx, TenantTx};
 /// The facts of an asset the rules read.
 #[derive(Debug, Clone, sqlx::FromRow)]
 pub struct AssetFacts {
-    pub id: Uuid,
-    pub name: String,
     pub asset_type: crate::models::AssetType,
     pub operating_system: Option<String>,
     pub os_version: Option<String>,
@@ -134,17 +132,36 @@ pub fn recommend_for(asset: &AssetFacts) -> Recommendation {
 /// `service::sixr::override_strategy`, read here: the 6R phase never replaces one).
 pub const OVERRIDE_ACTION: &str = "six_r_override";
 
-/// Recommends a strategy for every asset of the discovery flow and records the analysis. An
-/// asset whose strategy a person overrode (an [`OVERRIDE_ACTION`] entry in the audit trail) keeps
-/// it: the new recommendation is recorded beside it, and a retried phase or a later import of the
-/// same assets does not undo the person's decision. VM
-/// templates and SRM placeholders (`custom_attributes.vmware`) are no servers to move: kept in the
-/// inventory, flagged there, and left out of the 6R analysis; so are the ESXi hosts derived from
-/// the VMs' placement (infrastructure the VMs leave).
+/// What the rules make of an application derived from the servers that name it (no facts
+/// but its type): the strategy it is created with.
+pub fn application_strategy() -> SixrStrategy {
+    let application = AssetFacts {
+        asset_type: crate::models::AssetType::Application,
+        operating_system: None,
+        os_version: None,
+        environment: None,
+        cpu_utilization_percent: None,
+        business_criticality: None,
+        database_type: None,
+        virtualization_platform: None,
+        completeness_score: None,
+        power_state: None,
+    };
+    recommend_for(&application).strategy
+}
+
+/// Records the 6R analysis of the discovery flow's assets: each asset's recommendation with the
+/// facts that led to it, and the counts per strategy. The assets already hold their strategy:
+/// the inventory decided it when it wrote them (the same rules on the same facts) and kept a
+/// person's override ([`OVERRIDE_ACTION`] in the audit trail), so this phase writes no asset; the
+/// new recommendation is recorded beside an override. VM templates and SRM placeholders
+/// (`custom_attributes.vmware`) are no servers to move: kept in the inventory, flagged there,
+/// and left out of the 6R analysis; so are the ESXi hosts derived from the VMs' placement
+/// (infrastructure the VMs leave).
 ///
-/// The assets are read and written `page_rows` at a time (a cursor of the phase's transaction),
-/// so the process holds one page whatever the size of the flow; the result does not depend on
-/// the page size.
+/// The assets are read `page_rows` at a time (a cursor of the phase's transaction), so the
+/// process holds one page whatever the size of the flow; the result does not depend on the page
+/// size.
 pub(crate) async fn recommend(
     conn: &mut PgConnection,
     ctx: &TenantCtx,
@@ -164,14 +181,10 @@ pub(crate) async fn recommend(
         if assets.is_empty() {
             break;
         }
-        let recommendations: Vec<Recommendation> = assets.iter().map(recommend_for).collect();
+        let recommendations: Vec<Recommendation> = assets.iter().map(|a| recommend_for(&a.facts)).collect();
         let ids: Vec<Uuid> = assets.iter().map(|a| a.id).collect();
-        let strategies: Vec<SixrStrategy> = recommendations.iter().map(|r| r.strategy).collect();
         repo::sixr::insert_recommendations(&mut tx, analysis_id, &ids, &recommendations).await?;
-        // The page's assets are locked (as the cursor fetched them): an override committed before
-        // is read here, one after waits for this transaction and then wins.
         let overridden = audit::resources_with_action(&mut tx, "asset", &ids, OVERRIDE_ACTION).await?;
-        repo::sixr::set_recommended_strategies(&mut tx, &ids, &strategies, &overridden).await?;
         for r in &recommendations {
             if let Some(i) = SixrStrategy::ALL.iter().position(|s| *s == r.strategy) {
                 counts[i] += 1;
@@ -206,8 +219,6 @@ mod tests {
 
     fn server(os: &str) -> AssetFacts {
         AssetFacts {
-            id: Uuid::nil(),
-            name: "srv".into(),
             asset_type: AssetType::Server,
             operating_system: Some(os.into()),
             os_version: None,

@@ -125,15 +125,19 @@ pub async fn node_assets(tx: &mut TenantTx<'_>, ids: &[Uuid]) -> Result<Vec<Node
 }
 
 /// Makes each distinct application named on a server of the import (`application_name`) an
-/// application asset of the engagement, unless one of that name exists. Returns how many were
-/// created.
-pub async fn derive_applications(tx: &mut TenantTx<'_>, scope: &PhaseScope) -> Result<u64, RepoError> {
+/// application asset of the engagement, unless one of that name exists, with the 6R `strategy`
+/// the rules give an application (then `assessed`). Returns how many were created.
+pub async fn derive_applications(
+    tx: &mut TenantTx<'_>,
+    scope: &PhaseScope,
+    strategy: SixrStrategy,
+) -> Result<u64, RepoError> {
     let engagement_id = tx.ctx().require_engagement(Asset::TABLE)?;
     let created = sqlx::query(
         "INSERT INTO migration.assets (client_account_id, engagement_id, master_flow_id, discovery_flow_id,
-                data_import_id, name, asset_type, application_name, discovery_method, dedup_key)
+                data_import_id, name, asset_type, application_name, discovery_method, dedup_key, six_r_strategy, status)
          SELECT DISTINCT ON (lower(btrim(s.application_name))) $1, $2, $3, $4, $5, s.application_name, 'application',
-                s.application_name, 'derived', 'application:' || lower(btrim(s.application_name))
+                s.application_name, 'derived', 'application:' || lower(btrim(s.application_name)), $6, 'assessed'
          FROM migration.assets s
          WHERE s.client_account_id = $1 AND s.engagement_id = $2 AND s.data_import_id = $5
            AND s.application_name IS NOT NULL AND s.asset_type <> 'application'
@@ -147,6 +151,7 @@ pub async fn derive_applications(tx: &mut TenantTx<'_>, scope: &PhaseScope) -> R
     .bind(scope.master_flow_id)
     .bind(scope.discovery_flow_id)
     .bind(scope.data_import_id)
+    .bind(strategy)
     .execute(tx.conn())
     .await?
     .rows_affected();

@@ -559,6 +559,129 @@ pub async fn sample_records(
     Ok(rows)
 }
 
+/// A valid record of an import not yet cleansed.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct RecordToCleanse {
+    pub id: Uuid,
+    pub row_number: i32,
+    pub raw_data: serde_json::Value,
+}
+
+/// Up to `limit` valid records of the import not yet cleansed, after data row `after`, in file
+/// order: a keyset page (the next starts after the last row number of this one).
+pub async fn records_to_cleanse(
+    tx: &mut TenantTx<'_>,
+    data_import_id: Uuid,
+    after: i32,
+    limit: i64,
+) -> Result<Vec<RecordToCleanse>, RepoError> {
+    let rows = sqlx::query_as(
+        "SELECT id, row_number, raw_data FROM migration.raw_import_records
+         WHERE client_account_id = $1 AND data_import_id = $2 AND row_number > $3
+           AND is_valid AND cleansed_data IS NULL
+         ORDER BY row_number LIMIT $4",
+    )
+    .bind(tx.client_account_id())
+    .bind(data_import_id)
+    .bind(after)
+    .bind(limit)
+    .fetch_all(tx.conn())
+    .await?;
+    Ok(rows)
+}
+
+/// A valid record of an import as the inventory's matching reads it: its raw values if it is
+/// not cleansed yet, else the identity and the matching keys its cleansing stored.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct RecordIdentity {
+    pub row_number: i32,
+    pub raw_data: Option<serde_json::Value>,
+    pub dedup_key: Option<String>,
+    pub keys: Vec<String>,
+}
+
+/// Up to `limit` valid records of the import after data row `after`, in file order, cleansed or
+/// not: a keyset page.
+pub async fn record_identities(
+    tx: &mut TenantTx<'_>,
+    data_import_id: Uuid,
+    after: i32,
+    limit: i64,
+) -> Result<Vec<RecordIdentity>, RepoError> {
+    let rows = sqlx::query_as(
+        "SELECT row_number, CASE WHEN cleansed_data IS NULL THEN raw_data END AS raw_data,
+                cleansed_data ->> 'dedup_key' AS dedup_key,
+                ARRAY(SELECT jsonb_array_elements_text(coalesce(cleansed_data -> 'keys', '[]'))) AS keys
+         FROM migration.raw_import_records
+         WHERE client_account_id = $1 AND data_import_id = $2 AND row_number > $3 AND is_valid
+         ORDER BY row_number LIMIT $4",
+    )
+    .bind(tx.client_account_id())
+    .bind(data_import_id)
+    .bind(after)
+    .bind(limit)
+    .fetch_all(tx.conn())
+    .await?;
+    Ok(rows)
+}
+
+/// Writes what cleansing made of records (`ids`, `documents` and `asset_ids` of the same length),
+/// once per record: its `cleansed_data` and the asset it went into (None: it has no identity,
+/// and stays unprocessed).
+pub async fn write_cleansed_records(
+    tx: &mut TenantTx<'_>,
+    ids: &[Uuid],
+    documents: &[serde_json::Value],
+    asset_ids: &[Option<Uuid>],
+) -> Result<(), RepoError> {
+    sqlx::query(
+        "UPDATE migration.raw_import_records r SET cleansed_data = c.doc, asset_id = c.asset_id,
+                is_processed = c.asset_id IS NOT NULL,
+                processed_at = CASE WHEN c.asset_id IS NOT NULL THEN now() END
+         FROM unnest($2::uuid[], $3::jsonb[], $4::uuid[]) AS c(id, doc, asset_id)
+         WHERE r.client_account_id = $1 AND r.id = c.id",
+    )
+    .bind(tx.client_account_id())
+    .bind(ids)
+    .bind(documents)
+    .bind(asset_ids)
+    .execute(tx.conn())
+    .await?;
+    Ok(())
+}
+
+/// Says a merge on each of its rows, naming the others: every valid record of the import whose
+/// identity other records share gets a `merged` warning in `cleansed_data.issues`, once whatever
+/// the re-runs. Only those rows are written. Returns how many were flagged.
+pub async fn flag_merged_records(tx: &mut TenantTx<'_>, data_import_id: Uuid) -> Result<u64, RepoError> {
+    let flagged = sqlx::query(
+        "UPDATE migration.raw_import_records r SET cleansed_data = jsonb_set(r.cleansed_data, '{issues}',
+                coalesce(r.cleansed_data -> 'issues', '[]') || jsonb_build_array(jsonb_build_object(
+                    'kind', 'merged', 'severity', 'warning',
+                    'message', m.rows || ' are one asset (' || m.dedup_key
+                        || '): merged, the last row''s values kept where they differ')))
+         FROM (SELECT cleansed_data ->> 'dedup_key' AS dedup_key,
+                      -- The rows a person sees in the file; records imported before migration
+                      -- 0014 kept no file row and are named as data rows.
+                      CASE WHEN bool_and(file_row IS NOT NULL)
+                           THEN 'rows ' || string_agg(file_row::text, ', ' ORDER BY row_number)
+                           ELSE 'data rows ' || string_agg(row_number::text, ', ' ORDER BY row_number) END AS rows
+               FROM migration.raw_import_records
+               WHERE client_account_id = $1 AND data_import_id = $2 AND is_valid
+                 AND cleansed_data ->> 'dedup_key' IS NOT NULL
+               GROUP BY 1 HAVING count(*) > 1) m
+         WHERE r.client_account_id = $1 AND r.data_import_id = $2 AND r.is_valid
+           AND r.cleansed_data ->> 'dedup_key' = m.dedup_key
+           AND NOT coalesce(r.cleansed_data -> 'issues', '[]') @> '[{\"kind\": \"merged\"}]'",
+    )
+    .bind(tx.client_account_id())
+    .bind(data_import_id)
+    .execute(tx.conn())
+    .await?
+    .rows_affected();
+    Ok(flagged)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

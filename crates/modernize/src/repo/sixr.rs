@@ -15,8 +15,7 @@ const ASSESSED_CURSOR: &str = "sixr_assessed_assets";
 
 /// Opens, in the transaction, a cursor over the assets of `discovery_flow_id` the 6R analysis
 /// covers (VM templates, SRM placeholders and derived ESXi hosts left out), in name order, for
-/// [`fetch_assessed_assets`]. Each row is locked (`FOR UPDATE`) when it is fetched: a person's
-/// override committed before that is seen, one after waits for the transaction. One cursor per
+/// [`fetch_assessed_assets`]. The rows are not locked: the phase writes no asset. One cursor per
 /// transaction.
 pub async fn open_assessed_assets(tx: &mut TenantTx<'_>, discovery_flow_id: Uuid) -> Result<(), RepoError> {
     sqlx::query(sqlx::AssertSqlSafe(format!(
@@ -28,8 +27,7 @@ pub async fn open_assessed_assets(tx: &mut TenantTx<'_>, discovery_flow_id: Uuid
            AND NOT coalesce((custom_attributes #>> '{{vmware,template}}')::boolean, false)
            AND NOT coalesce((custom_attributes #>> '{{vmware,srm_placeholder}}')::boolean, false)
            AND NOT coalesce((custom_attributes #>> '{{vmware,esxi_host}}')::boolean, false)
-         ORDER BY name, id
-         FOR UPDATE"
+         ORDER BY name, id"
     )))
     .bind(tx.client_account_id())
     .bind(discovery_flow_id)
@@ -39,7 +37,7 @@ pub async fn open_assessed_assets(tx: &mut TenantTx<'_>, discovery_flow_id: Uuid
 }
 
 /// The next `rows` (at least 1) assets of the cursor [`open_assessed_assets`] opened; empty at its end.
-pub async fn fetch_assessed_assets(tx: &mut TenantTx<'_>, rows: usize) -> Result<Vec<AssetFacts>, RepoError> {
+pub async fn fetch_assessed_assets(tx: &mut TenantTx<'_>, rows: usize) -> Result<Vec<AssessableAsset>, RepoError> {
     let assets = sqlx::query_as(sqlx::AssertSqlSafe(format!("FETCH FORWARD {} FROM {ASSESSED_CURSOR}", rows.max(1))))
         .fetch_all(tx.conn())
         .await?;
@@ -109,30 +107,6 @@ pub async fn insert_recommendations(
     .bind(&strategies)
     .bind(&confidences)
     .bind(&rationales)
-    .execute(tx.conn())
-    .await?;
-    Ok(())
-}
-
-/// Sets `strategies[i]` on asset `asset_ids[i]`, except on the assets in `kept` (a person chose
-/// theirs), and marks them all `assessed`.
-pub async fn set_recommended_strategies(
-    tx: &mut TenantTx<'_>,
-    asset_ids: &[Uuid],
-    strategies: &[SixrStrategy],
-    kept: &[Uuid],
-) -> Result<(), RepoError> {
-    sqlx::query(
-        "UPDATE migration.assets a
-            SET six_r_strategy = CASE WHEN a.id = ANY ($4) THEN a.six_r_strategy ELSE r.strategy END,
-                status = 'assessed', updated_at = now()
-         FROM unnest($2::uuid[], $3::migration.sixr_strategy[]) AS r(asset_id, strategy)
-         WHERE a.client_account_id = $1 AND a.id = r.asset_id",
-    )
-    .bind(tx.client_account_id())
-    .bind(asset_ids)
-    .bind(strategies)
-    .bind(kept)
     .execute(tx.conn())
     .await?;
     Ok(())
@@ -208,4 +182,12 @@ pub async fn strategy_counts(tx: &mut TenantTx<'_>) -> Result<Vec<(Option<SixrSt
     .fetch_all(tx.conn())
     .await?;
     Ok(counts)
+}
+
+/// An asset the 6R rules assess, with the facts they read.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct AssessableAsset {
+    pub id: Uuid,
+    #[sqlx(flatten)]
+    pub facts: AssetFacts,
 }

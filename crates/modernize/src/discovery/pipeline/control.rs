@@ -5,7 +5,7 @@ use uuid::Uuid;
 
 use super::PhaseJob;
 use super::mapping::decide_pending_mappings;
-use super::worker::{enqueue_phase, finish_phase};
+use super::worker::{enqueue_phase, finish_phases};
 use crate::discovery::DiscoveryError;
 use crate::discovery::lifecycle::transition;
 use crate::jobs;
@@ -49,7 +49,7 @@ pub async fn resume(
     };
     if awaiting_review {
         // The reviewers finished the mapping phase: record it and go on with the next.
-        return finish_phase(tx, &job, Map::new()).await;
+        return finish_phases(tx, &job, vec![(phase, Map::new())]).await;
     }
     enqueue_phase(tx.conn(), &job).await
 }

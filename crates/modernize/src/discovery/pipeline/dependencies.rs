@@ -6,12 +6,12 @@ use serde_json::{Map, Value, json};
 use sqlx::PgConnection;
 
 use super::{Advance, PhaseJob};
-use crate::discovery::DiscoveryError;
+use crate::discovery::{DiscoveryError, sixr};
 use crate::repo::{assets, dependencies, hosts, imports};
 use crate::tenancy::{TenantCtx, TenantTx};
 
 /// Application ↔ server relations in the file: each distinct application named on a server
-/// becomes an application asset that runs on that server; each ESXi host VMs run on, and each
+/// becomes an application asset (with its 6R strategy) that runs on that server; each ESXi host VMs run on, and each
 /// host of a vHost sheet, becomes an asset or the existing asset it is (matched like imported
 /// records: [`hosts::place_hosts`]), each VM `runs_on` its host. The extra sheets of an RVTools
 /// workbook are read first ([`super::rvtools`]): hosts from vHost, and each VM's disks,
@@ -34,7 +34,7 @@ pub(super) async fn find_dependencies(
     imports::create_issue_staging(&mut tx).await?;
     hosts::create_staging(&mut tx).await?;
     let (mut sheets, host_sheet) = super::rvtools::read_extra_sheets(&mut tx, job).await?;
-    let applications = dependencies::derive_applications(&mut tx, &scope).await?;
+    let applications = dependencies::derive_applications(&mut tx, &scope, sixr::application_strategy()).await?;
     hosts::stage_vm_hosts(&mut tx, job.data_import_id).await?;
     let placed = hosts::place_hosts(&mut tx, &scope).await?;
     let placements = hosts::link_vms_to_hosts(&mut tx, job.data_import_id).await?;

@@ -7,11 +7,10 @@
 //!   phase queued);
 //! - [`control`]: resume, retry, pause and cancel (the legal transitions are [`super::lifecycle`]'s);
 //! - [`worker`]: runs the queued phases, one flow at a time, and records how each ended;
-//! - one module per phase: [`import`], [`mapping`], [`cleansing`], [`inventory`],
-//!   [`dependencies`] (with [`rvtools`], an RVTools workbook's other sheets); the 6R phase is
-//!   [`super::sixr`].
+//! - one module per phase: [`import`], [`mapping`], [`inventory`] (cleansing and inventory in one
+//!   pass), [`dependencies`] (with [`rvtools`], an RVTools workbook's other sheets); the 6R phase
+//!   is [`super::sixr`].
 
-mod cleansing;
 mod control;
 mod dependencies;
 mod import;
@@ -102,6 +101,9 @@ pub struct Started {
 /// What a phase says when it is done.
 pub(crate) enum Advance {
     Next(Map<String, Value>),
+    /// The job did the work of these phases, its own first, each with its figures (its
+    /// `duration_ms` among them).
+    NextAfter(Vec<(DiscoveryPhase, Map<String, Value>)>),
     WaitForReview,
 }
 

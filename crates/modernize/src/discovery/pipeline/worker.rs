@@ -280,48 +280,57 @@ async fn run_job(
         match phase.phase {
             DiscoveryPhase::DataImport => super::import::import_records(conn, &ctx, &phase, options).await,
             DiscoveryPhase::FieldMapping => super::mapping::suggest_mappings(conn, &ctx, &phase, suggester).await,
-            DiscoveryPhase::DataCleansing => super::cleansing::cleanse_records(conn, &ctx, &phase, options).await,
-            DiscoveryPhase::AssetInventory => super::inventory::build_inventory(conn, &ctx, &phase).await,
+            // One pass does both (each record written once); an inventory job queued by an older
+            // release, or a retry of it, runs the same pass.
+            DiscoveryPhase::DataCleansing | DiscoveryPhase::AssetInventory => {
+                super::inventory::cleanse_into_inventory(conn, &ctx, &phase, options).await.map(Advance::NextAfter)
+            }
             DiscoveryPhase::DependencyAnalysis => super::dependencies::find_dependencies(conn, &ctx, &phase).await,
             DiscoveryPhase::TechDebtAssessment => sixr::recommend(conn, &ctx, &phase, options.chunk_rows).await,
         }
     }
     .await?;
-    match advance {
+    let done = match advance {
         Advance::Next(mut metrics) => {
             let elapsed = u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX);
             metrics.insert("duration_ms".into(), json!(elapsed));
-            let mut tx = TenantTx::begin(conn, &ctx).await?;
-            finish_phase(&mut tx, &phase, metrics).await?;
-            tx.commit().await?;
-            Ok(())
+            vec![(phase.phase, metrics)]
         }
+        Advance::NextAfter(done) => done,
         Advance::WaitForReview => {
             let mut tx = TenantTx::begin(conn, &ctx).await?;
             transition(&mut tx, phase.discovery_flow_id, FlowStatus::Paused, "field mappings await review").await?;
             tx.commit().await?;
-            Ok(())
+            return Ok(());
         }
-    }
+    };
+    let mut tx = TenantTx::begin(conn, &ctx).await?;
+    finish_phases(&mut tx, &phase, done).await?;
+    tx.commit().await?;
+    Ok(())
 }
 
-/// Records the phase and its figures (also in the master flow's `phase_execution_times`), and
-/// enqueues the next phase (or completes the flow), in one transaction. A flow paused or cancelled
-/// while the phase ran keeps the phase's work but goes no further.
-pub(super) async fn finish_phase(
+/// Records the phases a job did (its own first) and their figures (also in the master flow's
+/// `phase_execution_times`), and enqueues the phase after the last (or completes the flow), in
+/// one transaction. A flow paused or cancelled while the job ran keeps its work but goes no
+/// further.
+pub(super) async fn finish_phases(
     tx: &mut TenantTx<'_>,
     job: &PhaseJob,
-    metrics: Map<String, Value>,
+    done: Vec<(DiscoveryPhase, Map<String, Value>)>,
 ) -> Result<(), DiscoveryError> {
     let (status, completed) = flows::lock_flow_progress(tx, job.discovery_flow_id).await?;
-    if completed.contains(&job.phase) {
-        // A run of this phase already finished (its worker died before marking the job done) and
-        // enqueued what comes next: the phase is recorded and its successor enqueued once.
+    let Some(&(last, _)) = done.last() else { return Ok(()) };
+    if completed.contains(&last) {
+        // A run of this job already finished (its worker died before marking the job done) and
+        // enqueued what comes next: the phases are recorded and the successor enqueued once.
         return Ok(());
     }
-    flows::complete_phase(tx, job.discovery_flow_id, job.phase).await?;
-    flows::record_phase_metrics(tx, &job.scope(), job.phase, &Value::Object(metrics)).await?;
-    match next_phase(job.phase) {
+    for (phase, metrics) in done {
+        flows::complete_phase(tx, job.discovery_flow_id, phase).await?;
+        flows::record_phase_metrics(tx, &job.scope(), phase, &Value::Object(metrics)).await?;
+    }
+    match next_phase(last) {
         _ if status != FlowStatus::Running => {}
         Some(next) => enqueue_phase(tx.conn(), &PhaseJob { phase: next, ..job.clone() }).await?,
         None => {
