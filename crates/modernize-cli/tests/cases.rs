@@ -1317,9 +1317,11 @@ async fn an_esxi_host_the_cmdb_lists_is_the_host_its_vms_run_on(pool: PgPool) {
     };
     let want = expected();
     assert_eq!(hosts_and_their_vms(&pool).await, want);
-    let (cores, os, owner, keys): (Option<i32>, Option<String>, Option<String>, Vec<String>) = sqlx::query_as(
-        "SELECT cpu_cores, operating_system, business_owner, identity_keys::text[] FROM migration.assets
-         WHERE dedup_key = 'serial:sn-esx1'",
+    type Host = (Option<i32>, Option<String>, Option<String>, Vec<String>, Option<String>, String);
+    let (cores, os, owner, keys, strategy, status): Host = sqlx::query_as(
+        "SELECT cpu_cores, operating_system, business_owner, identity_keys::text[], six_r_strategy::text,
+                status::text
+         FROM migration.assets WHERE dedup_key = 'serial:sn-esx1'",
     )
     .fetch_one(&pool)
     .await
@@ -1329,6 +1331,8 @@ async fn an_esxi_host_the_cmdb_lists_is_the_host_its_vms_run_on(pool: PgPool) {
         (Some(48), Some("VMware ESXi"), Some("Ops")),
         "the CMDB's asset, with the vHost row's facts"
     );
+    // Out of 6R from now on, with the strategy the CMDB flow's analysis gave it.
+    assert_eq!((strategy.as_deref(), status.as_str()), (Some("rehost"), "assessed"));
     assert!(keys.contains(&"fqdn:esx-01.corp.example".to_owned()), "{keys:?}");
 
     let dependency = summary["phases"]

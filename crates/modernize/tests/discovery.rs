@@ -797,3 +797,87 @@ async fn results_do_not_depend_on_the_chunk_size(pool: PgPool) {
         assert_eq!(outcome, reference, "chunks of {chunk_rows} rows against 5,000");
     }
 }
+
+/// Issue 16 item 4: the inventory decides an asset's 6R strategy when it writes it, before the
+/// dependency phase. A server found to be an ESXi host before its flow's 6R phase ends as it did
+/// when the 6R phase ran after the dependencies and wrote the strategies: out of 6R, with the
+/// strategy of its last analysis (none, and `discovered`, if none assessed it) or a person's,
+/// not the one the import decided. Two imports at once: one worker runs the due phases in turn,
+/// so the VM export's dependency phase, which finds the hosts, runs between the CMDB export's
+/// inventory and its 6R phase (the CMDB flow's analysis recommending for none of them says so).
+#[sqlx::test(migrations = false)]
+async fn a_server_found_to_be_an_esxi_host_before_its_6r_phase_keeps_the_strategy_of_its_last_analysis(pool: PgPool) {
+    let mut conn = common::migrated(&pool).await;
+    let s = setup(&mut conn).await;
+    let header = "hostname,fqdn,serial_number,operating_system\n";
+    let earlier = inventory(
+        &s.uploads,
+        "earlier.csv",
+        &format!(
+            "{header}esx-02,esx-02.corp.example,SN-ESX2,Ubuntu 22.04\nesx-03,esx-03.corp.example,SN-ESX3,Ubuntu 22.04\n"
+        ),
+    );
+    pipeline::start(&mut conn, &s.ctx, s.uploads.path(), &earlier, &accept(0.9)).await.expect("start");
+    run_until_idle(&pool).await;
+    as_tenant!(conn, &s.ctx, |tx| override_strategy(&mut tx, "esx-03")).expect("override");
+
+    // esx-02 is now out of support (replatform by the rules), esx-01 and app-01 are new.
+    let cmdb = inventory(
+        &s.uploads,
+        "cmdb.csv",
+        &format!(
+            "{header}esx-01,esx-01.corp.example,SN-ESX1,Ubuntu 22.04\nesx-02,esx-02.corp.example,SN-ESX2,Windows Server \
+             2008 R2\nesx-03,esx-03.corp.example,SN-ESX3,Ubuntu 22.04\napp-01,app-01.corp.example,SN-APP1,Ubuntu 22.04\n"
+        ),
+    );
+    let vms = inventory(
+        &s.uploads,
+        "vinfo.csv",
+        "hostname,Powerstate,Host\nvm-a,poweredOn,esx-01.corp.example\nvm-b,poweredOn,esx-02.corp.example\n\
+         vm-c,poweredOn,esx-03.corp.example\n",
+    );
+    let cmdb_flow = pipeline::start(&mut conn, &s.ctx, s.uploads.path(), &cmdb, &accept(0.9)).await.expect("start");
+    let vm_flow = pipeline::start(&mut conn, &s.ctx, s.uploads.path(), &vms, &accept(0.9)).await.expect("start");
+    run_until_idle(&pool).await;
+    for started in [&cmdb_flow, &vm_flow] {
+        let flow = as_tenant!(conn, &s.ctx, |tx| table::get::<DiscoveryFlow>(&mut tx, started.discovery_flow_id))
+            .expect("flow");
+        assert_eq!(flow.status, FlowStatus::Completed, "{:?}", flow.error_message);
+    }
+
+    // Per server: a host?, its strategy and status, the CMDB flow's recommendation, the latest.
+    type Row = (String, bool, Option<String>, String, Option<String>, Option<String>);
+    let rows: Vec<Row> = sqlx::query_as(
+        "SELECT a.name, coalesce((a.custom_attributes #>> '{vmware,esxi_host}')::boolean, false),
+                a.six_r_strategy::text, a.status::text,
+                (SELECT r.recommended_strategy::text FROM migration.sixr_recommendations r
+                 JOIN migration.sixr_analyses s ON s.id = r.analysis_id
+                 WHERE r.asset_id = a.id AND s.master_flow_id = $2),
+                (SELECT r.recommended_strategy::text FROM migration.sixr_recommendations r
+                 WHERE r.asset_id = a.id ORDER BY r.created_at DESC LIMIT 1)
+         FROM migration.assets a WHERE a.engagement_id = $1 AND (a.name LIKE 'esx-%' OR a.name = 'app-01')
+         ORDER BY a.name",
+    )
+    .bind(s.ctx.engagement_id())
+    .bind(cmdb_flow.master_flow_id)
+    .fetch_all(&mut *conn)
+    .await
+    .expect("servers");
+    let row =
+        |name: &str, host: bool, strategy: Option<&str>, status: &str, of_cmdb: Option<&str>, latest: Option<&str>| {
+            let text = |v: Option<&str>| v.map(str::to_owned);
+            (name.to_owned(), host, text(strategy), status.to_owned(), text(of_cmdb), text(latest))
+        };
+    assert_eq!(
+        rows,
+        [
+            row("app-01", false, Some("rehost"), "assessed", Some("rehost"), Some("rehost")),
+            // Never assessed: no strategy, as a host the VMs name.
+            row("esx-01", true, None, "discovered", None, None),
+            // The earlier analysis's, not the replatform the CMDB import decided.
+            row("esx-02", true, Some("rehost"), "assessed", None, Some("rehost")),
+            // A person's.
+            row("esx-03", true, Some("retain"), "assessed", None, Some("rehost")),
+        ]
+    );
+}

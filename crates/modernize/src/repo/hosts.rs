@@ -19,6 +19,7 @@ use super::RepoError;
 use super::flows::PhaseScope;
 use crate::discovery::identity::{self, Candidate, MATCHING_KINDS};
 use crate::discovery::rvtools::HostRow;
+use crate::discovery::sixr::OVERRIDE_ACTION;
 use crate::models::{Asset, TenantTable};
 use crate::tenancy::TenantTx;
 
@@ -110,6 +111,12 @@ pub struct Placed {
 /// a host named only by VMs is flagged `vmware.esxi_host` with their cluster. The issues (a host
 /// refused as a VM's identity, matched, ambiguous or contradicted) go to
 /// `pg_temp.import_sheet_issues` ([`super::imports::create_issue_staging`]).
+///
+/// A host is out of 6R from then on, and its strategy is the one its last 6R analysis recorded
+/// (none, and `discovered` again, when no analysis assessed it), or a person's override: the
+/// inventory decides an asset's strategy when it writes it, before the dependency phase, so an
+/// asset that this import (or another one under way) assessed and that turns out to be a host
+/// before its flow's 6R phase drops that strategy, as if the 6R phase had found it a host.
 pub async fn place_hosts(tx: &mut TenantTx<'_>, scope: &PhaseScope) -> Result<Placed, RepoError> {
     let engagement = tx.ctx().require_engagement(Asset::TABLE)?;
     let account = tx.client_account_id();
@@ -194,7 +201,8 @@ pub async fn place_hosts(tx: &mut TenantTx<'_>, scope: &PhaseScope) -> Result<Pl
     .execute(tx.conn())
     .await?;
 
-    // The hosts that are assets already: a vHost row's facts, or a VM's flag and cluster.
+    // The hosts that are assets already: a vHost row's facts, or a VM's flag and cluster; and the
+    // 6R strategy of their last analysis, as if no import had assessed them since (see the doc).
     let updated: Vec<bool> = sqlx::query_scalar(
         "UPDATE migration.assets a SET
              master_flow_id = CASE WHEN h.from_sheet THEN $3 ELSE a.master_flow_id END,
@@ -212,8 +220,20 @@ pub async fn place_hosts(tx: &mut TenantTx<'_>, scope: &PhaseScope) -> Result<Pl
                       ELSE h.vmware || coalesce(a.custom_attributes -> 'vmware', '{}') END),
              identity_keys = migration.asset_identity_keys(a.identity_keys || h.keys::varchar(1024)[], a.dedup_key,
                                                            a.serial_number, a.fqdn, a.hostname),
+             six_r_strategy = CASE WHEN o.overridden THEN a.six_r_strategy ELSE r.strategy END,
+             -- 'discovered': the column's default, what an asset no analysis assessed has.
+             status = CASE WHEN NOT o.overridden AND r.strategy IS NULL AND a.six_r_strategy IS NOT NULL
+                                AND a.status = 'assessed' THEN 'discovered' ELSE a.status END,
              updated_at = now()
          FROM pg_temp.esxi_hosts h
+         LEFT JOIN LATERAL (
+             SELECT r.recommended_strategy AS strategy FROM migration.sixr_recommendations r
+             WHERE r.client_account_id = $1 AND r.asset_id = h.asset_id
+             ORDER BY r.created_at DESC, r.iteration_number DESC, r.id LIMIT 1) r ON true
+         CROSS JOIN LATERAL (
+             SELECT EXISTS (SELECT 1 FROM migration.access_audit_log l
+                            WHERE l.client_account_id = $1 AND l.resource_type = 'asset'
+                              AND l.resource_id = h.asset_id::text AND l.action_type = $6) AS overridden) o
          WHERE a.client_account_id = $1 AND a.engagement_id = $2 AND a.id = h.asset_id
          RETURNING h.from_sheet",
     )
@@ -222,6 +242,7 @@ pub async fn place_hosts(tx: &mut TenantTx<'_>, scope: &PhaseScope) -> Result<Pl
     .bind(scope.master_flow_id)
     .bind(scope.discovery_flow_id)
     .bind(scope.data_import_id)
+    .bind(OVERRIDE_ACTION)
     .fetch_all(tx.conn())
     .await?;
     // The others become hosts of their own (an ambiguous or contradicted match included).
