@@ -23,15 +23,14 @@ use std::time::Instant;
 
 use modernize::db::{Database, migrate};
 use modernize::perf;
+use modernize::perf::report::{self, load_average};
 
 mod common;
 
-use common::{Error, Server, load_average};
+use common::{Error, Server};
 
 const TENANTS: usize = 100;
 const CLIENTS: usize = 16;
-const BEGIN: &str = "<!-- api-benchmark:begin -->";
-const END: &str = "<!-- api-benchmark:end -->";
 
 /// What is measured: a label and the path (under the engagement's assets for the lists), for
 /// tenants of `per_tenant` assets (the search names one of the first tenant's hostnames).
@@ -177,7 +176,7 @@ async fn measure(
 async fn main() -> Result<(), Error> {
     let mut args: Vec<String> = std::env::args().skip(1).collect();
     let command = format!("api_benchmark {}", args.join(" "));
-    let mut option = |name: &str| common::take_option(&mut args, name);
+    let mut option = |name: &str| report::take_option(&mut args, name);
     let write = option("--write")?;
     let duration = option("--duration")?.unwrap_or_else(|| "20s".into());
     let baseline = option("--baseline")?;
@@ -224,7 +223,7 @@ async fn main() -> Result<(), Error> {
     let load_after = load_average();
 
     let mut table = format!(
-        "{BEGIN}\n\nRun of {} (UTC), {size} assets over {TENANTS} tenants (the first tenant's engagement: {} \
+        "Run of {} (UTC), {size} assets over {TENANTS} tenants (the first tenant's engagement: {} \
          assets), {CLIENTS} connections for {duration} per line, loopback, API token; load average (1, 5, 15 min) \
          {load_before} before, {load_after} after. `{command}`\n\n\
          | request | requests | req/s | p50 ms | p99 ms | p99 / `/health` p99 | CPU ms per request: server | CPU ms per request: PostgreSQL |\n\
@@ -247,10 +246,9 @@ async fn main() -> Result<(), Error> {
             r.database_cpu_ms
         ));
     }
-    table.push_str(&format!("\n{END}"));
     println!("{table}");
     if let Some(path) = write {
-        common::replace_between_markers(&path, BEGIN, END, &table)?;
+        report::replace_table(std::path::Path::new(&path), "api", &table)?;
     }
     Ok(())
 }

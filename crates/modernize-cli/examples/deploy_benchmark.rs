@@ -26,14 +26,13 @@ use std::time::{Duration, Instant};
 
 use modernize::db::{Database, migrate};
 use modernize::perf;
+use modernize::perf::report::{self, load_average};
 
 mod common;
 
-use common::{Error, Server, load_average};
+use common::{Error, Server};
 
 const TENANTS: usize = 100;
-const BEGIN: &str = "<!-- deploy-benchmark:begin -->";
-const END: &str = "<!-- deploy-benchmark:end -->";
 /// The quiet windows around the deploy and the rollback.
 const QUIET: Duration = Duration::from_secs(30);
 
@@ -183,7 +182,7 @@ fn steps(report: &serde_json::Value) -> String {
 #[tokio::main]
 async fn main() -> Result<(), Error> {
     let mut args: Vec<String> = std::env::args().skip(1).collect();
-    let mut option = |name: &str| common::take_option(&mut args, name);
+    let mut option = |name: &str| report::take_option(&mut args, name);
     let write = option("--write")?;
     let from: i64 = option("--from")?.map(|v| v.parse()).transpose()?.unwrap_or(migrate::latest_version() - 1);
     let read_rate: u32 = option("--read-rate")?.map(|v| v.parse()).transpose()?.unwrap_or(20);
@@ -280,7 +279,7 @@ async fn main() -> Result<(), Error> {
         })
         .collect();
     let mut table = format!(
-        "{BEGIN}\n\nRun of {} (UTC), {size} assets over {TENANTS} tenants, schema {from} -> {} ({}); load: {read_rate} \
+        "Run of {} (UTC), {size} assets over {TENANTS} tenants, schema {from} -> {} ({}); load: {read_rate} \
          reads/s (4 connections: the asset list, {} queries at random) and {write_rate} writes/s (2 connections: \
          PATCH of one of {} assets) on loopback, API token; database {:.0} MB. Load average (1, 5, 15 min): {load_before} \
          at the start, {load_deploy} after the deploy, {load_rollback} after the rollback, {load_after} at the end. \
@@ -323,14 +322,14 @@ async fn main() -> Result<(), Error> {
         ));
     }
     table.push_str(&format!(
-        "\nSteps (from `--json`): deploy: {}. Rollback ({}): {}.\n\n{END}",
+        "\nSteps (from `--json`): deploy: {}. Rollback ({}): {}.",
         steps(&deployed),
         rolled_back["outcome"]["method"].as_str().unwrap_or("?"),
         steps(&rolled_back),
     ));
     println!("{table}");
     if let Some(path) = write {
-        common::replace_between_markers(&path, BEGIN, END, &table)?;
+        report::replace_table(Path::new(&path), "deploy", &table)?;
     }
     Ok(())
 }

@@ -19,6 +19,7 @@
 use std::time::{Duration, Instant};
 
 use modernize::db::Database;
+use modernize::perf::report::{self, load_average};
 use modernize_consolidation::legacy::{self, SeedOptions};
 use modernize_consolidation::{Options, Progress, consolidate};
 use sqlx::types::Uuid;
@@ -27,8 +28,6 @@ use sqlx::{Connection, PgConnection};
 type Error = Box<dyn std::error::Error>;
 
 const RUNS: usize = 300;
-const BEGIN: &str = "<!-- degradation-benchmark:begin -->";
-const END: &str = "<!-- degradation-benchmark:end -->";
 
 /// The queries, the same text on both schemas: `$1` the client account, `$2` (where used) its
 /// engagement.
@@ -59,12 +58,6 @@ const QUERIES: [(&str, &str); 5] = [
         "SELECT asset_type, count(*) FROM migration.assets WHERE client_account_id = $1 AND engagement_id = $2 GROUP BY 1",
     ),
 ];
-
-fn load_average() -> String {
-    std::fs::read_to_string("/proc/loadavg")
-        .map(|l| l.split_whitespace().next().unwrap_or("?").to_owned())
-        .unwrap_or_else(|_| "?".into())
-}
 
 fn percentile(sorted: &[Duration], p: f64) -> f64 {
     let index = ((sorted.len() as f64 - 1.0) * p).round() as usize;
@@ -116,15 +109,7 @@ async fn run(conn: &mut PgConnection, side: Side, sql: &str, tenant: (Uuid, Uuid
 #[tokio::main]
 async fn main() -> Result<(), Error> {
     let mut args: Vec<String> = std::env::args().skip(1).collect();
-    let write = match args.iter().position(|a| a == "--write") {
-        Some(i) if i + 1 < args.len() => {
-            let path = args.remove(i + 1);
-            args.remove(i);
-            Some(path)
-        }
-        Some(_) => return Err("--write needs a file".into()),
-        None => None,
-    };
+    let write = report::take_option(&mut args, "--write")?;
     let assets: i64 = args.first().map(|a| a.parse()).transpose()?.unwrap_or(100_000);
     let base = Database::from_url(&std::env::var("DATABASE_URL").map_err(|_| "set DATABASE_URL")?)?;
 
@@ -189,23 +174,18 @@ async fn main() -> Result<(), Error> {
         ));
     }
     let table = format!(
-        "{BEGIN}\n\nRun of {} (UTC), {assets} assets added to `legacy seed --tenants 10 --rows 10000` (the tenant \
-         measured has {counted}), consolidated in {consolidated_in}; load average (1 min) {load_before} → {}, \
+        "Run of {} (UTC), {assets} assets added to `legacy seed --tenants 10 --rows 10000` (the tenant \
+         measured has {counted}), consolidated in {consolidated_in}; load average (1, 5, 15 min) {load_before} → {}, \
          {RUNS} runs of each query per side in rotation, each side on its own connection; times in ms as the \
          client sees them (loopback). `degradation {assets}`\n\n\
          | query | legacy p50 | legacy p99 | consolidated owner p50 | owner p99 | consolidated RLS p50 | RLS p99 | \
-         RLS/legacy p50 | RLS/legacy p99 |\n| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |\n{table}\n{END}",
+         RLS/legacy p50 | RLS/legacy p99 |\n| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |\n{table}",
         chrono::Utc::now().format("%Y-%m-%d %H:%M"),
         load_average(),
     );
     println!("{table}");
     if let Some(path) = write {
-        let text = std::fs::read_to_string(&path)?;
-        let (Some(begin), Some(end)) = (text.find(BEGIN), text.find(END)) else {
-            return Err(format!("{path} has no {BEGIN} … {END} markers").into());
-        };
-        std::fs::write(&path, format!("{}{table}{}", &text[..begin], &text[end + END.len()..]))?;
-        eprintln!("{path}: table replaced");
+        report::replace_table(std::path::Path::new(&path), "degradation", &table)?;
     }
     Ok(())
 }

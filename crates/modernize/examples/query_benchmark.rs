@@ -14,6 +14,7 @@
 use std::time::{Duration, Instant};
 
 use modernize::db::{Database, migrate};
+use modernize::perf::report::{self, load_average};
 use modernize::perf::{self, SeededTenant, SuiteQuery};
 use modernize::repo::assets::{self, AssetFilter, AssetKey, AssetSort, SortOrder};
 use modernize::tenancy::{OperatorToken, TenantCtx, TenantTx};
@@ -23,8 +24,6 @@ type Error = Box<dyn std::error::Error>;
 const TENANTS: usize = 100;
 /// Runs of each query per role and size (over the tenants in turn).
 const RUNS: usize = 300;
-const BEGIN: &str = "<!-- query-benchmark:begin -->";
-const END: &str = "<!-- query-benchmark:end -->";
 
 /// The queries: the suite's fixed SQL, or the API's asset list (`repo::assets::list_assets`).
 #[derive(Clone, Copy)]
@@ -117,12 +116,6 @@ fn queries() -> Vec<Measured> {
     ]
 }
 
-fn load_average() -> String {
-    std::fs::read_to_string("/proc/loadavg")
-        .map(|l| l.split_whitespace().next().unwrap_or("?").to_owned())
-        .unwrap_or_else(|_| "?".into())
-}
-
 fn percentile(sorted: &[Duration], p: f64) -> f64 {
     let index = ((sorted.len() as f64 - 1.0) * p).round() as usize;
     sorted[index].as_secs_f64() * 1000.0
@@ -201,7 +194,7 @@ async fn measure_size(database: &Database, operator: &OperatorToken, size: usize
 
 fn table(rows: &[Row], load: &str, command: &str) -> String {
     let mut out = format!(
-        "{BEGIN}\n\nRun of {} (UTC), load average (1 min) {load}, {RUNS} runs of each query per role over the 100 \
+        "Run of {} (UTC), load average (1, 5, 15 min) {load}, {RUNS} runs of each query per role over the 100 \
          tenants in turn, owner and RLS alternating in one transaction; times in ms, as the client sees them \
          (loopback). `{command}`\n\n\
          | assets | query | owner p50 | owner p99 | RLS p50 | RLS p99 | RLS/owner p50 | RLS/owner p99 |\n\
@@ -221,22 +214,13 @@ fn table(rows: &[Row], load: &str, command: &str) -> String {
             r.rls.1 / r.owner.1
         ));
     }
-    out.push_str(&format!("\n{END}"));
     out
 }
 
 #[tokio::main]
 async fn main() -> Result<(), Error> {
     let mut args: Vec<String> = std::env::args().skip(1).collect();
-    let write = match args.iter().position(|a| a == "--write") {
-        Some(i) if i + 1 < args.len() => {
-            let path = args.remove(i + 1);
-            args.remove(i);
-            Some(path)
-        }
-        Some(_) => return Err("--write needs a file".into()),
-        None => None,
-    };
+    let write = report::take_option(&mut args, "--write")?;
     let sizes: Vec<usize> = if args.is_empty() {
         vec![10_000, 100_000]
     } else {
@@ -255,13 +239,7 @@ async fn main() -> Result<(), Error> {
     let table = table(&rows, &load, &command);
     println!("{table}");
     if let Some(path) = write {
-        let text = std::fs::read_to_string(&path)?;
-        let (Some(begin), Some(end)) = (text.find(BEGIN), text.find(END)) else {
-            return Err(format!("{path} has no {BEGIN} … {END} markers").into());
-        };
-        let updated = format!("{}{table}{}", &text[..begin], &text[end + END.len()..]);
-        std::fs::write(&path, updated)?;
-        eprintln!("{path}: table replaced");
+        report::replace_table(std::path::Path::new(&path), "query", &table)?;
     }
     Ok(())
 }

@@ -8,28 +8,8 @@ use std::time::{Duration, Instant};
 
 pub type Error = Box<dyn std::error::Error>;
 
-/// Removes `name VALUE` from `args` and returns the value (None when `name` is absent).
-pub fn take_option(args: &mut Vec<String>, name: &str) -> Result<Option<String>, Error> {
-    match args.iter().position(|a| a == name) {
-        Some(i) if i + 1 < args.len() => {
-            let value = args.remove(i + 1);
-            args.remove(i);
-            Ok(Some(value))
-        }
-        Some(_) => Err(format!("{name} needs a value").into()),
-        None => Ok(None),
-    }
-}
-
 /// The benchmark's admin of the first tenant (`bench-1`).
 pub const EMAIL: &str = "bench-admin@bench.example";
-
-/// The 1, 5 and 15 minute load averages, as /proc/loadavg gives them.
-pub fn load_average() -> String {
-    std::fs::read_to_string("/proc/loadavg")
-        .map(|l| l.split_whitespace().take(3).collect::<Vec<_>>().join(" "))
-        .unwrap_or_else(|_| "?".into())
-}
 
 /// The `modernize` binary built with this example (same profile directory).
 pub fn modernize_binary() -> Result<PathBuf, Error> {
@@ -121,16 +101,4 @@ fn wait_for_health(port: u16) -> Result<(), Error> {
         std::thread::sleep(Duration::from_millis(200));
     }
     Err("modernize serve did not answer /health within 60 s".into())
-}
-
-/// Replaces the text between `begin` and `end` in the file at `path` by `table` (which carries
-/// the markers itself).
-pub fn replace_between_markers(path: &str, begin: &str, end: &str, table: &str) -> Result<(), Error> {
-    let text = std::fs::read_to_string(path)?;
-    let (Some(from), Some(to)) = (text.find(begin), text.find(end)) else {
-        return Err(format!("{path} has no {begin} … {end} markers").into());
-    };
-    std::fs::write(path, format!("{}{table}{}", &text[..from], &text[to + end.len()..]))?;
-    eprintln!("{path}: table replaced");
-    Ok(())
 }

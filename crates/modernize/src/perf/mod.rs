@@ -1,6 +1,7 @@
 //! The performance suite's data and queries (issue 16, seed task 5.3): a synthetic inventory of
 //! many tenants loaded with COPY, and the tenant queries the suite measures and the plan tests
-//! check. `modernize bench` runs them; `tests/query_plans.rs` asserts their plans.
+//! check. `examples/query_benchmark` measures them (`scripts/bench`); `tests/query_plans.rs` asserts
+//! their plans. [`report`] is what every benchmark of `scripts/bench` shares to write its table.
 //!
 //! Seeding runs as the owner (a benchmark database, like a migration: it names every tenant it
 //! writes); the queries run either as the owner or in a [`crate::tenancy::TenantTx`], under RLS.
@@ -9,6 +10,8 @@ use std::fmt::Write as _;
 
 use sqlx::PgConnection;
 use uuid::Uuid;
+
+pub mod report;
 
 /// One seeded tenant: a client account with one engagement, one master flow and one discovery
 /// flow owning all its assets.
