@@ -1,6 +1,7 @@
-//! What the HTTP benchmarks (`api_benchmark`, `deploy_benchmark`) share: the `modernize` binary
-//! built with them, `oha`, a seeded database with an admin and an API token, and a server
-//! started on a free loopback port that is stopped however the benchmark ends.
+//! What the benchmarks driving the `modernize` binary share: the binary built with them, running
+//! it, and for the HTTP ones (`api_benchmark`, `deploy_benchmark`) `oha`, an admin with an API
+//! token, and a server started on a free loopback port that is stopped however the benchmark ends.
+#![allow(dead_code)] // Each example uses its own part of this module.
 
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
