@@ -96,6 +96,8 @@ impl Database {
     pub async fn pool(&self, max_connections: u32) -> Result<PgPool, ConnectError> {
         PgPoolOptions::new()
             .max_connections(max_connections)
+            .test_before_acquire(false)
+            .before_acquire(|conn, meta| Box::pin(ping_if_idle_long(conn, meta.idle_for)))
             .connect_with(self.options.clone())
             .await
             .map_err(|source| ConnectError::Connect { target: self.description.clone(), source })
@@ -115,9 +117,10 @@ impl Database {
         let epoch = std::sync::Arc::clone(epoch);
         PgPoolOptions::new()
             .max_connections(max_connections)
-            .before_acquire(move |_, meta| {
+            .test_before_acquire(false)
+            .before_acquire(move |conn, meta| {
                 let admitted = epoch.admits(meta.age);
-                Box::pin(async move { Ok(admitted) })
+                Box::pin(async move { Ok(admitted && ping_if_idle_long(conn, meta.idle_for).await?) })
             })
             .connect_with(self.options.clone())
             .await
@@ -166,6 +169,21 @@ impl Database {
         conn.close().await.map_err(create_error)?;
         Ok(())
     }
+}
+
+/// A pooled connection idle for longer than this is pinged before it is handed out.
+const PING_AFTER_IDLE: std::time::Duration = std::time::Duration::from_secs(30);
+
+/// The pools' test before handing out a connection: sqlx pings every connection as it goes back
+/// to the pool (which also flushes a rollback), and by default again as it is taken out, two round
+/// trips per use; an API request uses the pool twice (the token, then the work). A connection
+/// back from a use moments ago needs no second ping; one that sat idle long enough for the server
+/// or the network to have dropped it still gets one (an error closes it and another is taken).
+async fn ping_if_idle_long(conn: &mut PgConnection, idle_for: std::time::Duration) -> Result<bool, sqlx::Error> {
+    if idle_for > PING_AFTER_IDLE {
+        conn.ping().await?;
+    }
+    Ok(true)
 }
 
 fn database_name(options: &PgConnectOptions) -> String {

@@ -29,7 +29,7 @@ pub use error::ServiceError;
 
 use crate::models::{ClientAccount, Engagement, MemberRole};
 use crate::repo::{RepoError, global, tenancy as tenancy_repo};
-use crate::tenancy::{OperatorToken, TenantCtx, TenantTx};
+use crate::tenancy::{EngagementKey, OperatorToken, TenantCtx, TenantTx};
 
 /// A user whose identity was proven (password or API token): made only by [`auth`].
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -162,21 +162,41 @@ pub(crate) async fn engagement_tx<'c>(
     account: &str,
     engagement: &str,
 ) -> Result<(TenantTx<'c>, Engagement), ServiceError> {
+    let key = match engagement.parse::<Uuid>() {
+        Ok(id) => Some(EngagementKey::Id(id)),
+        // No slug has this shape: the engagement is missing, once the account is checked.
+        Err(_) if check_slug(engagement).is_err() => None,
+        Err(_) => Some(EngagementKey::Slug(engagement)),
+    };
+    if let (Actor::User(user), Some(key)) = (actor, key) {
+        // A member's checks, the engagement and the role in one statement (every API request).
+        let found = find_account(conn, account).await?;
+        let entered = TenantTx::begin_for_member_in_engagement(conn, user.user_id, found.id, key).await;
+        let (tx, found) = entered.map_err(|error| match error {
+            RepoError::NotFound { entity: "client account", .. } => ServiceError::not_found("client account", account),
+            RepoError::NotFound { .. } => ServiceError::not_found("engagement", engagement),
+            other => other.into(),
+        })?;
+        let span = tracing::Span::current();
+        span.record("client_account_id", tracing::field::display(tx.client_account_id()));
+        span.record("engagement_id", tracing::field::display(found.id));
+        return Ok((tx, found));
+    }
     let mut tx = account_tx(conn, actor, account).await?;
     let client_account_id = tx.client_account_id();
-    let found: Option<Engagement> = match engagement.parse::<Uuid>() {
-        Err(_) if check_slug(engagement).is_err() => None,
-        Ok(id) => {
+    let found: Option<Engagement> = match key {
+        None => None,
+        Some(EngagementKey::Id(id)) => {
             sqlx::query_as("SELECT * FROM migration.engagements WHERE client_account_id = $1 AND id = $2")
                 .bind(client_account_id)
                 .bind(id)
                 .fetch_optional(tx.conn())
                 .await?
         }
-        Err(_) => {
+        Some(EngagementKey::Slug(slug)) => {
             sqlx::query_as("SELECT * FROM migration.engagements WHERE client_account_id = $1 AND slug = $2")
                 .bind(client_account_id)
-                .bind(engagement)
+                .bind(slug)
                 .fetch_optional(tx.conn())
                 .await?
         }

@@ -12,7 +12,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use sqlx::{Connection, PgConnection, Postgres, Transaction};
 use uuid::Uuid;
 
-use crate::models::MemberRole;
+use crate::models::{Engagement, MemberRole};
 use crate::repo::RepoError;
 
 /// Proof that the process acts as an operator (the CLI, the worker): full rights on every client
@@ -155,17 +155,11 @@ impl TenantCtx {
                 .bind(user_id)
                 .fetch_optional(tx.conn())
                 .await?;
-                match engagement_role {
-                    None => return Err(RepoError::not_found("engagement", engagement_id)),
-                    // An account admin reaches every engagement as admin, whatever grant they kept
-                    // from an earlier role; others need an engagement grant.
-                    Some(_) if account_role == MemberRole::Admin => account_role,
-                    Some(None) => return Err(RepoError::not_found("engagement", engagement_id)),
-                    // A grant never lifts a member above their account role (services refuse such
-                    // grants and lower them when the account role is lowered; this holds regardless).
-                    Some(Some(role)) if rank(role) > rank(account_role) => account_role,
-                    Some(Some(role)) => role,
-                }
+                let Some(grant) = engagement_role else {
+                    return Err(RepoError::not_found("engagement", engagement_id));
+                };
+                role_in_engagement(account_role, grant)
+                    .ok_or_else(|| RepoError::not_found("engagement", engagement_id))?
             }
         };
         Ok(Self { client_account_id, engagement_id, user_id: Some(user_id), role })
@@ -205,6 +199,58 @@ impl TenantCtx {
         }
         Ok(())
     }
+}
+
+/// A member's role in an engagement of their account, from their account role and their grant
+/// there (`None`: no grant in force); `None` when they have no access to it.
+fn role_in_engagement(account_role: MemberRole, grant: Option<MemberRole>) -> Option<MemberRole> {
+    match grant {
+        // An account admin reaches every engagement as admin, whatever grant they kept from an
+        // earlier role; others need an engagement grant.
+        _ if account_role == MemberRole::Admin => Some(account_role),
+        None => None,
+        // A grant never lifts a member above their account role (services refuse such grants and
+        // lower them when the account role is lowered; this holds regardless).
+        Some(role) if rank(role) > rank(account_role) => Some(account_role),
+        Some(role) => Some(role),
+    }
+}
+
+/// An engagement of the transaction's client account, as a request names it.
+#[derive(Debug, Clone, Copy)]
+pub enum EngagementKey<'a> {
+    Id(Uuid),
+    Slug(&'a str),
+}
+
+/// The row of [`TenantTx::begin_for_member_in_engagement`]'s one statement.
+#[derive(sqlx::FromRow)]
+struct MemberEngagement {
+    member_account_role: MemberRole,
+    member_engagement_grant: Option<MemberRole>,
+    #[sqlx(flatten)]
+    engagement: Engagement,
+}
+
+/// [`TenantTx::begin_for_member_in_engagement`]'s statement, the engagement chosen by `$key`
+/// (`$3`): the member's account role (the checks of [`TenantCtx::member_in`]), their grant in the
+/// engagement, and the engagement.
+macro_rules! member_engagement {
+    ($key:literal) => {
+        concat!(
+            "SELECT m.role AS member_account_role,
+                    (SELECT a.role FROM migration.engagement_access a
+                      WHERE a.client_account_id = e.client_account_id AND a.engagement_id = e.id
+                        AND a.user_id = m.user_id AND a.is_active AND (a.expires_at IS NULL OR a.expires_at > now()))
+                      AS member_engagement_grant,
+                    e.*
+               FROM migration.user_account_associations m
+               JOIN migration.users u ON u.id = m.user_id
+               JOIN migration.engagements e ON e.client_account_id = m.client_account_id
+              WHERE m.client_account_id = $1 AND m.user_id = $2 AND m.is_active AND u.is_active AND ",
+            $key
+        )
+    };
 }
 
 /// A transaction acting for one tenant: begun by [`TenantTx::begin`], which switches to the role
@@ -281,6 +327,54 @@ impl<'c> TenantTx<'c> {
         let mut tx = Self::begin(conn, &probe).await?;
         tx.ctx = TenantCtx::member_in(&mut tx, user_id, client_account_id, None).await?;
         Ok(tx)
+    }
+
+    /// [`TenantTx::begin_for_member`] followed by [`TenantTx::enter_engagement`] of the engagement
+    /// `engagement` names, with its row: the same checks and errors, but the membership, the
+    /// engagement and the member's grant there are read in one statement (this runs on every API
+    /// request that names an engagement; each statement is a round trip). Only when that finds
+    /// nothing are they read one by one, to tell which of them is missing.
+    pub async fn begin_for_member_in_engagement(
+        conn: &'c mut PgConnection,
+        user_id: Uuid,
+        client_account_id: Uuid,
+        engagement: EngagementKey<'_>,
+    ) -> Result<(Self, Engagement), RepoError> {
+        let probe =
+            TenantCtx { client_account_id, engagement_id: None, user_id: Some(user_id), role: MemberRole::Viewer };
+        let mut tx = Self::begin(conn, &probe).await?;
+        // Two texts rather than `id = $3 OR slug = $4`, so that each is one index lookup.
+        let found: Option<MemberEngagement> = match engagement {
+            EngagementKey::Id(id) => {
+                sqlx::query_as(member_engagement!("e.id = $3"))
+                    .bind(client_account_id)
+                    .bind(user_id)
+                    .bind(id)
+                    .fetch_optional(tx.conn())
+                    .await?
+            }
+            EngagementKey::Slug(slug) => {
+                sqlx::query_as(member_engagement!("e.slug = $3"))
+                    .bind(client_account_id)
+                    .bind(user_id)
+                    .bind(slug)
+                    .fetch_optional(tx.conn())
+                    .await?
+            }
+        };
+        let missing = || match engagement {
+            EngagementKey::Id(id) => RepoError::not_found("engagement", id),
+            EngagementKey::Slug(slug) => RepoError::not_found("engagement", slug),
+        };
+        let Some(found) = found else {
+            // No membership (NotFound for the account, as `begin_for_member` says) or no engagement.
+            TenantCtx::member_in(&mut tx, user_id, client_account_id, None).await?;
+            return Err(missing());
+        };
+        let role = role_in_engagement(found.member_account_role, found.member_engagement_grant).ok_or_else(missing)?;
+        tx.ctx =
+            TenantCtx { client_account_id, engagement_id: Some(found.engagement.id), user_id: Some(user_id), role };
+        Ok((tx, found.engagement))
     }
 
     /// Narrows the transaction's context to the engagement `engagement_id` of its client account,
