@@ -464,6 +464,21 @@ async fn every_repository_function_is_isolated(pool: PgPool) {
         as_tenant!(c, &w.a, |tx| assets::list_assets(&mut tx, &Default::default(), sort, order, Some(&key), 100))
             .expect("assets");
     assert!(after_b.iter().all(|a| a.asset.client_account_id == w.a.client_account_id()), "{after_b:?}");
+    // The same page reading the view's columns only: the same (A's) assets.
+    let views = as_tenant!(c, &w.a, |tx| assets::list_asset_rows::<modernize::service::assets::AssetView>(
+        &mut tx,
+        &Default::default(),
+        sort,
+        order,
+        Some(&key),
+        100
+    ))
+    .expect("asset views");
+    let view_ids: Vec<uuid::Uuid> = views.iter().map(|v| v.asset.id).collect();
+    let asset_ids: Vec<uuid::Uuid> = after_b.iter().map(|a| a.asset.id).collect();
+    assert!(!view_ids.is_empty());
+    assert_eq!(view_ids, asset_ids);
+    done("assets::list_asset_rows");
     // A bulk edit of every asset as A changes none of B's.
     let b_before = as_tenant!(c, &w.b, |tx| table::list::<Asset>(&mut tx, Page::ALL)).expect("B assets");
     let patch = AssetPatch { location: Some(Some("edited by A".into())), ..Default::default() };

@@ -4,8 +4,9 @@
 use std::collections::{HashMap, HashSet};
 
 use serde::{Deserialize, Serialize};
+use sqlx::postgres::PgRow;
 use sqlx::types::Json;
-use sqlx::{Postgres, QueryBuilder};
+use sqlx::{Postgres, QueryBuilder, Row};
 use uuid::Uuid;
 
 use super::RepoError;
@@ -140,8 +141,29 @@ pub enum AssetSort {
 }
 
 impl AssetSort {
+    /// Every sort.
+    pub const ALL: [Self; 17] = [
+        Self::Name,
+        Self::Hostname,
+        Self::IpAddress,
+        Self::AssetType,
+        Self::Environment,
+        Self::OperatingSystem,
+        Self::Criticality,
+        Self::BusinessCriticality,
+        Self::SixRStrategy,
+        Self::Status,
+        Self::MigrationPriority,
+        Self::MigrationWave,
+        Self::CpuCores,
+        Self::MemoryGb,
+        Self::StorageGb,
+        Self::CreatedAt,
+        Self::UpdatedAt,
+    ];
+
     /// The column and the SQL type a cursor's value is cast back to.
-    fn column(self) -> (&'static str, &'static str) {
+    pub(crate) fn column(self) -> (&'static str, &'static str) {
         match self {
             Self::Name => ("a.name", "text"),
             Self::Hostname => ("a.hostname", "text"),
@@ -182,12 +204,30 @@ pub struct AssetKey {
     pub id: Uuid,
 }
 
+/// What a listing reads of each asset: a row type and the select list over `migration.assets a`
+/// that fills it. Reading only the columns a caller shows matters: decoding a column costs the
+/// server more than PostgreSQL spends finding the row.
+pub trait ListRow: for<'r> sqlx::FromRow<'r, PgRow> + Send + Unpin {
+    /// The select list (`a.*`, or `a.<column>, …` naming each field; it must include every sort
+    /// column, which the page's final ORDER BY reads).
+    const COLUMNS: &'static str;
+}
+
+impl ListRow for Asset {
+    const COLUMNS: &'static str = "a.*";
+}
+
 /// An asset of a listing, with its sort value as text (what the next page's [`AssetKey`] holds).
-#[derive(Debug, Clone, sqlx::FromRow)]
-pub struct ListedAsset {
-    #[sqlx(flatten)]
-    pub asset: Asset,
+#[derive(Debug, Clone)]
+pub struct ListedAsset<T = Asset> {
+    pub asset: T,
     pub sort_value: Option<String>,
+}
+
+impl<'r, T: sqlx::FromRow<'r, PgRow>> sqlx::FromRow<'r, PgRow> for ListedAsset<T> {
+    fn from_row(row: &'r PgRow) -> Result<Self, sqlx::Error> {
+        Ok(Self { asset: T::from_row(row)?, sort_value: row.try_get("sort_value")? })
+    }
 }
 
 /// A filter with what it needs read before its query is built: the engagement's operating systems
@@ -298,9 +338,21 @@ pub async fn list_assets(
     after: Option<&AssetKey>,
     limit: i64,
 ) -> Result<Vec<ListedAsset>, RepoError> {
+    list_asset_rows(tx, filter, sort, order, after, limit).await
+}
+
+/// [`list_assets`], reading only the columns of `T`.
+pub async fn list_asset_rows<T: ListRow>(
+    tx: &mut TenantTx<'_>,
+    filter: &AssetFilter,
+    sort: AssetSort,
+    order: SortOrder,
+    after: Option<&AssetKey>,
+    limit: i64,
+) -> Result<Vec<ListedAsset<T>>, RepoError> {
     let resolved = resolve(tx, filter).await?;
-    let mut query = list_query("", tx, &resolved, sort, order, after, limit)?;
-    let assets = query.build_query_as::<ListedAsset>().fetch_all(tx.conn()).await?;
+    let mut query = list_query(("", T::COLUMNS), tx, &resolved, sort, order, after, limit)?;
+    let assets = query.build_query_as::<ListedAsset<T>>().fetch_all(tx.conn()).await?;
     Ok(assets)
 }
 
@@ -315,7 +367,8 @@ pub async fn explain_list_assets(
     limit: i64,
 ) -> Result<serde_json::Value, RepoError> {
     let resolved = resolve(tx, filter).await?;
-    let mut query = list_query("EXPLAIN (ANALYZE, FORMAT JSON) ", tx, &resolved, sort, order, after, limit)?;
+    let prefix = "EXPLAIN (ANALYZE, FORMAT JSON) ";
+    let mut query = list_query((prefix, Asset::COLUMNS), tx, &resolved, sort, order, after, limit)?;
     let plan = query.build_query_scalar::<Json<serde_json::Value>>().fetch_one(tx.conn()).await?;
     Ok(plan.0)
 }
@@ -325,8 +378,9 @@ pub async fn explain_list_assets(
 /// order (forwards for ascending, backwards for descending) and cut at `limit`. One query ordered
 /// `NULLS LAST` both ways would need a second index per column for descending pages, or sort the
 /// engagement's rows; here only the at most 2 × `limit` rows of the two ranges are sorted.
+/// `(prefix, columns)`: what precedes the statement (`EXPLAIN …`, or nothing) and the select list.
 fn list_query(
-    prefix: &str,
+    (prefix, columns): (&str, &str),
     tx: &TenantTx<'_>,
     resolved: &Resolved<'_>,
     sort: AssetSort,
@@ -341,8 +395,9 @@ fn list_query(
         SortOrder::Asc => (">", "ASC", "ASC NULLS LAST"),
         SortOrder::Desc => ("<", "DESC", "DESC NULLS FIRST"),
     };
-    let select =
-        format!("SELECT a.*, ({column})::text AS sort_value, {{part}} AS list_part FROM migration.assets a WHERE");
+    let select = format!(
+        "SELECT {columns}, ({column})::text AS sort_value, {{part}} AS list_part FROM migration.assets a WHERE"
+    );
     let mut query = QueryBuilder::new(format!("{prefix}SELECT * FROM ("));
     let with_values = !matches!(after, Some(AssetKey { value: None, .. }));
     if with_values {
