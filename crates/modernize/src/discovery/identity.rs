@@ -195,7 +195,8 @@ mod tests {
 
     #[test]
     fn a_header_is_compared_as_squashed() {
-        for header in ["VI SDK Server", "vi_sdk-server", "VISDKSERVER", "Vİ SDK Server", "VI SDK Server ñ", "", "VM"] {
+        for header in ["VI SDK Server", "vi_sdk-server", "VISDKSERVER", "Vİ SDK Server", "VI SDK Server ñ", "", "VM"]
+        {
             for wanted in ["visdkserver", "vm", ""] {
                 assert_eq!(squashes_to(header, wanted), squashed(header) == wanted, "{header:?} as {wanted:?}");
             }
