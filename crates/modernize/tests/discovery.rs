@@ -128,6 +128,28 @@ async fn a_cmdb_file_becomes_an_assessed_inventory_linked_to_its_master_flow(poo
     .await
     .expect("count");
     assert_eq!(recommendations, inventory.len() as i64);
+    // Every row the flow wrote in bulk has a time-ordered id (UUID version 7, migration 0019).
+    let random_ids: Vec<(String, i64)> = sqlx::query_as(
+        "SELECT t, count(*) FILTER (WHERE substr(id::text, 15, 1) <> '7') FROM (
+             SELECT 'assets' AS t, id FROM migration.assets WHERE master_flow_id = $1
+             UNION ALL SELECT 'raw_import_records', id FROM migration.raw_import_records WHERE master_flow_id = $1
+             UNION ALL SELECT 'asset_dependencies', d.id FROM migration.asset_dependencies d
+                 JOIN migration.assets a ON a.client_account_id = d.client_account_id AND a.id = d.asset_id
+                 WHERE a.master_flow_id = $1
+             UNION ALL SELECT 'sixr_recommendations', r.id FROM migration.sixr_recommendations r
+                 JOIN migration.sixr_analyses a ON a.client_account_id = r.client_account_id AND a.id = r.analysis_id
+                 WHERE a.master_flow_id = $1
+         ) rows GROUP BY t ORDER BY t",
+    )
+    .bind(started.master_flow_id)
+    .fetch_all(&mut *conn)
+    .await
+    .expect("ids");
+    assert_eq!(
+        random_ids,
+        [("asset_dependencies", 0), ("assets", 0), ("raw_import_records", 0), ("sixr_recommendations", 0)]
+            .map(|(t, n)| (t.to_owned(), n))
+    );
     let flagged: i64 = sqlx::query_scalar(
         "SELECT count(*) FROM migration.raw_import_records WHERE data_import_id = $1
            AND validation_errors @> '[{\"kind\": \"formula_injection\"}]'",

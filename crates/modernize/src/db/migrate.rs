@@ -54,7 +54,7 @@ macro_rules! migration {
 const ASSET_IDENTITY_SETTINGS: &[(&str, &str)] = &[("enable_nestloop", "off"), ("enable_mergejoin", "off")];
 
 /// Every migration, in order. A file in `migrations/` that is missing here fails a test.
-pub static MIGRATIONS: [Migration; 18] = [
+pub static MIGRATIONS: [Migration; 19] = [
     migration!(1, "0001", "consolidated_schema"),
     migration!(2, "0002", "performance_indexes"),
     migration!(3, "0003", "row_level_security"),
@@ -73,6 +73,7 @@ pub static MIGRATIONS: [Migration; 18] = [
     migration!(16, "0016", "import_sheet_issues"),
     migration!(17, "0017", "search_keys"),
     migration!(18, "0018", "search_keys_index"),
+    migration!(19, "0019", "time_ordered_ids"),
 ];
 
 const NO_TRANSACTION_MARKER: &str = "-- modernize:no-transaction";
