@@ -54,7 +54,7 @@ macro_rules! migration {
 const ASSET_IDENTITY_SETTINGS: &[(&str, &str)] = &[("enable_nestloop", "off"), ("enable_mergejoin", "off")];
 
 /// Every migration, in order. A file in `migrations/` that is missing here fails a test.
-pub static MIGRATIONS: [Migration; 19] = [
+pub static MIGRATIONS: [Migration; 20] = [
     migration!(1, "0001", "consolidated_schema"),
     migration!(2, "0002", "performance_indexes"),
     migration!(3, "0003", "row_level_security"),
@@ -74,6 +74,7 @@ pub static MIGRATIONS: [Migration; 19] = [
     migration!(17, "0017", "search_keys"),
     migration!(18, "0018", "search_keys_index"),
     migration!(19, "0019", "time_ordered_ids"),
+    migration!(20, "0020", "six_r_hostname_indexes"),
 ];
 
 const NO_TRANSACTION_MARKER: &str = "-- modernize:no-transaction";
@@ -547,6 +548,7 @@ mod tests {
             (16, "439c972ee2ee7cbb8a60cb098e72966b26883fdae05506fa8fd34d4ce86b9233"),
             (17, "adaae24db093d073440f641178d32e2ec9ca21e02a997cd85734d91fde4e9e58"),
             (18, "7fb6dd7cb3d52bc6377ec6687d0c2d74335607f519c58e8f9ea68f8c06c1d0a2"),
+            (20, "edba53d58d955dd35184488517a73da88bb85bade07d3d666d579637d5c84b2e"),
         ];
         for (version, checksum) in landed {
             let migration = MIGRATIONS.iter().find(|m| m.version == version).expect("landed migration");

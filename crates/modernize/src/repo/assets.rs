@@ -279,8 +279,12 @@ fn push_filter(
     let engagement = tx.ctx().require_engagement(Asset::TABLE)?;
     query.push(" a.client_account_id = ").push_bind(tx.client_account_id());
     query.push(" AND a.engagement_id = ").push_bind(engagement);
+    // Enum values are written into the statement, not bound: under RLS only the value's partial
+    // index answers them (migrations 0013, 0020), and a plan can use it only if it sees the value,
+    // so with a parameter PostgreSQL planned every execution again instead of reusing a generic
+    // plan. They are the enums' own labels, never text from a request.
     if let Some(asset_type) = filter.asset_type {
-        query.push(" AND a.asset_type = ").push_bind(asset_type);
+        query.push(format!(" AND a.asset_type = '{}'::migration.asset_type", asset_type.as_str()));
     }
     if let Some(environment) = non_blank(&filter.environment) {
         // Case-insensitive by collation, not lower(): an index condition under RLS (migration 0013).
@@ -290,13 +294,13 @@ fn push_filter(
             .push(" COLLATE migration.case_insensitive");
     }
     if let Some(strategy) = filter.six_r_strategy {
-        query.push(" AND a.six_r_strategy = ").push_bind(strategy);
+        query.push(format!(" AND a.six_r_strategy = '{}'::migration.sixr_strategy", strategy.as_str()));
     }
     if let Some(criticality) = filter.criticality {
-        query.push(" AND a.criticality = ").push_bind(criticality);
+        query.push(format!(" AND a.criticality = '{}'::migration.criticality_level", criticality.as_str()));
     }
     if let Some(criticality) = filter.business_criticality {
-        query.push(" AND a.business_criticality = ").push_bind(criticality);
+        query.push(format!(" AND a.business_criticality = '{}'::migration.criticality_level", criticality.as_str()));
     }
     if let Some(systems) = &resolved.operating_systems {
         query.push(" AND a.operating_system = ANY(").push_bind(systems.clone()).push(")");
