@@ -548,6 +548,7 @@ mod tests {
             (16, "439c972ee2ee7cbb8a60cb098e72966b26883fdae05506fa8fd34d4ce86b9233"),
             (17, "adaae24db093d073440f641178d32e2ec9ca21e02a997cd85734d91fde4e9e58"),
             (18, "7fb6dd7cb3d52bc6377ec6687d0c2d74335607f519c58e8f9ea68f8c06c1d0a2"),
+            (19, "e685ebbbb7aa15f77caf57da3b288dd9f7d94ecc5687235c14f16a60ec5b9fea"),
             (20, "edba53d58d955dd35184488517a73da88bb85bade07d3d666d579637d5c84b2e"),
         ];
         for (version, checksum) in landed {
