@@ -220,8 +220,9 @@ async fn tenant_index_check(conn: &mut PgConnection, tables: &[String]) -> Resul
 }
 
 async fn foreign_key_index_check(conn: &mut PgConnection) -> Result<Check, sqlx::Error> {
-    // A foreign key is backed when some non-partial index starts with exactly its columns (in any
-    // order): then deletes on the referenced table and joins on the key do not scan the table.
+    // A foreign key is backed when some index starts with exactly its columns (in any order): then
+    // deletes on the referenced table and joins on the key do not scan the table. The index may be
+    // partial on one of those columns being NOT NULL: a NULL references nothing and equals nothing.
     let unbacked: Vec<(String, String, String)> = sqlx::query_as(
         "SELECT c.relname::text, k.conname::text,
                 (SELECT string_agg(a.attname, ', ' ORDER BY array_position(k.conkey, a.attnum))
@@ -231,7 +232,11 @@ async fn foreign_key_index_check(conn: &mut PgConnection) -> Result<Check, sqlx:
          WHERE k.contype = 'f' AND n.nspname = $1
            AND NOT EXISTS (
                SELECT 1 FROM pg_index i
-               WHERE i.indrelid = k.conrelid AND i.indpred IS NULL
+               WHERE i.indrelid = k.conrelid
+                 AND (i.indpred IS NULL
+                      OR pg_get_expr(i.indpred, i.indrelid) IN (
+                          SELECT '(' || quote_ident(a.attname) || ' IS NOT NULL)' FROM pg_attribute a
+                          WHERE a.attrelid = k.conrelid AND a.attnum = ANY (k.conkey)))
                  AND (SELECT array_agg(x ORDER BY x)
                       FROM unnest((string_to_array(i.indkey::text, ' ')::int2[])[1:cardinality(k.conkey)]) x)
                      = (SELECT array_agg(x ORDER BY x) FROM unnest(k.conkey) x))
