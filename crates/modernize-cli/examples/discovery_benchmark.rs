@@ -136,7 +136,7 @@ fn psql_copy(url: &str, path: &Path) -> Result<f64, Error> {
 }
 
 /// The same records COPYed by psql into a copy of raw_import_records with its indexes (no foreign
-/// keys): what the table's shape costs (jsonb parsing, seven indexes) without any of our work.
+/// keys): what the table's shape costs (its indexes, the cells' arrays) without any of our work.
 fn table_floor(url: &str, dir: &Path, data_import_id: uuid::Uuid) -> Result<f64, Error> {
     let dump = dir.join("records.copy");
     let psql = |command: &str| -> Result<(), Error> {
@@ -317,7 +317,7 @@ async fn ingest(binary: &Path, url: &str, dir: &Path, rows: usize, small: (&Path
         "| ingest, {} rows × 40 columns ({size_mb:.0} MB) | time | rows/s | ÷ `psql \\copy` (rows/s) |\n\
          | --- | ---: | ---: | ---: |\n\
          | `psql \\copy` into a plain table of 40 text columns (baseline) | {copy:.1} s | {} | 1.00 |\n\
-         | `modernize import`: `data_import` (read, validate, JSON, COPY into `raw_import_records`) | {import_seconds:.1} s | \
+         | `modernize import`: `data_import` (read, validate, COPY into `raw_import_records`) | {import_seconds:.1} s | \
          {} | {ratio:.2} |\n\
          | `psql \\copy` of the same records into a copy of `raw_import_records` (indexes, no foreign keys) | \
          {floor:.1} s | {} | {:.2} |\n\n\

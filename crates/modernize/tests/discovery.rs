@@ -363,7 +363,9 @@ async fn every_cell_arrives_byte_for_byte(pool: PgPool) {
     let started = pipeline::start(&mut conn, &s.ctx, s.uploads.path(), &file, &accept(0.9)).await.expect("start");
     run_until_idle(&pool).await;
     let rows: Vec<serde_json::Value> = sqlx::query_scalar(
-        "SELECT raw_data FROM migration.raw_import_records WHERE data_import_id = $1 ORDER BY row_number",
+        "SELECT migration.record_data(r.raw_data, i.raw_headers, r.raw_values)
+         FROM migration.raw_import_records r JOIN migration.data_imports i ON i.id = r.data_import_id
+         WHERE r.data_import_id = $1 ORDER BY r.row_number",
     )
     .bind(started.data_import_id)
     .fetch_all(&pool)
@@ -417,7 +419,9 @@ async fn an_xlsx_workbook_is_imported_from_the_chosen_sheet(pool: PgPool) {
     assert_eq!(import.total_records, 3, "the vHost sheet, not the first one");
     assert_eq!(import.mime_type.as_deref(), Some("application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"));
     let first: serde_json::Value = sqlx::query_scalar(
-        "SELECT raw_data FROM migration.raw_import_records WHERE data_import_id = $1 AND row_number = 1",
+        "SELECT migration.record_data(r.raw_data, i.raw_headers, r.raw_values)
+         FROM migration.raw_import_records r JOIN migration.data_imports i ON i.id = r.data_import_id
+         WHERE r.data_import_id = $1 AND r.row_number = 1",
     )
     .bind(started.data_import_id)
     .fetch_one(&mut *conn)
@@ -466,7 +470,9 @@ async fn oversized_cells_and_forced_utf8_on_latin1_are_reported_not_half_written
     let started = pipeline::start(&mut conn, &s.ctx, s.uploads.path(), &path, &accept(0.9)).await.expect("auto");
     run_until_idle(&pool).await;
     let location: Option<String> = sqlx::query_scalar(
-        "SELECT raw_data ->> 'location' FROM migration.raw_import_records WHERE data_import_id = $1",
+        "SELECT migration.record_data(r.raw_data, i.raw_headers, r.raw_values) ->> 'location'
+         FROM migration.raw_import_records r JOIN migration.data_imports i ON i.id = r.data_import_id
+         WHERE r.data_import_id = $1",
     )
     .bind(started.data_import_id)
     .fetch_one(&mut *conn)

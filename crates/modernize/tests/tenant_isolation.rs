@@ -643,6 +643,12 @@ async fn every_repository_function_is_isolated(pool: PgPool) {
     done("imports::last_imported_row");
     as_tenant!(c, &w.a, |tx| imports::mark_import_processing(&mut tx, b_import)).expect("processing");
     done("imports::mark_import_processing");
+    let headers = ["Name".to_owned()];
+    as_tenant!(c, &w.a, |tx| imports::set_raw_headers(&mut tx, b_import, &headers)).expect("headers");
+    let b_headers =
+        as_tenant!(c, &w.b, |tx| table::get::<DataImport>(&mut tx, b_import)).expect("B's import").raw_headers;
+    assert_eq!(b_headers, None, "A set no headers on B's import");
+    done("imports::set_raw_headers");
     as_tenant!(c, &w.a, |tx| imports::add_import_progress(&mut tx, b_import, 5, 1, 50.0)).expect("progress");
     done("imports::add_import_progress");
     assert_not_found(as_tenant!(c, &w.a, |tx| imports::complete_import(&mut tx, b_import)), "complete B's import");
@@ -652,7 +658,7 @@ async fn every_repository_function_is_isolated(pool: PgPool) {
     done("imports::sample_records");
     let copy_row = |ids: &DemoIds, import: uuid::Uuid| {
         format!(
-            "{}\t{}\t{import}\t{}\t99\t100\t{{}}\tt\t[]\n",
+            "{}\t{}\t{import}\t{}\t99\t100\t{{}}\tt\t[]\t\\N\n",
             ids.client_account_id, ids.engagement_id, ids.master_flow_id
         )
     };

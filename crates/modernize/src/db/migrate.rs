@@ -54,7 +54,7 @@ macro_rules! migration {
 const ASSET_IDENTITY_SETTINGS: &[(&str, &str)] = &[("enable_nestloop", "off"), ("enable_mergejoin", "off")];
 
 /// Every migration, in order. A file in `migrations/` that is missing here fails a test.
-pub static MIGRATIONS: [Migration; 21] = [
+pub static MIGRATIONS: [Migration; 22] = [
     migration!(1, "0001", "consolidated_schema"),
     migration!(2, "0002", "performance_indexes"),
     migration!(3, "0003", "row_level_security"),
@@ -76,6 +76,7 @@ pub static MIGRATIONS: [Migration; 21] = [
     migration!(19, "0019", "time_ordered_ids"),
     migration!(20, "0020", "six_r_hostname_indexes"),
     migration!(21, "0021", "raw_record_indexes"),
+    migration!(22, "0022", "raw_record_values"),
 ];
 
 const NO_TRANSACTION_MARKER: &str = "-- modernize:no-transaction";
@@ -552,6 +553,7 @@ mod tests {
             (19, "e685ebbbb7aa15f77caf57da3b288dd9f7d94ecc5687235c14f16a60ec5b9fea"),
             (20, "edba53d58d955dd35184488517a73da88bb85bade07d3d666d579637d5c84b2e"),
             (21, "8587c7aeaa619b6c9169d4ad7d522efc5016c25e91064eee4807d5b17cb9a526"),
+            (22, "e712e7d0221efcf756b6c1055235735692eb52bc5d70c646f99b7e4568a48ef9"),
         ];
         for (version, checksum) in landed {
             let migration = MIGRATIONS.iter().find(|m| m.version == version).expect("landed migration");

@@ -2032,6 +2032,7 @@ pub struct DataImport {
     pub started_at: Option<DateTime<Utc>>,
     pub completed_at: Option<DateTime<Utc>>,
     pub sheet_issues: JsonValue,
+    pub raw_headers: Option<Vec<String>>,
 }
 
 /// A new `data_imports` row: `None` takes the column's default (or NULL); the tenant keys come from the TenantCtx.
@@ -2079,6 +2080,8 @@ pub struct NewDataImport {
     pub completed_at: Option<DateTime<Utc>>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub sheet_issues: Option<JsonValue>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub raw_headers: Option<Vec<String>>,
 }
 
 /// Changes to a `data_imports` row: only the `Some` fields are written; `Some(None)` sets a nullable column to NULL.
@@ -2122,6 +2125,8 @@ pub struct DataImportPatch {
     pub completed_at: Option<Option<DateTime<Utc>>>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub sheet_issues: Option<JsonValue>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub raw_headers: Option<Option<Vec<String>>>,
 }
 
 impl TenantTable for DataImport {
@@ -3409,7 +3414,7 @@ pub struct RawImportRecord {
     pub data_import_id: Uuid,
     pub master_flow_id: Option<Uuid>,
     pub row_number: i32,
-    pub raw_data: JsonValue,
+    pub raw_data: Option<JsonValue>,
     pub cleansed_data: Option<JsonValue>,
     pub is_valid: bool,
     pub validation_errors: JsonValue,
@@ -3418,6 +3423,7 @@ pub struct RawImportRecord {
     pub created_at: DateTime<Utc>,
     pub processed_at: Option<DateTime<Utc>>,
     pub file_row: Option<i64>,
+    pub raw_values: Option<Vec<Option<String>>>,
 }
 
 /// A new `raw_import_records` row: `None` takes the column's default (or NULL); the tenant keys come from the TenantCtx.
@@ -3429,7 +3435,8 @@ pub struct NewRawImportRecord {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub master_flow_id: Option<Uuid>,
     pub row_number: i32,
-    pub raw_data: JsonValue,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub raw_data: Option<JsonValue>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub cleansed_data: Option<JsonValue>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -3446,6 +3453,8 @@ pub struct NewRawImportRecord {
     pub processed_at: Option<DateTime<Utc>>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub file_row: Option<i64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub raw_values: Option<Vec<Option<String>>>,
 }
 
 /// Changes to a `raw_import_records` row: only the `Some` fields are written; `Some(None)` sets a nullable column to NULL.
@@ -3458,7 +3467,7 @@ pub struct RawImportRecordPatch {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub row_number: Option<i32>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub raw_data: Option<JsonValue>,
+    pub raw_data: Option<Option<JsonValue>>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub cleansed_data: Option<Option<JsonValue>>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -3473,6 +3482,8 @@ pub struct RawImportRecordPatch {
     pub processed_at: Option<Option<DateTime<Utc>>>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub file_row: Option<Option<i64>>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub raw_values: Option<Option<Vec<Option<String>>>>,
 }
 
 impl TenantTable for RawImportRecord {

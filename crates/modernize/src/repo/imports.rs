@@ -116,6 +116,7 @@ impl DataImportInput {
             started_at: None,
             completed_at: None,
             sheet_issues: None,
+            raw_headers: None,
         };
         Ok((new, deprecations))
     }
@@ -315,13 +316,14 @@ pub async fn import_issues(
                           (SELECT max((e ->> 'row')::bigint) FROM jsonb_array_elements(r.validation_errors) e
                            WHERE jsonb_typeof(e -> 'row') = 'number')) AS file_row,
                  i.issue ->> 'column' AS column,
-                 r.raw_data ->> (i.issue ->> 'column') AS value,
+                 migration.record_data(r.raw_data, d.raw_headers, r.raw_values) ->> (i.issue ->> 'column') AS value,
                  coalesce(i.issue ->> 'severity', 'warning') AS severity,
                  coalesce(i.issue ->> 'kind', 'other') AS kind,
                  coalesce(i.issue ->> 'message', '') AS reason, NULL::text AS sheet
           FROM migration.raw_import_records r
           CROSS JOIN LATERAL jsonb_array_elements(
               r.validation_errors || coalesce(r.cleansed_data -> 'issues', '[]')) WITH ORDINALITY AS i(issue, n)
+          LEFT JOIN migration.data_imports d ON d.client_account_id = $1 AND d.id = $2
           WHERE r.client_account_id = $1 AND r.data_import_id = $2 AND r.row_number >= $3
             AND (r.row_number, i.n) > ($3, $4::bigint)
           ORDER BY r.row_number, i.n LIMIT $5)
@@ -457,20 +459,35 @@ pub async fn mark_import_processing(tx: &mut TenantTx<'_>, data_import_id: Uuid)
     Ok(())
 }
 
+/// Keeps the import's column names (its file's header, in order): what its records' cells
+/// ([`copy_records`]' `raw_values`) are paired with.
+pub async fn set_raw_headers(tx: &mut TenantTx<'_>, data_import_id: Uuid, headers: &[String]) -> Result<(), RepoError> {
+    sqlx::query("UPDATE migration.data_imports SET raw_headers = $3 WHERE client_account_id = $1 AND id = $2")
+        .bind(tx.client_account_id())
+        .bind(data_import_id)
+        .bind(headers)
+        .execute(tx.conn())
+        .await?;
+    Ok(())
+}
+
 /// Starts storing records of an import given as COPY text rows (tab-separated, escaped as COPY's
 /// text format, one `\n`-terminated line per record) of the columns `client_account_id,
 /// engagement_id, data_import_id, master_flow_id, row_number, file_row, raw_data, is_valid,
-/// validation_errors`: send them with the returned COPY's `send` (in as many pieces as suits the
-/// caller: each is one message, so memory is that of a piece), `finish` it (or `abort` it), then
-/// [`store_copied_records`]. PostgreSQL does not COPY into a table under row-level security, so
-/// the rows go to a temporary table of this transaction (dropped at its end).
+/// validation_errors, raw_values`, a record being either `raw_values` (its cells in the order of
+/// the import's headers, [`set_raw_headers`]; `raw_data` NULL) or the object `raw_data`
+/// (`raw_values` NULL), as `migration.record_data` (migration 0022) reads them. Send them with the
+/// returned COPY's `send` (in as many pieces as suits the caller: each is one message, so memory
+/// is that of a piece), `finish` it (or `abort` it), then [`store_copied_records`]. PostgreSQL
+/// does not COPY into a table under row-level security, so the rows go to a temporary table of
+/// this transaction (dropped at its end).
 pub async fn copy_records<'t>(
     tx: &'t mut TenantTx<'_>,
 ) -> Result<sqlx::postgres::PgCopyIn<&'t mut PgConnection>, RepoError> {
     sqlx::query(
         "CREATE TEMPORARY TABLE import_chunk (client_account_id uuid, engagement_id uuid, data_import_id uuid,
              master_flow_id uuid, row_number integer, file_row bigint, raw_data jsonb, is_valid boolean,
-             validation_errors jsonb)
+             validation_errors jsonb, raw_values text[])
          ON COMMIT DROP",
     )
     .execute(tx.conn())
@@ -479,7 +496,7 @@ pub async fn copy_records<'t>(
         .conn()
         .copy_in_raw(
             "COPY import_chunk (client_account_id, engagement_id, data_import_id, master_flow_id,
-                 row_number, file_row, raw_data, is_valid, validation_errors) FROM STDIN",
+                 row_number, file_row, raw_data, is_valid, validation_errors, raw_values) FROM STDIN",
         )
         .await?;
     Ok(copy)
@@ -490,9 +507,9 @@ pub async fn copy_records<'t>(
 pub async fn store_copied_records(tx: &mut TenantTx<'_>) -> Result<(), RepoError> {
     sqlx::query(
         "INSERT INTO migration.raw_import_records (client_account_id, engagement_id, data_import_id, master_flow_id,
-                row_number, file_row, raw_data, is_valid, validation_errors)
+                row_number, file_row, raw_data, is_valid, validation_errors, raw_values)
          SELECT client_account_id, engagement_id, data_import_id, master_flow_id, row_number, file_row, raw_data,
-                is_valid, validation_errors
+                is_valid, validation_errors, raw_values
          FROM import_chunk",
     )
     .execute(tx.conn())
@@ -540,15 +557,17 @@ pub async fn complete_import(tx: &mut TenantTx<'_>, data_import_id: Uuid) -> Res
     counts.ok_or_else(|| RepoError::not_found("data import", data_import_id))
 }
 
-/// The first `limit` valid records of the import (`raw_data`, in file order): what the mapping
-/// engine samples.
+/// The first `limit` valid records of the import (each as `{header: cell}`, in file order): what
+/// the mapping engine samples.
 pub async fn sample_records(
     tx: &mut TenantTx<'_>,
     data_import_id: Uuid,
     limit: i64,
 ) -> Result<Vec<serde_json::Value>, RepoError> {
     let rows = sqlx::query_scalar(
-        "SELECT raw_data FROM migration.raw_import_records
+        "SELECT migration.record_data(raw_data, (SELECT raw_headers FROM migration.data_imports
+                                                 WHERE client_account_id = $1 AND id = $2), raw_values)
+         FROM migration.raw_import_records
          WHERE client_account_id = $1 AND data_import_id = $2 AND is_valid ORDER BY row_number LIMIT $3",
     )
     .bind(tx.client_account_id())
@@ -564,6 +583,7 @@ pub async fn sample_records(
 pub struct RecordToCleanse {
     pub id: Uuid,
     pub row_number: i32,
+    /// The record as `{header: cell}`.
     pub raw_data: serde_json::Value,
 }
 
@@ -576,7 +596,10 @@ pub async fn records_to_cleanse(
     limit: i64,
 ) -> Result<Vec<RecordToCleanse>, RepoError> {
     let rows = sqlx::query_as(
-        "SELECT id, row_number, raw_data FROM migration.raw_import_records
+        "SELECT id, row_number,
+                migration.record_data(raw_data, (SELECT raw_headers FROM migration.data_imports
+                                                 WHERE client_account_id = $1 AND id = $2), raw_values) AS raw_data
+         FROM migration.raw_import_records
          WHERE client_account_id = $1 AND data_import_id = $2 AND row_number > $3
            AND is_valid AND cleansed_data IS NULL
          ORDER BY row_number LIMIT $4",
@@ -609,7 +632,11 @@ pub async fn record_identities(
     limit: i64,
 ) -> Result<Vec<RecordIdentity>, RepoError> {
     let rows = sqlx::query_as(
-        "SELECT row_number, CASE WHEN cleansed_data IS NULL THEN raw_data END AS raw_data,
+        "SELECT row_number,
+                CASE WHEN cleansed_data IS NULL
+                     THEN migration.record_data(raw_data, (SELECT raw_headers FROM migration.data_imports
+                                                           WHERE client_account_id = $1 AND id = $2), raw_values)
+                END AS raw_data,
                 cleansed_data ->> 'dedup_key' AS dedup_key,
                 ARRAY(SELECT jsonb_array_elements_text(coalesce(cleansed_data -> 'keys', '[]'))) AS keys
          FROM migration.raw_import_records

@@ -26,6 +26,9 @@ pub(super) async fn import_records(
     tx.commit().await?;
     let file = InventoryFile::open(&upload, import_options.sheet.as_deref(), import_options.encoding)?;
     let shape = file.shape.clone();
+    let mut tx = TenantTx::begin(&mut *conn, ctx).await?;
+    imports::set_raw_headers(&mut tx, job.data_import_id, &shape.headers).await?;
+    tx.commit().await?;
     // A thread reads and encodes the next batches while this task COPYs the current one.
     let keys = [ctx.client_account_id(), job.engagement_id, job.data_import_id, job.master_flow_id];
     let (sender, mut batches) = tokio::sync::mpsc::channel(BATCHES_AHEAD);
@@ -91,6 +94,7 @@ fn encode_batches(
     sender: &tokio::sync::mpsc::Sender<Result<EncodedBatch, IngestError>>,
 ) {
     let prefix = keys.map(|k| k.to_string()).join("\t");
+    let headers = file.shape.headers.clone();
     let batch_rows = chunk_rows.min(BATCH_ROWS);
     let new_batch = || EncodedBatch {
         bytes: Vec::with_capacity(batch_rows * 512),
@@ -119,9 +123,16 @@ fn encode_batches(
             let out = &mut batch.bytes;
             out.extend_from_slice(prefix.as_bytes());
             out.extend_from_slice(format!("\t{}\t{}\t", record.row_number, record.file_row).as_bytes());
-            push_copy_text(out, &Value::Object(record.data).to_string());
+            // The cells as an array when the header names them all, else the object (raw_data).
+            let cells = cells_in_header_order(&headers, &record.data).map(|cells| copy_array(&cells));
+            match &cells {
+                Some(_) => out.extend_from_slice(b"\\N"),
+                None => push_copy_text(out, &Value::Object(record.data).to_string()),
+            }
             out.extend_from_slice(if record.is_valid { b"\tt\t" } else { b"\tf\t" });
             push_copy_text(out, &Value::Array(record.issues).to_string());
+            out.push(b'\t');
+            out.extend_from_slice(cells.as_deref().unwrap_or(b"\\N"));
             out.push(b'\n');
         }
         batch.ends_chunk = in_chunk >= chunk_rows || at_end;
@@ -139,6 +150,55 @@ fn encode_batches(
             return;
         }
     }
+}
+
+/// A record's cells in the order of `headers` (None: an empty cell), when its object has exactly
+/// those columns: every record but a row longer than the header, whose extra cells no header names
+/// (`_extra_1`, ...). Its object is then `{headers[i]: cells[i]}`, what `migration.record_data`
+/// builds back.
+fn cells_in_header_order<'r>(headers: &[String], data: &'r Map<String, Value>) -> Option<Vec<Option<&'r str>>> {
+    if data.len() != headers.len() {
+        return None;
+    }
+    headers
+        .iter()
+        .map(|header| match data.get(header)? {
+            Value::String(cell) => Some(Some(cell.as_str())),
+            Value::Null => Some(None),
+            _ => None,
+        })
+        .collect()
+}
+
+/// Cells as a PostgreSQL text array literal (`{"a","b",NULL}`: each cell quoted, `"` and `\`
+/// escaped) escaped in turn for COPY's text format.
+fn copy_array(cells: &[Option<&str>]) -> Vec<u8> {
+    let mut out = Vec::with_capacity(cells.iter().map(|c| c.map_or(4, |c| c.len() + 3)).sum::<usize>() + 2);
+    out.push(b'{');
+    for (i, cell) in cells.iter().enumerate() {
+        if i > 0 {
+            out.push(b',');
+        }
+        let Some(cell) = cell else {
+            out.extend_from_slice(b"NULL");
+            continue;
+        };
+        out.push(b'"');
+        for byte in cell.bytes() {
+            match byte {
+                // The array's escape (a backslash before it), that backslash doubled for COPY.
+                b'\\' => out.extend_from_slice(b"\\\\\\\\"),
+                b'"' => out.extend_from_slice(b"\\\\\""),
+                b'\n' => out.extend_from_slice(b"\\n"),
+                b'\r' => out.extend_from_slice(b"\\r"),
+                b'\t' => out.extend_from_slice(b"\\t"),
+                _ => out.push(byte),
+            }
+        }
+        out.push(b'"');
+    }
+    out.push(b'}');
+    out
 }
 
 /// Escapes a value for COPY's text format: backslash and the three separators it interprets.
@@ -191,4 +251,27 @@ async fn write_chunk(
     imports::add_import_progress(&mut tx, job.data_import_id, rows, invalid, progress).await?;
     tx.commit().await?;
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn cells_follow_the_header_and_a_longer_row_keeps_its_object() {
+        let headers = vec!["b".to_owned(), "a".to_owned()];
+        let data = json!({"a": "1", "b": null}).as_object().cloned().unwrap_or_default();
+        assert_eq!(cells_in_header_order(&headers, &data), Some(vec![None, Some("1")]));
+        let longer = json!({"a": "1", "b": "2", "_extra_1": "3"}).as_object().cloned().unwrap_or_default();
+        assert_eq!(cells_in_header_order(&headers, &longer), None);
+    }
+
+    #[test]
+    fn an_array_is_escaped_for_the_array_and_for_copy() {
+        let cells = [Some("tab\there"), None, Some("q\"\\N"), Some("NULL"), Some("line\nbreak\r")];
+        assert_eq!(
+            String::from_utf8(copy_array(&cells)).expect("UTF-8"),
+            r#"{"tab\there",NULL,"q\\"\\\\N","NULL","line\nbreak\r"}"#
+        );
+    }
 }
