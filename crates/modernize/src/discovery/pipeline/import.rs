@@ -124,7 +124,7 @@ fn encode_batches(
             out.extend_from_slice(prefix.as_bytes());
             out.extend_from_slice(format!("\t{}\t{}\t", record.row_number, record.file_row).as_bytes());
             // The cells as an array when the header names them all, else the object (raw_data).
-            let cells = cells_in_header_order(&headers, &record.data).map(|cells| copy_array(&cells));
+            let cells = cells_in_header_order(&headers, &record.data).map(|cells| array_literal(&cells));
             match &cells {
                 Some(_) => out.extend_from_slice(b"\\N"),
                 None => push_copy_text(out, &Value::Object(record.data).to_string()),
@@ -132,7 +132,10 @@ fn encode_batches(
             out.extend_from_slice(if record.is_valid { b"\tt\t" } else { b"\tf\t" });
             push_copy_text(out, &Value::Array(record.issues).to_string());
             out.push(b'\t');
-            out.extend_from_slice(cells.as_deref().unwrap_or(b"\\N"));
+            match &cells {
+                Some(literal) => push_copy_text(out, literal),
+                None => out.extend_from_slice(b"\\N"),
+            }
             out.push(b'\n');
         }
         batch.ends_chunk = in_chunk >= chunk_rows || at_end;
@@ -171,33 +174,28 @@ fn cells_in_header_order<'r>(headers: &[String], data: &'r Map<String, Value>) -
 }
 
 /// Cells as a PostgreSQL text array literal (`{"a","b",NULL}`: each cell quoted, `"` and `\`
-/// escaped) escaped in turn for COPY's text format.
-fn copy_array(cells: &[Option<&str>]) -> Vec<u8> {
-    let mut out = Vec::with_capacity(cells.iter().map(|c| c.map_or(4, |c| c.len() + 3)).sum::<usize>() + 2);
-    out.push(b'{');
+/// escaped with a backslash); [`push_copy_text`] then escapes it for COPY like any other value.
+fn array_literal(cells: &[Option<&str>]) -> String {
+    let mut out = String::with_capacity(cells.iter().map(|c| c.map_or(4, |c| c.len() + 3)).sum::<usize>() + 2);
+    out.push('{');
     for (i, cell) in cells.iter().enumerate() {
         if i > 0 {
-            out.push(b',');
+            out.push(',');
         }
         let Some(cell) = cell else {
-            out.extend_from_slice(b"NULL");
+            out.push_str("NULL");
             continue;
         };
-        out.push(b'"');
-        for byte in cell.bytes() {
-            match byte {
-                // The array's escape (a backslash before it), that backslash doubled for COPY.
-                b'\\' => out.extend_from_slice(b"\\\\\\\\"),
-                b'"' => out.extend_from_slice(b"\\\\\""),
-                b'\n' => out.extend_from_slice(b"\\n"),
-                b'\r' => out.extend_from_slice(b"\\r"),
-                b'\t' => out.extend_from_slice(b"\\t"),
-                _ => out.push(byte),
+        out.push('"');
+        for c in cell.chars() {
+            if matches!(c, '\\' | '"') {
+                out.push('\\');
             }
+            out.push(c);
         }
-        out.push(b'"');
+        out.push('"');
     }
-    out.push(b'}');
+    out.push('}');
     out
 }
 
@@ -269,8 +267,10 @@ mod tests {
     #[test]
     fn an_array_is_escaped_for_the_array_and_for_copy() {
         let cells = [Some("tab\there"), None, Some("q\"\\N"), Some("NULL"), Some("line\nbreak\r")];
+        let mut copied = Vec::new();
+        push_copy_text(&mut copied, &array_literal(&cells));
         assert_eq!(
-            String::from_utf8(copy_array(&cells)).expect("UTF-8"),
+            String::from_utf8(copied).expect("UTF-8"),
             r#"{"tab\there",NULL,"q\\"\\\\N","NULL","line\nbreak\r"}"#
         );
     }
