@@ -1346,8 +1346,10 @@ async fn an_esxi_host_the_cmdb_lists_is_the_host_its_vms_run_on(pool: PgPool) {
     );
     assert_eq!(
         (&dependency["esxi_hosts_created"], &dependency["esxi_hosts_matched"], &dependency["esxi_hosts_ambiguous"]),
-        (&Value::from(1), &Value::from(3), &Value::from(1))
+        (&Value::from(2), &Value::from(3), &Value::from(1))
     );
+    // Of the two new hosts, esx-03.corp.example is of the vHost sheet, esx-05 named only by a VM.
+    assert_eq!(dependency["esxi_hosts_created_from_vms"], 1);
     assert_eq!(dependency["esxi_hosts_conflicting"], 1);
     assert_eq!(dependency["placements_created"], 5);
     let issues: Value = sqlx::query_scalar(
@@ -1392,4 +1394,116 @@ async fn an_esxi_host_the_cmdb_lists_is_the_host_its_vms_run_on(pool: PgPool) {
     assert_eq!(hosts_and_their_vms(&pool).await, want);
     let count: i64 = sqlx::query_scalar("SELECT count(*) FROM migration.assets").fetch_one(&pool).await.expect("count");
     assert_eq!(count, 13, "six CMDB servers, five VMs, two hosts of their own");
+}
+
+/// Issue 14's leftover: one workbook that names a host by its FQDN (vHost, a VM's Host column)
+/// and by its short name (other VMs' Host column, in any case) makes one host, all those VMs
+/// `runs_on` it, and the short name is said as `matched`; a short name two FQDNs of the import
+/// start with is neither (a host of its own, said as `identity_ambiguous`). A re-import adds nothing.
+#[sqlx::test(migrations = false)]
+async fn a_host_named_by_fqdn_and_by_short_name_in_one_workbook_is_one_host(pool: PgPool) {
+    let tenant = Tenant::new(&pool);
+    let dir = tempfile::tempdir().expect("dir");
+    let vc = "vc.corp.example";
+    let file = dir.path().join("RVTools_export_all.xlsx");
+    let vm = |name: &'static str, host: &'static str, uuid: &'static str| -> [&'static str; 7] {
+        [name, "poweredOn", "2", "4096", host, uuid, vc]
+    };
+    let vms = [
+        vm("vm-a", "esx-11.corp.example", "4210aa01-0000-4e00-8000-00000000001a"),
+        vm("vm-b", "esx-11", "4210aa01-0000-4e00-8000-00000000001b"),
+        vm("vm-c", "ESX-11", "4210aa01-0000-4e00-8000-00000000001c"),
+        vm("vm-d", "esx-12", "4210aa01-0000-4e00-8000-00000000001d"),
+        vm("vm-e", "esx-12.dc1.example", "4210aa01-0000-4e00-8000-00000000001e"),
+    ];
+    let vm_rows: Vec<&[&str]> = vms.iter().map(|r| &r[..]).collect();
+    rvtools_workbook(
+        &file,
+        &[
+            ("vInfo", &["VM", "Powerstate", "CPUs", "Memory", "Host", "VM UUID", "VI SDK Server"], &vm_rows),
+            (
+                "vHost",
+                &["Host", "# Cores", "# Memory", "ESX Version", "Serial number", "VI SDK Server"],
+                &[
+                    &["esx-11.corp.example", "48", "786432", "VMware ESXi 7.0.3", "SN-11", vc],
+                    &["esx-12.dc1.example", "32", "524288", "VMware ESXi 8.0.2", "SN-12A", vc],
+                    &["esx-12.dc2.example", "32", "524288", "VMware ESXi 8.0.2", "SN-12B", vc],
+                ],
+            ),
+        ],
+    );
+    let (summary, output) = tenant.import(file.to_str().expect("path"), &[]);
+    completed(&summary, &output);
+
+    let host = |key: &str, vms: &[&str]| (key.to_owned(), vms.iter().map(|v| (*v).to_owned()).collect(), true);
+    let want = BTreeMap::from([
+        ("esx-11.corp.example".to_owned(), host("fqdn:esx-11.corp.example", &["vm-a", "vm-b", "vm-c"])),
+        // esx-12.dc1.example or esx-12.dc2.example: neither is assumed.
+        ("esx-12".to_owned(), host("host:esx-12", &["vm-d"])),
+        ("esx-12.dc1.example".to_owned(), host("fqdn:esx-12.dc1.example", &["vm-e"])),
+        ("esx-12.dc2.example".to_owned(), host("fqdn:esx-12.dc2.example", &[])),
+    ]);
+    assert_eq!(hosts_and_their_vms(&pool).await, want);
+    let (fqdn, hostname, cores): (Option<String>, Option<String>, Option<i32>) = sqlx::query_as(
+        "SELECT fqdn, hostname, cpu_cores FROM migration.assets WHERE dedup_key = 'fqdn:esx-11.corp.example'",
+    )
+    .fetch_one(&pool)
+    .await
+    .expect("esx-11");
+    assert_eq!(
+        (fqdn.as_deref(), hostname.as_deref(), cores),
+        (Some("esx-11.corp.example"), Some("esx-11"), Some(48)),
+        "the vHost row's host"
+    );
+
+    let dependency = summary["phases"]
+        .as_array()
+        .and_then(|phases| phases.iter().find(|p| p["metrics"].get("placements_created").is_some()))
+        .map(|p| p["metrics"].clone())
+        .expect("the dependency phase's figures");
+    assert_eq!((&dependency["esxi_hosts_created"], &dependency["esxi_hosts_created_from_vms"]), (&4.into(), &1.into()));
+    assert_eq!(dependency["placements_created"], 5);
+    let issues: Value = sqlx::query_scalar(
+        "SELECT sheet_issues FROM migration.data_imports WHERE id = (
+             SELECT data_import_id FROM migration.discovery_flows WHERE id = $1::uuid)",
+    )
+    .bind(summary["discovery_flow_id"].as_str().expect("flow"))
+    .fetch_one(&pool)
+    .await
+    .expect("issues");
+    let said: Vec<(Option<i64>, &str, &str, &str)> = issues
+        .as_array()
+        .expect("array")
+        .iter()
+        .map(|i| {
+            (
+                i["row"].as_i64(),
+                i["kind"].as_str().unwrap_or(""),
+                i["value"].as_str().unwrap_or(""),
+                i["message"].as_str().unwrap_or(""),
+            )
+        })
+        .collect();
+    assert_eq!(
+        said,
+        [
+            (
+                Some(3),
+                "matched",
+                "esx-11",
+                r#"ESXi host (of the VM of row 3) "esx-11": taken as the host "esx-11.corp.example", the only host of the import whose name starts with it"#
+            ),
+            (
+                Some(5),
+                "identity_ambiguous",
+                "esx-12",
+                r#"ESXi host (of the VM of row 5) "esx-12": the import names 2 hosts whose name starts with it (esx-12.dc1.example, esx-12.dc2.example); kept as a host of its own"#
+            ),
+        ],
+        "{issues:#}"
+    );
+
+    let (again, output) = tenant.import(file.to_str().expect("path"), &[]);
+    completed(&again, &output);
+    assert_eq!(hosts_and_their_vms(&pool).await, want, "a re-import adds nothing");
 }

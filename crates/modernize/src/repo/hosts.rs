@@ -9,8 +9,11 @@
 //! the asset it shares its strongest key with (a CMDB server listed by serial or FQDN, a server
 //! known by its hostname), unless a stronger key of both contradicts (flagged
 //! `identity_conflict`) or the match is not unique (`identity_ambiguous`); those become hosts of
-//! their own. A VM is never a host. The staged hosts are kept in temporary tables of the
-//! dependency phase's transaction: a re-run of the phase (or a re-import) writes the same.
+//! their own. A VM is never a host. One import may name a host by its FQDN in one place and by
+//! its short name in another (vHost by FQDN, the VMs' Host column by hostname): a short name
+//! that is the first label of exactly one FQDN the import names is that host ([`host_key`]).
+//! The staged hosts are kept in temporary tables of the dependency phase's transaction: a re-run
+//! of the phase (or a re-import) writes the same.
 
 use serde_json::json;
 use uuid::Uuid;
@@ -26,6 +29,14 @@ use crate::tenancy::TenantTx;
 /// The identity (`dedup_key`) of the ESXi host a VM runs on, as any server's: its fqdn, else its
 /// hostname, lower-case (`HOST` stands for the SQL expression of the host's name).
 const HOST_KEY: &str = "CASE WHEN btrim(HOST) LIKE '%.%' THEN 'fqdn:' ELSE 'host:' END || lower(btrim(HOST))";
+
+/// The SQL expression of the identity of the host named by the SQL expression `name`: its
+/// [`HOST_KEY`], or, for a short name the import also names by one FQDN, that FQDN's (the
+/// aliases [`place_hosts`] finds first).
+fn host_key(name: &str) -> String {
+    let key = HOST_KEY.replace("HOST", name);
+    format!("coalesce((SELECT al.key FROM pg_temp.esxi_host_aliases al WHERE al.alias = {key}), {key})")
+}
 /// Where RVTools puts a VM's ESXi host.
 const VM_HOST: &str = "s.custom_attributes #>> '{vmware,host}'";
 /// A VM export's facts: an asset with them is a VM, never a host (`A`: the asset's alias).
@@ -120,7 +131,26 @@ pub struct Placed {
 pub async fn place_hosts(tx: &mut TenantTx<'_>, scope: &PhaseScope) -> Result<Placed, RepoError> {
     let engagement = tx.ctx().require_engagement(Asset::TABLE)?;
     let account = tx.client_account_id();
-    // One host per identity: its last vHost row, else its first VM's row.
+    // A short name (no dot, not a number) that is the first label of exactly one FQDN of the
+    // staged hosts names that host (`key`, `fqdn`); of two FQDNs with that label, neither (kept
+    // apart, `fqdns` says which).
+    sqlx::raw_sql(
+        "CREATE TEMPORARY TABLE esxi_host_aliases ON COMMIT DROP AS
+         SELECT 'host:' || s.short AS alias,
+                CASE WHEN count(*) = 1 THEN 'fqdn:' || min(f.fqdn) END AS key,
+                CASE WHEN count(*) = 1 THEN min(f.fqdn) END AS fqdn,
+                array_agg(f.fqdn ORDER BY f.fqdn) AS fqdns
+         FROM (SELECT DISTINCT lower(name) AS short FROM pg_temp.esxi_host_rows
+               WHERE name NOT LIKE '%.%' AND name NOT LIKE '%:%' AND name !~ '^[0-9]+$') s
+         JOIN (SELECT DISTINCT lower(name) AS fqdn FROM pg_temp.esxi_host_rows
+               WHERE name LIKE '%.%' AND name NOT LIKE '%:%' AND name !~ '^[0-9.]+$') f
+           ON split_part(f.fqdn, '.', 1) = s.short
+         GROUP BY s.short",
+    )
+    .execute(tx.conn())
+    .await?;
+    // One host per identity: its last vHost row, else its first VM's row; of those, one that
+    // names it by its FQDN first.
     sqlx::raw_sql(sqlx::AssertSqlSafe(format!(
         "CREATE TEMPORARY TABLE esxi_hosts ON COMMIT DROP AS
          SELECT DISTINCT ON (k.key) k.key, h.*, n.fqdn, n.hostname,
@@ -129,11 +159,13 @@ pub async fn place_hosts(tx: &mut TenantTx<'_>, scope: &PhaseScope) -> Result<Pl
          FROM pg_temp.esxi_host_rows h,
               -- A host named by its IP address has no hostname: '10' is nobody's.
               LATERAL (SELECT h.name ~ '^[0-9.]+$' OR h.name LIKE '%:%' AS is_ip) i,
-              LATERAL (SELECT CASE WHEN h.name LIKE '%.%' AND NOT i.is_ip THEN h.name END AS fqdn,
-                              CASE WHEN NOT i.is_ip THEN split_part(h.name, '.', 1) END AS hostname) n,
-              LATERAL (SELECT {key} AS key) k
-         ORDER BY k.key, h.from_sheet DESC, CASE WHEN h.from_sheet THEN -h.file_row ELSE h.file_row END NULLS LAST",
-        key = HOST_KEY.replace("HOST", "h.name"),
+              LATERAL (SELECT {key} AS key) k,
+              LATERAL (SELECT coalesce(CASE WHEN h.name LIKE '%.%' AND NOT i.is_ip THEN h.name END,
+                                       (SELECT al.fqdn FROM pg_temp.esxi_host_aliases al WHERE al.key = k.key)) AS fqdn,
+                              CASE WHEN NOT i.is_ip THEN split_part(h.name, '.', 1) END AS hostname) n
+         ORDER BY k.key, h.from_sheet DESC, h.name LIKE '%.%' DESC,
+                  CASE WHEN h.from_sheet THEN -h.file_row ELSE h.file_row END NULLS LAST",
+        key = host_key("h.name"),
     )))
     .execute(tx.conn())
     .await?;
@@ -284,11 +316,34 @@ pub async fn place_hosts(tx: &mut TenantTx<'_>, scope: &PhaseScope) -> Result<Pl
     )
     .execute(tx.conn())
     .await?;
+    // A short name taken as an FQDN, or not for being the start of several, said once (on its
+    // vHost row, else its first VM's).
+    sqlx::query(sqlx::AssertSqlSafe(format!(
+        "INSERT INTO pg_temp.import_sheet_issues (sheet, file_row, \"column\", value, severity, kind, message)
+         SELECT sheet, file_row, \"column\", value, 'warning', kind, message FROM (
+             SELECT DISTINCT ON (al.alias) r.sheet, r.file_row, r.from_sheet,
+                    CASE WHEN r.from_sheet THEN 'Host' END AS \"column\", r.name AS value,
+                    CASE WHEN al.key IS NULL THEN 'identity_ambiguous' ELSE 'matched' END AS kind,
+                    format('%s %s: %s',
+                           CASE WHEN r.from_sheet THEN 'host' ELSE format('ESXi host (of the VM of row %s)', r.file_row) END,
+                           to_json(r.name)::text,
+                           CASE WHEN al.key IS NULL
+                                THEN format('the import names %s hosts whose name starts with it (%s); kept as a host of its own',
+                                            cardinality(al.fqdns), array_to_string(al.fqdns, ', '))
+                                ELSE format('taken as the host %s, the only host of the import whose name starts with it',
+                                            to_json(al.fqdn)::text) END) AS message
+             FROM pg_temp.esxi_host_rows r JOIN pg_temp.esxi_host_aliases al ON al.alias = {key}
+             ORDER BY al.alias, r.from_sheet DESC, r.file_row) a
+         ORDER BY from_sheet DESC, file_row",
+        key = HOST_KEY.replace("HOST", "r.name"),
+    )))
+    .execute(tx.conn())
+    .await?;
     let (sheet_rows, sheet_refused): (i64, i64) = sqlx::query_as(sqlx::AssertSqlSafe(format!(
         "SELECT (SELECT count(*) FROM pg_temp.esxi_host_rows WHERE from_sheet),
                 (SELECT count(*) FROM pg_temp.esxi_host_rows r JOIN pg_temp.esxi_hosts h ON h.key = {key}
                  WHERE r.from_sheet AND h.outcome = 'host_is_vm')",
-        key = HOST_KEY.replace("HOST", "r.name"),
+        key = host_key("r.name"),
     )))
     .fetch_one(tx.conn())
     .await?;
@@ -367,7 +422,7 @@ pub async fn link_vms_to_hosts(tx: &mut TenantTx<'_>, data_import_id: Uuid) -> R
          WHERE s.client_account_id = $1 AND s.engagement_id = $2 AND s.data_import_id = $3
            AND nullif(btrim({VM_HOST}), '') IS NOT NULL AND h.asset_id <> s.id
          ON CONFLICT (client_account_id, asset_id, depends_on_asset_id, dependency_type) DO NOTHING",
-        key = HOST_KEY.replace("HOST", VM_HOST),
+        key = host_key(VM_HOST),
     )))
     .bind(tx.client_account_id())
     .bind(engagement_id)

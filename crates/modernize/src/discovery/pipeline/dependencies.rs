@@ -18,8 +18,9 @@ use crate::tenancy::{TenantCtx, TenantTx};
 /// partitions and adapters. Every issue no record holds (rows of the other sheets, hosts) is
 /// stored with the import (`data_imports.sheet_issues`).
 ///
-/// Figures: `applications_created`, `dependencies_created`, `esxi_hosts_created` (named only by
-/// VMs), `esxi_hosts_matched`, `esxi_hosts_ambiguous`, `esxi_hosts_conflicting`,
+/// Figures: `applications_created`, `dependencies_created`, `esxi_hosts_created` (new host
+/// assets, of the vHost sheet and named only by VMs), `esxi_hosts_created_from_vms` (of those,
+/// the hosts named only by VMs), `esxi_hosts_matched`, `esxi_hosts_ambiguous`, `esxi_hosts_conflicting`,
 /// `placements_created`; for a workbook with other sheets `rvtools_sheets` (per sheet), and,
 /// for it or when there are issues, `sheet_warnings` (the first [`imports::ISSUES_SHOWN`]) and
 /// `sheet_warnings_total`.
@@ -55,7 +56,8 @@ pub(super) async fn find_dependencies(
     }
     metrics.insert("applications_created".into(), json!(applications));
     metrics.insert("dependencies_created".into(), json!(dependencies));
-    metrics.insert("esxi_hosts_created".into(), json!(placed.vm_hosts_created));
+    metrics.insert("esxi_hosts_created".into(), json!(placed.sheet_created + placed.vm_hosts_created));
+    metrics.insert("esxi_hosts_created_from_vms".into(), json!(placed.vm_hosts_created));
     metrics.insert("esxi_hosts_matched".into(), json!(placed.matched));
     metrics.insert("esxi_hosts_ambiguous".into(), json!(placed.ambiguous));
     metrics.insert("esxi_hosts_conflicting".into(), json!(placed.conflicting));
