@@ -1471,13 +1471,14 @@ async fn a_host_named_by_fqdn_and_by_short_name_in_one_workbook_is_one_host(pool
     .fetch_one(&pool)
     .await
     .expect("issues");
-    let said: Vec<(Option<i64>, &str, &str, &str)> = issues
+    let said: Vec<(Option<i64>, Option<&str>, &str, &str, &str)> = issues
         .as_array()
         .expect("array")
         .iter()
         .map(|i| {
             (
                 i["row"].as_i64(),
+                i["column"].as_str(),
                 i["kind"].as_str().unwrap_or(""),
                 i["value"].as_str().unwrap_or(""),
                 i["message"].as_str().unwrap_or(""),
@@ -1489,12 +1490,14 @@ async fn a_host_named_by_fqdn_and_by_short_name_in_one_workbook_is_one_host(pool
         [
             (
                 Some(3),
+                Some("Host"),
                 "matched",
                 "esx-11",
                 r#"ESXi host (of the VM of row 3) "esx-11": taken as the host "esx-11.corp.example", the only host of the import whose name starts with it"#
             ),
             (
                 Some(5),
+                Some("Host"),
                 "identity_ambiguous",
                 "esx-12",
                 r#"ESXi host (of the VM of row 5) "esx-12": the import names 2 hosts whose name starts with it (esx-12.dc1.example, esx-12.dc2.example); kept as a host of its own"#

@@ -193,6 +193,10 @@ fn read_number(
     }
 }
 
+/// Headers (squashed: lower-case letters and digits) of the column naming a VM's ESXi host, in
+/// order of preference.
+pub(crate) const VM_HOST_HEADERS: [&str; 3] = ["host", "esxihost", "esxhost"];
+
 /// What an RVTools vInfo row (or any export with its columns) says beyond asset fields, kept as
 /// `custom_attributes.vmware` for the 6R rules and placement (issue 14 item 4): `power_state`
 /// (`poweredOn`, `poweredOff`, `suspended`), `template` and `srm_placeholder` (true: not a
@@ -208,7 +212,7 @@ pub fn vmware_facts(raw: &Map<String, Value>, mark: Option<DecimalMark>) -> Opti
     for (key, headers) in [
         ("power_state", &["powerstate", "powerstatus"][..]),
         ("tools_os", &["osaccordingtothevmwaretools"][..]),
-        ("host", &["host", "esxihost", "esxhost"][..]),
+        ("host", &VM_HOST_HEADERS[..]),
         ("cluster", &["cluster"][..]),
         ("resource_pool", &["resourcepool"][..]),
         ("folder", &["folder"][..]),

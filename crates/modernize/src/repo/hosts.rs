@@ -51,7 +51,7 @@ pub async fn create_staging(tx: &mut TenantTx<'_>) -> Result<(), RepoError> {
     sqlx::raw_sql(
         "CREATE TEMPORARY TABLE esxi_host_rows (name text, sheet text, file_row bigint, from_sheet boolean,
              serial_number text, os_version text, cpu_cores integer, memory_gb double precision, manufacturer text,
-             model text, datacenter text, vmware jsonb) ON COMMIT DROP",
+             model text, datacenter text, vmware jsonb, host_column text) ON COMMIT DROP",
     )
     .execute(tx.conn())
     .await?;
@@ -75,14 +75,21 @@ pub async fn stage_sheet_rows(tx: &mut TenantTx<'_>, sheet: &str, rows: &[HostRo
     Ok(())
 }
 
-/// Stages the hosts the import's VMs run on, each with the file row of its first VM and the
-/// VM's cluster.
+/// Stages the hosts the import's VMs run on, each with the file row of its first VM, the VM's
+/// cluster and the import's column that names VMs' hosts (what an issue about the host points
+/// at; none for records kept as JSON objects, which have no header list).
 pub async fn stage_vm_hosts(tx: &mut TenantTx<'_>, data_import_id: Uuid) -> Result<(), RepoError> {
     let engagement = tx.ctx().require_engagement(Asset::TABLE)?;
     sqlx::query(sqlx::AssertSqlSafe(format!(
-        "INSERT INTO pg_temp.esxi_host_rows (name, file_row, from_sheet, vmware)
+        "INSERT INTO pg_temp.esxi_host_rows (name, file_row, from_sheet, vmware, host_column)
          SELECT btrim({VM_HOST}), r.file_row, false,
-                jsonb_strip_nulls(jsonb_build_object('esxi_host', true, 'cluster', s.custom_attributes #>> '{{vmware,cluster}}'))
+                jsonb_strip_nulls(jsonb_build_object('esxi_host', true, 'cluster', s.custom_attributes #>> '{{vmware,cluster}}')),
+                (SELECT x.header
+                 FROM unnest((SELECT raw_headers FROM migration.data_imports WHERE client_account_id = $1 AND id = $3))
+                      WITH ORDINALITY AS x(header, n),
+                      LATERAL (SELECT array_position($4::text[], lower(regexp_replace(x.header, '[^A-Za-z0-9]', '', 'g')))
+                               AS rank) w
+                 WHERE w.rank IS NOT NULL ORDER BY w.rank, x.n LIMIT 1)
          FROM migration.assets s
          LEFT JOIN migration.raw_import_records r ON r.client_account_id = $1 AND r.id = s.raw_import_record_id
          WHERE s.client_account_id = $1 AND s.engagement_id = $2 AND s.data_import_id = $3
@@ -91,6 +98,7 @@ pub async fn stage_vm_hosts(tx: &mut TenantTx<'_>, data_import_id: Uuid) -> Resu
     .bind(tx.client_account_id())
     .bind(engagement)
     .bind(data_import_id)
+    .bind(&crate::discovery::cleansing::VM_HOST_HEADERS[..])
     .execute(tx.conn())
     .await?;
     Ok(())
@@ -306,7 +314,8 @@ pub async fn place_hosts(tx: &mut TenantTx<'_>, scope: &PhaseScope) -> Result<Pl
     // Each refused, matched, ambiguous or contradicted host said on its row.
     sqlx::query(
         "INSERT INTO pg_temp.import_sheet_issues (sheet, file_row, \"column\", value, severity, kind, message)
-         SELECT h.sheet, h.file_row, CASE WHEN h.from_sheet THEN 'Host' END, h.name, 'warning', h.outcome,
+         SELECT h.sheet, h.file_row, CASE WHEN h.from_sheet THEN 'Host' ELSE h.host_column END, h.name, 'warning',
+                h.outcome,
                 CASE WHEN h.outcome = 'host_is_vm' THEN h.message
                      WHEN h.from_sheet THEN format('host %s: %s', to_json(h.name)::text, h.message)
                      ELSE format('ESXi host %s (of the VM of row %s): %s', to_json(h.name)::text, h.file_row, h.message)
@@ -322,7 +331,7 @@ pub async fn place_hosts(tx: &mut TenantTx<'_>, scope: &PhaseScope) -> Result<Pl
         "INSERT INTO pg_temp.import_sheet_issues (sheet, file_row, \"column\", value, severity, kind, message)
          SELECT sheet, file_row, \"column\", value, 'warning', kind, message FROM (
              SELECT DISTINCT ON (al.alias) r.sheet, r.file_row, r.from_sheet,
-                    CASE WHEN r.from_sheet THEN 'Host' END AS \"column\", r.name AS value,
+                    CASE WHEN r.from_sheet THEN 'Host' ELSE r.host_column END AS \"column\", r.name AS value,
                     CASE WHEN al.key IS NULL THEN 'identity_ambiguous' ELSE 'matched' END AS kind,
                     format('%s %s: %s',
                            CASE WHEN r.from_sheet THEN 'host' ELSE format('ESXi host (of the VM of row %s)', r.file_row) END,
