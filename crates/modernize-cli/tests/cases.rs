@@ -1471,7 +1471,9 @@ async fn a_host_named_by_fqdn_and_by_short_name_in_one_workbook_is_one_host(pool
     .fetch_one(&pool)
     .await
     .expect("issues");
-    let said: Vec<(Option<i64>, Option<&str>, &str, &str, &str)> = issues
+    // Row, column, kind, value, message.
+    type Said<'a> = (Option<i64>, Option<&'a str>, &'a str, &'a str, &'a str);
+    let said: Vec<Said> = issues
         .as_array()
         .expect("array")
         .iter()
