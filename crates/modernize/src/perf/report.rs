@@ -40,9 +40,14 @@ pub fn thousands(value: f64) -> String {
     out
 }
 
-/// The commit measured: `git rev-parse --short HEAD`, marked when tracked files outside docs/
-/// differ from it (the benchmarks rewrite docs/benchmarks.md as they go); None outside a checkout.
+/// The commit measured: `BENCH_COMMIT` when set (`scripts/bench` sets it before it builds, so
+/// that a commit made while the suite runs is not taken for the build's), else `git rev-parse
+/// --short HEAD`, marked when tracked files outside docs/ differ from it (the benchmarks rewrite
+/// docs/benchmarks.md as they go); None outside a checkout.
 pub fn commit() -> Option<String> {
+    if let Some(commit) = std::env::var("BENCH_COMMIT").ok().filter(|c| !c.trim().is_empty()) {
+        return Some(commit);
+    }
     let output = Command::new("git").args(["rev-parse", "--short", "HEAD"]).output().ok()?;
     if !output.status.success() {
         return None;
