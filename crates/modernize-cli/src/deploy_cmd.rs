@@ -151,9 +151,16 @@ fn print_rollback_plan(plan: &RollbackPlan, dry_run: bool) {
     println!("{}", plan.summary);
     for m in &plan.revert {
         let loss = if m.lossless_down { "lossless down" } else { "down loses data" };
-        println!("  {:04} {} ({loss})", m.version, m.name);
+        let window = if m.online_safe_down { "online-safe" } else { "needs maintenance" };
+        println!("  {:04} {} ({loss}, {window})", m.version, m.name);
     }
-    println!("then: db validate, smoke test, maintenance off, recorded as a rollback");
+    if plan.maintenance_needed {
+        println!("maintenance ON while it runs: writes answer 503, workers stop claiming jobs");
+        println!("then: db validate, smoke test, maintenance off, recorded as a rollback");
+    } else {
+        println!("no maintenance window: every down file to run is online-safe");
+        println!("then: db validate, smoke test, recorded as a rollback");
+    }
     if dry_run {
         println!("dry run: nothing was changed");
     }

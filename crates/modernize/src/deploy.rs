@@ -679,6 +679,8 @@ pub struct RevertedMigration {
     pub name: &'static str,
     /// Its down file loses no data (`-- modernize:lossless`).
     pub lossless_down: bool,
+    /// Its down file needs no maintenance window ([`Migration::online_safe_down`]).
+    pub online_safe_down: bool,
 }
 
 /// What `rollback` will do.
@@ -693,6 +695,10 @@ pub struct RollbackPlan {
     pub schema_to: i64,
     pub revert: Vec<RevertedMigration>,
     pub method: Method,
+    /// Writes are refused while it runs: a restore, or a down file not online-safe. Otherwise the
+    /// down files run beside `serve` (a maintenance window a failed deployment left on is
+    /// switched off at the end all the same).
+    pub maintenance_needed: bool,
     /// The deployment's backup (restored when `method` is `backup_restore`).
     pub backup_dir: Option<PathBuf>,
     pub preflight_ms: i64,
@@ -753,10 +759,16 @@ pub async fn plan_rollback(
         .rev()
         .filter(|m| m.version > row.schema_from)
         .filter(|m| status.migrations.iter().any(|s| s.version == m.version && s.applied_at.is_some()))
-        .map(|m| RevertedMigration { version: m.version, name: m.name, lossless_down: m.lossless_down() })
+        .map(|m| RevertedMigration {
+            version: m.version,
+            name: m.name,
+            lossless_down: m.lossless_down(),
+            online_safe_down: m.online_safe_down(),
+        })
         .collect();
     let backup_dir = row.backup_dir.map(PathBuf::from);
     let method = if revert.iter().all(|m| m.lossless_down) { Method::DownMigrations } else { Method::BackupRestore };
+    let maintenance_needed = method == Method::BackupRestore || revert.iter().any(|m| !m.online_safe_down);
     let listed: Vec<String> = revert.iter().map(|m| format!("{:04} {}", m.version, m.name)).collect();
     let summary = match (method, &backup_dir) {
         (Method::DownMigrations, _) => format!(
@@ -797,15 +809,16 @@ pub async fn plan_rollback(
         schema_to: row.schema_from,
         revert,
         method,
+        maintenance_needed,
         backup_dir,
         preflight_ms: elapsed_ms(started),
         summary,
     })
 }
 
-/// Carries out `plan` (from [`plan_rollback`]): maintenance on, the down-migrations or the guarded
-/// restore (all or nothing), `db validate` and the smoke test (skipped at schema 0: nothing to
-/// check), maintenance off, and a `rollback` row. A restore brings back the deployment record of
+/// Carries out `plan` (from [`plan_rollback`]): maintenance on (when `maintenance_needed`), the
+/// down-migrations or the guarded restore (all or nothing), `db validate` and the smoke test
+/// (skipped at schema 0: nothing to check), maintenance off, and a `rollback` row. A restore brings back the deployment record of
 /// the backup's time: the rows written since (the deployment rolled back among them) are put back
 /// before the rollback's own. A failure is recorded and leaves maintenance on.
 pub async fn rollback(
@@ -827,7 +840,9 @@ pub async fn rollback(
         restored: false,
     };
     let rollback = Some((plan.deployment_id, plan.method));
-    run.maintenance(&mut conn, true, &format!("rolling back deployment {}", plan.deployment_id)).await?;
+    if plan.maintenance_needed {
+        run.maintenance(&mut conn, true, &format!("rolling back deployment {}", plan.deployment_id)).await?;
+    }
     let started = Instant::now();
     match (plan.method, &plan.backup_dir) {
         (Method::BackupRestore, Some(dir)) => {
@@ -877,7 +892,10 @@ pub async fn rollback(
     } else {
         run.step("validate", Instant::now(), "skipped: schema 0 (an empty database) has nothing to check");
     }
-    run.maintenance(&mut conn, false, "rollback done").await?;
+    // Off also when no window was opened here but a failed deployment left one on.
+    if plan.maintenance_needed || crate::ops::in_maintenance(&mut conn).await? {
+        run.maintenance(&mut conn, false, "rollback done").await?;
+    }
     finish(&mut conn, run, None, rollback).await
 }
 

@@ -207,8 +207,12 @@ async fn lossless_migrations_roll_back_with_their_down_files_and_both_runs_are_r
 
     let plan = deploy::plan_rollback(&db, &settings, None).await.expect("rollback plan");
     assert_eq!((plan.deployment_id, plan.method), (deployed, Method::DownMigrations));
+    // The down file drops an index concurrently: writes go on while it runs.
+    assert!(plan.revert.iter().all(|m| m.online_safe_down) && !plan.maintenance_needed, "{plan:?}");
     let rolled = deploy::rollback(&db, common::operator(), &settings, &plan).await.expect("rollback");
     assert!(rolled.succeeded, "{rolled:?}");
+    assert_eq!(rolled.maintenance_ms, 0);
+    assert!(rolled.steps.iter().all(|s| !s.name.starts_with("maintenance")), "{:?}", rolled.steps);
     assert_eq!((rolled.rollback_of, rolled.schema_to), (Some(deployed), migrate::latest_version()));
     assert_eq!(fingerprints(&mut conn, &RUN_BOOKKEEPING).await, before);
     let index: bool = sqlx::query_scalar("SELECT to_regclass('migration.ix_assets_deploy_test') IS NULL")

@@ -132,6 +132,13 @@ impl Migration {
         !Self::runs_in_transaction(self.up) || has_marker(self.up, ONLINE_SAFE_MARKER)
     }
 
+    /// Whether reverting it needs no maintenance window: its down file, by the rule of
+    /// [`Migration::online_safe`] (a no-transaction file of concurrent index builds and drops, or
+    /// one with the `ONLINE_SAFE_MARKER`).
+    pub fn online_safe_down(&self) -> bool {
+        !Self::runs_in_transaction(self.down) || has_marker(self.down, ONLINE_SAFE_MARKER)
+    }
+
     /// Whether reverting it loses no data (see `LOSSLESS_DOWN_MARKER`); one that does not say so
     /// is assumed to lose some (a no-transaction down file may drop a column, as 0007's does).
     pub fn lossless_down(&self) -> bool {
