@@ -1399,7 +1399,8 @@ async fn an_esxi_host_the_cmdb_lists_is_the_host_its_vms_run_on(pool: PgPool) {
 /// Issue 14's leftover: one workbook that names a host by its FQDN (vHost, a VM's Host column)
 /// and by its short name (other VMs' Host column, in any case) makes one host, all those VMs
 /// `runs_on` it, and the short name is said as `matched`; a short name two FQDNs of the import
-/// start with is neither (a host of its own, said as `identity_ambiguous`). A re-import adds nothing.
+/// start with is neither (a host of its own, said as `identity_ambiguous`), nor is one of another
+/// vCenter (another host). A re-import adds nothing.
 #[sqlx::test(migrations = false)]
 async fn a_host_named_by_fqdn_and_by_short_name_in_one_workbook_is_one_host(pool: PgPool) {
     let tenant = Tenant::new(&pool);
@@ -1415,6 +1416,8 @@ async fn a_host_named_by_fqdn_and_by_short_name_in_one_workbook_is_one_host(pool
         vm("vm-c", "ESX-11", "4210aa01-0000-4e00-8000-00000000001c"),
         vm("vm-d", "esx-12", "4210aa01-0000-4e00-8000-00000000001d"),
         vm("vm-e", "esx-12.dc1.example", "4210aa01-0000-4e00-8000-00000000001e"),
+        // Another vCenter's host that vCenter registered by short name.
+        ["vm-f", "poweredOn", "2", "4096", "esx-11", "4210aa01-0000-4e00-8000-00000000001f", "vc2.corp.example"],
     ];
     let vm_rows: Vec<&[&str]> = vms.iter().map(|r| &r[..]).collect();
     rvtools_workbook(
@@ -1437,6 +1440,7 @@ async fn a_host_named_by_fqdn_and_by_short_name_in_one_workbook_is_one_host(pool
 
     let host = |key: &str, vms: &[&str]| (key.to_owned(), vms.iter().map(|v| (*v).to_owned()).collect(), true);
     let want = BTreeMap::from([
+        ("esx-11".to_owned(), host("host:esx-11", &["vm-f"])),
         ("esx-11.corp.example".to_owned(), host("fqdn:esx-11.corp.example", &["vm-a", "vm-b", "vm-c"])),
         // esx-12.dc1.example or esx-12.dc2.example: neither is assumed.
         ("esx-12".to_owned(), host("host:esx-12", &["vm-d"])),
@@ -1461,8 +1465,9 @@ async fn a_host_named_by_fqdn_and_by_short_name_in_one_workbook_is_one_host(pool
         .and_then(|phases| phases.iter().find(|p| p["metrics"].get("placements_created").is_some()))
         .map(|p| p["metrics"].clone())
         .expect("the dependency phase's figures");
-    assert_eq!((&dependency["esxi_hosts_created"], &dependency["esxi_hosts_created_from_vms"]), (&4.into(), &1.into()));
-    assert_eq!(dependency["placements_created"], 5);
+    // Five new hosts, esx-12 and vc2's esx-11 named only by VMs; each of the six VMs on its host.
+    assert_eq!((&dependency["esxi_hosts_created"], &dependency["esxi_hosts_created_from_vms"]), (&5.into(), &2.into()));
+    assert_eq!(dependency["placements_created"], 6);
     let issues: Value = sqlx::query_scalar(
         "SELECT sheet_issues FROM migration.data_imports WHERE id = (
              SELECT data_import_id FROM migration.discovery_flows WHERE id = $1::uuid)",

@@ -30,12 +30,21 @@ use crate::tenancy::TenantTx;
 /// hostname, lower-case (`HOST` stands for the SQL expression of the host's name).
 const HOST_KEY: &str = "CASE WHEN btrim(HOST) LIKE '%.%' THEN 'fqdn:' ELSE 'host:' END || lower(btrim(HOST))";
 
-/// The SQL expression of the identity of the host named by the SQL expression `name`: its
-/// [`HOST_KEY`], or, for a short name the import also names by one FQDN, that FQDN's (the
-/// aliases [`place_hosts`] finds first).
-fn host_key(name: &str) -> String {
+/// The SQL expression of the identity of the host named by the SQL expression `name` in the
+/// vCenter `vcenter` (an SQL expression too): its [`HOST_KEY`], or, for a short name the import
+/// also names by one FQDN of that vCenter, that FQDN's (the aliases [`place_hosts`] finds first).
+fn host_key(name: &str, vcenter: &str) -> String {
     let key = HOST_KEY.replace("HOST", name);
-    format!("coalesce((SELECT al.key FROM pg_temp.esxi_host_aliases al WHERE al.alias = {key}), {key})")
+    format!(
+        "coalesce((SELECT al.key FROM pg_temp.esxi_host_aliases al
+                   WHERE al.alias = {key} AND al.vcenter IS NOT DISTINCT FROM {vc}), {key})",
+        vc = vcenter_of(vcenter)
+    )
+}
+
+/// A vCenter's name as the aliases compare it (lower-case; None when not given).
+fn vcenter_of(vcenter: &str) -> String {
+    format!("nullif(lower(btrim({vcenter})), '')")
 }
 /// Where RVTools puts a VM's ESXi host.
 const VM_HOST: &str = "s.custom_attributes #>> '{vmware,host}'";
@@ -51,7 +60,7 @@ pub async fn create_staging(tx: &mut TenantTx<'_>) -> Result<(), RepoError> {
     sqlx::raw_sql(
         "CREATE TEMPORARY TABLE esxi_host_rows (name text, sheet text, file_row bigint, from_sheet boolean,
              serial_number text, os_version text, cpu_cores integer, memory_gb double precision, manufacturer text,
-             model text, datacenter text, vmware jsonb, host_column text) ON COMMIT DROP",
+             model text, datacenter text, vmware jsonb, host_column text, vcenter text) ON COMMIT DROP",
     )
     .execute(tx.conn())
     .await?;
@@ -63,7 +72,7 @@ pub async fn stage_sheet_rows(tx: &mut TenantTx<'_>, sheet: &str, rows: &[HostRo
     sqlx::query(
         "INSERT INTO pg_temp.esxi_host_rows
          SELECT btrim(x.host), $1, x.file_row, true, nullif(btrim(x.serial_number), ''), x.os_version, x.cpu_cores,
-                x.memory_gb, x.manufacturer, x.model, x.datacenter, x.vmware
+                x.memory_gb, x.manufacturer, x.model, x.datacenter, x.vmware, NULL, x.vmware ->> 'vcenter'
          FROM jsonb_to_recordset($2) AS x(file_row bigint, host text, serial_number text, os_version text,
              cpu_cores integer, memory_gb double precision, manufacturer text, model text, datacenter text, vmware jsonb)
          WHERE btrim(x.host) <> ''",
@@ -81,9 +90,10 @@ pub async fn stage_sheet_rows(tx: &mut TenantTx<'_>, sheet: &str, rows: &[HostRo
 pub async fn stage_vm_hosts(tx: &mut TenantTx<'_>, data_import_id: Uuid) -> Result<(), RepoError> {
     let engagement = tx.ctx().require_engagement(Asset::TABLE)?;
     sqlx::query(sqlx::AssertSqlSafe(format!(
-        "INSERT INTO pg_temp.esxi_host_rows (name, file_row, from_sheet, vmware, host_column)
+        "INSERT INTO pg_temp.esxi_host_rows (name, file_row, from_sheet, vmware, vcenter, host_column)
          SELECT btrim({VM_HOST}), r.file_row, false,
                 jsonb_strip_nulls(jsonb_build_object('esxi_host', true, 'cluster', s.custom_attributes #>> '{{vmware,cluster}}')),
+                s.custom_attributes #>> '{{vmware,vcenter}}',
                 (SELECT x.header
                  FROM unnest((SELECT raw_headers FROM migration.data_imports WHERE client_account_id = $1 AND id = $3))
                       WITH ORDINALITY AS x(header, n),
@@ -141,20 +151,24 @@ pub async fn place_hosts(tx: &mut TenantTx<'_>, scope: &PhaseScope) -> Result<Pl
     let account = tx.client_account_id();
     // A short name (no dot, not a number) that is the first label of exactly one FQDN of the
     // staged hosts names that host (`key`, `fqdn`); of two FQDNs with that label, neither (kept
-    // apart, `fqdns` says which).
-    sqlx::raw_sql(
+    // apart, `fqdns` says which). Only within one vCenter (when both sides say theirs): a host
+    // that one vCenter registered by short name is not taken for another vCenter's.
+    sqlx::raw_sql(sqlx::AssertSqlSafe(format!(
         "CREATE TEMPORARY TABLE esxi_host_aliases ON COMMIT DROP AS
-         SELECT 'host:' || s.short AS alias,
-                CASE WHEN count(*) = 1 THEN 'fqdn:' || min(f.fqdn) END AS key,
-                CASE WHEN count(*) = 1 THEN min(f.fqdn) END AS fqdn,
-                array_agg(f.fqdn ORDER BY f.fqdn) AS fqdns
-         FROM (SELECT DISTINCT lower(name) AS short FROM pg_temp.esxi_host_rows
-               WHERE name NOT LIKE '%.%' AND name NOT LIKE '%:%' AND name !~ '^[0-9]+$') s
-         JOIN (SELECT DISTINCT lower(name) AS fqdn FROM pg_temp.esxi_host_rows
-               WHERE name LIKE '%.%' AND name NOT LIKE '%:%' AND name !~ '^[0-9.]+$') f
-           ON split_part(f.fqdn, '.', 1) = s.short
-         GROUP BY s.short",
-    )
+         WITH names AS (
+             SELECT DISTINCT lower(name) AS name, {vcenter} AS vcenter
+             FROM pg_temp.esxi_host_rows WHERE name NOT LIKE '%:%')
+         SELECT 'host:' || s.name AS alias, s.vcenter,
+                CASE WHEN count(DISTINCT f.name) = 1 THEN 'fqdn:' || min(f.name) END AS key,
+                CASE WHEN count(DISTINCT f.name) = 1 THEN min(f.name) END AS fqdn,
+                array_agg(DISTINCT f.name ORDER BY f.name) AS fqdns
+         FROM names s
+         JOIN names f ON f.name LIKE '%.%' AND f.name !~ '^[0-9.]+$' AND split_part(f.name, '.', 1) = s.name
+                     AND (s.vcenter IS NULL OR f.vcenter IS NULL OR s.vcenter = f.vcenter)
+         WHERE s.name NOT LIKE '%.%' AND s.name !~ '^[0-9]+$'
+         GROUP BY s.name, s.vcenter",
+        vcenter = vcenter_of("vcenter"),
+    )))
     .execute(tx.conn())
     .await?;
     // One host per identity: its last vHost row, else its first VM's row; of those, one that
@@ -169,11 +183,11 @@ pub async fn place_hosts(tx: &mut TenantTx<'_>, scope: &PhaseScope) -> Result<Pl
               LATERAL (SELECT h.name ~ '^[0-9.]+$' OR h.name LIKE '%:%' AS is_ip) i,
               LATERAL (SELECT {key} AS key) k,
               LATERAL (SELECT coalesce(CASE WHEN h.name LIKE '%.%' AND NOT i.is_ip THEN h.name END,
-                                       (SELECT al.fqdn FROM pg_temp.esxi_host_aliases al WHERE al.key = k.key)) AS fqdn,
+                                       (SELECT al.fqdn FROM pg_temp.esxi_host_aliases al WHERE al.key = k.key LIMIT 1)) AS fqdn,
                               CASE WHEN NOT i.is_ip THEN split_part(h.name, '.', 1) END AS hostname) n
          ORDER BY k.key, h.from_sheet DESC, h.name LIKE '%.%' DESC,
                   CASE WHEN h.from_sheet THEN -h.file_row ELSE h.file_row END NULLS LAST",
-        key = host_key("h.name"),
+        key = host_key("h.name", "h.vcenter"),
     )))
     .execute(tx.conn())
     .await?;
@@ -330,7 +344,7 @@ pub async fn place_hosts(tx: &mut TenantTx<'_>, scope: &PhaseScope) -> Result<Pl
     sqlx::query(sqlx::AssertSqlSafe(format!(
         "INSERT INTO pg_temp.import_sheet_issues (sheet, file_row, \"column\", value, severity, kind, message)
          SELECT sheet, file_row, \"column\", value, 'warning', kind, message FROM (
-             SELECT DISTINCT ON (al.alias) r.sheet, r.file_row, r.from_sheet,
+             SELECT DISTINCT ON (al.alias, al.vcenter) r.sheet, r.file_row, r.from_sheet,
                     CASE WHEN r.from_sheet THEN 'Host' ELSE r.host_column END AS \"column\", r.name AS value,
                     CASE WHEN al.key IS NULL THEN 'identity_ambiguous' ELSE 'matched' END AS kind,
                     format('%s %s: %s',
@@ -341,10 +355,12 @@ pub async fn place_hosts(tx: &mut TenantTx<'_>, scope: &PhaseScope) -> Result<Pl
                                             cardinality(al.fqdns), array_to_string(al.fqdns, ', '))
                                 ELSE format('taken as the host %s, the only host of the import whose name starts with it',
                                             to_json(al.fqdn)::text) END) AS message
-             FROM pg_temp.esxi_host_rows r JOIN pg_temp.esxi_host_aliases al ON al.alias = {key}
-             ORDER BY al.alias, r.from_sheet DESC, r.file_row) a
+             FROM pg_temp.esxi_host_rows r
+             JOIN pg_temp.esxi_host_aliases al ON al.alias = {key} AND al.vcenter IS NOT DISTINCT FROM {vcenter}
+             ORDER BY al.alias, al.vcenter, r.from_sheet DESC, r.file_row) a
          ORDER BY from_sheet DESC, file_row",
         key = HOST_KEY.replace("HOST", "r.name"),
+        vcenter = vcenter_of("r.vcenter"),
     )))
     .execute(tx.conn())
     .await?;
@@ -352,7 +368,7 @@ pub async fn place_hosts(tx: &mut TenantTx<'_>, scope: &PhaseScope) -> Result<Pl
         "SELECT (SELECT count(*) FROM pg_temp.esxi_host_rows WHERE from_sheet),
                 (SELECT count(*) FROM pg_temp.esxi_host_rows r JOIN pg_temp.esxi_hosts h ON h.key = {key}
                  WHERE r.from_sheet AND h.outcome = 'host_is_vm')",
-        key = host_key("r.name"),
+        key = host_key("r.name", "r.vcenter"),
     )))
     .fetch_one(tx.conn())
     .await?;
@@ -431,7 +447,7 @@ pub async fn link_vms_to_hosts(tx: &mut TenantTx<'_>, data_import_id: Uuid) -> R
          WHERE s.client_account_id = $1 AND s.engagement_id = $2 AND s.data_import_id = $3
            AND nullif(btrim({VM_HOST}), '') IS NOT NULL AND h.asset_id <> s.id
          ON CONFLICT (client_account_id, asset_id, depends_on_asset_id, dependency_type) DO NOTHING",
-        key = host_key(VM_HOST),
+        key = host_key(VM_HOST, "s.custom_attributes #>> '{vmware,vcenter}'"),
     )))
     .bind(tx.client_account_id())
     .bind(engagement_id)
