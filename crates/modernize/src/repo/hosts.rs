@@ -11,7 +11,8 @@
 //! `identity_conflict`) or the match is not unique (`identity_ambiguous`); those become hosts of
 //! their own. A VM is never a host. One import may name a host by its FQDN in one place and by
 //! its short name in another (vHost by FQDN, the VMs' Host column by hostname): a short name
-//! that is the first label of exactly one FQDN the import names is that host ([`host_key`]).
+//! that is the first label of exactly one FQDN the import names in the same vCenter is that host
+//! ([`alias_of`]).
 //! The staged hosts are kept in temporary tables of the dependency phase's transaction: a re-run
 //! of the phase (or a re-import) writes the same.
 
@@ -30,16 +31,22 @@ use crate::tenancy::TenantTx;
 /// hostname, lower-case (`HOST` stands for the SQL expression of the host's name).
 const HOST_KEY: &str = "CASE WHEN btrim(HOST) LIKE '%.%' THEN 'fqdn:' ELSE 'host:' END || lower(btrim(HOST))";
 
-/// The SQL expression of the identity of the host named by the SQL expression `name` in the
-/// vCenter `vcenter` (an SQL expression too): its [`HOST_KEY`], or, for a short name the import
-/// also names by one FQDN of that vCenter, that FQDN's (the aliases [`place_hosts`] finds first).
-fn host_key(name: &str, vcenter: &str) -> String {
-    let key = HOST_KEY.replace("HOST", name);
+/// The join condition that finds, in `pg_temp.esxi_host_aliases` as `alias`, the FQDN the host
+/// named by the SQL expression `name` in the vCenter `vcenter` (an SQL expression too) stands for:
+/// a short name the import also names by one FQDN of that vCenter (the aliases [`place_hosts`]
+/// finds first). Equalities only, so that a hash join serves a million VMs.
+fn alias_of(alias: &str, name: &str, vcenter: &str) -> String {
     format!(
-        "coalesce((SELECT al.key FROM pg_temp.esxi_host_aliases al
-                   WHERE al.alias = {key} AND al.vcenter IS NOT DISTINCT FROM {vc}), {key})",
+        "{alias}.alias = {key} AND coalesce({alias}.vcenter, '') = coalesce({vc}, '')",
+        key = HOST_KEY.replace("HOST", name),
         vc = vcenter_of(vcenter)
     )
+}
+
+/// The identity of the host named by the SQL expression `name`, its alias (joined by
+/// [`alias_of`] as `alias`) found or not.
+fn aliased_key(alias: &str, name: &str) -> String {
+    format!("coalesce({alias}.key, {key})", key = HOST_KEY.replace("HOST", name))
 }
 
 /// A vCenter's name as the aliases compare it (lower-case; None when not given).
@@ -178,16 +185,17 @@ pub async fn place_hosts(tx: &mut TenantTx<'_>, scope: &PhaseScope) -> Result<Pl
          SELECT DISTINCT ON (k.key) k.key, h.*, n.fqdn, n.hostname,
                 migration.asset_identity_keys('{{}}', NULL, h.serial_number, n.fqdn, n.hostname)::text[] AS keys,
                 NULL::uuid AS asset_id, NULL::text AS outcome, NULL::text AS message
-         FROM pg_temp.esxi_host_rows h,
+         FROM pg_temp.esxi_host_rows h
+         LEFT JOIN pg_temp.esxi_host_aliases al ON {alias},
               -- A host named by its IP address has no hostname: '10' is nobody's.
               LATERAL (SELECT h.name ~ '^[0-9.]+$' OR h.name LIKE '%:%' AS is_ip) i,
               LATERAL (SELECT {key} AS key) k,
-              LATERAL (SELECT coalesce(CASE WHEN h.name LIKE '%.%' AND NOT i.is_ip THEN h.name END,
-                                       (SELECT al.fqdn FROM pg_temp.esxi_host_aliases al WHERE al.key = k.key LIMIT 1)) AS fqdn,
+              LATERAL (SELECT coalesce(CASE WHEN h.name LIKE '%.%' AND NOT i.is_ip THEN h.name END, al.fqdn) AS fqdn,
                               CASE WHEN NOT i.is_ip THEN split_part(h.name, '.', 1) END AS hostname) n
          ORDER BY k.key, h.from_sheet DESC, h.name LIKE '%.%' DESC,
                   CASE WHEN h.from_sheet THEN -h.file_row ELSE h.file_row END NULLS LAST",
-        key = host_key("h.name", "h.vcenter"),
+        alias = alias_of("al", "h.name", "h.vcenter"),
+        key = aliased_key("al", "h.name"),
     )))
     .execute(tx.conn())
     .await?;
@@ -356,19 +364,21 @@ pub async fn place_hosts(tx: &mut TenantTx<'_>, scope: &PhaseScope) -> Result<Pl
                                 ELSE format('taken as the host %s, the only host of the import whose name starts with it',
                                             to_json(al.fqdn)::text) END) AS message
              FROM pg_temp.esxi_host_rows r
-             JOIN pg_temp.esxi_host_aliases al ON al.alias = {key} AND al.vcenter IS NOT DISTINCT FROM {vcenter}
+             JOIN pg_temp.esxi_host_aliases al ON {alias}
              ORDER BY al.alias, al.vcenter, r.from_sheet DESC, r.file_row) a
          ORDER BY from_sheet DESC, file_row",
-        key = HOST_KEY.replace("HOST", "r.name"),
-        vcenter = vcenter_of("r.vcenter"),
+        alias = alias_of("al", "r.name", "r.vcenter"),
     )))
     .execute(tx.conn())
     .await?;
     let (sheet_rows, sheet_refused): (i64, i64) = sqlx::query_as(sqlx::AssertSqlSafe(format!(
         "SELECT (SELECT count(*) FROM pg_temp.esxi_host_rows WHERE from_sheet),
-                (SELECT count(*) FROM pg_temp.esxi_host_rows r JOIN pg_temp.esxi_hosts h ON h.key = {key}
+                (SELECT count(*) FROM pg_temp.esxi_host_rows r
+                 LEFT JOIN pg_temp.esxi_host_aliases al ON {alias}
+                 JOIN pg_temp.esxi_hosts h ON h.key = {key}
                  WHERE r.from_sheet AND h.outcome = 'host_is_vm')",
-        key = host_key("r.name", "r.vcenter"),
+        alias = alias_of("al", "r.name", "r.vcenter"),
+        key = aliased_key("al", "r.name"),
     )))
     .fetch_one(tx.conn())
     .await?;
@@ -443,11 +453,13 @@ pub async fn link_vms_to_hosts(tx: &mut TenantTx<'_>, data_import_id: Uuid) -> R
                 dependency_type, description, confidence_score, discovered_by)
          SELECT $1, $2, s.id, h.asset_id, 'runs_on', 'VM placed on this ESXi host by vCenter', 0.95, 'import'
          FROM migration.assets s
+         LEFT JOIN pg_temp.esxi_host_aliases al ON {alias}
          JOIN pg_temp.esxi_hosts h ON h.key = {key} AND h.asset_id IS NOT NULL
          WHERE s.client_account_id = $1 AND s.engagement_id = $2 AND s.data_import_id = $3
            AND nullif(btrim({VM_HOST}), '') IS NOT NULL AND h.asset_id <> s.id
          ON CONFLICT (client_account_id, asset_id, depends_on_asset_id, dependency_type) DO NOTHING",
-        key = host_key(VM_HOST, "s.custom_attributes #>> '{vmware,vcenter}'"),
+        alias = alias_of("al", VM_HOST, "s.custom_attributes #>> '{vmware,vcenter}'"),
+        key = aliased_key("al", VM_HOST),
     )))
     .bind(tx.client_account_id())
     .bind(engagement_id)
