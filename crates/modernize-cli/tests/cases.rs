@@ -1245,6 +1245,44 @@ async fn hosts_and_their_vms(pool: &PgPool) -> BTreeMap<String, (String, Vec<Str
     hosts
 }
 
+/// Imports an RVTools workbook of a vInfo sheet (`VM, Powerstate, CPUs, Memory, Host, VM UUID,
+/// VI SDK Server`) and a vHost sheet (`Host, # Cores, # Memory, ESX Version, Serial number, VI
+/// SDK Server`) through every phase; its summary.
+fn import_vms_and_hosts(tenant: &Tenant, dir: &std::path::Path, vms: &[&[&str]], hosts: &[&[&str]]) -> Value {
+    let file = dir.join("RVTools_export_all.xlsx");
+    rvtools_workbook(
+        &file,
+        &[
+            ("vInfo", &["VM", "Powerstate", "CPUs", "Memory", "Host", "VM UUID", "VI SDK Server"], vms),
+            ("vHost", &["Host", "# Cores", "# Memory", "ESX Version", "Serial number", "VI SDK Server"], hosts),
+        ],
+    );
+    let (summary, output) = tenant.import(file.to_str().expect("path"), &[]);
+    completed(&summary, &output);
+    summary
+}
+
+/// The dependency phase's figures of a flow's summary.
+fn dependency_figures(summary: &Value) -> Value {
+    summary["phases"]
+        .as_array()
+        .and_then(|phases| phases.iter().find(|p| p["metrics"].get("placements_created").is_some()))
+        .map(|p| p["metrics"].clone())
+        .expect("the dependency phase's figures")
+}
+
+/// The issues no record holds of the flow's import (`data_imports.sheet_issues`).
+async fn sheet_issues(pool: &PgPool, summary: &Value) -> Value {
+    sqlx::query_scalar(
+        "SELECT sheet_issues FROM migration.data_imports WHERE id = (
+             SELECT data_import_id FROM migration.discovery_flows WHERE id = $1::uuid)",
+    )
+    .bind(summary["discovery_flow_id"].as_str().expect("flow"))
+    .fetch_one(pool)
+    .await
+    .expect("issues")
+}
+
 /// Issue 14, ESXi hosts matched like imported records: a host the CMDB lists (by serial and FQDN,
 /// by serial alone, by hostname alone) that an RVTools workbook names (vHost with its serial
 /// number, or only the VMs' Host column) is one asset, its VMs `runs_on` it; a serial that
@@ -1270,7 +1308,6 @@ async fn an_esxi_host_the_cmdb_lists_is_the_host_its_vms_run_on(pool: PgPool) {
     completed(&summary, &output);
 
     let vc = "vc.corp.example";
-    let file = dir.path().join("RVTools_export_all.xlsx");
     let vm = |name: &'static str, host: &'static str, uuid: &'static str| -> [&'static str; 6] {
         [name, "poweredOn", "2", "4096", host, uuid]
     };
@@ -1283,23 +1320,12 @@ async fn an_esxi_host_the_cmdb_lists_is_the_host_its_vms_run_on(pool: PgPool) {
     ];
     let vm_rows: Vec<Vec<&str>> = vms.iter().map(|r| [&r[..], &[vc]].concat()).collect();
     let vm_rows: Vec<&[&str]> = vm_rows.iter().map(Vec::as_slice).collect();
-    rvtools_workbook(
-        &file,
-        &[
-            ("vInfo", &["VM", "Powerstate", "CPUs", "Memory", "Host", "VM UUID", "VI SDK Server"], &vm_rows),
-            (
-                "vHost",
-                &["Host", "# Cores", "# Memory", "ESX Version", "Serial number", "VI SDK Server"],
-                &[
-                    &["esx-01.corp.example", "48", "786432", "VMware ESXi 7.0.3", "SN-ESX1", vc],
-                    &["esx-02.corp.example", "32", "524288", "VMware ESXi 7.0.3", "sn-esx2", vc],
-                    &["esx-03.corp.example", "32", "524288", "VMware ESXi 8.0.2", "SN-NEW", vc],
-                ],
-            ),
-        ],
-    );
-    let (summary, output) = tenant.import(file.to_str().expect("path"), &[]);
-    completed(&summary, &output);
+    let host_rows: [&[&str]; 3] = [
+        &["esx-01.corp.example", "48", "786432", "VMware ESXi 7.0.3", "SN-ESX1", vc],
+        &["esx-02.corp.example", "32", "524288", "VMware ESXi 7.0.3", "sn-esx2", vc],
+        &["esx-03.corp.example", "32", "524288", "VMware ESXi 8.0.2", "SN-NEW", vc],
+    ];
+    let summary = import_vms_and_hosts(&tenant, dir.path(), &vm_rows, &host_rows);
 
     let expected = || {
         BTreeMap::from([
@@ -1335,11 +1361,7 @@ async fn an_esxi_host_the_cmdb_lists_is_the_host_its_vms_run_on(pool: PgPool) {
     assert_eq!((strategy.as_deref(), status.as_str()), (Some("rehost"), "assessed"));
     assert!(keys.contains(&"fqdn:esx-01.corp.example".to_owned()), "{keys:?}");
 
-    let dependency = summary["phases"]
-        .as_array()
-        .and_then(|phases| phases.iter().find(|p| p["metrics"].get("placements_created").is_some()))
-        .map(|p| p["metrics"].clone())
-        .expect("the dependency phase's figures");
+    let dependency = dependency_figures(&summary);
     assert_eq!(
         dependency["rvtools_sheets"]["vHost"],
         serde_json::json!({"rows": 3, "hosts_created": 1, "hosts_updated": 2, "refused": 0})
@@ -1352,14 +1374,7 @@ async fn an_esxi_host_the_cmdb_lists_is_the_host_its_vms_run_on(pool: PgPool) {
     assert_eq!(dependency["esxi_hosts_created_from_vms"], 1);
     assert_eq!(dependency["esxi_hosts_conflicting"], 1);
     assert_eq!(dependency["placements_created"], 5);
-    let issues: Value = sqlx::query_scalar(
-        "SELECT sheet_issues FROM migration.data_imports WHERE id = (
-             SELECT data_import_id FROM migration.discovery_flows WHERE id = $1::uuid)",
-    )
-    .bind(summary["discovery_flow_id"].as_str().expect("flow"))
-    .fetch_one(&pool)
-    .await
-    .expect("issues");
+    let issues = sheet_issues(&pool, &summary).await;
     let kinds: Vec<(Option<&str>, Option<i64>, &str, &str)> = issues
         .as_array()
         .expect("array")
@@ -1389,8 +1404,7 @@ async fn an_esxi_host_the_cmdb_lists_is_the_host_its_vms_run_on(pool: PgPool) {
     assert!(dependency["sheet_warnings"][2].as_str().is_some_and(|w| w.starts_with(conflict)), "{dependency}");
 
     // A re-import of the same workbook: the same hosts, no duplicate, the same placements.
-    let (again, output) = tenant.import(file.to_str().expect("path"), &[]);
-    completed(&again, &output);
+    import_vms_and_hosts(&tenant, dir.path(), &vm_rows, &host_rows);
     assert_eq!(hosts_and_their_vms(&pool).await, want);
     let count: i64 = sqlx::query_scalar("SELECT count(*) FROM migration.assets").fetch_one(&pool).await.expect("count");
     assert_eq!(count, 13, "six CMDB servers, five VMs, two hosts of their own");
@@ -1406,7 +1420,6 @@ async fn a_host_named_by_fqdn_and_by_short_name_in_one_workbook_is_one_host(pool
     let tenant = Tenant::new(&pool);
     let dir = tempfile::tempdir().expect("dir");
     let vc = "vc.corp.example";
-    let file = dir.path().join("RVTools_export_all.xlsx");
     let vm = |name: &'static str, host: &'static str, uuid: &'static str| -> [&'static str; 7] {
         [name, "poweredOn", "2", "4096", host, uuid, vc]
     };
@@ -1420,23 +1433,12 @@ async fn a_host_named_by_fqdn_and_by_short_name_in_one_workbook_is_one_host(pool
         ["vm-f", "poweredOn", "2", "4096", "esx-11", "4210aa01-0000-4e00-8000-00000000001f", "vc2.corp.example"],
     ];
     let vm_rows: Vec<&[&str]> = vms.iter().map(|r| &r[..]).collect();
-    rvtools_workbook(
-        &file,
-        &[
-            ("vInfo", &["VM", "Powerstate", "CPUs", "Memory", "Host", "VM UUID", "VI SDK Server"], &vm_rows),
-            (
-                "vHost",
-                &["Host", "# Cores", "# Memory", "ESX Version", "Serial number", "VI SDK Server"],
-                &[
-                    &["esx-11.corp.example", "48", "786432", "VMware ESXi 7.0.3", "SN-11", vc],
-                    &["esx-12.dc1.example", "32", "524288", "VMware ESXi 8.0.2", "SN-12A", vc],
-                    &["esx-12.dc2.example", "32", "524288", "VMware ESXi 8.0.2", "SN-12B", vc],
-                ],
-            ),
-        ],
-    );
-    let (summary, output) = tenant.import(file.to_str().expect("path"), &[]);
-    completed(&summary, &output);
+    let host_rows: [&[&str]; 3] = [
+        &["esx-11.corp.example", "48", "786432", "VMware ESXi 7.0.3", "SN-11", vc],
+        &["esx-12.dc1.example", "32", "524288", "VMware ESXi 8.0.2", "SN-12A", vc],
+        &["esx-12.dc2.example", "32", "524288", "VMware ESXi 8.0.2", "SN-12B", vc],
+    ];
+    let summary = import_vms_and_hosts(&tenant, dir.path(), &vm_rows, &host_rows);
 
     let host = |key: &str, vms: &[&str]| (key.to_owned(), vms.iter().map(|v| (*v).to_owned()).collect(), true);
     let want = BTreeMap::from([
@@ -1460,22 +1462,11 @@ async fn a_host_named_by_fqdn_and_by_short_name_in_one_workbook_is_one_host(pool
         "the vHost row's host"
     );
 
-    let dependency = summary["phases"]
-        .as_array()
-        .and_then(|phases| phases.iter().find(|p| p["metrics"].get("placements_created").is_some()))
-        .map(|p| p["metrics"].clone())
-        .expect("the dependency phase's figures");
+    let dependency = dependency_figures(&summary);
     // Five new hosts, esx-12 and vc2's esx-11 named only by VMs; each of the six VMs on its host.
     assert_eq!((&dependency["esxi_hosts_created"], &dependency["esxi_hosts_created_from_vms"]), (&5.into(), &2.into()));
     assert_eq!(dependency["placements_created"], 6);
-    let issues: Value = sqlx::query_scalar(
-        "SELECT sheet_issues FROM migration.data_imports WHERE id = (
-             SELECT data_import_id FROM migration.discovery_flows WHERE id = $1::uuid)",
-    )
-    .bind(summary["discovery_flow_id"].as_str().expect("flow"))
-    .fetch_one(&pool)
-    .await
-    .expect("issues");
+    let issues = sheet_issues(&pool, &summary).await;
     // Row, column, kind, value, message.
     type Said<'a> = (Option<i64>, Option<&'a str>, &'a str, &'a str, &'a str);
     let said: Vec<Said> = issues
@@ -1513,7 +1504,6 @@ async fn a_host_named_by_fqdn_and_by_short_name_in_one_workbook_is_one_host(pool
         "{issues:#}"
     );
 
-    let (again, output) = tenant.import(file.to_str().expect("path"), &[]);
-    completed(&again, &output);
+    import_vms_and_hosts(&tenant, dir.path(), &vm_rows, &host_rows);
     assert_eq!(hosts_and_their_vms(&pool).await, want, "a re-import adds nothing");
 }
