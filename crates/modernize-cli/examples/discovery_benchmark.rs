@@ -150,8 +150,16 @@ fn table_floors(url: &str, dir: &Path, data_import_id: uuid::Uuid) -> Result<(f6
     };
     let columns = "client_account_id, engagement_id, data_import_id, master_flow_id, row_number, file_row, raw_data, \
                    is_valid, validation_errors, raw_values";
+    // One dump serves both: the records as of a copy of the import (its id in `data_import_id`),
+    // which the copy of the table (no foreign keys) takes as well.
+    let copy_id = uuid::Uuid::new_v4();
     psql(&format!(
-        "\\copy (SELECT {columns} FROM migration.raw_import_records WHERE data_import_id = '{data_import_id}') TO '{}'",
+        "INSERT INTO migration.data_imports SELECT (jsonb_populate_record(d, jsonb_build_object('id', '{copy_id}'))).* \
+         FROM migration.data_imports d WHERE id = '{data_import_id}'"
+    ))?;
+    let dumped = columns.replacen("data_import_id", &format!("'{copy_id}'::uuid"), 1);
+    psql(&format!(
+        "\\copy (SELECT {dumped} FROM migration.raw_import_records WHERE data_import_id = '{data_import_id}') TO '{}'",
         dump.display()
     ))?;
     psql(
@@ -162,18 +170,6 @@ fn table_floors(url: &str, dir: &Path, data_import_id: uuid::Uuid) -> Result<(f6
     let started = Instant::now();
     psql(&format!("\\copy bench_records ({columns}) FROM '{}'", dump.display()))?;
     let copy_of_table = started.elapsed().as_secs_f64();
-    // The copy of the import: its records are the dump's, with its id in `data_import_id`.
-    let copy_id = uuid::Uuid::new_v4();
-    psql(&format!(
-        "INSERT INTO migration.data_imports SELECT (jsonb_populate_record(d, jsonb_build_object('id', '{copy_id}'))).* \
-         FROM migration.data_imports d WHERE id = '{data_import_id}'"
-    ))?;
-    psql(&format!(
-        "\\copy (SELECT client_account_id, engagement_id, '{copy_id}'::uuid, master_flow_id, row_number, file_row, \
-         raw_data, is_valid, validation_errors, raw_values FROM migration.raw_import_records \
-         WHERE data_import_id = '{data_import_id}') TO '{}'",
-        dump.display()
-    ))?;
     psql("CHECKPOINT")?;
     let started = Instant::now();
     psql(&format!("\\copy migration.raw_import_records ({columns}) FROM '{}'", dump.display()))?;

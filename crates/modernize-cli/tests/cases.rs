@@ -1491,14 +1491,14 @@ async fn a_host_named_by_fqdn_and_by_short_name_in_one_workbook_is_one_host(pool
                 Some("Host"),
                 "matched",
                 "esx-11",
-                r#"ESXi host (of the VM of row 3) "esx-11": taken as the host "esx-11.corp.example", the only host of the import whose name starts with it"#
+                r#"ESXi host "esx-11" (of the VM of row 3): taken as the host "esx-11.corp.example", the only host of the import whose name starts with it"#
             ),
             (
                 Some(5),
                 Some("Host"),
                 "identity_ambiguous",
                 "esx-12",
-                r#"ESXi host (of the VM of row 5) "esx-12": the import names 2 hosts whose name starts with it (esx-12.dc1.example, esx-12.dc2.example); kept as a host of its own"#
+                r#"ESXi host "esx-12" (of the VM of row 5): the import names 2 hosts whose name starts with it (esx-12.dc1.example, esx-12.dc2.example); kept as a host of its own"#
             ),
         ],
         "{issues:#}"

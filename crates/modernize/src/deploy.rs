@@ -818,9 +818,10 @@ pub async fn plan_rollback(
 
 /// Carries out `plan` (from [`plan_rollback`]): maintenance on (when `maintenance_needed`), the
 /// down-migrations or the guarded restore (all or nothing), `db validate` and the smoke test
-/// (skipped at schema 0: nothing to check), maintenance off, and a `rollback` row. A restore brings back the deployment record of
-/// the backup's time: the rows written since (the deployment rolled back among them) are put back
-/// before the rollback's own. A failure is recorded and leaves maintenance on.
+/// (skipped at schema 0: nothing to check), maintenance off, and a `rollback` row. A restore
+/// brings back the deployment record of the backup's time: the rows written since (the
+/// deployment rolled back among them) are put back before the rollback's own. A failure is
+/// recorded and leaves maintenance on.
 pub async fn rollback(
     database: &Database,
     operator: &OperatorToken,

@@ -21,6 +21,7 @@ use uuid::Uuid;
 
 use super::RepoError;
 use super::flows::PhaseScope;
+use crate::discovery::cleansing::VM_HOST_HEADERS;
 use crate::discovery::identity::{self, Candidate, MATCHING_KINDS};
 use crate::discovery::rvtools::HostRow;
 use crate::discovery::sixr::OVERRIDE_ACTION;
@@ -96,17 +97,22 @@ pub async fn stage_sheet_rows(tx: &mut TenantTx<'_>, sheet: &str, rows: &[HostRo
 /// at; none for records kept as JSON objects, which have no header list).
 pub async fn stage_vm_hosts(tx: &mut TenantTx<'_>, data_import_id: Uuid) -> Result<(), RepoError> {
     let engagement = tx.ctx().require_engagement(Asset::TABLE)?;
+    let headers: Option<Vec<String>> =
+        sqlx::query_scalar("SELECT raw_headers FROM migration.data_imports WHERE client_account_id = $1 AND id = $2")
+            .bind(tx.client_account_id())
+            .bind(data_import_id)
+            .fetch_optional(tx.conn())
+            .await?
+            .flatten();
+    // The header the cleansing read each VM's host from (`vmware_facts`), by the same rule.
+    let host_column = headers.and_then(|headers| {
+        VM_HOST_HEADERS.iter().find_map(|wanted| headers.iter().find(|h| identity::squashed(h) == *wanted).cloned())
+    });
     sqlx::query(sqlx::AssertSqlSafe(format!(
         "INSERT INTO pg_temp.esxi_host_rows (name, file_row, from_sheet, vmware, vcenter, host_column)
          SELECT btrim({VM_HOST}), r.file_row, false,
                 jsonb_strip_nulls(jsonb_build_object('esxi_host', true, 'cluster', s.custom_attributes #>> '{{vmware,cluster}}')),
-                s.custom_attributes #>> '{{vmware,vcenter}}',
-                (SELECT x.header
-                 FROM unnest((SELECT raw_headers FROM migration.data_imports WHERE client_account_id = $1 AND id = $3))
-                      WITH ORDINALITY AS x(header, n),
-                      LATERAL (SELECT array_position($4::text[], lower(regexp_replace(x.header, '[^A-Za-z0-9]', '', 'g')))
-                               AS rank) w
-                 WHERE w.rank IS NOT NULL ORDER BY w.rank, x.n LIMIT 1)
+                s.custom_attributes #>> '{{vmware,vcenter}}', $4
          FROM migration.assets s
          LEFT JOIN migration.raw_import_records r ON r.client_account_id = $1 AND r.id = s.raw_import_record_id
          WHERE s.client_account_id = $1 AND s.engagement_id = $2 AND s.data_import_id = $3
@@ -115,7 +121,7 @@ pub async fn stage_vm_hosts(tx: &mut TenantTx<'_>, data_import_id: Uuid) -> Resu
     .bind(tx.client_account_id())
     .bind(engagement)
     .bind(data_import_id)
-    .bind(&crate::discovery::cleansing::VM_HOST_HEADERS[..])
+    .bind(host_column)
     .execute(tx.conn())
     .await?;
     Ok(())
@@ -355,16 +361,17 @@ pub async fn place_hosts(tx: &mut TenantTx<'_>, scope: &PhaseScope) -> Result<Pl
              SELECT DISTINCT ON (al.alias, al.vcenter) r.sheet, r.file_row, r.from_sheet,
                     CASE WHEN r.from_sheet THEN 'Host' ELSE r.host_column END AS \"column\", r.name AS value,
                     CASE WHEN al.key IS NULL THEN 'identity_ambiguous' ELSE 'matched' END AS kind,
-                    format('%s %s: %s',
-                           CASE WHEN r.from_sheet THEN 'host' ELSE format('ESXi host (of the VM of row %s)', r.file_row) END,
-                           to_json(r.name)::text,
-                           CASE WHEN al.key IS NULL
-                                THEN format('the import names %s hosts whose name starts with it (%s); kept as a host of its own',
-                                            cardinality(al.fqdns), array_to_string(al.fqdns, ', '))
-                                ELSE format('taken as the host %s, the only host of the import whose name starts with it',
-                                            to_json(al.fqdn)::text) END) AS message
+                    CASE WHEN r.from_sheet THEN format('host %s: %s', to_json(r.name)::text, m.message)
+                         ELSE format('ESXi host %s (of the VM of row %s): %s', to_json(r.name)::text, r.file_row,
+                                     m.message)
+                    END AS message
              FROM pg_temp.esxi_host_rows r
-             JOIN pg_temp.esxi_host_aliases al ON {alias}
+             JOIN pg_temp.esxi_host_aliases al ON {alias},
+                  LATERAL (SELECT CASE WHEN al.key IS NULL
+                       THEN format('the import names %s hosts whose name starts with it (%s); kept as a host of its own',
+                                   cardinality(al.fqdns), array_to_string(al.fqdns, ', '))
+                       ELSE format('taken as the host %s, the only host of the import whose name starts with it',
+                                   to_json(al.fqdn)::text) END AS message) m
              ORDER BY al.alias, al.vcenter, r.from_sheet DESC, r.file_row) a
          ORDER BY from_sheet DESC, file_row",
         alias = alias_of("al", "r.name", "r.vcenter"),

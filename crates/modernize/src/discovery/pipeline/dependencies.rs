@@ -20,8 +20,8 @@ use crate::tenancy::{TenantCtx, TenantTx};
 ///
 /// Figures: `applications_created`, `dependencies_created`, `esxi_hosts_created` (new host
 /// assets, of the vHost sheet and named only by VMs), `esxi_hosts_created_from_vms` (of those,
-/// the hosts named only by VMs), `esxi_hosts_matched`, `esxi_hosts_ambiguous`, `esxi_hosts_conflicting`,
-/// `placements_created`; for a workbook with other sheets `rvtools_sheets` (per sheet), and,
+/// the hosts named only by VMs), `esxi_hosts_matched`, `esxi_hosts_ambiguous`,
+/// `esxi_hosts_conflicting`, `placements_created`; for a workbook with other sheets `rvtools_sheets` (per sheet), and,
 /// for it or when there are issues, `sheet_warnings` (the first [`imports::ISSUES_SHOWN`]) and
 /// `sheet_warnings_total`.
 pub(super) async fn find_dependencies(
