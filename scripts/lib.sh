@@ -11,6 +11,20 @@ apt_install() {
     as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "$@" >/dev/null
 }
 
+# Stops before the build when target/ cannot grow to `need_gib` (what a clean build of the checks
+# takes, measured in Cargo.toml's [profile.dev] note): a full disk otherwise fails late, at a link.
+ensure_disk_space() {
+    local need_gib=$1 target=${CARGO_TARGET_DIR:-target} used_kib=0 free_kib
+    mkdir -p "$target"
+    used_kib=$(du -sk "$target" | cut -f1)
+    free_kib=$(df -Pk "$target" | awk 'NR == 2 { print $4 }')
+    if [ $((free_kib + used_kib)) -lt $((need_gib * 1024 * 1024)) ]; then
+        echo "not enough disk for the build: $target needs about $need_gib GiB, it has $((used_kib / 1048576)) GiB" \
+            "and the disk $((free_kib / 1048576)) GiB free; free some space (an old target/ or bench database)" >&2
+        exit 1
+    fi
+}
+
 # A C linker for cargo.
 ensure_build_tools() {
     command -v cc >/dev/null || apt_install gcc libc6-dev
