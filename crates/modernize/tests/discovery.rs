@@ -13,8 +13,8 @@ use modernize::discovery::summary;
 use modernize::discovery::{DiscoveryError, ExactNameSuggester};
 use modernize::fixtures::{ACME, DemoIds, GLOBEX, demo_tenant};
 use modernize::models::{DataImport, DiscoveryFlow, DiscoveryPhase, FlowStatus, MasterFlow};
-use modernize::repo::{RepoError, assets, table};
-use modernize::tenancy::TenantCtx;
+use modernize::repo::{RepoError, assets, imports, table};
+use modernize::tenancy::{TenantCtx, TenantTx};
 use sqlx::postgres::PgPoolOptions;
 use sqlx::{PgConnection, PgPool};
 
@@ -908,4 +908,66 @@ async fn a_server_found_to_be_an_esxi_host_before_its_6r_phase_keeps_the_strateg
             row("esx-03", true, Some("retain"), "assessed", None, Some("rehost")),
         ]
     );
+}
+
+/// Issue 16: an import's issues page and the summary's rows with warnings read the records that
+/// have an issue (the partial index of migration 0023), not every record of the import, and still
+/// list each of them in file order. Counted by PostgreSQL: the tuples the transaction read from
+/// `raw_import_records` and its indexes.
+#[sqlx::test(migrations = false)]
+async fn issue_pages_read_only_the_records_with_issues(pool: PgPool) {
+    let mut conn = common::migrated(&pool).await;
+    let s = setup(&mut conn).await;
+    let mut csv = String::from("hostname,ip_address,operating_system,cpu_cores\n");
+    let mut warned = Vec::new();
+    for i in 0..2_000 {
+        let line = if i % 200 == 7 {
+            warned.push(i + 2); // the file's line: the header is line 1
+            format!("srv-{i:04},10.0.0.999,Ubuntu 22.04,4\n")
+        } else if i == 1_500 {
+            format!("srv-{i:04},10.0.9.1,Ubuntu 22.04,4,a cell too many\n")
+        } else {
+            format!("srv-{i:04},10.0.{}.{},Ubuntu 22.04,4\n", i / 256, i % 256)
+        };
+        csv.push_str(&line);
+    }
+    let file = inventory(&s.uploads, "estate.csv", &csv);
+    let started = pipeline::start(&mut conn, &s.ctx, s.uploads.path(), &file, &accept(0.9)).await.expect("start");
+    run_until_idle(&pool).await;
+    let flow =
+        as_tenant!(conn, &s.ctx, |tx| table::get::<DiscoveryFlow>(&mut tx, started.discovery_flow_id)).expect("flow");
+    assert_eq!(flow.status, FlowStatus::Completed, "{:?}", flow.error_message);
+    let import_id = flow.data_import_id.expect("the flow's import");
+
+    let mut tx = TenantTx::begin(&mut conn, &s.ctx).await.expect("tenant transaction");
+    let mut rows = Vec::new();
+    let mut after = (0, 0);
+    loop {
+        let page = imports::import_issues(&mut tx, import_id, after, 4).await.expect("issues page");
+        let Some(last) = page.last() else { break };
+        after = (last.row_number, last.issue_index);
+        rows.extend(page.iter().filter_map(|issue| issue.file_row));
+    }
+    let summary = summary::summarise(&mut tx, started.discovery_flow_id).await.expect("summary");
+    let read: i64 = sqlx::query_scalar(
+        "SELECT pg_stat_get_xact_tuples_returned('migration.raw_import_records'::regclass)
+                + (SELECT sum(pg_stat_get_xact_tuples_returned(indexrelid))::bigint FROM pg_index
+                   WHERE indrelid = 'migration.raw_import_records'::regclass)",
+    )
+    .fetch_one(tx.conn())
+    .await
+    .expect("tuples read");
+    drop(tx);
+
+    rows.dedup();
+    let mut expected = warned.clone();
+    expected.push(1_502);
+    expected.sort_unstable();
+    assert_eq!(rows, expected, "every row with an issue, once, in file order");
+    let import = summary.import.expect("the import's summary");
+    assert_eq!(import.rows_with_warnings, warned.len() as i64);
+    assert_eq!(import.invalid_rows.iter().map(|r| r.row_number).collect::<Vec<_>>(), vec![1_501]);
+    // 11 records with an issue, each read once or twice by the pages and once by the summary;
+    // walking the import in row order reads thousands.
+    assert!(read < 100, "{read} tuples of raw_import_records read for 11 records with issues");
 }

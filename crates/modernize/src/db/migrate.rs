@@ -54,7 +54,7 @@ macro_rules! migration {
 const ASSET_IDENTITY_SETTINGS: &[(&str, &str)] = &[("enable_nestloop", "off"), ("enable_mergejoin", "off")];
 
 /// Every migration, in order. A file in `migrations/` that is missing here fails a test.
-pub static MIGRATIONS: [Migration; 22] = [
+pub static MIGRATIONS: [Migration; 23] = [
     migration!(1, "0001", "consolidated_schema"),
     migration!(2, "0002", "performance_indexes"),
     migration!(3, "0003", "row_level_security"),
@@ -77,6 +77,7 @@ pub static MIGRATIONS: [Migration; 22] = [
     migration!(20, "0020", "six_r_hostname_indexes"),
     migration!(21, "0021", "raw_record_indexes"),
     migration!(22, "0022", "raw_record_values"),
+    migration!(23, "0023", "raw_record_issue_index"),
 ];
 
 const NO_TRANSACTION_MARKER: &str = "-- modernize:no-transaction";

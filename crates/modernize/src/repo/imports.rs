@@ -325,6 +325,9 @@ pub async fn import_issues(
               r.validation_errors || coalesce(r.cleansed_data -> 'issues', '[]')) WITH ORDINALITY AS i(issue, n)
           LEFT JOIN migration.data_imports d ON d.client_account_id = $1 AND d.id = $2
           WHERE r.client_account_id = $1 AND r.data_import_id = $2 AND r.row_number >= $3
+            -- The predicate of ix_raw_import_records_with_issues (migration 0023), word for word:
+            -- only the records with an issue are read, not every record after the cursor.
+            AND (r.validation_errors <> '[]'::jsonb OR (r.cleansed_data -> 'issues') <> '[]'::jsonb)
             AND (r.row_number, i.n) > ($3, $4::bigint)
           ORDER BY r.row_number, i.n LIMIT $5)
          ORDER BY row_number, issue_index LIMIT $5",
