@@ -606,12 +606,16 @@ fn print_rows(rows: &[RowIssues], total: i64) {
             .into_iter()
             .flatten()
             .map(|issue| {
-                let column = issue.get("column").and_then(|c| c.as_str()).unwrap_or("row");
                 let message = issue.get("message").and_then(|m| m.as_str()).unwrap_or("invalid");
-                format!("{column}: {message}")
+                match issue.get("column").and_then(|c| c.as_str()) {
+                    Some(column) => format!("{column}: {message}"),
+                    None => message.to_owned(),
+                }
             })
             .collect();
-        println!("    row {}: {}", row.row_number, messages.join("; "));
+        // The row a person finds in the file, as the messages and the API name it.
+        let row_label = row.file_row.map_or_else(|| format!("data row {}", row.row_number), |r| format!("row {r}"));
+        println!("    {row_label}: {}", messages.join("; "));
     }
     let hidden = total - rows.len() as i64;
     if hidden > 0 {

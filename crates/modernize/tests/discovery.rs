@@ -966,7 +966,13 @@ async fn issue_pages_read_only_the_records_with_issues(pool: PgPool) {
     assert_eq!(rows, expected, "every row with an issue, once, in file order");
     let import = summary.import.expect("the import's summary");
     assert_eq!(import.rows_with_warnings, warned.len() as i64);
-    assert_eq!(import.invalid_rows.iter().map(|r| r.row_number).collect::<Vec<_>>(), vec![1_501]);
+    assert_eq!(
+        import.invalid_rows.iter().map(|r| (r.row_number, r.file_row)).collect::<Vec<_>>(),
+        [(1_501, Some(1_502))]
+    );
+    let first_warned = import.warning_rows.first().map(|r| (r.row_number, r.file_row));
+    // The data row 8 is the file's row 9 (after the header).
+    assert_eq!(first_warned, Some((8, Some(9))), "the file's row beside the record's");
     // 11 records with an issue, each read once or twice by the pages and once by the summary;
     // walking the import in row order reads thousands.
     assert!(read < 100, "{read} tuples of raw_import_records read for 11 records with issues");

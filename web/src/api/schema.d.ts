@@ -1876,6 +1876,12 @@ export interface components {
         Role: "admin" | "analyst" | "viewer";
         /** @description A record (1 = the first after the header) and its issues (`{kind, severity, message, row?, column?}`). */
         RowIssues: {
+            /**
+             * Format: int64
+             * @description The row in the file as a person sees it (CSV line, sheet row: the header is row 1 of a
+             *     plain CSV); None for records imported before migration 0014 that the reader flagged nothing on.
+             */
+            file_row?: number | null;
             issues: Record<string, never>[];
             /** Format: int32 */
             row_number: number;

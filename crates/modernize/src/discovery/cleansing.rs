@@ -133,8 +133,10 @@ fn issue(field: &str, message: String) -> Value {
     json!({"kind": "cleansing", "severity": "warning", "column": field, "message": message})
 }
 
-fn out_of_range(field: &str, number: f64, what: &str) -> Value {
-    json!({"kind": "out_of_range", "severity": "warning", "column": field,
+/// `number`, read for `field` from the file's `column` (the first of them when several are
+/// summed), is not `what`.
+fn out_of_range(column: &str, field: &str, number: f64, what: &str) -> Value {
+    json!({"kind": "out_of_range", "severity": "warning", "column": column,
            "message": format!("{number} is not {what}; {field} left empty")})
 }
 
@@ -364,6 +366,7 @@ pub fn cleanse(raw: &Map<String, Value>, mappings: &[FieldMapping], mark: Option
         let kind = asset_field(target).map_or(FieldKind::Text, |f| f.kind);
         if let Some((low, high)) = kind.range() {
             let mut total: Option<f64> = None;
+            let mut read_from = None;
             for m in sources {
                 let Some(value) = text(&m.source_field) else { continue };
                 let Some(number) = read_number(value, target, kind, m, mark, &mut issues) else { continue };
@@ -372,6 +375,7 @@ pub fn cleanse(raw: &Map<String, Value>, mappings: &[FieldMapping], mark: Option
                     number *= text(other).and_then(|o| parse_in(o, mark).ok()).unwrap_or(1.0);
                 }
                 total = Some(total.unwrap_or(0.0) + number);
+                read_from.get_or_insert(m.source_field.as_str());
                 if !m.rules.sum {
                     break;
                 }
@@ -380,7 +384,7 @@ pub fn cleanse(raw: &Map<String, Value>, mappings: &[FieldMapping], mark: Option
             if !(low..=high).contains(&number) {
                 let what =
                     if kind == FieldKind::Percent { "a percentage".to_owned() } else { format!("in {low}..={high}") };
-                issues.push(out_of_range(target, number, &what));
+                issues.push(out_of_range(read_from.unwrap_or(target), target, number, &what));
                 continue;
             }
             if matches!(kind, FieldKind::Integer { .. }) {
@@ -515,6 +519,23 @@ mod tests {
 
     fn mapping(source: &str, target: &str, rules: TransformationRules) -> FieldMapping {
         FieldMapping { source_field: source.into(), target_field: target.into(), rules }
+    }
+
+    /// A value outside its field's range is named by the file's column, where a person finds it
+    /// (and where the issues page reads the value back), not by the target field.
+    #[test]
+    fn a_value_out_of_its_fields_range_names_the_files_column() {
+        let raw: Map<String, Value> =
+            serde_json::from_value(json!({"Host": "web-01", "CPU Utilization %": "140"})).expect("raw");
+        let mappings = [
+            mapping("Host", "hostname", Default::default()),
+            mapping("CPU Utilization %", "cpu_utilization_percent", Default::default()),
+        ];
+        let c = cleanse(&raw, &mappings, None);
+        assert!(c.asset.get("cpu_utilization_percent").is_none());
+        let issue = c.issues.iter().find(|i| i["kind"] == "out_of_range").expect("an out_of_range issue");
+        assert_eq!(issue["column"], "CPU Utilization %", "{issue}");
+        assert_eq!(issue["message"], "140 is not a percentage; cpu_utilization_percent left empty");
     }
 
     #[test]

@@ -56,6 +56,9 @@ pub struct ImportSummary {
 #[derive(Debug, Clone, Serialize, sqlx::FromRow, utoipa::ToSchema)]
 pub struct RowIssues {
     pub row_number: i32,
+    /// The row in the file as a person sees it (CSV line, sheet row: the header is row 1 of a
+    /// plain CSV); None for records imported before migration 0014 that the reader flagged nothing on.
+    pub file_row: Option<i64>,
     #[schema(value_type = Vec<Object>)]
     pub issues: Value,
 }
@@ -194,7 +197,10 @@ fn phase_lines(phases: &PhaseStates) -> Vec<PhaseLine> {
 
 async fn import_summary(tx: &mut TenantTx<'_>, import: &DataImport) -> Result<ImportSummary, DiscoveryError> {
     let invalid_rows = sqlx::query_as(
-        "SELECT row_number, validation_errors AS issues FROM migration.raw_import_records
+        "SELECT row_number, coalesce(file_row, (SELECT max((e ->> 'row')::bigint) FROM jsonb_array_elements(validation_errors) e
+                                                WHERE jsonb_typeof(e -> 'row') = 'number')) AS file_row,
+                validation_errors AS issues
+         FROM migration.raw_import_records
          WHERE client_account_id = $1 AND data_import_id = $2 AND NOT is_valid ORDER BY row_number LIMIT $3",
     )
     .bind(tx.client_account_id())
@@ -204,8 +210,8 @@ async fn import_summary(tx: &mut TenantTx<'_>, import: &DataImport) -> Result<Im
     .await?;
     // The first rows with warnings, and (windowed) how many there are: read through the index of
     // the records with an issue (migration 0023, its predicate word for word), not every record.
-    let warnings: Vec<(i32, Value, i64)> = sqlx::query_as(
-        "SELECT row_number, validation_errors || coalesce(cleansed_data -> 'issues', '[]') AS issues,
+    let warnings: Vec<(i32, Option<i64>, Value, i64)> = sqlx::query_as(
+        "SELECT row_number, file_row, validation_errors || coalesce(cleansed_data -> 'issues', '[]') AS issues,
                 count(*) OVER ()
          FROM migration.raw_import_records
          WHERE client_account_id = $1 AND data_import_id = $2 AND is_valid
@@ -217,8 +223,11 @@ async fn import_summary(tx: &mut TenantTx<'_>, import: &DataImport) -> Result<Im
     .bind(ROWS_SHOWN)
     .fetch_all(tx.conn())
     .await?;
-    let rows_with_warnings = warnings.first().map_or(0, |(_, _, total)| *total);
-    let warning_rows = warnings.into_iter().map(|(row_number, issues, _)| RowIssues { row_number, issues }).collect();
+    let rows_with_warnings = warnings.first().map_or(0, |(.., total)| *total);
+    let warning_rows = warnings
+        .into_iter()
+        .map(|(row_number, file_row, issues, _)| RowIssues { row_number, file_row, issues })
+        .collect();
     Ok(ImportSummary {
         data_import_id: import.id,
         filename: import.filename.clone(),
