@@ -9,8 +9,8 @@ use modernize::db::migrate::{self, MigrateError, Step};
 use modernize::db::validate::{self, ValidationReport};
 use modernize::db::{ConnectError, Database};
 use modernize::fixtures;
-use modernize::models::Asset;
-use modernize::repo::{flows, table};
+use modernize::models::{Asset, DiscoveryFlow};
+use modernize::repo::table;
 use modernize::service::Actor;
 use modernize::service::UserRef;
 use modernize::service::engagements;
@@ -350,24 +350,20 @@ async fn demo(url: Option<&str>, cluster: &LocalCluster, operator: &OperatorToke
     println!("== validating the consolidated schema");
     let report = validate::validate(&mut conn).await?;
     print_report(&report);
-    println!("\n== demo tenants (built once, stable ids; they replace is_mock data)");
+    println!("\n== demo tenants (built once; their account and engagement ids are the same on every machine; they replace is_mock data)");
     let mut importer = None;
     for tenant in [fixtures::ACME, fixtures::GLOBEX] {
         let ids = fixtures::demo_tenant(&mut conn, operator, tenant).await?;
         importer.get_or_insert((ids.client_account_id, ids.engagement_id));
         let ctx = TenantCtx::for_operator(&mut conn, operator, ids.client_account_id, Some(ids.engagement_id)).await?;
         let mut tx = TenantTx::begin(&mut conn, &ctx).await?;
+        // The tenant's whole content, as its users will see it (earlier demo runs' imports included).
         let assets = table::count::<Asset>(&mut tx).await?;
-        let flows = flows::discovery_flows_of(&mut tx, ids.master_flow_id).await?;
+        let flows = table::count::<DiscoveryFlow>(&mut tx).await?;
         tx.commit().await?;
         println!(
-            "{:<22} client account {}  engagement {}  master flow {}  {} discovery flow(s), {} assets",
-            tenant.slug,
-            ids.client_account_id,
-            ids.engagement_id,
-            ids.master_flow_id,
-            flows.len(),
-            assets
+            "{:<22} client account {}  engagement cloud-2027 ({})  master flow {}  {} discovery flow(s), {} assets",
+            tenant.slug, ids.client_account_id, ids.engagement_id, ids.master_flow_id, flows, assets
         );
     }
     // The demo's analyst and viewer reach its engagements (admins reach every one), through the
@@ -381,7 +377,11 @@ async fn demo(url: Option<&str>, cluster: &LocalCluster, operator: &OperatorToke
         }
     }
     pool.close().await;
-    println!("demo users: admin|analyst|viewer@<slug>.example, password {:?}", fixtures::DEMO_PASSWORD);
+    println!(
+        "demo users: admin@, analyst@ and viewer@ {}, password {:?}",
+        [fixtures::ACME, fixtures::GLOBEX].map(|t| format!("{}.example", t.slug)).join(" or "),
+        fixtures::DEMO_PASSWORD
+    );
     crate::consolidate_cmd::demo(&database, url).await?;
     if let Some((client_account_id, engagement_id)) = importer {
         let (account, engagement) = (client_account_id.to_string(), engagement_id.to_string());

@@ -233,6 +233,7 @@ pub async fn demo(main: &Database, url: Option<&str>) -> Result<(), CommandError
     // The backup proved itself; the demo does not need to keep it.
     let _ = tokio::fs::remove_dir_all(&dir).await;
     print!("{}", report?);
+    println!("(the demo's backup directory, verified above, is deleted: `modernize consolidate` keeps its own)");
     Ok(())
 }
 
