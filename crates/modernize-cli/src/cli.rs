@@ -350,7 +350,9 @@ async fn demo(url: Option<&str>, cluster: &LocalCluster, operator: &OperatorToke
     println!("== validating the consolidated schema");
     let report = validate::validate(&mut conn).await?;
     print_report(&report);
-    println!("\n== demo tenants (built once; their account and engagement ids are the same on every machine; they replace is_mock data)");
+    println!(
+        "\n== demo tenants (built once; their account and engagement ids are the same on every machine; they replace is_mock data)"
+    );
     let mut importer = None;
     for tenant in [fixtures::ACME, fixtures::GLOBEX] {
         let ids = fixtures::demo_tenant(&mut conn, operator, tenant).await?;
