@@ -354,6 +354,7 @@ async fn demo(url: Option<&str>, cluster: &LocalCluster, operator: &OperatorToke
         "\n== demo tenants (built once; their account and engagement ids are the same on every machine; they replace is_mock data)"
     );
     let mut importer = None;
+    let mut earlier_flows = 0;
     for tenant in [fixtures::ACME, fixtures::GLOBEX] {
         let ids = fixtures::demo_tenant(&mut conn, operator, tenant).await?;
         importer.get_or_insert((ids.client_account_id, ids.engagement_id));
@@ -363,6 +364,8 @@ async fn demo(url: Option<&str>, cluster: &LocalCluster, operator: &OperatorToke
         let assets = table::count::<Asset>(&mut tx).await?;
         let flows = table::count::<DiscoveryFlow>(&mut tx).await?;
         tx.commit().await?;
+        // The fixture makes one flow per tenant; more are imports of earlier demo runs.
+        earlier_flows += flows.saturating_sub(1);
         println!(
             "{:<22} client account {}  engagement cloud-2027 ({})  master flow {}  {} discovery flow(s), {} assets",
             tenant.slug, ids.client_account_id, ids.engagement_id, ids.master_flow_id, flows, assets
@@ -379,6 +382,17 @@ async fn demo(url: Option<&str>, cluster: &LocalCluster, operator: &OperatorToke
         }
     }
     pool.close().await;
+    if earlier_flows > 0 {
+        let fresh = if url.is_none() {
+            format!(": for a fresh one, `modernize local stop` and remove {}", cluster.data_dir().display())
+        } else {
+            String::new()
+        };
+        println!(
+            "(this database keeps {earlier_flows} discovery flow(s) of earlier demo runs: the imports below update \
+             their assets rather than create them{fresh})"
+        );
+    }
     println!(
         "demo users: admin@, analyst@ and viewer@ {}, password {:?}",
         [fixtures::ACME, fixtures::GLOBEX].map(|t| format!("{}.example", t.slug)).join(" or "),
