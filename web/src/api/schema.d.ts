@@ -1879,7 +1879,7 @@ export interface components {
             /**
              * Format: int64
              * @description The row in the file as a person sees it (CSV line, sheet row: the header is row 1 of a
-             *     plain CSV); None for records imported before migration 0014 that the reader flagged nothing on.
+             *     plain CSV); None for records imported before migration 0014, which kept no file row.
              */
             file_row?: number | null;
             issues: Record<string, never>[];

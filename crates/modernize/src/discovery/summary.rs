@@ -57,7 +57,7 @@ pub struct ImportSummary {
 pub struct RowIssues {
     pub row_number: i32,
     /// The row in the file as a person sees it (CSV line, sheet row: the header is row 1 of a
-    /// plain CSV); None for records imported before migration 0014 that the reader flagged nothing on.
+    /// plain CSV); None for records imported before migration 0014, which kept no file row.
     pub file_row: Option<i64>,
     #[schema(value_type = Vec<Object>)]
     pub issues: Value,
@@ -197,10 +197,7 @@ fn phase_lines(phases: &PhaseStates) -> Vec<PhaseLine> {
 
 async fn import_summary(tx: &mut TenantTx<'_>, import: &DataImport) -> Result<ImportSummary, DiscoveryError> {
     let invalid_rows = sqlx::query_as(
-        "SELECT row_number, coalesce(file_row, (SELECT max((e ->> 'row')::bigint) FROM jsonb_array_elements(validation_errors) e
-                                                WHERE jsonb_typeof(e -> 'row') = 'number')) AS file_row,
-                validation_errors AS issues
-         FROM migration.raw_import_records
+        "SELECT row_number, file_row, validation_errors AS issues FROM migration.raw_import_records
          WHERE client_account_id = $1 AND data_import_id = $2 AND NOT is_valid ORDER BY row_number LIMIT $3",
     )
     .bind(tx.client_account_id())
